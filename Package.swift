@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+// olleey: video localization toolkit. No package dependencies: system libraries only.
+import PackageDescription
+
+let package = Package(
+    name: "olleey",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "olleey", targets: ["olleey"]),
+        .library(name: "OlleeyKit", targets: ["OlleeyKit"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(name: "OlleeyKit", dependencies: ["CSQLite", "COpenSSL"], path: "Sources/OlleeyKit"),
+        .target(name: "OlleeyCLI", dependencies: ["OlleeyKit"], path: "Sources/OlleeyCLI"),
+        .executableTarget(name: "olleey", dependencies: ["OlleeyCLI"], path: "Sources/olleey"),
+        .executableTarget(name: "olleey-bench-db", dependencies: ["OlleeyKit", "CSQLite"], path: "Sources/olleey-bench-db"),
+        .testTarget(name: "OlleeyKitTests", dependencies: ["OlleeyKit", "CSQLite"], path: "Tests/OlleeyKitTests"),
+        .testTarget(name: "OlleeyCLITests", dependencies: ["OlleeyCLI", "OlleeyKit"], path: "Tests/OlleeyCLITests"),
+        .testTarget(name: "EndToEndTests", dependencies: [], path: "Tests/EndToEndTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

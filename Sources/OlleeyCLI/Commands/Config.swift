@@ -1,0 +1,57 @@
+import OlleeyKit
+
+/// olleey config get|set|unset|list
+enum ConfigCommands {
+    static var keyCompletion: Completion { .values(ConfigKeys.all.map(\.name)) }
+
+    static func display(_ k: ConfigKey, _ v: String?) -> String {
+        guard let v else { return "" }
+        return k.secret ? "********" : v
+    }
+
+    static func entry(_ k: ConfigKey, _ v: String?, _ isDefault: Bool) -> JSON {
+        ["key": .string(k.name), "value": v.map { .string(k.secret ? "********" : $0) } ?? .null,
+         "default": k.defaultValue.map { .string($0) } ?? .null, "is_default": .bool(isDefault),
+         "type": .string(k.typeName), "description": .string(k.help)]
+    }
+
+    static let spec: CommandSpec = CommandSpec(
+        "config", "read and change workspace settings (typed, validated keys)",
+        examples: ["olleey config list", "olleey config set fit.max_tempo 1.25", "olleey config get engines.translate --json"],
+        subcommands: [
+            CommandSpec("get", "print a setting's value",
+                        examples: ["olleey config get fit.max_tempo", "olleey config get engines.translate --json"],
+                        arguments: [ArgumentSpec("KEY", "the setting", completion: keyCompletion)]) { ctx in
+                let r = try ConfigService(ctx.database()).get(ctx.args.positionals[0])
+                try ctx.emit(entry(r.key, r.value, r.isDefault)) { display(r.key, r.value) }
+                return 0
+            },
+            CommandSpec("set", "change a setting (validated against its type)",
+                        examples: ["olleey config set engines.translate apertium", "olleey config set mix.duck_volume 0.2"],
+                        arguments: [ArgumentSpec("KEY", "the setting", completion: keyCompletion), ArgumentSpec("VALUE", "the new value")]) { ctx in
+                let svc = try ConfigService(ctx.database())
+                let v = try svc.set(ctx.args.positionals[0], ctx.args.positionals[1])
+                let k = try svc.key(ctx.args.positionals[0])
+                try ctx.emit(entry(k, v, false)) { "\(k.name) = \(display(k, v))" }
+                return 0
+            },
+            CommandSpec("unset", "reset a setting to its default",
+                        examples: ["olleey config unset fit.max_tempo"],
+                        arguments: [ArgumentSpec("KEY", "the setting", completion: keyCompletion)]) { ctx in
+                let svc = try ConfigService(ctx.database())
+                let removed = try svc.unset(ctx.args.positionals[0])
+                let r = try svc.get(ctx.args.positionals[0])
+                try ctx.emit(.object([("key", .string(r.key.name)), ("removed", .bool(removed)), ("value", r.value.map { .string($0) } ?? .null)])) {
+                    removed ? "\(r.key.name) reset to its default" : "\(r.key.name) was not set"
+                }
+                return 0
+            },
+            CommandSpec("list", "list every setting with its value and default",
+                        examples: ["olleey config list", "olleey config list --json", "olleey config list --fields key,value"]) { ctx in
+                let items = try ConfigService(ctx.database()).list()
+                try ctx.emit(list: .array(items.map { entry($0.key, $0.value, $0.isDefault) }),
+                             table: Table(["key", "value", "default"], items.map { [$0.key.name, display($0.key, $0.value), $0.isDefault ? "yes" : "no"] }))
+                return 0
+            },
+        ])
+}

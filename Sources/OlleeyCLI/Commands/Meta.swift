@@ -1,0 +1,164 @@
+import Foundation
+import OlleeyKit
+
+/// init, version, help, completions, man.
+enum MetaCommands {
+    static let initCommand: CommandSpec = CommandSpec(
+        "init", "create a workspace (.olleey/) in DIR or the current directory",
+        discussion: "Creates .olleey/ with olleey.db (SQLite, WAL), media/, cache/ and outputs/. Running it again on an existing workspace keeps everything and applies pending migrations.",
+        examples: ["olleey init", "olleey init ~/videos/project --json"],
+        arguments: [ArgumentSpec("DIR", "directory to create the workspace in (default: current directory)", optional: true, completion: .directories)]
+    ) { ctx in
+        let root = ctx.path(ctx.args.positional(0) ?? ".")
+        let (ws, created) = try Workspace.initialize(at: root)
+        let db = try ws.open()
+        let version = try Migrator.currentVersion(db) ?? 0
+        try ctx.emit(["path": .string(ws.dir), "created": .bool(created), "schema_version": .int(Int64(version))]) {
+            created ? "Initialized olleey workspace in \(ws.dir)" : "Workspace already exists in \(ws.dir) (schema version \(version))"
+        }
+        return 0
+    }
+
+    static let version: CommandSpec = CommandSpec(
+        "version", "print the version",
+        examples: ["olleey version", "olleey --version", "olleey version --json"]
+    ) { ctx in
+        try ctx.emit(["version": .string(OlleeyVersion.string)]) { "olleey \(OlleeyVersion.string)" }
+        return 0
+    }
+
+    static let topics: [(String, String)] = [
+        ("exit-codes", "the exit codes olleey uses"),
+        ("engines", "the engines for each stage and how to choose them"),
+        ("json", "the JSON output conventions"),
+        ("workspace", "how olleey finds and lays out its workspace"),
+    ]
+
+    static let help: CommandSpec = CommandSpec(
+        "help", "show help for a command or a topic (exit-codes, engines, json, workspace)",
+        examples: ["olleey help exit-codes", "olleey help vtt shift", "olleey help exit-codes --json"],
+        arguments: [ArgumentSpec("TOPIC", "a topic or a command path", optional: true, variadic: true,
+                                 completion: .values(topics.map(\.0)))]
+    ) { ctx in
+        let words = ctx.args.positionals
+        guard let first = words.first else {
+            ctx.stdout.write(Help.render(RootCommand.spec, path: ["olleey"]))
+            return 0
+        }
+        switch first {
+        case "exit-codes":
+            let json = JSON.array(ExitCodes.table.map { ["code": .int(Int64($0.code)), "name": .string($0.name), "meaning": .string($0.meaning)] })
+            try ctx.emit(json) {
+                "Exit codes:\n" + ExitCodes.table.map { "  " + String($0.code).padding(4) + " " + $0.name.padding(14) + $0.meaning }.joined(separator: "\n")
+            }
+            return 0
+        case "engines":
+            ctx.stdout.write(HelpTopics.engines)
+            return 0
+        case "json":
+            ctx.stdout.write(HelpTopics.json)
+            return 0
+        case "workspace":
+            ctx.stdout.write(HelpTopics.workspace)
+            return 0
+        default:
+            var node = RootCommand.spec
+            var path = ["olleey"]
+            for w in words {
+                guard let sub = node.subcommand(w) else {
+                    let near = Suggest.closest(w, among: node.visibleSubcommands.map(\.name) + (path.count == 1 ? topics.map(\.0) : []))
+                    throw OlleeyError.usage("no help topic or command '\(words.joined(separator: " "))'",
+                                            hint: near.isEmpty ? "topics: \(topics.map(\.0).joined(separator: ", "))" : "did you mean '\(near[0])'?")
+                }
+                node = sub; path.append(w)
+            }
+            ctx.stdout.write(Help.render(node, path: path))
+            return 0
+        }
+    }
+
+    static let completions: CommandSpec = CommandSpec(
+        "completions", "print a shell completion script (bash, zsh, fish)",
+        discussion: "Completes nouns, verbs, options and option values. The scripts are also committed under completions/.",
+        examples: ["olleey completions bash > /usr/share/bash-completion/completions/olleey",
+                   "olleey completions zsh > \"${fpath[1]}/_olleey\"",
+                   "olleey completions fish > ~/.config/fish/completions/olleey.fish"],
+        arguments: [ArgumentSpec("SHELL", "bash, zsh or fish", completion: .values(Completions.shells))]
+    ) { ctx in
+        let shell = ctx.args.positional(0) ?? ""
+        guard let script = Completions.render(shell, root: RootCommand.spec) else {
+            throw OlleeyError.usage("unknown shell '\(shell)'", hint: "choose one of: \(Completions.shells.joined(separator: ", "))")
+        }
+        ctx.stdout.write(script)
+        return 0
+    }
+
+    static let man: CommandSpec = CommandSpec(
+        "man", "write the man pages (olleey.1 and one per noun) to a directory",
+        examples: ["olleey man --output-dir man/", "olleey man --output-dir /usr/local/share/man/man1 --json"],
+        options: [.option("output-dir", short: "o", "DIR", "directory to write the pages to", type: .path, completion: .directories)]
+    ) { ctx in
+        guard let dirArg = ctx.args.string("output-dir") else {
+            throw OlleeyError.usage("'olleey man' needs --output-dir DIR", hint: "olleey man --output-dir man/")
+        }
+        let dir = ctx.path(dirArg)
+        try FileIO.createDirectory(dir)
+        var written: [String] = []
+        for page in ManPage.render(root: RootCommand.spec) {
+            let p = dir + "/" + page.file
+            try FileIO.writeAtomically(page.content, to: p)
+            written.append(p)
+        }
+        try ctx.emit(.object([("directory", .string(dir)), ("pages", .array(written.map { .string($0) }))])) {
+            "Wrote \(written.count) man pages to \(dir)"
+        }
+        return 0
+    }
+}
+
+enum HelpTopics {
+    static let engines = """
+    Engines
+
+    Each stage of a job uses an engine, chosen in config or per job (--engine stage=name):
+
+      transcribe  subtitles (a provided VTT/SRT), pocketsphinx (offline), command, http
+      translate   apertium (offline: en-es, en-ca, en-eo), command, http, pseudo (tests only, labelled)
+      speak       espeak-ng (offline, many languages), command, http
+      separate    a command template producing a music-and-effects stem (optional)
+      lipsync     a command template (optional; skipped when unset)
+
+    command engines run a template, e.g.
+      olleey config set engines.translate.command 'my-mt {input} {output} {src} {tgt}'
+    http engines speak the OpenAI-compatible API:
+      olleey config set engines.http.base_url http://127.0.0.1:8080
+    A missing engine or language pair fails before any work with exit 69 and what to install.
+
+    """
+
+    static let json = """
+    JSON output
+
+      --json prints one JSON document on stdout: an object, or an array for lists ([] when empty).
+      --fields a,b keeps only those top-level fields (and implies --json).
+      Streaming commands (job watch, job events --follow) print NDJSON: one object per line.
+      Keys are snake_case; times are ISO-8601 UTC; durations are integer milliseconds (*_ms);
+      money is integer micro-dollars (*_micros) plus a formatted string.
+      Errors go to stderr; with --json also as {"error":{"code":...,"message":...,"hint":...,"exit_code":...}}.
+
+    """
+
+    static let workspace = """
+    Workspace
+
+      olleey init [DIR] creates DIR/.olleey/ with:
+        olleey.db   SQLite (WAL, foreign keys, busy timeout), schema migrated on open
+        media/      source videos, content-addressed by SHA-256
+        cache/      stage artefacts, content-addressed by a hash of stage, engine, settings and inputs
+        outputs/    per job and language: VTT, SRT, audio, MP4s
+
+      Commands find the workspace from --workspace PATH, else $OLLEEY_WORKSPACE, else the nearest
+      .olleey/ walking up from the current directory (like git). Without one they exit 78.
+
+    """
+}

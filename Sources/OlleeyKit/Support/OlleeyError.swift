@@ -1,0 +1,88 @@
+/// The one error type of olleey. Its `code` maps, here and nowhere else, to a process exit
+/// code (sysexits) and to an HTTP status.
+public struct OlleeyError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, CaseIterable {
+        case failure          // 1   general failure
+        case alreadyExists = "already_exists" // 1 (HTTP 409)
+        case conflict         // 1   state does not allow it (HTTP 409)
+        case usage            // 64  wrong command line
+        case invalid          // 65  bad input data (malformed VTT, bad JSON, constraint)
+        case notFound = "not_found" // 66 input file or id not found
+        case unavailable      // 69  a required tool or engine is missing
+        case cannotCreate = "cannot_create" // 73 cannot create output
+        case busy             // 75  temporary failure (database busy), retry
+        case permission       // 77  not allowed
+        case config           // 78  workspace or configuration error
+        case interrupted      // 130
+
+        public var exitCode: Int32 {
+            switch self {
+            case .failure, .alreadyExists, .conflict: return 1
+            case .usage: return 64
+            case .invalid: return 65
+            case .notFound: return 66
+            case .unavailable: return 69
+            case .cannotCreate: return 73
+            case .busy: return 75
+            case .permission: return 77
+            case .config: return 78
+            case .interrupted: return 130
+            }
+        }
+
+        public var httpStatus: Int {
+            switch self {
+            case .failure: return 500
+            case .alreadyExists, .conflict: return 409
+            case .usage, .invalid: return 400
+            case .notFound: return 404
+            case .unavailable: return 503
+            case .cannotCreate: return 507
+            case .busy: return 503
+            case .permission: return 403
+            case .config: return 500
+            case .interrupted: return 503
+            }
+        }
+    }
+
+    public var code: Code
+    public var message: String
+    public var hint: String?
+
+    public init(_ code: Code, _ message: String, hint: String? = nil) {
+        self.code = code
+        self.message = message
+        self.hint = hint
+    }
+
+    public var description: String { message }
+
+    public static func usage(_ m: String, hint: String? = nil) -> OlleeyError { .init(.usage, m, hint: hint) }
+    public static func invalid(_ m: String, hint: String? = nil) -> OlleeyError { .init(.invalid, m, hint: hint) }
+    public static func notFound(_ m: String, hint: String? = nil) -> OlleeyError { .init(.notFound, m, hint: hint) }
+    public static func config(_ m: String, hint: String? = nil) -> OlleeyError { .init(.config, m, hint: hint) }
+    public static func unavailable(_ m: String, hint: String? = nil) -> OlleeyError { .init(.unavailable, m, hint: hint) }
+    public static func failure(_ m: String, hint: String? = nil) -> OlleeyError { .init(.failure, m, hint: hint) }
+    public static func cannotCreate(_ m: String, hint: String? = nil) -> OlleeyError { .init(.cannotCreate, m, hint: hint) }
+    public static func permission(_ m: String, hint: String? = nil) -> OlleeyError { .init(.permission, m, hint: hint) }
+    public static func conflict(_ m: String, hint: String? = nil) -> OlleeyError { .init(.conflict, m, hint: hint) }
+}
+
+/// The exit codes olleey documents (`olleey help exit-codes`).
+public enum ExitCodes {
+    public static let table: [(code: Int32, name: String, meaning: String)] = [
+        (0, "ok", "success"),
+        (1, "failure", "general failure; lint/check found errors; diff found differences"),
+        (2, "jobs_failed", "job run finished with one or more failed jobs"),
+        (64, "usage", "wrong command line: unknown command or option, bad value"),
+        (65, "invalid", "bad input data: malformed VTT/SRT/TBX/CSV, bad JSON"),
+        (66, "not_found", "input file or id not found"),
+        (69, "unavailable", "a required tool or engine is missing (ffmpeg, apertium, ...)"),
+        (73, "cannot_create", "cannot create output (permissions, full disk)"),
+        (75, "busy", "temporary failure, retry (database busy)"),
+        (77, "permission", "not allowed for this user or role"),
+        (78, "config", "workspace or configuration error (no workspace, newer schema)"),
+        (130, "interrupted", "interrupted (SIGINT)"),
+    ]
+}

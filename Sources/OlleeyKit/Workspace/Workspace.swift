@@ -1,0 +1,111 @@
+import Foundation
+
+/// A workspace: a directory holding `.olleey/` (olleey.db, media/, cache/, outputs/).
+public struct Workspace: Sendable {
+    public static let dirName = ".olleey"
+    public static let dbName = "olleey.db"
+
+    /// The directory that contains `.olleey/`.
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public var dir: String { root + "/" + Workspace.dirName }
+    public var dbPath: String { dir + "/" + Workspace.dbName }
+    public var mediaDir: String { dir + "/media" }
+    public var cacheDir: String { dir + "/cache" }
+    public var outputsDir: String { dir + "/outputs" }
+
+    /// Finds the workspace: an explicit path (`--workspace`), else `$OLLEEY_WORKSPACE`, else the
+    /// nearest `.olleey/` walking up from `cwd`. Fails with 78 and a hint when there is none.
+    public static func discover(explicit: String?, environment: [String: String], cwd: String) throws -> Workspace {
+        if let p = explicit ?? environment["OLLEEY_WORKSPACE"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            let abs = Paths.absolute(p, cwd: cwd)
+            let root = abs.hasSuffix("/" + dirName) ? String(abs.dropLast(dirName.count + 1)) : abs
+            let ws = Workspace(root: root.isEmpty ? "/" : root)
+            guard Paths.isDirectory(ws.dir) else {
+                throw OlleeyError.config("no olleey workspace at \(abs)", hint: "run 'olleey init \(p)' to create one")
+            }
+            return ws
+        }
+        var dir = Paths.absolute(cwd, cwd: "/")
+        while true {
+            if Paths.isDirectory(dir + (dir == "/" ? "" : "/") + dirName) { return Workspace(root: dir == "/" ? "" : dir) }
+            if dir == "/" || dir.isEmpty { break }
+            dir = Paths.parent(dir)
+        }
+        throw OlleeyError.config("not in an olleey workspace (no .olleey/ here or in any parent directory)",
+                                 hint: "run 'olleey init' to create one here, or pass --workspace PATH")
+    }
+
+    /// Creates `.olleey/` and its database at `root` (idempotent: an existing workspace is kept
+    /// and only migrated). Returns whether it was created.
+    @discardableResult
+    public static func initialize(at root: String) throws -> (Workspace, created: Bool) {
+        let ws = Workspace(root: root)
+        let existed = FileManager.default.fileExists(atPath: ws.dbPath)
+        for d in [ws.dir, ws.mediaDir, ws.cacheDir, ws.outputsDir] {
+            do { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) } catch {
+                throw OlleeyError.cannotCreate("cannot create \(d): \(error.localizedDescription)")
+            }
+        }
+        let db = try ws.open()
+        _ = db
+        return (ws, !existed)
+    }
+
+    /// Opens the database, applying pending migrations. Fails with 78 on a file that is not an
+    /// olleey database or whose schema is newer than this binary.
+    public func open(busyTimeoutMs: Int32 = 5000) throws -> Database {
+        guard FileManager.default.fileExists(atPath: dbPath) || Paths.isDirectory(dir) else {
+            throw OlleeyError.config("no database at \(dbPath)", hint: "run 'olleey init'")
+        }
+        var opts = Database.Options()
+        opts.busyTimeoutMs = busyTimeoutMs
+        let db = try Database(path: dbPath, options: opts)
+        try Migrator.migrate(db)
+        return db
+    }
+}
+
+/// Small path helpers that never touch the process's current directory.
+public enum Paths {
+    public static func absolute(_ p: String, cwd: String) -> String {
+        var path = p
+        if path == "~" || path.hasPrefix("~/") {
+            path = (ProcessInfo.processInfo.environment["HOME"] ?? "/") + path.dropFirst()
+        }
+        let joined = path.hasPrefix("/") ? path : (cwd.hasSuffix("/") ? cwd + path : cwd + "/" + path)
+        return normalize(joined)
+    }
+
+    /// Removes `.`, `..` and duplicate slashes.
+    public static func normalize(_ p: String) -> String {
+        var parts: [Substring] = []
+        for c in p.split(separator: "/", omittingEmptySubsequences: true) {
+            if c == "." { continue }
+            if c == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(c)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    public static func parent(_ p: String) -> String {
+        guard let i = p.lastIndex(of: "/") else { return "/" }
+        let s = String(p[..<i])
+        return s.isEmpty ? "/" : s
+    }
+
+    public static func isDirectory(_ p: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: p, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    public static func exists(_ p: String) -> Bool { FileManager.default.fileExists(atPath: p) }
+
+    /// Relative path from `base` to `p` when `p` is inside `base`, else `p`.
+    public static func relative(_ p: String, to base: String) -> String {
+        let b = base.hasSuffix("/") ? base : base + "/"
+        return p.hasPrefix(b) ? String(p.dropFirst(b.count)) : p
+    }
+}

@@ -1,0 +1,2 @@
+import OlleeyCLI
+CLI.main()

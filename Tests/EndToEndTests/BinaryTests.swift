@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// Runs the built release binary (`swift build -c release` first; scripts/test does).
+enum Binary {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static var path: String { ProcessInfo.processInfo.environment["OLLEEY_BIN"] ?? root + "/.build/release/olleey" }
+    static var exists: Bool { FileManager.default.isExecutableFile(atPath: path) }
+
+    struct Result { var exit: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ args: [String], cwd: String, env: [String: String] = [:], stdin: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        var e = ProcessInfo.processInfo.environment
+        e.removeValue(forKey: "OLLEEY_WORKSPACE")
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        if let stdin {
+            let inp = Pipe()
+            p.standardInput = inp
+            try p.run()
+            inp.fileHandleForWriting.write(Data(stdin.utf8))
+            try inp.fileHandleForWriting.close()
+        } else {
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+        }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let r = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(exit: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: r, as: UTF8.self))
+    }
+
+    static func tempDir() -> String {
+        let p = NSTemporaryDirectory() + "olleey-e2e-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+        return p
+    }
+}
+
+@Suite("End to end: the built binary", .enabled(if: Binary.exists, "build the release binary first: swift build -c release"))
+struct BinaryFoundationTests {
+    @Test func initConfigAndErrors() throws {
+        let dir = Binary.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Binary.run(["config", "list"], cwd: dir).exit == 78)
+        let i = try Binary.run(["init", "--json"], cwd: dir)
+        #expect(i.exit == 0 && i.stdout.contains(#""created":true"#))
+        #expect(FileManager.default.fileExists(atPath: dir + "/.olleey/olleey.db"))
+        #expect(try Binary.run(["config", "set", "job.parallel", "3"], cwd: dir).exit == 0)
+        #expect(try Binary.run(["config", "get", "job.parallel"], cwd: dir).stdout == "3\n")
+        let bad = try Binary.run(["frobnicate"], cwd: dir)
+        #expect(bad.exit == 64 && bad.stderr.contains("error:"))
+        #expect(try Binary.run(["--version"], cwd: dir).stdout.hasPrefix("olleey "))
+    }
+}
