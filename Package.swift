@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "olleey", targets: ["olleey"]),
+        .library(name: "WebVTT", targets: ["WebVTT"]),
         .library(name: "OlleeyKit", targets: ["OlleeyKit"]),
     ],
     targets: [
@@ -14,10 +15,12 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
-        .target(name: "OlleeyKit", dependencies: ["CSQLite", "COpenSSL"], path: "Sources/OlleeyKit"),
-        .target(name: "OlleeyCLI", dependencies: ["OlleeyKit"], path: "Sources/OlleeyCLI"),
+        .target(name: "WebVTT", path: "Sources/WebVTT"),
+        .target(name: "OlleeyKit", dependencies: ["WebVTT", "CSQLite", "COpenSSL"], path: "Sources/OlleeyKit"),
+        .target(name: "OlleeyCLI", dependencies: ["OlleeyKit", "WebVTT"], path: "Sources/OlleeyCLI"),
         .executableTarget(name: "olleey", dependencies: ["OlleeyCLI"], path: "Sources/olleey"),
         .executableTarget(name: "olleey-bench-db", dependencies: ["OlleeyKit", "CSQLite"], path: "Sources/olleey-bench-db"),
+        .testTarget(name: "WebVTTTests", dependencies: ["WebVTT"], path: "Tests/WebVTTTests"),
         .testTarget(name: "OlleeyKitTests", dependencies: ["OlleeyKit", "CSQLite"], path: "Tests/OlleeyKitTests"),
         .testTarget(name: "OlleeyCLITests", dependencies: ["OlleeyCLI", "OlleeyKit"], path: "Tests/OlleeyCLITests"),
         .testTarget(name: "EndToEndTests", dependencies: [], path: "Tests/EndToEndTests"),

@@ -1,0 +1,358 @@
+// SubRip (.srt) reading and writing.
+//
+// Reading is lenient about the dialects found in the wild: comma or dot before the milliseconds,
+// missing hours, 1-3 millisecond digits, missing or non-numeric index lines, BOM, CR/LF/CRLF,
+// Windows-1252 files (when the bytes are not UTF-8), blank-line-less files, coordinates after the
+// timing (`X1:... Y1:...`, ignored). `<i>`, `<b>`, `<u>` are kept; `<font>` tags are dropped
+// with a warning; `{\anN}` positions become cue settings; other `{\...}` override tags are dropped
+// with a warning; a bare `&` or `<` is escaped so the cue text stays valid WebVTT.
+
+/// SubRip import and export.
+public enum SRT {
+    /// Parses SRT bytes into a WebVTT document, with warnings and errors found on the way.
+    public static func parse(_ input: [UInt8]) -> (document: WebVTTDocument, diagnostics: [Diagnostic]) {
+        var diags: [Diagnostic] = []
+        var bytes = input
+        var doc = WebVTTDocument()
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+            bytes.removeFirst(3)
+        }
+        let valid = bytes.withUnsafeBufferPointer { UTF8Check.isValid($0) }
+        let text: String
+        if valid {
+            text = String(decoding: bytes, as: UTF8.self)
+        } else {
+            diags.append(Diagnostic(line: 0, column: 0, severity: .warning, code: "not_utf8",
+                                    message: "the file is not valid UTF-8; read as Windows-1252"))
+            text = decodeWindows1252(bytes)
+        }
+        // Lines with any terminator.
+        var lines: [Substring] = []
+        var crlf = 0
+        var lf = 0
+        do {
+            var start = text.startIndex
+            let u = text.unicodeScalars
+            var ui = u.startIndex
+            while ui < u.endIndex {
+                let c = u[ui]
+                if c == "\r" || c == "\n" {
+                    lines.append(text[start..<ui])
+                    var next = u.index(after: ui)
+                    if c == "\r", next < u.endIndex, u[next] == "\n" { next = u.index(after: next); crlf += 1 } else { lf += 1 }
+                    start = next
+                    ui = next
+                    continue
+                }
+                ui = u.index(after: ui)
+            }
+            if start < text.endIndex { lines.append(text[start..<text.endIndex]) }
+        }
+        doc.lineEnding = crlf > lf ? .crlf : .lf
+        var k = 0
+        let n = lines.count
+        var sawDot = false
+        var sawFont = false
+        var sawOverride = false
+        var ignoredSettings: [String] = []
+        func isBlank(_ s: Substring) -> Bool { s.allSatisfy { $0 == " " || $0 == "\t" } }
+        while k < n {
+            if isBlank(lines[k]) { k += 1; continue }
+            let blockLine = k + 1
+            // index line?
+            var id = ""
+            var timingIdx = k
+            if parseTiming(lines[k]) == nil {
+                if k + 1 < n, parseTiming(lines[k + 1]) != nil {
+                    id = lines[k].trimmingCharacters()
+                    timingIdx = k + 1
+                    if !id.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                        diags.append(Diagnostic(line: blockLine, column: 1, severity: .warning, code: "non_numeric_index",
+                                                message: "index '\(id)' is not a number; kept as the cue id"))
+                    }
+                } else {
+                    // Text without timing: continuation of the previous cue, or junk.
+                    var j = k
+                    var extra: [Substring] = []
+                    while j < n, !isBlank(lines[j]) {
+                        if parseTiming(lines[j]) != nil || (j + 1 < n && isIndex(lines[j]) && parseTiming(lines[j + 1]) != nil) { break }
+                        extra.append(lines[j]); j += 1
+                    }
+                    if j == k { j += 1 }
+                    if var last = doc.cues.popLast() {
+                        let converted = extra.map { convertLine($0, warnFont: &sawFont, sawOverride: &sawOverride, collected: &ignoredSettings) }
+                        last.text = last.text.isEmpty ? converted.joined(separator: "\n") : last.text + "\n" + converted.joined(separator: "\n")
+                        doc.cues.append(last)
+                        diags.append(Diagnostic(line: blockLine, column: 1, severity: .warning, code: "text_without_timing",
+                                                message: "text after a blank line without a timing line; joined to the previous cue"))
+                    } else {
+                        diags.append(Diagnostic(line: blockLine, column: 1, severity: .error, code: "text_without_timing",
+                                                message: "text without a timing line before the first cue; dropped"))
+                    }
+                    k = j
+                    continue
+                }
+            } else {
+                diags.append(Diagnostic(line: blockLine, column: 1, severity: .warning, code: "missing_index",
+                                        message: "cue without an index line"))
+            }
+            guard let timing = parseTiming(lines[timingIdx]) else { k += 1; continue }
+            if timing.dot { sawDot = true }
+            if timing.end < timing.start {
+                diags.append(Diagnostic(line: timingIdx + 1, column: 1, severity: .warning, code: "end_before_start",
+                                        message: "cue ends before it starts"))
+            }
+            var j = timingIdx + 1
+            var textLines: [String] = []
+            var settings: [String] = []
+            while j < n, !isBlank(lines[j]) {
+                // A new cue without a blank line before it.
+                if parseTiming(lines[j]) != nil { break }
+                if j + 1 < n, isIndex(lines[j]), parseTiming(lines[j + 1]) != nil { break }
+                textLines.append(convertLine(lines[j], warnFont: &sawFont, sawOverride: &sawOverride, collected: &settings))
+                j += 1
+            }
+            var cue = Cue(id: id, startMs: timing.start, endMs: timing.end, text: textLines.joined(separator: "\n"))
+            if !settings.isEmpty { cue.setSettingsText(settings.joined(separator: " "), regions: []) }
+            cue.line = timingIdx + 1
+            doc.cues.append(cue)
+            k = j
+        }
+        if sawDot {
+            diags.append(Diagnostic(line: 0, column: 0, severity: .warning, code: "dot_milliseconds",
+                                    message: "timestamps use '.' before the milliseconds (SRT uses ',')"))
+        }
+        if sawOverride {
+            diags.append(Diagnostic(line: 0, column: 0, severity: .warning, code: "override_tag_dropped",
+                                    message: "{\\...} override tags other than {\\anN} were dropped"))
+        }
+        if sawFont {
+            diags.append(Diagnostic(line: 0, column: 0, severity: .warning, code: "font_tag_dropped",
+                                    message: "<font> tags have no WebVTT equivalent and were dropped"))
+        }
+        return (doc, diags)
+    }
+
+    /// Parses an SRT string.
+    public static func parse(_ string: String) -> (document: WebVTTDocument, diagnostics: [Diagnostic]) {
+        parse(Array(string.utf8))
+    }
+
+    /// Writes SRT: sequential indices from 1, `hh:mm:ss,ttt` timestamps, `<i>`/`<b>`/`<u>` kept,
+    /// other tags removed, character references decoded. `lineEnding` nil keeps the document's.
+    public static func serialize(_ doc: WebVTTDocument, lineEnding: LineEnding? = nil) -> String {
+        let le = (lineEnding ?? doc.lineEnding).string
+        var out = ""
+        out.reserveCapacity(doc.cues.count * 80)
+        var n = 0
+        for cue in doc.cues {
+            n += 1
+            if n > 1 { out += le }
+            out += String(n) + le
+            out += Timestamp.formatSRT(cue.startMs) + " --> " + Timestamp.formatSRT(cue.endMs) + le
+            let body = srtText(cue.text)
+            // SRT has no way to hold an empty line inside a cue.
+            let lines = body.split(separator: "\n", omittingEmptySubsequences: true)
+            for l in lines { out += l + le }
+        }
+        return out
+    }
+
+    /// Cue text as SRT text.
+    static func srtText(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 == 0x3C || $0 == 0x26 }) { return text }
+        var out = ""
+        render(CueText.parse(text), into: &out)
+        return out
+    }
+
+    static func render(_ nodes: [CueNode], into out: inout String) {
+        for node in nodes {
+            switch node {
+            case .text(let s): out += s
+            case .timestamp: break
+            case .element(let e):
+                switch e.kind {
+                case .i, .b, .u:
+                    out += "<\(e.kind.rawValue)>"
+                    render(e.children, into: &out)
+                    out += "</\(e.kind.rawValue)>"
+                case .rt:
+                    out += "("
+                    render(e.children, into: &out)
+                    out += ")"
+                default:
+                    render(e.children, into: &out)
+                }
+            }
+        }
+    }
+
+    // MARK: reading helpers
+
+    struct Timing {
+        var start: Int64
+        var end: Int64
+        var dot: Bool
+    }
+
+    static func isIndex(_ s: Substring) -> Bool {
+        let t = s.trimmingCharacters()
+        return !t.isEmpty && t.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// `h:mm:ss,ttt --> h:mm:ss,ttt [coordinates]`, lenient.
+    static func parseTiming(_ line: Substring) -> Timing? {
+        let u = Array(line.utf8)
+        guard let arrow = findArrow(u) else { return nil }
+        var dot = false
+        guard let s = parseTimestamp(u[0..<arrow], &dot) else { return nil }
+        var rest = u[(arrow + 3)...]
+        while let f = rest.first, f == 0x20 || f == 0x09 { rest = rest.dropFirst() }
+        var endIdx = rest.startIndex
+        while endIdx < rest.endIndex, rest[endIdx] != 0x20, rest[endIdx] != 0x09 { endIdx += 1 }
+        guard let e = parseTimestamp(rest[rest.startIndex..<endIdx], &dot) else { return nil }
+        return Timing(start: s, end: e, dot: dot)
+    }
+
+    static func findArrow(_ u: [UInt8]) -> Int? {
+        guard u.count >= 3 else { return nil }
+        for i in 0..<(u.count - 2) where u[i] == 0x2D && u[i + 1] == 0x2D && u[i + 2] == 0x3E { return i }
+        return nil
+    }
+
+    static func parseTimestamp(_ raw: ArraySlice<UInt8>, _ dot: inout Bool) -> Int64? {
+        var s = raw
+        while let f = s.first, f == 0x20 || f == 0x09 { s = s.dropFirst() }
+        while let l = s.last, l == 0x20 || l == 0x09 { s = s.dropLast() }
+        guard !s.isEmpty, s.count < 32 else { return nil }
+        // split into numeric fields by ':' and one of ',' '.'
+        var fields: [Int64] = []
+        var fracDigits = 0
+        var frac: Int64 = 0
+        var cur: Int64 = 0
+        var curDigits = 0
+        var inFrac = false
+        for b in s {
+            if isDigit(b) {
+                if inFrac {
+                    if fracDigits < 3 { frac = frac * 10 + Int64(b - 0x30); fracDigits += 1 }
+                } else {
+                    cur = cur * 10 + Int64(b - 0x30); curDigits += 1
+                    if curDigits > 10 { return nil }
+                }
+            } else if b == 0x3A, !inFrac {
+                guard curDigits > 0 else { return nil }
+                fields.append(cur); cur = 0; curDigits = 0
+            } else if (b == 0x2C || b == 0x2E), !inFrac {
+                guard curDigits > 0 else { return nil }
+                if b == 0x2E { dot = true }
+                fields.append(cur); cur = 0; curDigits = 0
+                inFrac = true
+            } else {
+                return nil
+            }
+        }
+        if !inFrac {
+            guard curDigits > 0 else { return nil }
+            fields.append(cur)
+        }
+        guard fields.count == 2 || fields.count == 3 else { return nil }
+        while fracDigits < 3 { frac *= 10; fracDigits += 1 }
+        let h = fields.count == 3 ? fields[0] : 0
+        let m = fields[fields.count - 2]
+        let sec = fields[fields.count - 1]
+        guard m < 60, sec < 60 else { return nil }
+        return ((h * 60 + m) * 60 + sec) * 1000 + frac
+    }
+
+    /// One SRT text line as WebVTT cue text; `{\\anN}` positions are added to `collected`.
+    static func convertLine(_ line: Substring, warnFont: inout Bool, sawOverride: inout Bool,
+                            collected: inout [String]) -> String {
+        let u = Array(line.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count + 8)
+        var i = 0
+        let n = u.count
+        var noGTFrom = n + 1 // no '>' at or after this index
+        var noBraceFrom = n + 1 // no '}' at or after this index
+        while i < n {
+            let b = u[i]
+            if b == 0x3C { // <
+                let found = i < noGTFrom ? u[i...].firstIndex(of: 0x3E) : nil
+                if found == nil { noGTFrom = min(noGTFrom, i) }
+                if let close = found {
+                    let inner = String(decoding: u[(i + 1)..<close], as: UTF8.self).lowercased()
+                    let name = inner.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "=" }).first.map(String.init) ?? ""
+                    switch name {
+                    case "i", "b", "u", "/i", "/b", "/u":
+                        out.append(0x3C)
+                        out.append(contentsOf: Array(name.utf8))
+                        out.append(0x3E)
+                        i = close + 1
+                        continue
+                    case "font", "/font":
+                        warnFont = true
+                        i = close + 1
+                        continue
+                    default:
+                        break
+                    }
+                }
+                out.append(contentsOf: Array("&lt;".utf8))
+                i += 1
+                continue
+            }
+            if b == 0x26 { out.append(contentsOf: Array("&amp;".utf8)); i += 1; continue }
+            if b == 0x3E, i >= 2, u[i - 1] == 0x2D, u[i - 2] == 0x2D { out.append(contentsOf: Array("&gt;".utf8)); i += 1; continue }
+            if b == 0x7B, i + 1 < n, u[i + 1] == 0x5C, i < noBraceFrom {
+                let found = u[i...].firstIndex(of: 0x7D)
+                if found == nil { noBraceFrom = i }
+                guard let close = found else { out.append(b); i += 1; continue } // {\...}
+                let tag = String(decoding: u[(i + 2)..<close], as: UTF8.self)
+                if tag.hasPrefix("an"), let d = Int(tag.dropFirst(2)), (1...9).contains(d) {
+                    switch d {
+                    case 7, 8, 9: collected.append("line:0")
+                    case 4, 5, 6: collected.append("line:50%")
+                    default: break
+                    }
+                    switch d {
+                    case 1, 4, 7: collected.append("align:start")
+                    case 3, 6, 9: collected.append("align:end")
+                    default: break
+                    }
+                } else {
+                    sawOverride = true
+                }
+                i = close + 1
+                continue
+            }
+            out.append(b)
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static let cp1252High: [UInt32] = [
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+        0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    ]
+
+    static func decodeWindows1252(_ bytes: [UInt8]) -> String {
+        var s = String.UnicodeScalarView()
+        for b in bytes {
+            let v: UInt32 = (b >= 0x80 && b < 0xA0) ? cp1252High[Int(b - 0x80)] : UInt32(b)
+            s.append(Unicode.Scalar(v) ?? "\u{FFFD}")
+        }
+        return String(s)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
