@@ -1,0 +1,196 @@
+import Foundation
+
+// MARK: espeak-ng
+
+/// Offline speech with espeak-ng: `espeak-ng -v LANG[+variant] -s RATE -w out.wav`, text on
+/// stdin (so no text is ever taken for an option). Output: 22.05 kHz mono WAV.
+public struct EspeakSpeaker: Speaker {
+    public let name = "espeak-ng"
+    /// Words per minute (espeak's default is 175; setting `engines.speak.rate`).
+    public var rate: Int
+    /// Default voice or variant when a cue gives none (setting `engines.speak.voice`), e.g.
+    /// `+f3` (a variant of the language's voice) or `es-419` (a voice name).
+    public var defaultVoice: String?
+    public var timeout: Double = 120
+
+    public init(rate: Int = 175, defaultVoice: String? = nil) {
+        self.rate = rate; self.defaultVoice = defaultVoice
+    }
+
+    static let aliases: [String: String] = ["zh": "cmn", "no": "nb", "he": "he", "fil": "tl"]
+
+    /// espeak-ng's voice argument for a language and an optional voice/variant.
+    public static func voiceArgument(language: String, voice: String?) -> String {
+        let lang = language.replacingOccurrences(of: "_", with: "-").lowercased()
+        let base = aliases[lang] ?? lang
+        guard let v = voice?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return base }
+        if v.hasPrefix("+") { return base + v }
+        return v
+    }
+
+    /// Languages espeak-ng has voices for (`espeak-ng --voices`), lower case.
+    public func languages() throws -> Set<String> {
+        let exe = try Subprocess.require("espeak-ng", purpose: "the espeak-ng speech engine")
+        let text = try ToolVersions.get("espeak-voices") { try Subprocess.run(exe, ["--voices"], timeout: 30).stdoutString }
+        var out = Set<String>()
+        for line in text.split(separator: "\n").dropFirst() {
+            let cols = line.split(separator: " ", omittingEmptySubsequences: true)
+            if cols.count >= 2 { out.insert(cols[1].lowercased()) }
+            // "(es 6)(es-mx 6)" alternative language lists
+            for alt in line.split(separator: "(").dropFirst() {
+                if let code = alt.split(separator: " ").first { out.insert(code.lowercased()) }
+            }
+        }
+        return out
+    }
+
+    public func supports(_ language: String) throws -> Bool {
+        let langs = try languages()
+        let l = EspeakSpeaker.voiceArgument(language: language, voice: nil)
+        let base = l.split(separator: "-").first.map(String.init) ?? l
+        return langs.contains(l) || langs.contains(base) || langs.contains { $0.hasPrefix(base + "-") }
+    }
+
+    public func preflight(languages: [String]) throws {
+        _ = try Subprocess.require("espeak-ng", purpose: "the espeak-ng speech engine")
+        let missing = try languages.filter { try !supports($0) }
+        guard missing.isEmpty else {
+            throw OlleeyError(.unavailable, "espeak-ng has no voice for \(missing.joined(separator: ", "))",
+                              hint: "see 'espeak-ng --voices'; or choose another engine: olleey config set engines.speak http")
+        }
+    }
+
+    public func version(language: String) throws -> String {
+        let exe = try Subprocess.require("espeak-ng", purpose: "the espeak-ng speech engine")
+        let v = ToolVersions.get("espeak-version") {
+            let out = (try? Subprocess.run(exe, ["--version"], timeout: 30))?.stdoutString ?? ""
+            // "eSpeak NG text-to-speech: 1.51  Data at: ..."
+            if let r = out.range(of: "text-to-speech: ") {
+                return String(out[r.upperBound...].prefix(while: { !$0.isWhitespace }))
+            }
+            return out.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return "espeak-ng \(v) rate=\(rate) voice=\(EspeakSpeaker.voiceArgument(language: language, voice: defaultVoice))"
+    }
+
+    public func synthesize(_ text: String, language: String, voice: String?, to output: String, cancel: CancelToken) throws {
+        let v = EspeakSpeaker.voiceArgument(language: language, voice: voice ?? defaultVoice)
+        try FFmpeg.writing(output) { tmp in
+            var p = Subprocess("espeak-ng", ["-v", v, "-s", String(rate), "-w", tmp])
+            p.input = .bytes(Array(text.utf8))
+            p.timeout = timeout
+            p.cancel = cancel
+            let r = try p.run()
+            if !r.succeeded { throw r.error("espeak-ng") }
+            // espeak-ng exits 0 with a message when the voice does not exist
+            if r.stderrString.contains("Failed to read voice") || r.stderrString.contains("Unknown voice") {
+                throw OlleeyError(.unavailable, "espeak-ng has no voice '\(v)'", hint: "see 'espeak-ng --voices'")
+            }
+            guard (fileSize(tmp) ?? 0) > 44 else { throw OlleeyError(.failure, "espeak-ng wrote no audio for voice \(v)") }
+        }
+    }
+}
+
+// MARK: command
+
+/// Any TTS program through a template (setting `engines.speak.command`), e.g.
+/// `piper --model {voice} --output_file {output}` or `my-tts {text_file} {output} {lang}`.
+/// Placeholders: `{output}` (required: the audio file to write; WAV, or anything ffmpeg reads,
+/// which is then converted), `{text}` (the text as one argument), `{text_file}` (a UTF-8 file
+/// with the text), `{lang}`, `{voice}`. Without `{text}`/`{text_file}` the text comes on stdin.
+public struct CommandSpeaker: Speaker {
+    public let name = "command"
+    public var template: CommandTemplate
+    public var defaultVoice: String?
+    public var timeout: Double
+
+    public init(template: CommandTemplate, defaultVoice: String? = nil, timeout: Double = 300) throws {
+        guard template.uses("output") else {
+            throw OlleeyError(.config, "engines.speak.command must contain {output} (the WAV file to write)")
+        }
+        self.template = template; self.defaultVoice = defaultVoice; self.timeout = timeout
+    }
+
+    public func version(language: String) throws -> String { "command \(template.fingerprint) voice=\(defaultVoice ?? "")" }
+
+    public func preflight(languages: [String]) throws {
+        guard let exe = template.words.first else { throw OlleeyError(.config, "engines.speak.command is empty") }
+        _ = try Subprocess.require(exe, purpose: "engines.speak.command")
+    }
+
+    public func synthesize(_ text: String, language: String, voice: String?, to output: String, cancel: CancelToken) throws {
+        var values = ["lang": language, "voice": voice ?? defaultVoice ?? "", "text": text]
+        var cleanup: [String] = []
+        defer { for f in cleanup { unlink(f) } }
+        if template.uses("text_file") {
+            let f = try writeTempFile(text, ext: "txt")
+            cleanup.append(f)
+            values["text_file"] = f
+        }
+        let stdin: Subprocess.Input = (template.uses("text") || template.uses("text_file")) ? .none : .bytes(Array(text.utf8))
+        let raw = temporaryPath(ext: "audio", dir: (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent)
+        cleanup.append(raw)
+        values["output"] = raw
+        _ = try template.run(values, stdin: stdin, timeout: timeout, cancel: cancel, what: "speech command")
+        guard (fileSize(raw) ?? 0) > 0 else {
+            throw OlleeyError(.failure, "speech command wrote no audio to {output}")
+        }
+        try storeAudio(raw, as: output, cancel: cancel, what: "speech command")
+    }
+}
+
+/// Moves `raw` to `output` when it is a PCM WAV, else converts it with ffmpeg.
+func storeAudio(_ raw: String, as output: String, cancel: CancelToken, what: String) throws {
+    if (try? WAVHeader.read(raw)) != nil {
+        try FFmpeg.writing(output) { tmp in
+            if rename(raw, tmp) != 0 { throw OlleeyError(.cannotCreate, "cannot create \(output): \(String(cString: strerror(errno)))") }
+        }
+        return
+    }
+    let ff = try FFmpeg(cancel: cancel)
+    let info: MediaInfo
+    do { info = try ff.probe(raw) } catch { throw OlleeyError(.invalid, "\(what) produced audio that ffmpeg cannot read") }
+    let format = WAVFormat(channels: min(2, max(1, info.audio?.channels ?? 1)), sampleRate: info.audio?.sampleRate ?? 24_000)
+    try ff.convertAudio(raw, to: output, format: format)
+}
+
+// MARK: http (OpenAI-compatible /v1/audio/speech)
+
+/// Speech from an OpenAI-compatible server: `POST {base}/v1/audio/speech` with
+/// `{"model","input","voice","response_format":"wav"}`; a non-WAV answer is converted.
+public struct HTTPSpeechSpeaker: Speaker {
+    public let name = "http"
+    public var endpoint: HTTPEndpoint
+    public var model: String
+    public var defaultVoice: String
+    /// Per-language voices (`engines.speak.voice.es`), else `defaultVoice`.
+    public var voices: [String: String]
+    public var speed: Double?
+
+    public init(endpoint: HTTPEndpoint, model: String = "tts-1", defaultVoice: String = "alloy", voices: [String: String] = [:], speed: Double? = nil) {
+        self.endpoint = endpoint; self.model = model; self.defaultVoice = defaultVoice; self.voices = voices; self.speed = speed
+    }
+
+    public func version(language: String) throws -> String {
+        "http \(endpoint.fingerprint) \(model) voice=\(voices[language] ?? defaultVoice)\(speed.map { " speed=\($0)" } ?? "")"
+    }
+
+    public func preflight(languages: [String]) throws { try endpoint.preflight(setting: "engines.speak") }
+
+    public func synthesize(_ text: String, language: String, voice: String?, to output: String, cancel: CancelToken) throws {
+        var body: [(String, JSON)] = [
+            ("model", .string(model)), ("input", .string(text)),
+            ("voice", .string(voice ?? voices[language] ?? defaultVoice)), ("response_format", "wav"),
+        ]
+        if let s = speed { body.append(("speed", .double(s))) }
+        let r = try endpoint.postJSON("audio/speech", .object(body), cancel: cancel, what: "speech request")
+        guard !r.body.isEmpty else { throw OlleeyError(.failure, "speech server answered with no audio") }
+        let dir = (output as NSString).deletingLastPathComponent
+        let raw = temporaryPath(ext: "audio", dir: dir.isEmpty ? "." : dir)
+        defer { unlink(raw) }
+        guard FileManager.default.createFile(atPath: raw, contents: Data(r.body)) else {
+            throw OlleeyError(.cannotCreate, "cannot write \(raw)")
+        }
+        try storeAudio(raw, as: output, cancel: cancel, what: "speech server")
+    }
+}

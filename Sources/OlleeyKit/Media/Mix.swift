@@ -1,0 +1,157 @@
+import Foundation
+
+/// A time range in milliseconds (a cue's speech on the dub timeline).
+public struct TimeRange: Sendable, Equatable, Hashable {
+    public var startMs: Int
+    public var endMs: Int
+    public init(startMs: Int, endMs: Int) { self.startMs = startMs; self.endMs = endMs }
+    public var durationMs: Int { max(0, endMs - startMs) }
+}
+
+public struct MixOptions: Sendable, Equatable {
+    /// Gain of the original audio while the dub speaks (0.2 = -14 dB).
+    public var duckGain: Double = 0.2
+    /// Length of the fade down before and back up after each speech interval.
+    public var rampMs: Int = 80
+    /// Intervals closer than this are merged, so the background does not pump between lines.
+    public var mergeGapMs: Int = 400
+    /// Gain of the dub itself.
+    public var dubGain: Double = 1.0
+    /// Gain of a music-and-effects stem (no ducking: it has no speech).
+    public var stemGain: Double = 1.0
+    /// AAC bit rate when the output is `.m4a`/`.mp4`/`.aac`.
+    public var aacBitrate: String = "192k"
+    public init() {}
+}
+
+extension FFmpeg {
+    public enum Background: Sendable {
+        /// No background: the dub alone (a source without audio).
+        case none
+        /// The original audio (the first audio stream of this media file), ducked while the dub speaks.
+        case original(String)
+        /// A music-and-effects stem: mixed under the dub as is.
+        case stem(String)
+    }
+
+    /// Mixes the dub track over a background into `output` (`.m4a`: AAC; `.wav`: PCM 48 kHz),
+    /// exactly `durationSeconds` long.
+    ///
+    /// Ducking: a gain envelope (1 kHz mono WAV: 1.0, ramping to `duckGain` around each merged
+    /// speech interval) is written by olleey and applied with `amultiply`. Its cost does not grow
+    /// with the number of cues (a `volume=enable=between(...)+...` expression is evaluated per
+    /// frame for every interval), it is sample-exact, and the ramps avoid clicks.
+    public func mix(dub: String, background: Background, speech: [TimeRange], durationSeconds: Double,
+                    output: String, options: MixOptions = MixOptions()) throws {
+        try requireInputFile(dub, "dub track")
+        let dur = FFmpeg.seconds(durationSeconds)
+        let ext = (output as NSString).pathExtension.lowercased()
+        let codec: [String]
+        switch ext {
+        case "wav": codec = ["-c:a", "pcm_s16le", "-f", "wav"]
+        case "m4a", "mp4", "aac": codec = ["-c:a", "aac", "-b:a", options.aacBitrate, "-f", ext == "aac" ? "adts" : "mp4"]
+        default: throw OlleeyError(.invalid, "mix output must be .m4a or .wav (got \(output))")
+        }
+        var background = background
+        if case .original(let original) = background {
+            try requireInputFile(original, "original audio")
+            if try probe(original).audio == nil { background = .none } // a silent source: the dub alone
+        }
+        let dubChain = "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,volume=\(options.dubGain),apad"
+        let limiter = "alimiter=limit=0.98:level=0:attack=5:release=50"
+        var inputs: [String] = []
+        var graph: String
+        var envelope: String?
+        defer { if let e = envelope { unlink(e) } }
+        switch background {
+        case .none:
+            inputs = ["-i", dub]
+            graph = "[0:a]\(dubChain),\(limiter)[out]"
+        case .stem(let stem):
+            try requireInputFile(stem, "music-and-effects stem")
+            inputs = ["-i", dub, "-i", stem]
+            graph = "[0:a]\(dubChain)[d];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,volume=\(options.stemGain),apad[b];" +
+                "[b][d]amix=inputs=2:normalize=0:duration=first,\(limiter)[out]"
+        case .original(let original):
+            let dir = (output as NSString).deletingLastPathComponent
+            let env = (dir.isEmpty ? "." : dir) + "/.duck-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).wav"
+            envelope = env
+            try FFmpeg.writeDuckEnvelope(speech: speech, durationSeconds: durationSeconds + 1, path: env, options: options)
+            inputs = ["-i", dub, "-i", original, "-i", env]
+            graph = "[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad[o];" +
+                "[2:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[e];" +
+                "[o][e]amultiply[b];[0:a]\(dubChain)[d];" +
+                "[b][d]amix=inputs=2:normalize=0:duration=first,\(limiter)[out]"
+        }
+        try FFmpeg.writing(output) { tmp in
+            try run(inputs + ["-filter_complex", graph, "-map", "[out]", "-t", dur, "-ar", "48000", "-ac", "2"] + codec + [tmp],
+                    what: "mixing the dub")
+        }
+    }
+
+    /// Merges sorted-or-not speech intervals closer than `gapMs`.
+    public static func mergeIntervals(_ ranges: [TimeRange], gapMs: Int) -> [TimeRange] {
+        let sorted = ranges.filter { $0.endMs > $0.startMs }.sorted { $0.startMs < $1.startMs }
+        var out: [TimeRange] = []
+        for r in sorted {
+            if let last = out.last, r.startMs - last.endMs < gapMs {
+                out[out.count - 1].endMs = max(last.endMs, r.endMs)
+            } else {
+                out.append(r)
+            }
+        }
+        return out
+    }
+
+    /// The ducking gain at each millisecond: 1.0, ramping linearly down to `duckGain` over
+    /// `rampMs` before each merged interval and back up over `rampMs` after it.
+    public static func duckGains(speech: [TimeRange], durationMs: Int, options: MixOptions) -> (Int) -> Double {
+        let merged = mergeIntervals(speech, gapMs: options.mergeGapMs)
+        let ramp = max(1, options.rampMs)
+        let low = min(1, max(0, options.duckGain))
+        return { t in
+            // binary search the first interval ending after t - ramp
+            var lo = 0, hi = merged.count
+            while lo < hi { let mid = (lo + hi) / 2; if merged[mid].endMs + ramp <= t { lo = mid + 1 } else { hi = mid } }
+            var g = 1.0
+            var k = lo
+            while k < merged.count, merged[k].startMs - ramp <= t {
+                let r = merged[k]
+                let depth: Double
+                if t < r.startMs { depth = Double(t - (r.startMs - ramp)) / Double(ramp) }
+                else if t <= r.endMs { depth = 1 }
+                else { depth = 1 - Double(t - r.endMs) / Double(ramp) }
+                g = min(g, low + (1 - low) * (1 - min(1, max(0, depth))))
+                k += 1
+            }
+            return g
+        }
+    }
+
+    /// Writes the ducking envelope as a 1 kHz mono 16-bit WAV, streaming (bounded memory).
+    static func writeDuckEnvelope(speech: [TimeRange], durationSeconds: Double, path: String, options: MixOptions) throws {
+        let total = Int((durationSeconds * 1000).rounded(.up))
+        let gain = duckGains(speech: speech, durationMs: total, options: options)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw OlleeyError(.cannotCreate, "cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let fmt = WAVFormat(audioFormat: 1, channels: 1, sampleRate: 1000, bitsPerSample: 16)
+        let header = WAVHeader.bytes(format: fmt, frames: total)
+        try header.withUnsafeBytes { try pwriteFully(fd, $0, offset: 0, path: path) }
+        var off = header.count
+        var buf = [UInt8](); buf.reserveCapacity(2 * 60_000)
+        var t = 0
+        while t < total {
+            buf.removeAll(keepingCapacity: true)
+            let end = min(total, t + 60_000)
+            while t < end {
+                let v = Int16((gain(t) * 32767).rounded())
+                let u = UInt16(bitPattern: v)
+                buf.append(UInt8(u & 0xFF)); buf.append(UInt8(u >> 8))
+                t += 1
+            }
+            try buf.withUnsafeBytes { try pwriteFully(fd, $0, offset: off, path: path) }
+            off += buf.count
+        }
+    }
+}
