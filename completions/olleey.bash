@@ -3,8 +3,10 @@
 
 _olleey_subcommands() {
     case "$1" in
-        'olleey') echo 'init config version help completions man' ;;
+        'olleey') echo 'init config job vtt demo version help completions man' ;;
         'olleey config') echo 'get set unset list' ;;
+        'olleey job') echo 'create run list show status watch outputs events stats pause resume cancel retry approve reject delete' ;;
+        'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore' ;;
     esac
 }
 
@@ -17,6 +19,39 @@ _olleey_options() {
         'olleey config set') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey config unset') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey config list') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job create') echo '--lang -l --source-lang --subtitles --project --channel --voice --engine --require-approval --burn-in --lip-sync --fit-mode --max-tempo --glossary --dry-run --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job run') echo '--all -a --parallel -p --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job list') echo '--status --project --channel --lang --created-after --created-before --sort-by --sort-order --page --page-size --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job show') echo '--fit --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job status') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job watch') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job outputs') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job events') echo '--follow -f --after --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job stats') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job pause') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job resume') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job cancel') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job retry') echo '--stage --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job approve') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job reject') echo '--lang -l --reason --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job delete') echo '--force --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt parse') echo '--strict --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt fmt') echo '--output -o --hours --canonical --line-ending --renumber --strip-notes --drop-ignored --normalize --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt lint') echo '--profile --lang --children --fps --set --format --fix --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt shift') echo '--by --from --to --cues --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt scale') echo '--factor --fps --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt sync') echo '--map --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt convert') echo '--to --from --lang --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt diff') echo '--lang -l --from --to --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt cat') echo '--output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt import') echo '--job --lang -l --message -m --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt show') echo '--lang -l --version --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt edit') echo '--lang -l --cue --text --file --message -m --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt versions') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt restore') echo '--lang -l --version --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey demo') echo '--dir --lang --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey version') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey help') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey completions') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -28,6 +63,33 @@ _olleey_options() {
 _olleey_value() {
     case "$1|$2" in
         'olleey|--workspace') echo 'dirs' ;;
+        'olleey job create|--subtitles') echo 'files vtt srt' ;;
+        'olleey job create|--fit-mode') echo 'values audio video' ;;
+        'olleey job list|--status') echo 'values pending queued downloading transcribing translating voice_cloning dubbing lip_sync syncing assembling waiting_approval uploading completed failed cancelled paused' ;;
+        'olleey job list|--sort-by') echo 'values created_at updated_at status source_name' ;;
+        'olleey job list|--sort-order') echo 'values asc desc' ;;
+        'olleey job retry|--stage') echo 'values ingest transcribe translate voice dub lip_sync mix assemble master approval publish' ;;
+        'olleey vtt fmt|--output') echo 'files' ;;
+        'olleey vtt fmt|-o') echo 'files' ;;
+        'olleey vtt fmt|--line-ending') echo 'values lf crlf cr' ;;
+        'olleey vtt lint|--profile') echo 'values netflix default' ;;
+        'olleey vtt lint|--format') echo 'values text json csv' ;;
+        'olleey vtt lint|--output') echo 'files' ;;
+        'olleey vtt lint|-o') echo 'files' ;;
+        'olleey vtt shift|--output') echo 'files' ;;
+        'olleey vtt shift|-o') echo 'files' ;;
+        'olleey vtt scale|--output') echo 'files' ;;
+        'olleey vtt scale|-o') echo 'files' ;;
+        'olleey vtt sync|--output') echo 'files' ;;
+        'olleey vtt sync|-o') echo 'files' ;;
+        'olleey vtt convert|--to') echo 'values vtt srt ttml imsc1 ebu-tt-d' ;;
+        'olleey vtt convert|--from') echo 'values vtt srt' ;;
+        'olleey vtt convert|--output') echo 'files' ;;
+        'olleey vtt convert|-o') echo 'files' ;;
+        'olleey vtt cat|--output') echo 'files' ;;
+        'olleey vtt cat|-o') echo 'files' ;;
+        'olleey vtt edit|--file') echo 'files vtt srt' ;;
+        'olleey demo|--dir') echo 'dirs' ;;
         'olleey man|--output-dir') echo 'dirs' ;;
         'olleey man|-o') echo 'dirs' ;;
         *'|--workspace') echo 'dirs' ;;
@@ -42,7 +104,7 @@ _olleey() {
     for ((i=1; i<COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         if [ "$skip" = 1 ]; then skip=0; continue; fi
-        case " --fields --output-dir --workspace -o " in *" $w "*) skip=1; continue ;; esac
+        case " --after --as --burn-in --by --channel --created-after --created-before --cue --cues --dir --engine --factor --fields --file --fit-mode --format --fps --from --glossary --job --lang --line-ending --map --max-tempo --message --output --output-dir --page --page-size --parallel --profile --project --reason --set --sort-by --sort-order --source-lang --stage --status --subtitles --text --to --version --voice --workspace -l -m -o -p " in *" $w "*) skip=1; continue ;; esac
         case "$w" in -*) continue ;; esac
         case " $(_olleey_subcommands "$path") " in *" $w "*) path="$path $w" ;; esac
     done

@@ -18,6 +18,9 @@ public enum RootCommand {
         subcommands: [
             MetaCommands.initCommand,
             ConfigCommands.spec,
+            JobCommands.spec,
+            VTTCommands.spec,
+            DemoCommand.spec,
             MetaCommands.version,
             MetaCommands.help,
             MetaCommands.completions,

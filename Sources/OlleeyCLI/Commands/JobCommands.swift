@@ -1,0 +1,422 @@
+import Foundation
+import OlleeyKit
+
+/// olleey job ...: create, run, inspect and control dubbing jobs.
+enum JobCommands {
+    static let statusValues = JobStatus.allCases.map(\.rawValue)
+    static let stageValues = Stage.allCases.map(\.rawValue)
+    static let jobArg = ArgumentSpec("JOB", "a job id or a unique prefix of 4+ characters")
+
+    static func resolve(_ ctx: Context, _ id: String) throws -> Job { try JobStore(ctx.database()).resolve(id) }
+
+    static func service(_ ctx: Context) throws -> JobService {
+        JobService(db: try ctx.database(), workspace: try ctx.workspace(), environment: ctx.environment)
+    }
+
+    // MARK: JSON
+
+    static func summaryJSON(_ j: Job, languages: [JobLanguage]) -> JSON {
+        .object([
+            ("id", .string(j.id)), ("status", .string(j.status.rawValue)), ("stage", JSON(j.stage)),
+            ("source_name", .string(j.sourceName)), ("source_lang", .string(j.sourceLang)),
+            ("target_languages", .array(j.options.targetLanguages.map { .string($0) })),
+            ("languages", .object(languages.map { ($0.language, .string($0.status.rawValue)) })),
+            ("project_id", JSON(j.projectId)), ("channel_id", JSON(j.channelId)),
+            ("error", JSON(j.error)), ("created_at", .string(j.createdAt)), ("updated_at", .string(j.updatedAt)),
+        ])
+    }
+
+    static func absolute(_ ctx: Context, _ outputs: JSON) throws -> JSON {
+        absolute(root: try ctx.workspace().root, outputs)
+    }
+
+    static func absolute(root: String, _ outputs: JSON) -> JSON { .object((outputs.objectValue ?? []).map { k, v in (k, v.stringValue.map { .string(root + "/" + $0) } ?? v) })
+    }
+
+    static func detailJSON(_ ctx: Context, _ j: Job, languages: [JobLanguage], fit: Bool) throws -> JSON {
+        var langs: [JSON] = []
+        for l in languages {
+            var pairs: [(String, JSON)] = [
+                ("language", .string(l.language)), ("status", .string(l.status.rawValue)), ("stage", JSON(l.stage)),
+                ("error", JSON(l.error)), ("error_stage", JSON(l.errorStage)),
+                ("failed_cues", .array(l.failedCues.map { .string($0) })),
+                ("approval", l.approval.isEmpty ? .null : .string(l.approval)), ("approval_reason", JSON(l.approvalReason)),
+                ("outputs", try absolute(ctx, l.outputs)), ("updated_at", .string(l.updatedAt)),
+            ]
+            if fit { pairs.append(("fit", l.fitReport ?? .null)) }
+            langs.append(.object(pairs))
+        }
+        return .object([
+            ("id", .string(j.id)), ("status", .string(j.status.rawValue)), ("stage", JSON(j.stage)),
+            ("source", .string(j.source)), ("source_name", .string(j.sourceName)), ("source_lang", .string(j.sourceLang)),
+            ("target_languages", .array(j.options.targetLanguages.map { .string($0) })),
+            ("project_id", JSON(j.projectId)), ("channel_id", JSON(j.channelId)),
+            ("error", JSON(j.error)), ("error_stage", JSON(j.errorStage)),
+            ("paused", .bool(j.paused)), ("options", j.options.json),
+            ("created_at", .string(j.createdAt)), ("updated_at", .string(j.updatedAt)),
+            ("started_at", JSON(j.startedAt)), ("completed_at", JSON(j.completedAt)),
+            ("languages", .array(langs)),
+        ])
+    }
+
+    static func humanDetail(_ j: Job, _ languages: [JobLanguage], fit: Bool) -> String {
+        var s = "job \(j.id)\n  status   \(j.status.rawValue)\(j.stage.map { " (stage \($0))" } ?? "")\n  source   \(j.sourceName) [\(j.sourceLang)]\n  created  \(j.createdAt)\n"
+        if let e = j.error { s += "  error    \(j.errorStage.map { "at \($0): " } ?? "")\(e)\n" }
+        for l in languages {
+            s += "  \(l.language.padding(4)) \(l.status.rawValue)\(l.stage.map { " (\($0))" } ?? "")"
+            if !l.approval.isEmpty { s += " [\(l.approval)\(l.approvalReason.map { ": " + $0 } ?? "")]" }
+            if let e = l.error { s += "\n         \(l.errorStage.map { "failed at \($0): " } ?? "")\(e)" }
+            if !l.failedCues.isEmpty { s += "\n         cues: \(l.failedCues.joined(separator: ", "))" }
+            s += "\n"
+            if fit, let cues = l.fitReport?["cues"]?.arrayValue {
+                s += "         cue        natural   slot      factor  overflow\n"
+                for c in cues {
+                    s += "         " + (c["id"]?.stringValue ?? "").padding(10) + " " + "\(c["natural_ms"]?.intValue ?? 0)ms".padding(9) + " "
+                        + "\(c["slot_ms"]?.intValue ?? 0)ms".padding(9) + " " + String(format: "%.3f", c["factor"]?.doubleValue ?? 1).padding(7) + " "
+                        + "\(c["overflow_ms"]?.intValue ?? 0)ms\n"
+                }
+            }
+        }
+        if j.status == .failed { s += "hint: fix the cause, then 'olleey job retry \(j.id.prefix(8))'\n" }
+        return s
+    }
+
+    // MARK: commands
+
+    static let create: CommandSpec = CommandSpec(
+        "create", "create a dubbing job for a video (a file path or an http(s)/file URL)",
+        discussion: "Validates everything and checks the engines before creating anything: a missing engine or language pair exits 69 and says what to install. --dry-run prints the plan (stages per language, engines, outputs, and the predicted fit when subtitles are given) and creates nothing.",
+        examples: ["olleey job create talk.mp4 --subtitles talk.en.vtt --source-lang en --lang es,ca --json",
+                   "olleey job create https://example.com/v.mp4 --lang es --dry-run",
+                   "olleey job create talk.mp4 --lang eo --engine translate=http --voice eo=eo+f3"],
+        arguments: [ArgumentSpec("SOURCE", "the video: a path, or an http(s)/file URL", completion: .files(["mp4", "mkv", "mov", "webm"]))],
+        options: [
+            .option("lang", short: "l", "LIST", "target languages (ISO 639-1), comma-separated or repeated", type: .list),
+            .option("source-lang", "LANG", "language spoken in the video", default: "en"),
+            .option("subtitles", "FILE", "source subtitles (WebVTT or SRT); else the video is transcribed", type: .path, completion: .files(["vtt", "srt"])),
+            .option("project", "ID", "project the job belongs to"),
+            .option("channel", "ID", "channel the job publishes to"),
+            .option("voice", "LANG=VOICE", "voice for a language (repeatable)", repeatable: true),
+            .option("engine", "STAGE=NAME", "engine for a stage: transcribe, translate, speak (repeatable)", repeatable: true),
+            .flag("require-approval", "wait for QC approval of every language before publishing"),
+            .option("burn-in", "LANG", "burn this language's subtitles into its video (re-encodes it)"),
+            .flag("lip-sync", "run the lip-sync hook (engines.lipsync.command)"),
+            .option("fit-mode", "MODE", "absorb overflow by speeding up audio, or by slowing the video", type: .choice(["audio", "video"])),
+            .option("max-tempo", "FACTOR", "largest speed-up to fit speech (default: config fit.max_tempo)", type: .double),
+            .option("glossary", "NAME", "glossary to apply"),
+            .flag("dry-run", "print the plan and create nothing"),
+        ]
+    ) { ctx in
+        let a = ctx.args
+        guard !a.list("lang").isEmpty else { throw OlleeyError.usage("'olleey job create' needs --lang", hint: "e.g. --lang es,ca") }
+        let raw = a.positionals[0]
+        let isURL = raw.contains("://")
+        var r = JobCreateRequest(source: isURL ? raw : ctx.path(raw))
+        r.sourceLang = a.string("source-lang") ?? "en"
+        r.targetLanguages = a.list("lang")
+        r.subtitlesPath = a.string("subtitles").map(ctx.path)
+        r.project = a.string("project")
+        r.channel = a.string("channel")
+        r.voices = try pairs(a.all("voice"), option: "voice")
+        r.engines = try pairs(a.all("engine"), option: "engine")
+        r.requireApproval = a.has("require-approval")
+        r.burnIn = a.string("burn-in")
+        r.lipSync = a.has("lip-sync")
+        r.fitMode = a.string("fit-mode")
+        if let t = a.double("max-tempo") {
+            guard t >= 1.0 && t <= 4.0 else { throw OlleeyError.usage("--max-tempo must be between 1.0 and 4.0") }
+            r.maxTempo = t
+        }
+        r.glossary = a.string("glossary")
+        r.actor = try ctx.actingUserEmail()
+        let svc = try service(ctx)
+        if a.has("dry-run") {
+            let plan = try JobPlanner(service: svc).plan(r)
+            try ctx.emit(plan.json) { plan.human }
+            return 0
+        }
+        let job = try svc.create(r)
+        let langs = try JobStore(ctx.database()).languages(job.id)
+        try ctx.emit(try detailJSON(ctx, job, languages: langs, fit: false)) {
+            "Created job \(job.id) (\(job.options.targetLanguages.joined(separator: ", "))); run it with 'olleey job run \(job.id.prefix(8))'"
+        }
+        return 0
+    }
+
+    static func pairs(_ raws: [String], option: String) throws -> [String: String] {
+        var d: [String: String] = [:]
+        for r in raws.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            let p = r.split(separator: "=", maxSplits: 1).map(String.init)
+            guard p.count == 2, !p[0].isEmpty, !p[1].isEmpty else { throw OlleeyError.usage("--\(option) takes KEY=VALUE (got '\(r)')") }
+            d[p[0]] = p[1]
+        }
+        return d
+    }
+
+    static let run: CommandSpec = CommandSpec(
+        "run", "run queued work until done (resumable; several processes may share a workspace)",
+        discussion: "Runs the named jobs, or every queued job with --all. Exit 0 when all of them completed (or wait for approval), 2 when any failed. A killed run loses at most the stage in flight; run again to continue.",
+        examples: ["olleey job run --all", "olleey job run 0193a1b2 --parallel 3", "olleey job run --all --json"],
+        arguments: [ArgumentSpec("JOB", "jobs to run (ids or prefixes)", optional: true, variadic: true)],
+        options: [.flag("all", short: "a", "run every queued job"),
+                  .option("parallel", short: "p", "N", "jobs or languages run at once (default: config job.parallel)", type: .int)]
+    ) { ctx in
+        let ws = try ctx.workspace()
+        let db = try ctx.database()
+        var ids: [String]?
+        if !ctx.args.positionals.isEmpty {
+            ids = try ctx.args.positionals.map { try JobStore(db).resolve($0).id }
+        } else if !ctx.args.has("all") {
+            throw OlleeyError.usage("'olleey job run' needs JOB ids or --all")
+        }
+        let cfg = ConfigStore(db)
+        let parallel = try ctx.args.int("parallel") ?? Int(cfg.value("job.parallel") ?? "2") ?? 2
+        guard parallel >= 1 && parallel <= 64 else { throw OlleeyError.usage("--parallel must be between 1 and 64") }
+        let lease = Int(try cfg.value("job.lease_seconds") ?? "60") ?? 60
+        let quiet = ctx.quiet
+        let err = ctx.stderr
+        let runner = JobRunner(workspace: ws, jobs: ids, parallel: parallel, leaseSeconds: lease, environment: ctx.environment) { line in
+            if !quiet { err.line(line) }
+        }
+        let summary = try runner.run()
+        let json = JSON.object([
+            ("jobs", .array(summary.jobs.map { .object([("id", .string($0.id)), ("status", .string($0.status)), ("error", JSON($0.error))]) })),
+            ("completed", .int(Int64(summary.jobs.filter { $0.status == "completed" }.count))),
+            ("failed", .int(Int64(summary.failed))),
+        ])
+        try ctx.emit(json) {
+            summary.jobs.map { "\($0.id)  \($0.status)\($0.error.map { "  " + $0 } ?? "")" }.joined(separator: "\n")
+        }
+        return summary.failed > 0 ? 2 : 0
+    }
+
+    static let list: CommandSpec = CommandSpec(
+        "list", "list jobs (filters and paging as in the HTTP API)",
+        examples: ["olleey job list", "olleey job list --status failed --json", "olleey job list --lang es --sort-by updated_at --page 2"],
+        options: [
+            .option("status", "LIST", "only these statuses", type: .list, completion: .values(statusValues)),
+            .option("project", "ID", "only this project"),
+            .option("channel", "ID", "only this channel"),
+            .option("lang", "LANG", "only jobs with this target language"),
+            .option("created-after", "TIME", "created at or after (ISO 8601)"),
+            .option("created-before", "TIME", "created before (ISO 8601)"),
+            .option("sort-by", "FIELD", "sort field", type: .choice(JobStore.sortable), default: "created_at"),
+            .option("sort-order", "ORDER", "asc or desc", type: .choice(["asc", "desc"]), default: "desc"),
+            .option("page", "N", "page number (from 1)", type: .int, default: "1"),
+            .option("page-size", "N", "jobs per page (1-500)", type: .int, default: "50"),
+        ]
+    ) { ctx in
+        var f = JobStore.Filter()
+        let a = ctx.args
+        f.statuses = a.list("status")
+        for s in f.statuses where JobStatus(rawValue: s) == nil {
+            throw OlleeyError.usage("unknown status '\(s)'", hint: "statuses: \(statusValues.joined(separator: ", "))")
+        }
+        f.project = a.string("project"); f.channel = a.string("channel"); f.language = a.string("lang")
+        for (opt, val) in [("created-after", a.string("created-after")), ("created-before", a.string("created-before"))] {
+            if let v = val, Clock.parseISO8601(v) == nil { throw OlleeyError.usage("--\(opt) '\(v)' is not an ISO 8601 time") }
+        }
+        f.createdAfter = a.string("created-after").flatMap(Clock.parseISO8601).map(Clock.iso8601)
+        f.createdBefore = a.string("created-before").flatMap(Clock.parseISO8601).map(Clock.iso8601)
+        f.sortBy = a.string("sort-by") ?? "created_at"
+        f.sortOrder = a.string("sort-order") ?? "desc"
+        f.page = a.int("page") ?? 1
+        f.pageSize = a.int("page-size") ?? 50
+        guard f.page >= 1 else { throw OlleeyError.usage("--page starts at 1") }
+        guard (1...500).contains(f.pageSize) else { throw OlleeyError.usage("--page-size must be between 1 and 500") }
+        let db = try ctx.database()
+        let (jobs, _) = try JobStore(db).list(f)
+        var langsByJob: [String: [JobLanguage]] = [:]
+        for j in jobs { langsByJob[j.id] = try JobStore(db).languages(j.id) }
+        try ctx.emit(list: .array(jobs.map { summaryJSON($0, languages: langsByJob[$0.id] ?? []) }),
+                     table: Table(["id", "status", "languages", "source", "created"], jobs.map { j in
+                         [j.id, j.status.rawValue, (langsByJob[j.id] ?? []).map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ","),
+                          j.sourceName, j.createdAt]
+                     }))
+        return 0
+    }
+
+    static let show: CommandSpec = CommandSpec(
+        "show", "show a job: status, per-language states, errors and what to do",
+        examples: ["olleey job show 0193a1b2", "olleey job show 0193a1b2 --json", "olleey job show 0193a1b2 --fit"],
+        arguments: [jobArg],
+        options: [.flag("fit", "include the per-cue fit report (natural length, slot, factor, overflow)")]
+    ) { ctx in
+        let j = try resolve(ctx, ctx.args.positionals[0])
+        let langs = try JobStore(ctx.database()).languages(j.id)
+        let fit = ctx.args.has("fit")
+        try ctx.emit(try detailJSON(ctx, j, languages: langs, fit: fit)) { humanDetail(j, langs, fit: fit) }
+        return 0
+    }
+
+    static let status: CommandSpec = CommandSpec(
+        "status", "print a job's status (one line, or JSON)",
+        examples: ["olleey job status 0193a1b2", "olleey job status 0193a1b2 --json"],
+        arguments: [jobArg]
+    ) { ctx in
+        let j = try resolve(ctx, ctx.args.positionals[0])
+        let langs = try JobStore(ctx.database()).languages(j.id)
+        try ctx.emit(summaryJSON(j, languages: langs)) {
+            "\(j.status.rawValue)\t" + langs.map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ",")
+        }
+        return 0
+    }
+
+    static let outputs: CommandSpec = CommandSpec(
+        "outputs", "print the paths of a job's outputs (master MP4, per-language MP4, VTT, SRT, audio)",
+        examples: ["olleey job outputs 0193a1b2 --json", "olleey job outputs 0193a1b2 | cut -f3"],
+        arguments: [jobArg]
+    ) { ctx in
+        let j = try resolve(ctx, ctx.args.positionals[0])
+        let ws = try ctx.workspace()
+        let langs = try JobStore(ctx.database()).languages(j.id)
+        let pipeline = ws.outputsDir + "/" + j.id
+        let base = ((j.sourceName as NSString).deletingPathExtension as String)
+        let safe = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        let master = pipeline + "/" + (safe.isEmpty ? "video" : safe) + ".master.mp4"
+        let srcVTT = pipeline + "/" + j.sourceLang + "/" + (safe.isEmpty ? "video" : safe) + "." + j.sourceLang + ".vtt"
+        var rows: [[String]] = []
+        var langJSON: [(String, JSON)] = []
+        for l in langs {
+            let o = try absolute(ctx, l.outputs)
+            langJSON.append((l.language, o))
+            for (k, v) in o.objectValue ?? [] { if let p = v.stringValue { rows.append([l.language, k, p]) } }
+        }
+        let hasMaster = FileManager.default.fileExists(atPath: master)
+        if hasMaster { rows.insert(["all", "master", master], at: 0) }
+        if FileManager.default.fileExists(atPath: srcVTT) { rows.append([j.sourceLang, "source_vtt", srcVTT]) }
+        let json = JSON.object([("job_id", .string(j.id)), ("status", .string(j.status.rawValue)),
+                                ("master", hasMaster ? .string(master) : .null),
+                                ("source_vtt", FileManager.default.fileExists(atPath: srcVTT) ? .string(srcVTT) : .null),
+                                ("languages", .object(langJSON))])
+        try ctx.emit(list: json, table: Table(["language", "kind", "path"], rows))
+        return 0
+    }
+
+    static let events: CommandSpec = CommandSpec(
+        "events", "print a job's events (NDJSON with --json; --follow keeps printing)",
+        examples: ["olleey job events 0193a1b2", "olleey job events 0193a1b2 --follow --json"],
+        arguments: [jobArg],
+        options: [.flag("follow", short: "f", "keep printing new events until interrupted"),
+                  .option("after", "ID", "only events after this event id", type: .int)]
+    ) { ctx in
+        let j = try resolve(ctx, ctx.args.positionals[0])
+        try stream(ctx, job: j, after: Int64(ctx.args.int("after") ?? 0), untilSettled: false, follow: ctx.args.has("follow"))
+        return 0
+    }
+
+    static let watch: CommandSpec = CommandSpec(
+        "watch", "print a job's events as NDJSON until it settles (completed, failed, cancelled, paused, waiting_approval)",
+        examples: ["olleey job watch 0193a1b2", "olleey job watch 0193a1b2 | jq -r .kind"],
+        arguments: [jobArg]
+    ) { ctx in
+        let j = try resolve(ctx, ctx.args.positionals[0])
+        try stream(ctx, job: j, after: 0, untilSettled: true, follow: true, forceJSON: true)
+        let final = try resolve(ctx, j.id)
+        return final.status == .failed ? 2 : 0
+    }
+
+    static func stream(_ ctx: Context, job: Job, after: Int64, untilSettled: Bool, follow: Bool, forceJSON: Bool = false) throws {
+        let db = try ctx.database()
+        var last = after
+        while true {
+            let evs = try EventStore(db).list(job: job.id, after: last)
+            for e in evs {
+                if ctx.json || forceJSON { ctx.stdout.write(e.json.encoded() + "\n") } else {
+                    ctx.stdout.write("\(e.at)  \(e.kind)\(e.language.map { " [\($0)]" } ?? "")  \(e.data.encoded())\n")
+                }
+                last = e.id
+            }
+            if !follow { return }
+            if untilSettled, let j = try JobStore(db).get(job.id), j.status.isSettled, evs.isEmpty { return }
+            usleep(200_000)
+        }
+    }
+
+    static let stats: CommandSpec = CommandSpec(
+        "stats", "counts by status and language, failure reasons, average stage durations",
+        examples: ["olleey job stats", "olleey job stats --json"]
+    ) { ctx in
+        let db = try ctx.database()
+        let byStatus = try db.query("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY 2 DESC", []) { ($0.string(0), $0.int64(1)) }
+        let byLang = try db.query("SELECT language, status, count(*) FROM job_languages GROUP BY language, status ORDER BY language, status", []) {
+            ($0.string(0), $0.string(1), $0.int64(2)) }
+        let reasons = try db.query("""
+            SELECT coalesce(error_stage, '?'), error, count(*) FROM job_languages WHERE status = 'failed' GROUP BY 1, 2
+            UNION ALL SELECT coalesce(error_stage, '?'), error, count(*) FROM jobs WHERE status = 'failed' AND error_stage IN ('ingest', 'transcribe') GROUP BY 1, 2
+            ORDER BY 3 DESC LIMIT 20
+            """, []) { ($0.string(0), $0.optionalString(1) ?? "", $0.int64(2)) }
+        let stages = try db.query("SELECT stage, count(*), avg(duration_ms) FROM stage_runs WHERE state = 'done' AND cached = 0 GROUP BY stage", []) {
+            ($0.string(0), $0.int64(1), $0.double(2)) }
+        var langs: [(String, JSON)] = []
+        for (l, s, n) in byLang {
+            if let i = langs.firstIndex(where: { $0.0 == l }), case var .object(o) = langs[i].1 { o.append((s, .int(n))); langs[i].1 = .object(o) } else { langs.append((l, .object([(s, .int(n))]))) }
+        }
+        let ordered = stages.sorted { (Stage(rawValue: $0.0)?.order ?? 99) < (Stage(rawValue: $1.0)?.order ?? 99) }
+        let json = JSON.object([
+            ("total", .int(byStatus.reduce(0) { $0 + $1.1 })),
+            ("by_status", .object(byStatus.map { ($0.0, .int($0.1)) })),
+            ("by_language", .object(langs)),
+            ("failure_reasons", .array(reasons.map { .object([("stage", .string($0.0)), ("error", .string($0.1)), ("count", .int($0.2))]) })),
+            ("stage_durations", .array(ordered.map { .object([("stage", .string($0.0)), ("runs", .int($0.1)), ("avg_ms", .int(Int64($0.2.rounded())))]) })),
+        ])
+        try ctx.emit(json) {
+            var s = "jobs: \(byStatus.reduce(0) { $0 + $1.1 })\n" + byStatus.map { "  \($0.0.padding(18)) \($0.1)" }.joined(separator: "\n")
+            s += "\nlanguages:\n" + byLang.map { "  \($0.0.padding(5)) \($0.1.padding(18)) \($0.2)" }.joined(separator: "\n")
+            if !reasons.isEmpty { s += "\nfailure reasons:\n" + reasons.map { "  \($0.2)x at \($0.0): \($0.1)" }.joined(separator: "\n") }
+            s += "\naverage stage durations (not cached):\n" + ordered.map { "  \($0.0.padding(10)) \(Int($0.2.rounded())) ms over \($0.1) runs" }.joined(separator: "\n")
+            return s
+        }
+        return 0
+    }
+
+    static func control(_ name: String, _ abstract: String, example: String, options: [OptionSpec] = [],
+                        _ body: @escaping @Sendable (Context, JobService, Job) throws -> Job) -> CommandSpec {
+        CommandSpec(name, abstract, examples: [example, example + " --json"], arguments: [jobArg], options: options) { ctx in
+            let j = try resolve(ctx, ctx.args.positionals[0])
+            let svc = try service(ctx)
+            let after = try body(ctx, svc, j)
+            let langs = try JobStore(ctx.database()).languages(after.id)
+            try ctx.emit(try detailJSON(ctx, after, languages: langs, fit: false)) { "job \(after.id): \(after.status.rawValue)" }
+            return 0
+        }
+    }
+
+    static let langOption = OptionSpec.option("lang", short: "l", "LANG", "the language")
+
+    static func requireLang(_ ctx: Context) throws -> String {
+        guard let l = ctx.args.string("lang") else { throw OlleeyError.usage("'\(ctx.commandLine)' needs --lang LANG") }
+        return try Language.validate(l).code
+    }
+
+    static let spec: CommandSpec = CommandSpec(
+        "job", "dub videos: create jobs, run them, inspect and control them",
+        discussion: "A job takes one video and target languages through ingest, transcribe, translate, voice, dub (synthesize and fit), lip_sync, mix, assemble, approval and publish. Every stage is cached by a hash of its inputs: running a finished job again does no work, and editing one cue re-renders only that cue's speech and that language.",
+        examples: ["olleey job create talk.mp4 --subtitles talk.en.vtt --lang es,ca --json", "olleey job run --all", "olleey job show JOB --json"],
+        subcommands: [
+            create, run, list, show, status, watch, outputs, events, stats,
+            control("pause", "pause a job between stages (stops a running subprocess cleanly)", example: "olleey job pause 0193a1b2") { _, s, j in try s.pause(j) },
+            control("resume", "resume a paused job", example: "olleey job resume 0193a1b2") { _, s, j in try s.resume(j) },
+            control("cancel", "cancel a job (stops a running subprocess cleanly)", example: "olleey job cancel 0193a1b2") { _, s, j in try s.cancel(j) },
+            control("retry", "queue failed languages again, from their failed stage (or --stage)", example: "olleey job retry 0193a1b2",
+                    options: [.option("stage", "STAGE", "run this stage and those after it again", type: .choice(stageValues))]) { ctx, s, j in
+                try s.retry(j, stage: ctx.args.string("stage").flatMap(Stage.init(rawValue:)))
+            },
+            control("approve", "approve a language of a job waiting for approval", example: "olleey job approve 0193a1b2 --lang es",
+                    options: [langOption]) { ctx, s, j in
+                try s.review(j, language: try requireLang(ctx), approve: true, reason: nil, actor: try ctx.actingUserEmail())
+            },
+            control("reject", "reject a language (with a reason); it goes back for fixes", example: "olleey job reject 0193a1b2 --lang es --reason 'wrong names'",
+                    options: [langOption, .option("reason", "TEXT", "why")]) { ctx, s, j in
+                try s.review(j, language: try requireLang(ctx), approve: false, reason: ctx.args.string("reason"), actor: try ctx.actingUserEmail())
+            },
+            CommandSpec("delete", "delete a job and its outputs (cached artefacts stay for other jobs)",
+                        examples: ["olleey job delete 0193a1b2", "olleey job delete 0193a1b2 --force --json"],
+                        arguments: [jobArg], options: [.flag("force", "delete even while it runs")]) { ctx in
+                let j = try resolve(ctx, ctx.args.positionals[0])
+                try service(ctx).delete(j, force: ctx.args.has("force"))
+                try ctx.emit(.object([("id", .string(j.id)), ("deleted", .bool(true))])) { "deleted job \(j.id)" }
+                return 0
+            },
+        ])
+}

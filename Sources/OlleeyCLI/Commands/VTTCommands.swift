@@ -1,0 +1,435 @@
+import Foundation
+import OlleeyKit
+import WebVTT
+
+/// olleey vtt ...: parse, fix, retime, compare and convert subtitles, on files and on job tracks.
+enum VTTCommands {
+    static let fileArg = ArgumentSpec("FILE", "a WebVTT file, or - for standard input", completion: .files(["vtt", "srt"]))
+    static let output = OptionSpec.option("output", short: "o", "FILE", "write here (atomically) instead of standard output", type: .path)
+    static let maxInputBytes = 1 << 30
+
+    // MARK: reading and writing
+
+    /// Reads a file argument with a size limit (a 2 GB file is refused with a clear error).
+    static func read(_ ctx: Context, _ p: String) throws -> [UInt8] {
+        if p != "-" {
+            let abs = ctx.path(p)
+            if let size = (try? FileManager.default.attributesOfItem(atPath: abs))?[.size] as? Int, size > maxInputBytes {
+                throw OlleeyError.invalid("\(p) is \(size / (1 << 20)) MiB; olleey reads subtitle files up to \(maxInputBytes >> 20) MiB")
+            }
+        }
+        let b = try ctx.readInput(p)
+        if b.count > maxInputBytes { throw OlleeyError.invalid("input is larger than \(maxInputBytes >> 20) MiB") }
+        return b
+    }
+
+    static func name(_ p: String) -> String { p == "-" ? "<stdin>" : p }
+
+    /// Parses a subtitle file: WebVTT, or SRT when the name or the content says so.
+    static func load(_ ctx: Context, _ p: String, mode: ParseMode = .browser, format: String? = nil) throws -> (WebVTTDocument, [Diagnostic]) {
+        let bytes = try read(ctx, p)
+        let isSRT = format == "srt" || (format == nil && (p.lowercased().hasSuffix(".srt") || looksLikeSRT(bytes)))
+        if isSRT {
+            let r = SRT.parse(bytes)
+            return (r.document, r.diagnostics)
+        }
+        let r = WebVTTParser.parse(bytes, mode: mode)
+        if r.rejected {
+            let d = r.diagnostics.first(where: { $0.severity == .error }) ?? r.diagnostics.first
+            throw OlleeyError.invalid("\(name(p)):\(d?.line ?? 1):\(d?.column ?? 1): \(d?.message ?? "not a WebVTT file")",
+                                      hint: "a WebVTT file starts with the line WEBVTT")
+        }
+        return (r.document, r.diagnostics)
+    }
+
+    static func looksLikeSRT(_ b: [UInt8]) -> Bool {
+        var i = 0
+        if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3 }
+        if b.count >= i + 6, Array(b[i..<(i + 6)]) == Array("WEBVTT".utf8) { return false }
+        // an index line or a timing line with a comma
+        let head = String(decoding: b.prefix(i + 200).dropFirst(i), as: UTF8.self)
+        return head.contains(",") && head.contains("-->")
+    }
+
+    static func write(_ ctx: Context, _ bytes: [UInt8]) throws {
+        if let o = ctx.args.string("output"), o != "-" {
+            try FileIO.writeAtomically(bytes, to: ctx.path(o))
+        } else {
+            ctx.stdout.write(bytes)
+        }
+    }
+
+    static func writeDoc(_ ctx: Context, _ doc: WebVTTDocument, options: FormatOptions = .preserve) throws {
+        try write(ctx, WebVTTSerializer.serializeBytes(doc, options: options))
+    }
+
+    static func warnDiagnostics(_ ctx: Context, _ file: String, _ ds: [Diagnostic]) {
+        guard ctx.verbose else { return }
+        for d in ds { ctx.warn("\(name(file)):\(d.line):\(d.column): \(d.message)") }
+    }
+
+    // MARK: file commands
+
+    static let parse: CommandSpec = CommandSpec(
+        "parse", "parse a WebVTT file as a browser would (or --strict) and print its cues",
+        discussion: "Browser mode follows the W3C WebVTT parser algorithm: what is invalid is dropped, as a browser would, and reported as warnings. --strict reports every deviation as file:line:col and exits 65 when there is any error. A file without the WEBVTT signature exits 65.",
+        examples: ["olleey vtt parse in.vtt --json", "olleey vtt parse in.vtt --strict", "cat in.vtt | olleey vtt parse - --json"],
+        arguments: [fileArg],
+        options: [.flag("strict", "report every deviation from the spec; exit 65 on errors")]
+    ) { ctx in
+        let p = ctx.args.positionals[0]
+        let bytes = try read(ctx, p)
+        let strict = ctx.args.has("strict")
+        let r = WebVTTParser.parse(bytes, mode: strict ? .strict : .browser)
+        let errors = r.diagnostics.filter { $0.severity == .error }
+        if ctx.json {
+            ctx.stdout.write(WebVTTJSON.encodeBytes(r))
+            ctx.stdout.write("\n")
+        } else if !r.rejected {
+            ctx.stdout.write("\(r.document.cues.count) cues, \(r.document.regions.count) regions, \(r.document.styles.count) styles, \(r.diagnostics.count) diagnostics\n")
+        }
+        if r.rejected || (strict && !errors.isEmpty) {
+            for d in r.diagnostics where d.severity == .error || strict { ctx.stderr.line("\(name(p)):\(d.line):\(d.column): \(d.severity.rawValue): \(d.message)") }
+            if r.rejected && !strict && !ctx.json { ctx.stderr.line("error: \(name(p)) is not a WebVTT file") }
+            return 65
+        }
+        if !ctx.json { for d in r.diagnostics { ctx.stderr.line("\(name(p)):\(d.line):\(d.column): \(d.severity.rawValue): \(d.message)") } }
+        return 0
+    }
+
+    static let fmt: CommandSpec = CommandSpec(
+        "fmt", "write a file back, byte for byte, normalizing only what is asked",
+        examples: ["olleey vtt fmt in.vtt | cmp - in.vtt", "olleey vtt fmt in.vtt --hours --canonical --lf -o out.vtt", "olleey vtt fmt in.vtt --renumber --strip-notes"],
+        arguments: [fileArg],
+        options: [output,
+                  .flag("hours", "write every timestamp with hours (hh:mm:ss.ttt)"),
+                  .flag("canonical", "canonical timing lines: one space around -->, settings in order"),
+                  .option("line-ending", "EOL", "line terminator", type: .choice(["lf", "crlf", "cr"])),
+                  .flag("renumber", "renumber cue ids 1, 2, 3..."),
+                  .flag("strip-notes", "leave out NOTE blocks"),
+                  .flag("drop-ignored", "leave out blocks a browser ignores"),
+                  .flag("normalize", "one blank line between blocks, one newline at the end")]
+    ) { ctx in
+        let p = ctx.args.positionals[0]
+        let (doc, _) = try load(ctx, p)
+        var o = FormatOptions()
+        o.timestampsWithHours = ctx.args.has("hours")
+        o.canonicalTimingLines = ctx.args.has("canonical")
+        o.lineEnding = ctx.args.string("line-ending").flatMap(LineEnding.init(rawValue:))
+        o.renumberIds = ctx.args.has("renumber")
+        o.stripNotes = ctx.args.has("strip-notes")
+        o.dropIgnoredBlocks = ctx.args.has("drop-ignored")
+        o.normalizeBlankLines = ctx.args.has("normalize")
+        try writeDoc(ctx, doc, options: o)
+        return 0
+    }
+
+    static let lint: CommandSpec = CommandSpec(
+        "lint", "check timing and readability against a profile (netflix, default); exit 1 on errors",
+        discussion: "Checks order, overlap, empty cues, line count, line length, reading speed (characters per second), minimum and maximum duration, the gap between cues, and invalid settings. The netflix profile follows the Netflix Timed Text Style Guide per language (--lang). --set overrides a limit (keys: max_chars_per_line, max_lines, min_duration_ms, max_duration_ms, max_cps, min_gap_frames, frame_rate). --fix repairs the safe ones (order, overlaps, gaps) and writes the file.",
+        examples: ["olleey vtt lint in.vtt --profile netflix --lang en --json", "olleey vtt lint in.vtt --format csv > findings.csv",
+                   "olleey vtt lint in.vtt --profile netflix --lang de --set max_cps=15", "olleey vtt lint in.vtt --fix -o fixed.vtt"],
+        arguments: [fileArg],
+        options: [.option("profile", "NAME", "netflix or default (default: config lint.profile)", type: .choice(["netflix", "default"])),
+                  .option("lang", "LANG", "language of the subtitles (picks the profile's limits)"),
+                  .flag("children", "children's reading speed (netflix)"),
+                  .option("fps", "RATE", "frame rate for the gap rule", type: .double),
+                  .option("set", "KEY=VALUE", "override a limit (repeatable)", repeatable: true),
+                  .option("format", "FORMAT", "text, json or csv", type: .choice(["text", "json", "csv"])),
+                  .flag("fix", "fix the safe findings and write the result (stdout or -o)"),
+                  output]
+    ) { ctx in
+        let p = ctx.args.positionals[0]
+        let (doc, _) = try load(ctx, p)
+        let profileName = try ctx.args.string("profile") ?? (try? ConfigStore(ctx.database()).value("lint.profile")) ?? "default"
+        let lang = ctx.args.string("lang")
+        guard let profile = LintProfile.named(profileName, lang: lang, children: ctx.args.has("children"), frameRate: ctx.args.double("fps") ?? 24) else {
+            throw OlleeyError.usage("unknown lint profile '\(profileName)'", hint: "profiles: netflix, default")
+        }
+        let overrides: LintOverrides
+        do { overrides = try LintOverrides.parse(ctx.args.all("set")) } catch { throw OlleeyError.usage("\(error)", hint: "keys: \(LintOverrides.keys.joined(separator: ", "))") }
+        if ctx.args.has("fix") {
+            let (fixed, n) = Lint.fix(doc, profile: profile, overrides: overrides)
+            try writeDoc(ctx, fixed)
+            ctx.note("fixed \(n) finding(s)")
+            let after = Lint.report(fixed, profile: profile, overrides: overrides)
+            return after.errors > 0 ? 1 : 0
+        }
+        let report = Lint.report(doc, profile: profile, overrides: overrides)
+        let format = ctx.json ? "json" : (ctx.args.string("format") ?? "text")
+        switch format {
+        case "json": ctx.stdout.write(Lint.json(report.findings, profile: profile) + "\n")
+        case "csv": ctx.stdout.write(Lint.csv(report.findings))
+        default:
+            for f in report.findings {
+                ctx.stdout.write("\(name(p)):\(f.line): \(f.severity.rawValue): \(f.message) [\(f.rule.rawValue)]\n")
+            }
+            if !ctx.quiet { ctx.stderr.line("\(report.errors) error(s), \(report.warnings) warning(s) (profile \(profile.name)\(lang.map { ", " + $0 } ?? ""))") }
+        }
+        return report.errors > 0 ? 1 : 0
+    }
+
+    static func timeRange(_ ctx: Context) throws -> WebVTT.TimeRange? {
+        let from = ctx.args.duration("from"), to = ctx.args.duration("to")
+        if from == nil && to == nil { return nil }
+        let a = from ?? 0, b = to ?? Int64.max
+        guard b > a else { throw OlleeyError.usage("--to must be after --from") }
+        return WebVTT.TimeRange(startMs: a, endMs: b)
+    }
+
+    static func cueRange(_ ctx: Context, count: Int) throws -> ClosedRange<Int>? {
+        guard let s = ctx.args.string("cues") else { return nil }
+        let parts = s.split(separator: "-", maxSplits: 1).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard let a = parts.first ?? nil, a >= 1 else { throw OlleeyError.usage("--cues takes N or N-M (1-based), got '\(s)'") }
+        let b = parts.count > 1 ? (parts[1] ?? -1) : a
+        guard b >= a else { throw OlleeyError.usage("--cues takes N or N-M with M >= N, got '\(s)'") }
+        return (a - 1)...(min(b, max(count, 1)) - 1)
+    }
+
+    static let shift: CommandSpec = CommandSpec(
+        "shift", "move cues earlier or later (all, a time range, or a cue range); clamps at zero",
+        examples: ["olleey vtt shift in.vtt --by -1.5s -o out.vtt", "cat in.vtt | olleey vtt shift - --by 250ms",
+                   "olleey vtt shift in.vtt --by 2s --from 10:00 --to 20:00", "olleey vtt shift in.vtt --by -300ms --cues 5-12"],
+        arguments: [fileArg],
+        options: [.option("by", "DURATION", "how much (1.5s, -250ms, 00:00:01.200)", type: .duration),
+                  .option("from", "TIME", "only cues starting at or after TIME", type: .duration),
+                  .option("to", "TIME", "only cues starting before TIME", type: .duration),
+                  .option("cues", "N-M", "only cues N to M (1-based)"),
+                  output]
+    ) { ctx in
+        guard let by = ctx.args.duration("by") else { throw OlleeyError.usage("'olleey vtt shift' needs --by DURATION", hint: "e.g. --by -1.5s") }
+        let (doc, _) = try load(ctx, ctx.args.positionals[0])
+        let out = Timing.shift(doc, byMs: by, range: try timeRange(ctx), cues: try cueRange(ctx, count: doc.cues.count))
+        try writeDoc(ctx, out)
+        return 0
+    }
+
+    static let scale: CommandSpec = CommandSpec(
+        "scale", "stretch timings linearly (--factor) or convert frame rates (--fps FROM:TO)",
+        examples: ["olleey vtt scale in.vtt --fps 25:23.976", "olleey vtt scale in.vtt --factor 1.001 -o out.vtt"],
+        arguments: [fileArg],
+        options: [.option("factor", "F", "multiply every time by F", type: .double),
+                  .option("fps", "FROM:TO", "frame-rate conversion, e.g. 25:23.976"),
+                  output]
+    ) { ctx in
+        let (doc, _) = try load(ctx, ctx.args.positionals[0])
+        let out: WebVTTDocument
+        do {
+            if let f = ctx.args.string("fps") {
+                let p = f.split(separator: ":").map { Double($0) }
+                guard p.count == 2, let a = p[0], let b = p[1], a > 0, b > 0 else { throw OlleeyError.usage("--fps takes FROM:TO, e.g. 25:23.976 (got '\(f)')") }
+                out = try Timing.convertFPS(doc, from: a, to: b)
+            } else if let factor = ctx.args.double("factor") {
+                out = try Timing.scale(doc, factor: factor)
+            } else {
+                throw OlleeyError.usage("'olleey vtt scale' needs --factor F or --fps FROM:TO")
+            }
+        } catch let e as TimingError { throw OlleeyError.usage(e.description) }
+        try writeDoc(ctx, out)
+        return 0
+    }
+
+    static let sync: CommandSpec = CommandSpec(
+        "sync", "retime to anchor points, piecewise linear between them (fixes ad breaks and cuts)",
+        examples: ["olleey vtt sync in.vtt --map 00:10:00.000=00:10:02.500 --map 00:40:00.000=00:42:31.000",
+                   "olleey vtt sync in.vtt --map 1s=2s -o out.vtt"],
+        arguments: [fileArg],
+        options: [.option("map", "T=T'", "an anchor: time in the file = time it should be (repeatable)", repeatable: true), output]
+    ) { ctx in
+        let maps = ctx.args.all("map")
+        guard !maps.isEmpty else { throw OlleeyError.usage("'olleey vtt sync' needs at least one --map T=T'") }
+        var anchors: [(from: Int64, to: Int64)] = []
+        for m in maps {
+            let p = m.split(separator: "=", maxSplits: 1).map(String.init)
+            guard p.count == 2, let a = Values.duration(p[0]), let b = Values.duration(p[1]) else {
+                throw OlleeyError.usage("--map takes TIME=TIME, e.g. 00:10:00.000=00:10:02.500 (got '\(m)')")
+            }
+            anchors.append((a, b))
+        }
+        let (doc, _) = try load(ctx, ctx.args.positionals[0])
+        do { try writeDoc(ctx, try Timing.sync(doc, anchors: anchors)) } catch let e as TimingError { throw OlleeyError.usage(e.description) }
+        return 0
+    }
+
+    static let convert: CommandSpec = CommandSpec(
+        "convert", "convert between WebVTT, SRT, TTML (IMSC1) and EBU-TT-D",
+        discussion: "Reads WebVTT or SRT (detected from the name or content, or --from). TTML output keeps regions and positions where the target can express them, and warns on stderr where it cannot.",
+        examples: ["olleey vtt convert in.srt --to vtt", "olleey vtt convert in.vtt --to srt -o out.srt", "olleey vtt convert in.vtt --to imsc1 --lang en -o out.ttml"],
+        arguments: [fileArg],
+        options: [.option("to", "FORMAT", "output format", type: .choice(["vtt", "srt", "ttml", "imsc1", "ebu-tt-d"])),
+                  .option("from", "FORMAT", "input format (default: detected)", type: .choice(["vtt", "srt"])),
+                  .option("lang", "LANG", "document language for TTML (xml:lang)"),
+                  output]
+    ) { ctx in
+        guard let to = ctx.args.string("to") else { throw OlleeyError.usage("'olleey vtt convert' needs --to FORMAT", hint: "vtt, srt, ttml, imsc1, ebu-tt-d") }
+        let p = ctx.args.positionals[0]
+        let (doc, diags) = try load(ctx, p, format: ctx.args.string("from"))
+        for d in diags where d.severity == .warning { ctx.warn("\(name(p)):\(d.line): \(d.message)") }
+        switch to {
+        case "vtt": try writeDoc(ctx, doc)
+        case "srt": try write(ctx, Array(SRT.serialize(doc).utf8))
+        default:
+            let (xml, warnings) = TTMLExport.export(doc, profile: to == "ebu-tt-d" ? .ebuttd : .imsc1, lang: ctx.args.string("lang") ?? "und")
+            for w in warnings { ctx.warn(w) }
+            try write(ctx, Array(xml.utf8))
+        }
+        return 0
+    }
+
+    static let cat: CommandSpec = CommandSpec(
+        "cat", "merge files into one, cues ordered by start time",
+        examples: ["olleey vtt cat part1.vtt part2.vtt -o all.vtt", "olleey vtt cat a.vtt b.srt"],
+        arguments: [ArgumentSpec("FILES", "files to merge", variadic: true, completion: .files(["vtt", "srt"]))],
+        options: [output]
+    ) { ctx in
+        let docs = try ctx.args.positionals.map { try load(ctx, $0).0 }
+        try writeDoc(ctx, mergeDocuments(docs))
+        return 0
+    }
+
+    // MARK: job tracks
+
+    static let langOption = OptionSpec.option("lang", short: "l", "LANG", "the track's language")
+
+    static func track(_ ctx: Context) throws -> (Job, String) {
+        guard let l = ctx.args.string("lang") else { throw OlleeyError.usage("'\(ctx.commandLine)' needs --lang LANG") }
+        let job = try JobStore(ctx.database()).resolve(ctx.args.positionals[0])
+        return (job, try Language.validate(l).code)
+    }
+
+    static func author(_ ctx: Context) throws -> String {
+        let cfg = ConfigStore(try ctx.database())
+        return try ctx.args.string("as") ?? cfg.value("vtt.author") ?? cfg.value("user.email") ?? ctx.environment["USER"] ?? "unknown"
+    }
+
+    static func versionJSON(_ job: Job, _ lang: String, _ v: Int) -> JSON {
+        .object([("job_id", .string(job.id)), ("language", .string(lang)), ("version", .int(Int64(v)))])
+    }
+
+    static let importTrack: CommandSpec = CommandSpec(
+        "import", "import a subtitle file as a new version of a job's track",
+        examples: ["olleey vtt import fixed.es.vtt --job 0193a1b2 --lang es", "olleey vtt import talk.srt --job 0193a1b2 --lang en --json"],
+        arguments: [fileArg],
+        options: [.option("job", "JOB", "the job"), langOption, .option("message", short: "m", "TEXT", "what changed"),
+                  .flag("reopen", "edit an approved (locked) track; it goes back to review"), .option("as", "EMAIL", "author")]
+    ) { ctx in
+        guard let jid = ctx.args.string("job"), let l = ctx.args.string("lang") else { throw OlleeyError.usage("'olleey vtt import' needs --job JOB and --lang LANG") }
+        let job = try JobStore(ctx.database()).resolve(jid)
+        let lang = try Language.validate(l).code
+        let p = ctx.args.positionals[0]
+        let (doc, _) = try load(ctx, p)
+        let v = try TrackService(ctx.database()).commit(job: job, language: lang, content: WebVTTSerializer.serialize(doc), author: author(ctx),
+                                                        message: ctx.args.string("message") ?? "imported \(name(p))", reopen: ctx.args.has("reopen"))
+        try ctx.emit(versionJSON(job, lang, v)) { "\(lang) track of job \(job.id): version \(v)" }
+        return 0
+    }
+
+    static let show: CommandSpec = CommandSpec(
+        "show", "print a job's track (current or --version)",
+        examples: ["olleey vtt show 0193a1b2 --lang es", "olleey vtt show 0193a1b2 --lang es --version 1 --json"],
+        arguments: [JobCommands.jobArg],
+        options: [langOption, .option("version", "N", "an earlier version", type: .int)]
+    ) { ctx in
+        let (job, lang) = try track(ctx)
+        let svc = TrackService(try ctx.database())
+        let v: TrackVersion
+        if let n = ctx.args.int("version") {
+            guard let old = try TrackStore(ctx.database()).version(job: job.id, language: lang, kind: try svc.kind(job: job, language: lang), n) else {
+                throw OlleeyError.notFound("no version \(n) of the \(lang) track", hint: "run 'olleey vtt versions \(job.id.prefix(8)) --lang \(lang)'")
+            }
+            v = old
+        } else { v = try svc.current(job: job, language: lang) }
+        if ctx.json {
+            ctx.stdout.write(WebVTTJSON.encode(WebVTTParser.parse(v.content, mode: .browser)) + "\n")
+        } else { ctx.stdout.write(v.content) }
+        return 0
+    }
+
+    static let edit: CommandSpec = CommandSpec(
+        "edit", "change a job's track: one cue's text, or the whole file; creates a new version",
+        discussion: "--cue takes a cue id, or a position (1-based) when no cue has that id. The language is queued to render again: 'olleey job run' re-synthesizes only the changed cues and rebuilds that language.",
+        examples: ["olleey vtt edit 0193a1b2 --lang es --cue 3 --text \"Nuevo texto\"", "olleey vtt edit 0193a1b2 --lang es --file fixed.vtt -m 'names'"],
+        arguments: [JobCommands.jobArg],
+        options: [langOption, .option("cue", "ID", "the cue (id or 1-based position)"), .option("text", "TEXT", "its new text"),
+                  .option("file", "FILE", "replace the track with this file", type: .path, completion: .files(["vtt", "srt"])),
+                  .option("message", short: "m", "TEXT", "what changed"), .flag("reopen", "edit an approved (locked) track; it goes back to review"),
+                  .option("as", "EMAIL", "author")]
+    ) { ctx in
+        let (job, lang) = try track(ctx)
+        let svc = TrackService(try ctx.database())
+        let v: Int
+        if let cue = ctx.args.string("cue") {
+            guard let text = ctx.args.string("text") else { throw OlleeyError.usage("--cue needs --text") }
+            v = try svc.editCue(job: job, language: lang, cue: cue, text: text, author: author(ctx), message: ctx.args.string("message"), reopen: ctx.args.has("reopen"))
+        } else if let f = ctx.args.string("file") {
+            let (doc, _) = try load(ctx, f)
+            v = try svc.commit(job: job, language: lang, content: WebVTTSerializer.serialize(doc), author: author(ctx),
+                               message: ctx.args.string("message") ?? "edited", reopen: ctx.args.has("reopen"))
+        } else {
+            throw OlleeyError.usage("'olleey vtt edit' needs --cue ID --text TEXT, or --file FILE")
+        }
+        try ctx.emit(versionJSON(job, lang, v)) { "\(lang) track of job \(job.id): version \(v); run 'olleey job run \(job.id.prefix(8))' to render it" }
+        return 0
+    }
+
+    static let versions: CommandSpec = CommandSpec(
+        "versions", "list the versions of a job's track (author, time, message)",
+        examples: ["olleey vtt versions 0193a1b2 --lang es", "olleey vtt versions 0193a1b2 --lang es --json"],
+        arguments: [JobCommands.jobArg], options: [langOption]
+    ) { ctx in
+        let (job, lang) = try track(ctx)
+        let k = try TrackService(ctx.database()).kind(job: job, language: lang)
+        let vs = try TrackStore(ctx.database()).versions(job: job.id, language: lang, kind: k)
+        try ctx.emit(list: .array(vs.map(\.json)), table: Table(["version", "author", "created", "message"], vs.map { [String($0.version), $0.author, $0.createdAt, $0.message] }))
+        return 0
+    }
+
+    static let restore: CommandSpec = CommandSpec(
+        "restore", "make an old version current again (as a new version)",
+        examples: ["olleey vtt restore 0193a1b2 --lang es --version 1", "olleey vtt restore 0193a1b2 --lang es --version 2 --json"],
+        arguments: [JobCommands.jobArg],
+        options: [langOption, .option("version", "N", "the version to restore", type: .int), .flag("reopen", "restore an approved (locked) track"), .option("as", "EMAIL", "author")]
+    ) { ctx in
+        let (job, lang) = try track(ctx)
+        guard let n = ctx.args.int("version") else { throw OlleeyError.usage("'olleey vtt restore' needs --version N") }
+        let v = try TrackService(ctx.database()).restore(job: job, language: lang, version: n, author: author(ctx), reopen: ctx.args.has("reopen"))
+        try ctx.emit(versionJSON(job, lang, v)) { "\(lang) track of job \(job.id): version \(v) (= version \(n))" }
+        return 0
+    }
+
+    static let diff: CommandSpec = CommandSpec(
+        "diff", "compare two files, or two versions of a job's track; exit 1 when different",
+        discussion: "Aligns cues by id, then by time overlap and text similarity, and reports added, removed, text-changed (word by word), timing-changed (with the delta) and settings-changed cues. On a job: olleey vtt diff JOB --lang L [--from V] [--to V] (default: the previous version against the current one).",
+        examples: ["olleey vtt diff a.vtt b.vtt", "olleey vtt diff a.vtt b.vtt --json", "olleey vtt diff 0193a1b2 --lang es --from 1 --to 3"],
+        arguments: [ArgumentSpec("A", "a file, or a job"), ArgumentSpec("B", "a file (not with --lang)", optional: true)],
+        options: [langOption, .option("from", "V", "older version (job tracks)", type: .int), .option("to", "V", "newer version (job tracks)", type: .int)]
+    ) { ctx in
+        let a: WebVTTDocument, b: WebVTTDocument
+        if ctx.args.string("lang") != nil {
+            let (job, lang) = try track(ctx)
+            let store = TrackStore(try ctx.database())
+            let k = try TrackService(ctx.database()).kind(job: job, language: lang)
+            guard let cur = try store.current(job: job.id, language: lang, kind: k) else { throw OlleeyError.notFound("the \(lang) track does not exist yet") }
+            let to = ctx.args.int("to") ?? cur.version
+            let from = ctx.args.int("from") ?? max(1, to - 1)
+            guard let va = try store.version(job: job.id, language: lang, kind: k, from), let vb = try store.version(job: job.id, language: lang, kind: k, to) else {
+                throw OlleeyError.notFound("no such version (the track has 1...\(cur.version))")
+            }
+            a = WebVTTParser.parse(va.content, mode: .browser).document
+            b = WebVTTParser.parse(vb.content, mode: .browser).document
+        } else {
+            guard ctx.args.positionals.count == 2 else { throw OlleeyError.usage("'olleey vtt diff' needs two files, or a job and --lang") }
+            a = try load(ctx, ctx.args.positionals[0]).0
+            b = try load(ctx, ctx.args.positionals[1]).0
+        }
+        let r = CueDiff.diff(a, b)
+        if ctx.json { ctx.stdout.write(r.json() + "\n") } else if !ctx.quiet { ctx.stdout.write(r.humanReadable(color: ctx.stdout.isTTY && ctx.color)) }
+        return r.identical ? 0 : 1
+    }
+
+    static let spec: CommandSpec = CommandSpec(
+        "vtt", "read, fix, retime, compare and convert subtitles (files, or a job's versioned tracks)",
+        discussion: "File commands take a path or - for standard input and write to standard output or -o FILE (atomically). Track commands (import, show, edit, versions, restore, diff with --lang) work on a job's tracks in the workspace; every change is a new version.",
+        examples: ["olleey vtt parse in.vtt --json", "olleey vtt shift in.vtt --by -1.5s -o out.vtt", "olleey vtt edit JOB --lang es --cue 3 --text 'Nuevo texto'"],
+        subcommands: [parse, fmt, lint, shift, scale, sync, convert, diff, cat, importTrack, show, edit, versions, restore])
+}

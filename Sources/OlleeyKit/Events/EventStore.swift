@@ -1,0 +1,49 @@
+/// The event log: every state change of a job, read by `job events`, `job watch` and the server.
+public struct Event: Sendable {
+    public var id: Int64
+    public var at: String
+    public var kind: String
+    public var jobId: String?
+    public var language: String?
+    public var data: JSON
+
+    public var json: JSON {
+        .object([("id", .int(id)), ("at", .string(at)), ("kind", .string(kind)), ("job_id", JSON(jobId)),
+                 ("language", JSON(language)), ("data", data)])
+    }
+}
+
+public struct EventStore {
+    let db: Database
+
+    public init(_ db: Database) { self.db = db }
+
+    @discardableResult
+    public func append(_ kind: String, job: String?, language: String? = nil, _ data: JSON = .object([])) throws -> Int64 {
+        try db.run("INSERT INTO events(at, kind, job_id, language, data) VALUES (?, ?, ?, ?, ?)",
+                   [.text(Clock.nowISO()), .text(kind), job.sqlValue, language.sqlValue, .text(data.encoded())])
+        return db.lastInsertRowID
+    }
+
+    public func list(job: String?, after: Int64 = 0, limit: Int = 10_000) throws -> [Event] {
+        let sql = job == nil ? "SELECT id, at, kind, job_id, language, data FROM events WHERE id > ? ORDER BY id LIMIT ?"
+                             : "SELECT id, at, kind, job_id, language, data FROM events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?"
+        let args: [SQLValue] = job.map { [.text($0), .int(after), .int(Int64(limit))] } ?? [.int(after), .int(Int64(limit))]
+        return try db.query(sql, args) { r in
+            Event(id: r.int64(0), at: r.string(1), kind: r.string(2), jobId: r.optionalString(3), language: r.optionalString(4),
+                  data: (try? JSON.parse(r.string(5))) ?? .object([]))
+        }
+    }
+}
+
+/// The audit log: who did what.
+public struct AuditLog {
+    let db: Database
+
+    public init(_ db: Database) { self.db = db }
+
+    public func record(actor: String?, action: String, subject: String?, detail: JSON = .object([])) throws {
+        try db.run("INSERT INTO audit_log(at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                   [.text(Clock.nowISO()), actor.sqlValue, .text(action), subject.sqlValue, .text(detail.encoded())])
+    }
+}

@@ -1,0 +1,280 @@
+import Foundation
+import WebVTT
+
+/// What `job create` is given.
+public struct JobCreateRequest: Sendable {
+    public var source: String                 // path (absolute) or URL
+    public var sourceLang: String = "en"
+    public var targetLanguages: [String] = []
+    public var subtitlesPath: String?
+    public var project: String?
+    public var channel: String?
+    public var voices: [String: String] = [:]
+    public var engines: [String: String] = [:]
+    public var requireApproval = false
+    public var burnIn: String?
+    public var lipSync = false
+    public var fitMode: String?
+    public var maxTempo: Double?
+    public var glossary: String?
+    public var maxCostMicros: Int64?
+    public var actor: String?
+
+    public init(source: String) { self.source = source }
+}
+
+/// Rules of jobs: creation with validation and engine preflight, the dry-run plan, and the
+/// controls (pause, resume, cancel, retry, approve, reject, delete).
+public struct JobService {
+    public let db: Database
+    public let workspace: Workspace
+    public let environment: [String: String]
+
+    public init(db: Database, workspace: Workspace, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.db = db; self.workspace = workspace; self.environment = environment
+    }
+
+    public static let engineStages = ["transcribe", "translate", "speak", "separate"]
+
+    // MARK: engines
+
+    /// Engine settings: workspace config, with a job's `--engine stage=name` overrides.
+    public func engineSettings(overrides: [String: String] = [:]) throws -> [String: String] {
+        let cfg = ConfigStore(db)
+        var s: [String: String] = [:]
+        for k in ConfigKeys.all { if let v = try cfg.value(k.name) { s[k.name] = v } }
+        if let sep = s["engines.separate"] { s["engines.separate.command"] = sep }
+        s.removeValue(forKey: "engines.separate")
+        for (stage, name) in overrides { s["engines.\(stage)"] = name }
+        return s
+    }
+
+    /// Resolves and preflights the engines of a job: a missing engine or pair fails here (69).
+    public func engines(for job: Job) throws -> PipelineEngines {
+        try engines(sourceLang: job.sourceLang, targets: job.options.targetLanguages, overrides: job.options.engines,
+                    needsTranscriber: try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) == nil,
+                    lipSync: job.options.lipSync)
+    }
+
+    public func engines(sourceLang: String, targets: [String], overrides: [String: String], needsTranscriber: Bool, lipSync: Bool) throws -> PipelineEngines {
+        _ = try FFmpeg()
+        let settings = try engineSettings(overrides: overrides)
+        let f = EngineFactory(settings: settings, environment: environment)
+        let translator = try f.translator(settings["engines.translate"])
+        try translator.preflight(sourceLang: sourceLang, targetLangs: targets)
+        let speaker = try f.speaker(settings["engines.speak"])
+        try speaker.preflight(languages: targets)
+        var transcriber: (any Transcriber)?
+        if needsTranscriber {
+            let t = try f.transcriber(settings["engines.transcribe"] == "subtitles" ? nil : settings["engines.transcribe"])
+            try t.preflight(language: sourceLang)
+            transcriber = t
+        }
+        let separator = try f.separator()
+        try separator?.preflight()
+        var lipsync: CommandTemplate?
+        if let l = settings["engines.lipsync.command"] { lipsync = try CommandTemplate(l, setting: "engines.lipsync.command") }
+        if lipSync && lipsync == nil {
+            throw OlleeyError.unavailable("--lip-sync needs a lip-sync hook, and engines.lipsync.command is not set",
+                                          hint: "olleey config set engines.lipsync.command 'my-lipsync {video} {audio} {output}'")
+        }
+        return PipelineEngines(transcriber: transcriber, translator: translator, speaker: speaker, separator: separator, lipsync: lipsync)
+    }
+
+    // MARK: create
+
+    /// Validates the request; returns the job to insert (not yet stored) and the parsed subtitles.
+    public func validate(_ r: JobCreateRequest) throws -> (Job, subtitles: String?) {
+        let src = try Language.validate(r.sourceLang).code
+        guard !r.targetLanguages.isEmpty else { throw OlleeyError.usage("no target languages", hint: "pass --lang es,ca") }
+        var targets: [String] = []
+        for t in r.targetLanguages {
+            let l = try Language.validate(t).code
+            if l == src { throw OlleeyError.usage("target language \(l) is the source language") }
+            if !targets.contains(l) { targets.append(l) }
+        }
+        let isURL = r.source.hasPrefix("http://") || r.source.hasPrefix("https://") || r.source.hasPrefix("file://")
+        if !isURL {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: r.source, isDirectory: &isDir) else {
+                throw OlleeyError.notFound("no such file: \(r.source)", hint: "give the path of a video file or an http(s) URL")
+            }
+            if isDir.boolValue { throw OlleeyError.invalid("\(r.source) is a directory, not a video") }
+        }
+        for (stage, name) in r.engines {
+            guard JobService.engineStages.contains(stage) else {
+                throw OlleeyError.usage("unknown stage '\(stage)' in --engine", hint: "stages: \(JobService.engineStages.joined(separator: ", "))")
+            }
+            let names = stage == "translate" ? EngineFactory.translators : stage == "speak" ? EngineFactory.speakers : stage == "transcribe" ? EngineFactory.transcribers + ["subtitles"] : ["command"]
+            guard names.contains(name) else {
+                throw OlleeyError.usage("unknown \(stage) engine '\(name)'", hint: "choose one of: \(names.joined(separator: ", "))")
+            }
+        }
+        var voices: [String: String] = [:]
+        for (l, v) in r.voices {
+            let code = try Language.validate(l).code
+            guard targets.contains(code) else { throw OlleeyError.usage("--voice \(l)=\(v): \(code) is not a target language") }
+            voices[code] = v
+        }
+        if let b = r.burnIn {
+            let code = try Language.validate(b).code
+            guard targets.contains(code) else { throw OlleeyError.usage("--burn-in \(b): not a target language") }
+        }
+        var subtitles: String?
+        if let p = r.subtitlesPath { subtitles = try SubtitleImport.load(p) }
+        let cfg = ConfigStore(db)
+        let maxTempo = try r.maxTempo ?? Double(cfg.value("fit.max_tempo") ?? "1.3") ?? 1.3
+        let fitMode = try r.fitMode ?? cfg.value("fit.mode") ?? "audio"
+        let opts = JobOptions(targetLanguages: targets, subtitlesPath: r.subtitlesPath, engines: r.engines, voices: voices,
+                              lipSync: r.lipSync, burnIn: try r.burnIn.map { try Language.validate($0).code }, requireApproval: r.requireApproval,
+                              fitMode: fitMode, maxTempo: maxTempo, glossary: r.glossary, maxCostMicros: r.maxCostMicros)
+        let now = Clock.nowISO()
+        let name = isURL ? (URL(string: r.source)?.lastPathComponent ?? "video") : (r.source as NSString).lastPathComponent
+        let job = Job(id: ID.uuid7(), source: r.source, sourceName: name.isEmpty ? "video" : name, sourceLang: src, videoId: nil,
+                      status: .queued, stage: nil, options: opts, projectId: r.project, channelId: r.channel, error: nil, errorStage: nil,
+                      paused: false, cancelRequested: false, createdAt: now, updatedAt: now, startedAt: nil, completedAt: nil)
+        return (job, subtitles)
+    }
+
+    /// Creates a job (after validation and engine preflight): one transaction.
+    public func create(_ r: JobCreateRequest) throws -> Job {
+        let (job, subtitles) = try validate(r)
+        _ = try engines(sourceLang: job.sourceLang, targets: job.options.targetLanguages, overrides: job.options.engines,
+                        needsTranscriber: subtitles == nil, lipSync: job.options.lipSync)
+        try db.transaction {
+            try JobStore(db).insert(job)
+            if let s = subtitles {
+                try TrackStore(db).add(job: job.id, language: job.sourceLang, kind: .source, content: s,
+                                       author: r.actor ?? "import", message: "imported from \((r.subtitlesPath ?? "") as NSString).lastPathComponent)")
+            }
+            try EventStore(db).append("job.created", job: job.id, ["languages": .array(job.options.targetLanguages.map { .string($0) })])
+            try AuditLog(db).record(actor: r.actor, action: "job.create", subject: job.id)
+        }
+        return job
+    }
+
+    // MARK: controls
+
+    public func pause(_ job: Job) throws -> Job {
+        guard ![.completed, .cancelled].contains(job.status) else { throw OlleeyError.conflict("job \(job.id) is \(job.status.rawValue); nothing to pause") }
+        try db.transaction {
+            try JobStore(db).setFlags(job.id, paused: true)
+            try JobStore(db).setStatus(job.id, .paused, error: job.error, errorStage: job.errorStage)
+            try EventStore(db).append("job.status", job: job.id, ["status": "paused"])
+        }
+        return try JobStore(db).resolve(job.id)
+    }
+
+    public func resume(_ job: Job) throws -> Job {
+        guard job.status == .paused || job.paused else { throw OlleeyError.conflict("job \(job.id) is not paused (it is \(job.status.rawValue))") }
+        try db.transaction {
+            try JobStore(db).setFlags(job.id, paused: false)
+            try JobStore(db).setStatus(job.id, .queued)
+            try EventStore(db).append("job.status", job: job.id, ["status": "queued"])
+        }
+        return try JobStore(db).resolve(job.id)
+    }
+
+    public func cancel(_ job: Job) throws -> Job {
+        guard ![.completed, .cancelled].contains(job.status) else { throw OlleeyError.conflict("job \(job.id) is already \(job.status.rawValue)") }
+        try db.transaction {
+            let store = JobStore(db)
+            try store.setFlags(job.id, cancelRequested: true)
+            for l in try store.languages(job.id) where !l.status.isFinished || l.status == .waitingApproval {
+                try store.setLanguage(job.id, l.language, status: .cancelled)
+            }
+            try store.setStatus(job.id, .cancelled)
+            try EventStore(db).append("job.status", job: job.id, ["status": "cancelled"])
+        }
+        return try JobStore(db).resolve(job.id)
+    }
+
+    /// Puts failed (or all, with a stage) languages back in the queue. `stage` forces that stage
+    /// and the ones after it to run again (translate: a new machine translation).
+    public func retry(_ job: Job, stage: Stage?) throws -> Job {
+        let store = JobStore(db)
+        let langs = try store.languages(job.id)
+        guard job.status == .failed || stage != nil || langs.contains(where: { $0.status == .failed }) || job.status == .cancelled else {
+            throw OlleeyError.conflict("job \(job.id) has nothing to retry (it is \(job.status.rawValue))", hint: "pass --stage STAGE to run a stage again")
+        }
+        try db.transaction {
+            try store.setFlags(job.id, paused: false, cancelRequested: false)
+            if stage == .ingest { try db.run("UPDATE jobs SET video_id = NULL WHERE id = ?", [.text(job.id)]) }
+            for l in langs where l.status == .failed || l.status == .cancelled || stage != nil {
+                try store.setLanguage(job.id, l.language, status: .queued)
+                if let s = stage, s <= .translate {
+                    try db.run("UPDATE job_languages SET source_sha = NULL WHERE job_id = ? AND language = ?", [.text(job.id), .text(l.language)])
+                }
+            }
+            try store.setStatus(job.id, .queued)
+            try EventStore(db).append("job.retry", job: job.id, ["stage": JSON(stage?.rawValue)])
+        }
+        return try store.resolve(job.id)
+    }
+
+    /// Records a language's approval or rejection; a job waiting for approval is queued again
+    /// once every language is approved.
+    public func review(_ job: Job, language: String, approve: Bool, reason: String?, actor: String?) throws -> Job {
+        let store = JobStore(db)
+        guard let l = try store.language(job.id, language) else {
+            throw OlleeyError.notFound("job \(job.id) has no language \(language)", hint: "its languages: \(job.options.targetLanguages.joined(separator: ", "))")
+        }
+        if approve && l.approval == "approved" { throw OlleeyError.conflict("\(language) of job \(job.id) is already approved") }
+        try db.transaction {
+            try db.run("UPDATE job_languages SET approval = ?, approval_reason = ?, updated_at = ? WHERE job_id = ? AND language = ?",
+                       [.text(approve ? "approved" : "rejected"), reason.sqlValue, .text(Clock.nowISO()), .text(job.id), .text(language)])
+            if approve {
+                try TrackStore(db).setLocked(job: job.id, language: language, true)
+                let all = try store.languages(job.id)
+                if job.status == .waitingApproval, all.allSatisfy({ $0.approval == "approved" || $0.status == .failed || $0.status == .cancelled }) {
+                    try store.setStatus(job.id, .queued)
+                }
+            } else {
+                try store.setLanguage(job.id, language, status: .waitingApproval, stage: Stage.approval.rawValue,
+                                      error: "rejected" + (reason.map { ": " + $0 } ?? ""), errorStage: Stage.approval.rawValue)
+            }
+            try EventStore(db).append(approve ? "language.approved" : "language.rejected", job: job.id, language: language, ["reason": JSON(reason)])
+            try AuditLog(db).record(actor: actor, action: approve ? "language.approve" : "language.reject", subject: "\(job.id)/\(language)",
+                                    detail: ["reason": JSON(reason)])
+        }
+        return try store.resolve(job.id)
+    }
+
+    public func delete(_ job: Job, force: Bool) throws {
+        let running = (try db.scalarInt("SELECT count(*) FROM job_languages WHERE job_id = ? AND lease_owner IS NOT NULL AND lease_expires_ms > ?",
+                                        [.text(job.id), .int(Clock.nowMillis())]) ?? 0) > 0
+        if running && !force { throw OlleeyError.conflict("job \(job.id) is running", hint: "cancel it first, or pass --force") }
+        try db.transaction {
+            try JobStore(db).delete(job.id)
+            try EventStore(db).append("job.deleted", job: job.id)
+            try AuditLog(db).record(actor: nil, action: "job.delete", subject: job.id)
+        }
+        try? FileManager.default.removeItem(atPath: workspace.outputsDir + "/" + job.id)
+    }
+}
+
+/// Loads provided subtitles (WebVTT or SRT) as canonical WebVTT text; a file that does not
+/// parse is bad input (65) with file:line.
+public enum SubtitleImport {
+    public static func load(_ path: String) throws -> String {
+        let bytes = try FileIO.read(path)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let name = (path as NSString).lastPathComponent
+        let trimmed = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        if (path as NSString).pathExtension.lowercased() == "srt" || !trimmed.hasPrefix("WEBVTT") {
+            let (doc, diags) = SRT.parse(bytes)
+            if doc.cues.isEmpty {
+                let d = diags.first
+                throw OlleeyError.invalid("\(name):\(d?.line ?? 1):\(d?.column ?? 1): \(d?.message ?? "no subtitles found (neither WebVTT nor SRT)")")
+            }
+            return WebVTTSerializer.serialize(doc)
+        }
+        let r = WebVTTParser.parse(bytes, mode: .browser)
+        if r.rejected {
+            let d = r.diagnostics.first
+            throw OlleeyError.invalid("\(name):\(d?.line ?? 1):\(d?.column ?? 1): \(d?.message ?? "not a WebVTT file")")
+        }
+        guard !r.document.cues.isEmpty else { throw OlleeyError.invalid("\(name): no cues") }
+        return text
+    }
+}

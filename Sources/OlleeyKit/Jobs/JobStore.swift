@@ -1,0 +1,210 @@
+import Foundation
+
+/// SQL for jobs and their languages. Rules live in JobService and the pipeline.
+public struct JobStore {
+    public let db: Database
+
+    public init(_ db: Database) { self.db = db }
+
+    static let jobColumns = "id, source, source_name, source_lang, video_id, status, stage, options, project_id, channel_id, error, error_stage, paused, cancel_requested, created_at, updated_at, started_at, completed_at"
+
+    static func job(_ r: Row) -> Job {
+        Job(id: r.string(0), source: r.string(1), sourceName: r.string(2), sourceLang: r.string(3), videoId: r.optionalString(4),
+            status: JobStatus(rawValue: r.string(5)) ?? .failed, stage: r.optionalString(6),
+            options: JobOptions(json: (try? JSON.parse(r.string(7))) ?? .object([])),
+            projectId: r.optionalString(8), channelId: r.optionalString(9), error: r.optionalString(10), errorStage: r.optionalString(11),
+            paused: r.bool(12), cancelRequested: r.bool(13), createdAt: r.string(14), updatedAt: r.string(15),
+            startedAt: r.optionalString(16), completedAt: r.optionalString(17))
+    }
+
+    static let languageColumns = "job_id, language, status, stage, error, error_stage, failed_cues, outputs, fit_report, render_key, source_sha, approval, approval_reason, updated_at"
+
+    static func language(_ r: Row) -> JobLanguage {
+        JobLanguage(jobId: r.string(0), language: r.string(1), status: LanguageStatus(rawValue: r.string(2)) ?? .failed,
+                    stage: r.optionalString(3), error: r.optionalString(4), errorStage: r.optionalString(5),
+                    failedCues: r.optionalString(6).map { $0.split(separator: ",").map(String.init) } ?? [],
+                    outputs: (try? JSON.parse(r.string(7))) ?? .object([]),
+                    fitReport: r.optionalString(8).flatMap { try? JSON.parse($0) }, renderKey: r.optionalString(9), sourceSHA: r.optionalString(10),
+                    approval: r.string(11), approvalReason: r.optionalString(12), updatedAt: r.string(13))
+    }
+
+    public func insert(_ job: Job) throws {
+        try db.transaction {
+            try db.run("INSERT INTO jobs(\(JobStore.jobColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+                .text(job.id), .text(job.source), .text(job.sourceName), .text(job.sourceLang), job.videoId.sqlValue,
+                .text(job.status.rawValue), job.stage.sqlValue, .text(job.options.json.encoded()), job.projectId.sqlValue,
+                job.channelId.sqlValue, job.error.sqlValue, job.errorStage.sqlValue, .int(job.paused ? 1 : 0),
+                .int(job.cancelRequested ? 1 : 0), .text(job.createdAt), .text(job.updatedAt), job.startedAt.sqlValue, job.completedAt.sqlValue,
+            ])
+            for lang in job.options.targetLanguages {
+                try db.run("INSERT INTO job_languages(job_id, language, status, updated_at) VALUES (?, ?, ?, ?)",
+                           [.text(job.id), .text(lang), .text(LanguageStatus.queued.rawValue), .text(job.createdAt)])
+            }
+        }
+    }
+
+    public func get(_ id: String) throws -> Job? {
+        try db.queryOne("SELECT \(JobStore.jobColumns) FROM jobs WHERE id = ?", [.text(id)], JobStore.job)
+    }
+
+    /// Finds a job by id or unique prefix (4+ characters).
+    public func resolve(_ idOrPrefix: String) throws -> Job {
+        if let j = try get(idOrPrefix) { return j }
+        guard idOrPrefix.count >= 4 else {
+            throw OlleeyError.notFound("job \(idOrPrefix) not found", hint: "give at least 4 characters of the id; run 'olleey job list'")
+        }
+        let ids = try db.query("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 3",
+                               [.text(idOrPrefix), .text(idOrPrefix + "\u{FFFF}")]) { $0.string(0) }
+        if ids.count > 1 {
+            throw OlleeyError.usage("job id prefix '\(idOrPrefix)' is ambiguous (\(ids.joined(separator: ", "))...)", hint: "give more characters")
+        }
+        guard let id = ids.first, let j = try get(id) else {
+            throw OlleeyError.notFound("job \(idOrPrefix) not found", hint: "run 'olleey job list'")
+        }
+        return j
+    }
+
+    public func languages(_ jobId: String) throws -> [JobLanguage] {
+        try db.query("SELECT \(JobStore.languageColumns) FROM job_languages WHERE job_id = ? ORDER BY rowid", [.text(jobId)], JobStore.language)
+    }
+
+    public func language(_ jobId: String, _ lang: String) throws -> JobLanguage? {
+        try db.queryOne("SELECT \(JobStore.languageColumns) FROM job_languages WHERE job_id = ? AND language = ?", [.text(jobId), .text(lang)], JobStore.language)
+    }
+
+    // MARK: listing
+
+    public struct Filter: Sendable {
+        public var statuses: [String] = []
+        public var project: String?
+        public var channel: String?
+        public var language: String?
+        public var createdAfter: String?
+        public var createdBefore: String?
+        public var sortBy = "created_at"
+        public var sortOrder = "desc"
+        public var page = 1
+        public var pageSize = 50
+        public init() {}
+    }
+
+    public static let sortable = ["created_at", "updated_at", "status", "source_name"]
+
+    public func list(_ f: Filter) throws -> (jobs: [Job], total: Int) {
+        var clauses: [String] = []
+        var args: [SQLValue] = []
+        if !f.statuses.isEmpty {
+            clauses.append("status IN (" + f.statuses.map { _ in "?" }.joined(separator: ",") + ")")
+            args += f.statuses.map { .text($0) }
+        }
+        if let p = f.project { clauses.append("project_id = ?"); args.append(.text(p)) }
+        if let c = f.channel { clauses.append("channel_id = ?"); args.append(.text(c)) }
+        if let l = f.language { clauses.append("id IN (SELECT job_id FROM job_languages WHERE language = ?)"); args.append(.text(l)) }
+        if let a = f.createdAfter { clauses.append("created_at >= ?"); args.append(.text(a)) }
+        if let b = f.createdBefore { clauses.append("created_at < ?"); args.append(.text(b)) }
+        let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+        let sort = JobStore.sortable.contains(f.sortBy) ? f.sortBy : "created_at"
+        let order = f.sortOrder.lowercased() == "asc" ? "ASC" : "DESC"
+        let total = Int(try db.scalarInt("SELECT count(*) FROM jobs" + whereSQL, args) ?? 0)
+        let jobs = try db.query("SELECT \(JobStore.jobColumns) FROM jobs\(whereSQL) ORDER BY \(sort) \(order), id \(order) LIMIT ? OFFSET ?",
+                                args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))], JobStore.job)
+        return (jobs, total)
+    }
+
+    // MARK: updates
+
+    public func setStatus(_ id: String, _ status: JobStatus, stage: String? = nil, error: String? = nil, errorStage: String? = nil) throws {
+        let now = Clock.nowISO()
+        try db.run("""
+            UPDATE jobs SET status = ?, stage = coalesce(?, stage), error = ?, error_stage = ?, updated_at = ?,
+              started_at = CASE WHEN started_at IS NULL AND ? NOT IN ('pending','queued') THEN ? ELSE started_at END,
+              completed_at = CASE WHEN ? IN ('completed','failed','cancelled') THEN ? ELSE NULL END
+            WHERE id = ?
+            """, [.text(status.rawValue), stage.sqlValue, error.sqlValue, errorStage.sqlValue, .text(now),
+                  .text(status.rawValue), .text(now), .text(status.rawValue), .text(now), .text(id)])
+    }
+
+    public func setFlags(_ id: String, paused: Bool? = nil, cancelRequested: Bool? = nil) throws {
+        if let p = paused { try db.run("UPDATE jobs SET paused = ?, updated_at = ? WHERE id = ?", [.int(p ? 1 : 0), .text(Clock.nowISO()), .text(id)]) }
+        if let c = cancelRequested { try db.run("UPDATE jobs SET cancel_requested = ?, updated_at = ? WHERE id = ?", [.int(c ? 1 : 0), .text(Clock.nowISO()), .text(id)]) }
+    }
+
+    public func setVideo(_ id: String, videoId: String) throws {
+        try db.run("UPDATE jobs SET video_id = ?, updated_at = ? WHERE id = ?", [.text(videoId), .text(Clock.nowISO()), .text(id)])
+    }
+
+    public func setLanguage(_ jobId: String, _ lang: String, status: LanguageStatus, stage: String? = nil,
+                            error: String? = nil, errorStage: String? = nil, failedCues: [String] = []) throws {
+        try db.run("""
+            UPDATE job_languages SET status = ?, stage = coalesce(?, stage), error = ?, error_stage = ?, failed_cues = ?, updated_at = ?
+            WHERE job_id = ? AND language = ?
+            """, [.text(status.rawValue), stage.sqlValue, error.sqlValue, errorStage.sqlValue,
+                  failedCues.isEmpty ? .null : .text(failedCues.joined(separator: ",")), .text(Clock.nowISO()), .text(jobId), .text(lang)])
+    }
+
+    public func setLanguageResult(_ jobId: String, _ lang: String, outputs: JSON, fitReport: JSON?, renderKey: String) throws {
+        try db.run("UPDATE job_languages SET outputs = ?, fit_report = ?, render_key = ?, updated_at = ? WHERE job_id = ? AND language = ?",
+                   [.text(outputs.encoded()), fitReport.map { .text($0.encoded()) } ?? .null, .text(renderKey), .text(Clock.nowISO()), .text(jobId), .text(lang)])
+    }
+
+    public func delete(_ id: String) throws {
+        try db.run("DELETE FROM jobs WHERE id = ?", [.text(id)])
+    }
+
+    // MARK: leases
+
+    /// Claims the job-level lease; true when this worker holds it. An expired lease, or one held by
+    /// a process of this host that no longer exists, is taken over.
+    public func claimJob(_ id: String, worker: String, leaseMs: Int64) throws -> Bool {
+        try claim(table: "jobs", key: "id = ?", args: [.text(id)], worker: worker, leaseMs: leaseMs)
+    }
+
+    public func releaseJob(_ id: String, worker: String) throws {
+        try db.run("UPDATE jobs SET lease_owner = NULL, lease_expires_ms = NULL WHERE id = ? AND lease_owner = ?", [.text(id), .text(worker)])
+    }
+
+    public func claimLanguage(_ jobId: String, _ lang: String, worker: String, leaseMs: Int64) throws -> Bool {
+        try claim(table: "job_languages", key: "job_id = ? AND language = ?", args: [.text(jobId), .text(lang)], worker: worker, leaseMs: leaseMs)
+    }
+
+    public func releaseLanguage(_ jobId: String, _ lang: String, worker: String) throws {
+        try db.run("UPDATE job_languages SET lease_owner = NULL, lease_expires_ms = NULL WHERE job_id = ? AND language = ? AND lease_owner = ?",
+                   [.text(jobId), .text(lang), .text(worker)])
+    }
+
+    /// Extends every lease this worker holds.
+    public func renewLeases(worker: String, leaseMs: Int64) throws {
+        let exp = Clock.nowMillis() + leaseMs
+        try db.run("UPDATE jobs SET lease_expires_ms = ? WHERE lease_owner = ?", [.int(exp), .text(worker)])
+        try db.run("UPDATE job_languages SET lease_expires_ms = ? WHERE lease_owner = ?", [.int(exp), .text(worker)])
+    }
+
+    private func claim(table: String, key: String, args: [SQLValue], worker: String, leaseMs: Int64) throws -> Bool {
+        try db.transaction {
+            let now = Clock.nowMillis()
+            let current = try db.queryOne("SELECT lease_owner, lease_expires_ms FROM \(table) WHERE \(key)", args) { ($0.optionalString(0), $0.optionalInt64(1)) }
+            guard let current else { return false }
+            if let owner = current.0, owner != worker, let exp = current.1, exp > now, WorkerID.isAlive(owner) { return false }
+            try db.run("UPDATE \(table) SET lease_owner = ?, lease_expires_ms = ? WHERE \(key)", [.text(worker), .int(now + leaseMs)] + args)
+            return true
+        }
+    }
+}
+
+/// Worker identities: `host:pid:n`. A lease of a dead process on this host is free at once.
+public enum WorkerID {
+    public static let host: String = {
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, 255)
+        return buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }()
+
+    public static func make(_ n: Int) -> String { "\(host):\(getpid()):\(n)" }
+
+    public static func isAlive(_ owner: String) -> Bool {
+        let parts = owner.split(separator: ":")
+        guard parts.count >= 3, String(parts[0]) == host, let pid = Int32(parts[1]) else { return true }
+        if pid == getpid() { return true }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+}

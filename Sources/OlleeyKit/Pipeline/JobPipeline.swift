@@ -1,0 +1,420 @@
+import Foundation
+import WebVTT
+
+/// The engines a job runs with, resolved before any work.
+public struct PipelineEngines: Sendable {
+    public var transcriber: (any Transcriber)?
+    public var translator: any Translator
+    public var speaker: any Speaker
+    public var separator: (any Separator)?
+    public var lipsync: CommandTemplate?
+
+    public init(transcriber: (any Transcriber)?, translator: any Translator, speaker: any Speaker,
+                separator: (any Separator)? = nil, lipsync: CommandTemplate? = nil) {
+        self.transcriber = transcriber; self.translator = translator; self.speaker = speaker
+        self.separator = separator; self.lipsync = lipsync
+    }
+}
+
+/// Thrown by a stage when the job was paused or cancelled between stages.
+struct StopRequested: Error { let cancelled: Bool }
+
+/// A failure of one stage, kept with its stage for `job show`.
+struct StageFailure: Error {
+    let stage: Stage
+    let error: OlleeyError
+    var failedCues: [String] = []
+}
+
+/// The stages of a job, each a function of its inputs, cached by a hash of them.
+/// One instance per worker thread (it holds that thread's database connection).
+public final class JobPipeline: @unchecked Sendable {
+    public let workspace: Workspace
+    public let db: Database
+    public let cache: StageCache
+    let worker: String
+    let cancel: CancelToken
+    let ffmpeg: FFmpeg
+    let log: @Sendable (String) -> Void
+
+    public init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, log: @escaping @Sendable (String) -> Void) throws {
+        self.workspace = workspace
+        self.db = db
+        self.cache = StageCache(root: workspace.cacheDir)
+        self.worker = worker
+        self.cancel = cancel
+        self.ffmpeg = try FFmpeg(cancel: cancel)
+        self.log = log
+    }
+
+    var jobs: JobStore { JobStore(db) }
+    var events: EventStore { EventStore(db) }
+
+    // MARK: stage bookkeeping
+
+    /// Runs one stage: records it in stage_runs and the event log, maps failures to the stage.
+    @discardableResult
+    func stage<T>(_ s: Stage, job: Job, language: String?, _ body: () throws -> (T, cached: Bool)) throws -> T {
+        try checkStop(job.id)
+        let started = Clock.monotonicNanos()
+        let lang = language ?? ""
+        if let language {
+            try jobs.setLanguage(job.id, language, status: .processing, stage: s.rawValue)
+        }
+        try refreshJobStatus(job.id, running: s)
+        try db.run("INSERT INTO stage_runs(job_id, language, stage, state, worker, started_at) VALUES (?, ?, ?, 'running', ?, ?)",
+                   [.text(job.id), .text(lang), .text(s.rawValue), .text(worker), .text(Clock.nowISO())])
+        let runId = db.lastInsertRowID
+        do {
+            let (r, cached) = try body()
+            let ms = Int64((Clock.monotonicNanos() - started) / 1_000_000)
+            try db.run("UPDATE stage_runs SET state = 'done', cached = ?, finished_at = ?, duration_ms = ? WHERE id = ?",
+                       [.int(cached ? 1 : 0), .text(Clock.nowISO()), .int(ms), .int(runId)])
+            if !cached {
+                try events.append("stage.finished", job: job.id, language: language, ["stage": .string(s.rawValue), "duration_ms": .int(ms)])
+                log("\(job.id.prefix(8)) \(language.map { $0 + " " } ?? "")\(s.rawValue) done in \(ms) ms")
+            }
+            return r
+        } catch let stop as StopRequested {
+            _ = try? db.run("UPDATE stage_runs SET state = 'stopped', finished_at = ? WHERE id = ?", [.text(Clock.nowISO()), .int(runId)])
+            throw stop
+        } catch {
+            let e: OlleeyError
+            var cues: [String] = []
+            if let f = error as? StageFailure { e = f.error; cues = f.failedCues } else { e = (error as? OlleeyError) ?? OlleeyError.failure("\(error)") }
+            if cancel.isCancelled {
+                // the subprocess was stopped because the job was paused or cancelled: not a failure
+                do { try checkStop(job.id) } catch let stop as StopRequested {
+                    _ = try? db.run("UPDATE stage_runs SET state = 'stopped', finished_at = ? WHERE id = ?", [.text(Clock.nowISO()), .int(runId)])
+                    throw stop
+                } catch {}
+            }
+            _ = try? db.run("UPDATE stage_runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?", [.text(e.message), .text(Clock.nowISO()), .int(runId)])
+            throw StageFailure(stage: s, error: e, failedCues: cues)
+        }
+    }
+
+    /// Stops between stages when the job was paused or cancelled.
+    func checkStop(_ jobId: String) throws {
+        guard let j = try jobs.get(jobId) else { throw StopRequested(cancelled: true) }
+        if j.cancelRequested || j.status == .cancelled { throw StopRequested(cancelled: true) }
+        if j.paused { throw StopRequested(cancelled: false) }
+        if cancel.isCancelled { throw StopRequested(cancelled: false) }
+    }
+
+    /// The job's status follows its least advanced running stage.
+    func refreshJobStatus(_ jobId: String, running: Stage? = nil) throws {
+        guard let j = try jobs.get(jobId), !j.status.isSettled || j.status == .waitingApproval else { return }
+        let langs = try jobs.languages(jobId)
+        var stages = langs.filter { $0.status == .processing }.compactMap { $0.stage.flatMap(Stage.init(rawValue:)) }
+        if let running { stages.append(running) }
+        guard let first = stages.min() else { return }
+        if j.status != first.jobStatus || j.stage != first.rawValue {
+            try jobs.setStatus(jobId, first.jobStatus, stage: first.rawValue)
+            try events.append("job.status", job: jobId, ["status": .string(first.jobStatus.rawValue), "stage": .string(first.rawValue)])
+        }
+    }
+
+    // MARK: job-level stages
+
+    /// ingest + transcribe: the video in media/ and the source track.
+    public func prepare(_ job: Job, engines: PipelineEngines) throws -> Job {
+        var job = job
+        let video = try stage(.ingest, job: job, language: nil) { () -> (String, cached: Bool) in
+            if let vid = job.videoId { return (vid, true) }
+            let vid = try ingest(job)
+            try jobs.setVideo(job.id, videoId: vid)
+            return (vid, false)
+        }
+        job.videoId = video
+        _ = try stage(.transcribe, job: job, language: nil) { () -> (Int, cached: Bool) in
+            if try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) != nil { return (0, true) }
+            guard let asr = engines.transcriber else {
+                throw OlleeyError.invalid("job has no subtitles and no transcription engine", hint: "pass --subtitles FILE.vtt, or set engines.transcribe")
+            }
+            let v = try videoRecord(job)
+            guard v.hasAudio else {
+                throw OlleeyError.invalid("\(job.sourceName) has no audio stream and no subtitles were given: nothing to transcribe or dub",
+                                          hint: "create the job with --subtitles FILE.vtt, or use a video with sound")
+            }
+            let key = StageCache.key(["speech16k", v.sha256])
+            let wav = try cache.produce("audio", key, "wav") { tmp in try ffmpeg.extractAudio(from: v.path, to: tmp, target: .speech) }
+            let cues = try asr.transcribe(wav.path, language: job.sourceLang, cancel: cancel)
+            guard !cues.isEmpty else { throw OlleeyError.invalid("\(asr.name) heard no speech in \(job.sourceName)") }
+            var doc = WebVTTDocument()
+            doc.cues = cues.enumerated().map { i, c in Cue(id: String(i + 1), startMs: Int64(c.startMs), endMs: Int64(c.endMs), text: c.text) }
+            let version = try asr.version(language: job.sourceLang)
+            try TrackStore(db).add(job: job.id, language: job.sourceLang, kind: .source, content: WebVTTSerializer.serialize(doc),
+                                   author: "olleey/\(asr.name)", message: "transcribed by \(asr.name) \(version)")
+            return (cues.count, false)
+        }
+        return job
+    }
+
+    public struct VideoRecord: Sendable {
+        public var id: String
+        public var sha256: String
+        public var path: String
+        public var durationMs: Int
+        public var hasAudio: Bool
+    }
+
+    public func videoRecord(_ job: Job) throws -> VideoRecord {
+        guard let vid = job.videoId, let v = try db.queryOne("SELECT id, sha256, path, duration_ms, has_audio FROM videos WHERE id = ?", [.text(vid)], {
+            VideoRecord(id: $0.string(0), sha256: $0.string(1), path: workspace.dir + "/" + $0.string(2), durationMs: $0.int(3), hasAudio: $0.bool(4))
+        }) else { throw OlleeyError.failure("job \(job.id) has no ingested video") }
+        return v
+    }
+
+    /// Copies or hard-links the source into media/ by SHA-256 and probes it.
+    func ingest(_ job: Job) throws -> String {
+        var local = job.source
+        var downloaded: String?
+        defer { if let d = downloaded { unlink(d) } }
+        if job.source.hasPrefix("http://") || job.source.hasPrefix("https://") {
+            let tmp = workspace.mediaDir + "/.download-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            downloaded = tmp
+            _ = try HTTPClient(timeout: 300).download(job.source, to: tmp)
+            local = tmp
+        } else if job.source.hasPrefix("file://") {
+            local = String(job.source.dropFirst("file://".count)).removingPercentEncoding ?? String(job.source.dropFirst(7))
+        }
+        guard FileManager.default.fileExists(atPath: local) else {
+            throw OlleeyError.notFound("the source \(job.source) no longer exists", hint: "restore it, or create the job again")
+        }
+        let sha = try Digest.sha256(file: local)
+        if let id = try db.scalarText("SELECT id FROM videos WHERE sha256 = ?", [.text(sha)]) { return id }
+        let info = try ffmpeg.probe(local, requireVideo: true)
+        let ext = (job.sourceName as NSString).pathExtension.lowercased()
+        let rel = "media/\(sha).\(ext.isEmpty ? "bin" : ext)"
+        let dest = workspace.dir + "/" + rel
+        if !FileManager.default.fileExists(atPath: dest) { try placeOutput(local, at: dest) }
+        let id = ID.uuid7()
+        let size = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
+        try db.run("INSERT OR IGNORE INTO videos(id, sha256, path, original_name, size_bytes, duration_ms, has_audio, info, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                   [.text(id), .text(sha), .text(rel), .text(job.sourceName), .int(Int64(size)), .int(Int64(info.durationMs)),
+                    .int(info.audio == nil ? 0 : 1), .text(info.json.encoded()), .text(Clock.nowISO())])
+        return try db.scalarText("SELECT id FROM videos WHERE sha256 = ?", [.text(sha)]) ?? id
+    }
+
+    // MARK: per-language stages
+
+    /// Cue keys sent to translators: the cue's id when ids are unique, else its position.
+    static func cueKeys(_ cues: [Cue]) -> [String] {
+        let ids = cues.map(\.id)
+        if !ids.contains(""), Set(ids).count == ids.count { return ids }
+        return (1...max(1, cues.count)).prefix(cues.count).map(String.init)
+    }
+
+    /// translate .. assemble for one language. Returns the language's outputs.
+    public func renderLanguage(_ job: Job, _ lang: String, engines: PipelineEngines, config: ConfigStore) throws {
+        let tracks = TrackStore(db)
+        let video = try videoRecord(job)
+        guard let source = try tracks.current(job: job.id, language: job.sourceLang, kind: .source) else {
+            throw StageFailure(stage: .transcribe, error: .failure("job \(job.id) has no source track"))
+        }
+
+        // translate
+        let translation: TrackVersion = try stage(.translate, job: job, language: lang) {
+            let jl = try jobs.language(job.id, lang)
+            if let cur = try tracks.current(job: job.id, language: lang, kind: .translation), jl?.sourceSHA == source.sha256 {
+                return (cur, true)
+            }
+            let srcDoc = WebVTTParser.parse(source.content, mode: .browser).document
+            let keys = JobPipeline.cueKeys(srcDoc.cues)
+            let input = zip(keys, srcDoc.cues).map { TextCue(id: $0, text: CueText.plainText($1.text)) }
+            let outcome = try TranslationCheck.translate(input, with: engines.translator, from: job.sourceLang, to: lang, cancel: cancel)
+            if !outcome.ok {
+                let ids = outcome.failures.map(\.id)
+                throw StageFailure(stage: .translate, error: .failure(
+                    "\(engines.translator.name) failed on \(ids.count) cue(s) (\(ids.prefix(10).joined(separator: ", "))): \(outcome.failures.first?.message ?? "")",
+                    hint: "edit them with 'olleey vtt edit \(job.id.prefix(8)) --lang \(lang) --cue ID --text ...' or import a track, then 'olleey job retry'"),
+                    failedCues: ids)
+            }
+            var doc = srcDoc
+            for i in doc.cues.indices { doc.cues[i].text = outcome.cues[i].text }
+            let version = try engines.translator.version(from: job.sourceLang, to: lang)
+            try tracks.add(job: job.id, language: lang, kind: .translation, content: WebVTTSerializer.serialize(doc),
+                           author: "olleey/\(engines.translator.name)", message: "machine translation by \(engines.translator.name) \(version)")
+            try db.run("UPDATE job_languages SET source_sha = ? WHERE job_id = ? AND language = ?", [.text(source.sha256), .text(job.id), .text(lang)])
+            guard let cur = try tracks.current(job: job.id, language: lang, kind: .translation) else { throw OlleeyError.failure("translation not stored") }
+            return (cur, false)
+        }
+
+        // voice
+        let voice: String? = try stage(.voice, job: job, language: lang) { (job.options.voices[lang], true) }
+
+        // dub: synthesize each cue, plan the fit, build the timeline
+        let doc = WebVTTParser.parse(translation.content, mode: .browser).document
+        let speakVersion = try engines.speaker.version(language: lang)
+        struct Dub { var trackPath: String; var trackKey: String; var speech: [TimeRange]; var report: [FitResult] }
+        let dub: Dub = try stage(.dub, job: job, language: lang) {
+            var inputs: [FitInput] = []
+            var clips: [(key: String, path: String)] = []
+            var allCached = true
+            let keys = JobPipeline.cueKeys(doc.cues)
+            var spoken: [(Int, String)] = []  // cue index, text
+            for (i, c) in doc.cues.enumerated() {
+                let text = CueText.plainText(c.text).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !text.isEmpty { spoken.append((i, text)) }
+            }
+            for (n, (i, text)) in spoken.enumerated() {
+                try cancel.check()
+                let c = doc.cues[i]
+                let key = StageCache.key(["speak", engines.speaker.name, speakVersion, lang, voice ?? "", text])
+                let wav = try cache.produce("speak", key, "wav") { tmp in
+                    try engines.speaker.synthesize(text, language: lang, voice: voice, to: tmp, cancel: cancel)
+                }
+                if !wav.cached { allCached = false }
+                let natural = try WAVHeader.read(wav.path)?.durationMs ?? ffmpeg.audioDurationMs(wav.path)
+                let next = n + 1 < spoken.count ? Int(doc.cues[spoken[n + 1].0].startMs) : video.durationMs
+                inputs.append(FitInput(id: keys[i], startMs: Int(c.startMs), endMs: Int(c.endMs), naturalMs: natural, nextStartMs: next))
+                clips.append((key, wav.path))
+            }
+            let plan = FitPlanner.plan(inputs, options: try FitOptions(cap: job.options.maxTempo).validated())
+            var dubClips: [DubClip] = []
+            var speech: [TimeRange] = []
+            var fitKeys: [String] = []
+            for (k, r) in plan.enumerated() {
+                let fkey = StageCache.key(["fit", clips[k].key, String(format: "%.4f", r.factor)])
+                let fitted = try cache.produce("fit", fkey, "wav") { tmp in try ffmpeg.fitClip(clips[k].path, to: tmp, factor: r.factor) }
+                if !fitted.cached { allCached = false }
+                dubClips.append(DubClip(id: r.id, startMs: inputs[k].startMs, path: fitted.path))
+                speech.append(TimeRange(startMs: inputs[k].startMs, endMs: inputs[k].startMs + r.fittedMs))
+                fitKeys.append(fkey + "@" + String(inputs[k].startMs))
+            }
+            let tkey = StageCache.key(["dubtrack", String(video.durationMs)] + fitKeys)
+            let track = try cache.produce("dubtrack", tkey, "wav") { tmp in
+                try ffmpeg.buildDubTrack(clips: dubClips, durationSeconds: Double(video.durationMs) / 1000, output: tmp)
+            }
+            return (Dub(trackPath: track.path, trackKey: tkey, speech: speech, report: plan), allCached && track.cached)
+        }
+
+        // lip sync: a command hook, only when asked and configured
+        _ = try stage(.lipSync, job: job, language: lang) { () -> (Bool, cached: Bool) in
+            if job.options.lipSync && engines.lipsync == nil {
+                throw OlleeyError.unavailable("lip sync was asked but engines.lipsync.command is not set",
+                                              hint: "olleey config set engines.lipsync.command 'my-lipsync {video} {audio} {output}'")
+            }
+            return (false, true)
+        }
+
+        // mix: the dub over the ducked original (or a music-and-effects stem)
+        let duck = Double(try config.value("mix.duck_volume") ?? "0.25") ?? 0.25
+        let mixed: (path: String, key: String) = try stage(.mix, job: job, language: lang) {
+            var background: FFmpeg.Background = .none
+            var bgKey = "none"
+            if video.hasAudio {
+                if let sep = engines.separator {
+                    let sv = try sep.version()
+                    let akey = StageCache.key(["audio48k", video.sha256])
+                    let orig = try cache.produce("audio", akey, "wav") { tmp in try ffmpeg.extractAudio(from: video.path, to: tmp, target: .mix) }
+                    bgKey = StageCache.key(["stem", sep.name, sv, video.sha256])
+                    let stem = try cache.produce("stem", bgKey, "wav") { tmp in try sep.separate(orig.path, to: tmp, cancel: cancel) }
+                    background = .stem(stem.path)
+                } else {
+                    background = .original(video.path)
+                    bgKey = "original:" + video.sha256
+                }
+            }
+            var opts = MixOptions()
+            opts.duckGain = duck
+            let key = StageCache.key(["mix", dub.trackKey, bgKey, String(duck), String(video.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" })
+            let out = try cache.produce("mix", key, "m4a") { tmp in
+                try ffmpeg.mix(dub: dub.trackPath, background: background, speech: dub.speech,
+                               durationSeconds: Double(video.durationMs) / 1000, output: tmp, options: opts)
+            }
+            return ((out.path, key), out.cached)
+        }
+
+        // assemble: VTT, SRT, audio and MP4 for this language
+        try stage(.assemble, job: job, language: lang) { () -> (Bool, cached: Bool) in
+            let dir = outputDir(job) + "/" + lang
+            let base = outputBase(job) + "." + lang
+            let vttPath = dir + "/" + base + ".vtt"
+            let srtPath = dir + "/" + base + ".srt"
+            let audioPath = dir + "/" + base + ".m4a"
+            let mp4Path = dir + "/" + base + ".mp4"
+            try FileIO.createDirectory(dir)
+            try FileIO.writeAtomically(translation.content, to: vttPath)
+            try FileIO.writeAtomically(SRT.serialize(doc), to: srtPath)
+            try placeOutput(mixed.path, at: audioPath)
+            let burn = job.options.burnIn == lang
+            let mkey = StageCache.key(["mp4", video.sha256, mixed.key, translation.sha256, burn ? "burn" : "soft"])
+            let mp4 = try cache.produce("mp4", mkey, "mp4") { tmp in
+                try ffmpeg.assembleLanguage(video: video.path, output: LanguageOutput(language: lang, audio: mixed.path, subtitles: vttPath), to: tmp, burnIn: burn)
+            }
+            try placeOutput(mp4.path, at: mp4Path)
+            let rel = { (p: String) in Paths.relative(p, to: self.workspace.root) }
+            let outputs: JSON = .object([("mp4", .string(rel(mp4Path))), ("vtt", .string(rel(vttPath))), ("srt", .string(rel(srtPath))),
+                                         ("audio", .string(rel(audioPath)))])
+            let fit: JSON = .object([("voice", JSON(voice)), ("engine", .string(engines.speaker.name)),
+                                     ("max_tempo", .double(job.options.maxTempo)), ("cues", .array(dub.report.map(\.json)))])
+            try jobs.setLanguageResult(job.id, lang, outputs: outputs, fitReport: fit, renderKey: mkey)
+            return (true, mp4.cached)
+        }
+    }
+
+    // MARK: finishing
+
+    public func outputDir(_ job: Job) -> String { workspace.outputsDir + "/" + job.id }
+
+    func outputBase(_ job: Job) -> String {
+        let name = ((job.sourceName as NSString).lastPathComponent as NSString).deletingPathExtension
+        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        return safe.isEmpty ? "video" : safe
+    }
+
+    /// The master MP4 with every finished language, then approval and publish.
+    public func finish(_ job: Job) throws {
+        let langs = try jobs.languages(job.id)
+        let rendered = langs.filter { $0.renderKey != nil && $0.status != .failed && $0.status != .cancelled }
+        let failed = langs.filter { $0.status == .failed }
+        if !rendered.isEmpty {
+            try stage(.master, job: job, language: nil) { () -> (Bool, cached: Bool) in
+                let video = try videoRecord(job)
+                guard let source = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) else {
+                    throw OlleeyError.failure("no source track")
+                }
+                let srcDir = outputDir(job) + "/" + job.sourceLang
+                let srcVTT = srcDir + "/" + outputBase(job) + "." + job.sourceLang + ".vtt"
+                try FileIO.createDirectory(srcDir)
+                try FileIO.writeAtomically(source.content, to: srcVTT)
+                var parts = ["master", video.sha256, job.sourceLang, source.sha256]
+                var outs: [LanguageOutput] = []
+                for l in rendered {
+                    guard let audio = l.outputs["audio"]?.stringValue, let vtt = l.outputs["vtt"]?.stringValue else { continue }
+                    let a = workspace.root + "/" + audio, v = workspace.root + "/" + vtt
+                    outs.append(LanguageOutput(language: l.language, audio: a, subtitles: v))
+                    parts += [l.language, l.renderKey ?? ""]
+                }
+                let key = StageCache.key(parts)
+                let m = try cache.produce("master", key, "mp4") { tmp in
+                    try ffmpeg.assembleMaster(video: video.path, sourceLanguage: job.sourceLang, sourceSubtitles: srcVTT, languages: outs, to: tmp)
+                }
+                try placeOutput(m.path, at: outputDir(job) + "/" + outputBase(job) + ".master.mp4")
+                return (true, m.cached)
+            }
+        }
+        if !failed.isEmpty {
+            let summary = failed.map { "\($0.language) (\($0.errorStage ?? "?")): \($0.error ?? "failed")" }.joined(separator: "; ")
+            try jobs.setStatus(job.id, .failed, stage: failed.first?.errorStage, error: "\(failed.count) of \(langs.count) language(s) failed: \(summary)",
+                               errorStage: failed.first?.errorStage)
+            try events.append("job.status", job: job.id, ["status": "failed"])
+            return
+        }
+        if job.options.requireApproval {
+            let waiting = langs.filter { $0.approval != "approved" }
+            if !waiting.isEmpty {
+                for l in waiting where l.status != .waitingApproval { try jobs.setLanguage(job.id, l.language, status: .waitingApproval, stage: Stage.approval.rawValue) }
+                try jobs.setStatus(job.id, .waitingApproval, stage: Stage.approval.rawValue)
+                try events.append("job.status", job: job.id, ["status": "waiting_approval"])
+                return
+            }
+        }
+        for l in langs where l.status != .draft && l.status != .published { try jobs.setLanguage(job.id, l.language, status: .draft, stage: Stage.publish.rawValue) }
+        try jobs.setStatus(job.id, .completed, stage: Stage.publish.rawValue)
+        try events.append("job.status", job: job.id, ["status": "completed"])
+    }
+}
+

@@ -1,0 +1,207 @@
+import Foundation
+
+/// Runs queued work until done: claims units (a job's preparation, one language's render, a
+/// job's finish) with leases in SQLite, on N worker threads, each with its own connection.
+/// Several runner processes can share a workspace: a unit is never run twice at once, and a
+/// dead worker's lease is taken over.
+public final class JobRunner: @unchecked Sendable {
+    public struct Summary: Sendable {
+        public var jobs: [(id: String, status: String, error: String?)]
+        public var failed: Int { jobs.filter { $0.status == "failed" }.count }
+    }
+
+    enum Unit {
+        case prepare(Job)
+        case language(Job, String)
+        case finish(Job)
+    }
+
+    let workspace: Workspace
+    let only: [String]?
+    let parallel: Int
+    let log: @Sendable (String) -> Void
+    let environment: [String: String]
+    let leaseMs: Int64
+    private let lock = NSLock()
+    private var tokens: [String: (job: String, token: CancelToken)] = [:]
+    private var stopping = false
+    private var firstError: Error?
+
+    public init(workspace: Workspace, jobs: [String]?, parallel: Int, leaseSeconds: Int = 60,
+                environment: [String: String] = ProcessInfo.processInfo.environment, log: @escaping @Sendable (String) -> Void) {
+        self.workspace = workspace
+        self.only = jobs
+        self.parallel = max(1, parallel)
+        self.leaseMs = Int64(leaseSeconds) * 1000
+        self.environment = environment
+        self.log = log
+    }
+
+    public func run() throws -> Summary {
+        let group = DispatchGroup()
+        for n in 0..<parallel {
+            group.enter()
+            let t = Thread { [self] in
+                defer { group.leave() }
+                do { try self.workerLoop(n) } catch {
+                    lock.lock(); if firstError == nil { firstError = error }; stopping = true; lock.unlock()
+                }
+            }
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        let hb = Thread { [self] in self.heartbeat(group) }
+        hb.start()
+        group.wait()
+        lock.lock(); stopping = true; let err = firstError; lock.unlock()
+        if let err { throw err }
+        let db = try workspace.open()
+        let store = JobStore(db)
+        let ids = try only ?? db.query("SELECT id FROM jobs WHERE updated_at >= ? ORDER BY created_at", [.text(startedAt)]) { $0.string(0) }
+        return Summary(jobs: try ids.compactMap { try store.get($0) }.map { ($0.id, $0.status.rawValue, $0.error) })
+    }
+
+    let startedAt = Clock.nowISO()
+
+    /// Renews this process's leases and stops a running subprocess when its job is paused or cancelled.
+    func heartbeat(_ group: DispatchGroup) {
+        guard let db = try? workspace.open() else { return }
+        let store = JobStore(db)
+        var lastRenew = Clock.nowMillis()
+        while group.wait(timeout: .now() + .milliseconds(300)) == .timedOut {
+            lock.lock(); let current = tokens; lock.unlock()
+            for (worker, t) in current {
+                if let j = try? store.get(t.job), j.paused || j.cancelRequested { t.token.cancel(reason: j.paused ? "paused" : "cancelled") }
+                if Clock.nowMillis() - lastRenew > leaseMs / 3 { try? store.renewLeases(worker: worker, leaseMs: leaseMs) }
+            }
+            if Clock.nowMillis() - lastRenew > leaseMs / 3 { lastRenew = Clock.nowMillis() }
+        }
+    }
+
+    func workerLoop(_ n: Int) throws {
+        let worker = WorkerID.make(n)
+        let db = try workspace.open(busyTimeoutMs: 30_000)
+        let store = JobStore(db)
+        var idle = 0
+        while true {
+            lock.lock(); let stop = stopping; lock.unlock()
+            if stop { return }
+            guard let (unit, remaining) = try next(store, db: db, worker: worker) else { return }
+            guard let unit else {
+                // others hold the remaining work: wait for them (or for their leases to expire)
+                if remaining == 0 { return }
+                idle += 1
+                usleep(UInt32(min(500_000, 50_000 * idle)))
+                continue
+            }
+            idle = 0
+            let token = CancelToken()
+            lock.lock(); tokens[worker] = (unitJob(unit), token); lock.unlock()
+            defer { lock.lock(); tokens[worker] = nil; lock.unlock() }
+            let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, log: log)
+            try execute(unit, pipeline: pipeline, store: store, db: db, worker: worker)
+        }
+    }
+
+    func unitJob(_ u: Unit) -> String {
+        switch u { case let .prepare(j), let .finish(j): return j.id; case let .language(j, _): return j.id }
+    }
+
+    /// The next unit this worker may run, or (nil, count of jobs still in progress elsewhere);
+    /// nil overall when nothing is left.
+    func next(_ store: JobStore, db: Database, worker: String) throws -> (Unit?, Int)? {
+        let ids = try only ?? db.query("SELECT id FROM jobs WHERE status NOT IN ('completed','failed','cancelled','paused','waiting_approval') ORDER BY created_at",
+                                       []) { $0.string(0) }
+        var pending = 0
+        for id in ids {
+            guard let job = try store.get(id) else { continue }
+            if job.cancelRequested && job.status != .cancelled { continue }
+            if job.status.isSettled { continue }
+            pending += 1
+            let hasSource = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) != nil
+            let prepared = job.videoId != nil && hasSource
+            if !prepared {
+                if try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) { return (.prepare(job), pending) }
+                continue
+            }
+            let langs = try store.languages(job.id)
+            for l in langs where l.status == .queued || l.status == .processing {
+                if try store.claimLanguage(job.id, l.language, worker: worker, leaseMs: leaseMs) {
+                    // re-read under the lease: another worker may have finished it meanwhile
+                    if let fresh = try store.language(job.id, l.language), fresh.status == .queued || fresh.status == .processing {
+                        return (.language(job, l.language), pending)
+                    }
+                    try store.releaseLanguage(job.id, l.language, worker: worker)
+                }
+            }
+            if langs.allSatisfy({ $0.status != .queued && $0.status != .processing }) {
+                if try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) {
+                    if let fresh = try store.get(job.id), !fresh.status.isSettled { return (.finish(fresh), pending) }
+                    try store.releaseJob(job.id, worker: worker)
+                }
+            }
+        }
+        return pending == 0 ? nil : (nil, pending)
+    }
+
+    func execute(_ unit: Unit, pipeline: JobPipeline, store: JobStore, db: Database, worker: String) throws {
+        let service = JobService(db: db, workspace: workspace, environment: environment)
+        switch unit {
+        case let .prepare(job):
+            defer { try? store.releaseJob(job.id, worker: worker) }
+            do {
+                let engines = try service.engines(for: job)
+                _ = try pipeline.prepare(job, engines: engines)
+            } catch let stop as StopRequested {
+                try settleStopped(job.id, stop, store: store)
+            } catch let f as StageFailure {
+                try fail(job: job, stage: f.stage, error: f.error, store: store)
+            } catch let e as OlleeyError {
+                try fail(job: job, stage: .ingest, error: e, store: store)
+            }
+        case let .language(job, lang):
+            defer { try? store.releaseLanguage(job.id, lang, worker: worker) }
+            do {
+                let engines = try service.engines(for: job)
+                try pipeline.renderLanguage(job, lang, engines: engines, config: ConfigStore(db))
+                try store.setLanguage(job.id, lang, status: .draft, stage: Stage.assemble.rawValue)
+            } catch let stop as StopRequested {
+                try settleStopped(job.id, stop, store: store, language: lang)
+            } catch let f as StageFailure {
+                try store.setLanguage(job.id, lang, status: .failed, stage: f.stage.rawValue, error: f.error.message + (f.error.hint.map { " (\($0))" } ?? ""),
+                                      errorStage: f.stage.rawValue, failedCues: f.failedCues)
+                try EventStore(db).append("language.failed", job: job.id, language: lang, ["stage": .string(f.stage.rawValue), "error": .string(f.error.message)])
+                log("\(job.id.prefix(8)) \(lang) failed at \(f.stage.rawValue): \(f.error.message)")
+            } catch let e as OlleeyError {
+                try store.setLanguage(job.id, lang, status: .failed, error: e.message, errorStage: "translate")
+                log("\(job.id.prefix(8)) \(lang) failed: \(e.message)")
+            }
+        case let .finish(job):
+            defer { try? store.releaseJob(job.id, worker: worker) }
+            do {
+                try pipeline.finish(job)
+                if let j = try store.get(job.id) { log("\(job.id.prefix(8)) \(j.status.rawValue)") }
+            } catch let stop as StopRequested {
+                try settleStopped(job.id, stop, store: store)
+            } catch let f as StageFailure {
+                try fail(job: job, stage: f.stage, error: f.error, store: store)
+            }
+        }
+    }
+
+    func fail(job: Job, stage: Stage, error: OlleeyError, store: JobStore) throws {
+        let msg = error.message + (error.hint.map { " (\($0))" } ?? "")
+        try store.setStatus(job.id, .failed, stage: stage.rawValue, error: msg, errorStage: stage.rawValue)
+        try EventStore(store.db).append("job.failed", job: job.id, ["stage": .string(stage.rawValue), "error": .string(error.message)])
+        log("\(job.id.prefix(8)) failed at \(stage.rawValue): \(error.message)")
+    }
+
+    func settleStopped(_ jobId: String, _ stop: StopRequested, store: JobStore, language: String? = nil) throws {
+        if let language, let l = try store.language(jobId, language), l.status == .processing {
+            try store.setLanguage(jobId, language, status: stop.cancelled ? .cancelled : .queued)
+        }
+        guard let j = try store.get(jobId) else { return }
+        if stop.cancelled && j.status != .cancelled { try store.setStatus(jobId, .cancelled) }
+        if !stop.cancelled && j.paused && j.status != .paused { try store.setStatus(jobId, .paused) }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Content-addressed stage artefacts under `.olleey/cache/`: a key is the SHA-256 of everything
+/// that determines the artefact (stage, engine and version, settings, input hashes). An entry
+/// is written to a temporary file and renamed into place, so a crash never leaves half an entry.
+public final class StageCache: @unchecked Sendable {
+    public let root: String
+    private let lock = NSLock()
+    private var hits = 0
+    private var misses = 0
+
+    public init(root: String) { self.root = root }
+
+    public static func key(_ parts: [String]) -> String {
+        var h = SHA256Hasher()
+        for p in parts { h.update(p); h.update([0]) }
+        return h.finalizeHex()
+    }
+
+    public func path(_ stage: String, _ key: String, _ ext: String) -> String {
+        root + "/" + stage + "/" + String(key.prefix(2)) + "/" + key + "." + ext
+    }
+
+    public func has(_ stage: String, _ key: String, _ ext: String) -> Bool {
+        FileManager.default.fileExists(atPath: path(stage, key, ext))
+    }
+
+    /// The entry's path, producing it with `make(tmpPath)` when missing. `make` must write the
+    /// file at the path it is given.
+    public func produce(_ stage: String, _ key: String, _ ext: String, _ make: (String) throws -> Void) throws -> (path: String, cached: Bool) {
+        let final = path(stage, key, ext)
+        if FileManager.default.fileExists(atPath: final) {
+            count(hit: true)
+            return (final, true)
+        }
+        count(hit: false)
+        let dir = (final as NSString).deletingLastPathComponent
+        try FileIO.createDirectory(dir)
+        let tmp = dir + "/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).\(ext)"
+        defer { unlink(tmp) }
+        try make(tmp)
+        guard FileManager.default.fileExists(atPath: tmp) else {
+            throw OlleeyError.failure("stage \(stage) produced no output")
+        }
+        guard rename(tmp, final) == 0 else { throw FileIO.createError(final, errno) }
+        return (final, false)
+    }
+
+    /// Text entries (JSON, VTT).
+    public func text(_ stage: String, _ key: String, _ ext: String, _ make: () throws -> String) throws -> String {
+        let p = try produce(stage, key, ext) { tmp in try FileIO.writeAtomically(try make(), to: tmp) }
+        return try FileIO.readText(p.path)
+    }
+
+    func count(hit: Bool) { lock.lock(); if hit { hits += 1 } else { misses += 1 }; lock.unlock() }
+
+    public var stats: (hits: Int, misses: Int) { lock.lock(); defer { lock.unlock() }; return (hits, misses) }
+}
+
+/// Puts a file at an output path: a hard link when possible, else a copy; atomically replacing
+/// what was there.
+public func placeOutput(_ source: String, at dest: String) throws {
+    try FileIO.createDirectory((dest as NSString).deletingLastPathComponent)
+    let tmp = dest + ".tmp-\(getpid())"
+    unlink(tmp)
+    if link(source, tmp) != 0 {
+        do { try FileManager.default.copyItem(atPath: source, toPath: tmp) } catch {
+            throw OlleeyError.cannotCreate("cannot write \(dest): \(error.localizedDescription)")
+        }
+    }
+    guard rename(tmp, dest) == 0 else { let e = errno; unlink(tmp); throw FileIO.createError(dest, e) }
+}
