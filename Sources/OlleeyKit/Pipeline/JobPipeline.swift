@@ -277,7 +277,11 @@ public final class JobPipeline: @unchecked Sendable {
             var fitKeys: [String] = []
             for (k, r) in plan.enumerated() {
                 let fkey = StageCache.key(["fit", clips[k].key, String(format: "%.4f", r.factor)])
-                let fitted = try cache.produce("fit", fkey, "wav") { tmp in try ffmpeg.fitClip(clips[k].path, to: tmp, factor: r.factor) }
+                let fitted = try cache.produce("fit", fkey, "wav") { tmp in
+                    // no tempo change: convert in process; else ffmpeg's atempo
+                    if abs(r.factor - 1) < 0.0005, try PCMResample.convert(clips[k].path, to: tmp) { return }
+                    try ffmpeg.fitClip(clips[k].path, to: tmp, factor: r.factor)
+                }
                 if !fitted.cached { allCached = false }
                 dubClips.append(DubClip(id: r.id, startMs: inputs[k].startMs, path: fitted.path))
                 speech.append(TimeRange(startMs: inputs[k].startMs, endMs: inputs[k].startMs + r.fittedMs))

@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+import OlleeyKit
+
+@Suite("Pipeline units: cache keys, resampling, state transitions")
+struct PipelineUnitTests {
+    @Test func cacheKeysAreStableAndSensitiveToEveryPart() {
+        let a = StageCache.key(["speak", "espeak-ng", "1.51", "es", "", "Hola"])
+        #expect(a == StageCache.key(["speak", "espeak-ng", "1.51", "es", "", "Hola"]))
+        #expect(a != StageCache.key(["speak", "espeak-ng", "1.52", "es", "", "Hola"]))
+        #expect(a != StageCache.key(["speak", "espeak-ng", "1.51", "es", "", "Hola."]))
+        // parts are delimited: moving text between parts changes the key
+        #expect(StageCache.key(["ab", "c"]) != StageCache.key(["a", "bc"]))
+        #expect(a.count == 64)
+    }
+
+    @Test func cacheProducesOnceAndNeverLeavesHalfAnEntry() throws {
+        let t = TempDir()
+        let cache = StageCache(root: t.path)
+        var calls = 0
+        let k = StageCache.key(["x"])
+        let first = try cache.produce("s", k, "txt") { tmp in calls += 1; try FileIO.writeAtomically("v", to: tmp) }
+        let second = try cache.produce("s", k, "txt") { _ in calls += 1 }
+        #expect(!first.cached && second.cached && calls == 1)
+        struct Boom: Error {}
+        let k2 = StageCache.key(["y"])
+        #expect(throws: Boom.self) { _ = try cache.produce("s", k2, "txt") { tmp in try FileIO.writeAtomically("half", to: tmp); throw Boom() } }
+        #expect(!cache.has("s", k2, "txt"))
+        #expect(cache.stats.hits == 1)
+    }
+
+    @Test func resamplesSpeechToTheMixFormat() throws {
+        let t = TempDir()
+        let rate = 22_050, n = 22_050   // one second of a 440 Hz tone at half scale
+        var bytes = WAVHeader.bytes(format: WAVFormat(channels: 1, sampleRate: rate), frames: n)
+        for i in 0..<n {
+            let v = Int16((sin(2 * Double.pi * 440 * Double(i) / Double(rate)) * 16_000).rounded())
+            bytes.append(UInt8(truncatingIfNeeded: v)); bytes.append(UInt8(truncatingIfNeeded: v >> 8))
+        }
+        try FileIO.writeAtomically(bytes, to: t.file("in.wav"))
+        #expect(try PCMResample.convert(t.file("in.wav"), to: t.file("out.wav")))
+        let h = try #require(try WAVHeader.read(t.file("out.wav")))
+        #expect(h.format == .mix)
+        #expect(abs(h.frames - 48_000) <= 1)
+        let out = try FileIO.read(t.file("out.wav"))
+        var peak: Int16 = 0, crossings = 0, prev: Int16 = 0, stereoEqual = true
+        for j in 0..<h.frames {
+            let o = h.dataOffset + j * 4
+            let l = Int16(bitPattern: UInt16(out[o]) | UInt16(out[o + 1]) << 8)
+            let r = Int16(bitPattern: UInt16(out[o + 2]) | UInt16(out[o + 3]) << 8)
+            if l != r { stereoEqual = false }
+            peak = max(peak, l)
+            if prev < 0 && l >= 0 { crossings += 1 }
+            prev = l
+        }
+        #expect(stereoEqual)
+        #expect(abs(Int(peak) - 16_000) < 200)
+        #expect(abs(crossings - 440) <= 2)
+        // not 16-bit PCM: refused, nothing written, the caller uses ffmpeg
+        try FileIO.writeAtomically(Array("not a wav".utf8), to: t.file("x.wav"))
+        #expect(try !PCMResample.convert(t.file("x.wav"), to: t.file("y.wav")))
+        #expect(!FileManager.default.fileExists(atPath: t.file("y.wav")))
+    }
+
+    func workspaceWithJob(_ t: TempDir, langs: [String] = ["es", "ca"]) throws -> (Workspace, Database, Job) {
+        let (ws, _) = try Workspace.initialize(at: t.path)
+        let db = try ws.open()
+        let now = Clock.nowISO()
+        let job = Job(id: ID.uuid7(), source: "/v.mp4", sourceName: "v.mp4", sourceLang: "en", videoId: nil, status: .queued, stage: nil,
+                      options: JobOptions(targetLanguages: langs), projectId: nil, channelId: nil, error: nil, errorStage: nil,
+                      paused: false, cancelRequested: false, createdAt: now, updatedAt: now, startedAt: nil, completedAt: nil)
+        try JobStore(db).insert(job)
+        return (ws, db, job)
+    }
+
+    @Test func pauseResumeCancelRetryTransitions() throws {
+        let t = TempDir()
+        let (ws, db, job) = try workspaceWithJob(t)
+        let svc = JobService(db: db, workspace: ws, environment: [:])
+        let store = JobStore(db)
+        var j = try svc.pause(job)
+        #expect(j.status == .paused && j.paused)
+        #expect(throws: OlleeyError.self) { try svc.pause(try svc.cancel(j)) }
+        j = try store.resolve(job.id)
+        #expect(j.status == .cancelled && j.completedAt != nil)
+        #expect(try store.languages(job.id).allSatisfy { $0.status == .cancelled })
+        j = try svc.retry(j, stage: nil)
+        #expect(j.status == .queued && !j.paused && !j.cancelRequested)
+        #expect(try store.languages(job.id).allSatisfy { $0.status == .queued })
+        do { _ = try svc.resume(j); Issue.record("resume of a queued job must fail") } catch let e as OlleeyError { #expect(e.code == .conflict) }
+    }
+
+    @Test func approvalsReleaseAWaitingJob() throws {
+        let t = TempDir()
+        let (ws, db, job) = try workspaceWithJob(t)
+        let svc = JobService(db: db, workspace: ws, environment: [:])
+        let store = JobStore(db)
+        try store.setStatus(job.id, .waitingApproval)
+        var j = try svc.review(try store.resolve(job.id), language: "es", approve: true, reason: nil, actor: "pm@x")
+        #expect(j.status == .waitingApproval)
+        j = try svc.review(j, language: "ca", approve: false, reason: "names wrong", actor: "pm@x")
+        #expect(try store.language(job.id, "ca")?.approval == "rejected")
+        #expect(try store.language(job.id, "ca")?.error?.contains("names wrong") == true)
+        j = try svc.review(j, language: "ca", approve: true, reason: nil, actor: "pm@x")
+        #expect(j.status == .queued)
+        #expect(throws: OlleeyError.self) { try svc.review(j, language: "ca", approve: true, reason: nil, actor: nil) }
+        #expect(throws: OlleeyError.self) { try svc.review(j, language: "fr", approve: true, reason: nil, actor: nil) }
+        // approval locks the track: an edit needs reopen
+        try TrackStore(db).add(job: job.id, language: "es", kind: .translation, content: "WEBVTT\n\n00:01.000 --> 00:02.000\nHola\n", author: "t", message: "m")
+        try TrackStore(db).setLocked(job: job.id, language: "es", true)
+        do { try TrackService(db).commit(job: j, language: "es", content: "WEBVTT\n\n00:01.000 --> 00:02.000\nAdiós\n", author: "a", message: "m"); Issue.record("locked") }
+        catch let e as OlleeyError { #expect(e.hint?.contains("--reopen") == true) }
+        #expect(try TrackService(db).commit(job: j, language: "es", content: "WEBVTT\n\n00:01.000 --> 00:02.000\nAdiós\n", author: "a", message: "m", reopen: true) == 2)
+    }
+
+    @Test func leasesExcludeOtherLiveWorkersAndExpire() throws {
+        let t = TempDir()
+        let (_, db, job) = try workspaceWithJob(t)
+        let store = JobStore(db)
+        let me = WorkerID.make(0)
+        #expect(try store.claimLanguage(job.id, "es", worker: me, leaseMs: 60_000))
+        // another host's worker holds a live lease: refused; expired: taken over
+        let other = "elsewhere:1:0"
+        #expect(try store.claimLanguage(job.id, "ca", worker: other, leaseMs: 60_000))
+        #expect(try !store.claimLanguage(job.id, "ca", worker: me, leaseMs: 60_000))
+        try db.run("UPDATE job_languages SET lease_expires_ms = 1 WHERE language = 'ca'")
+        #expect(try store.claimLanguage(job.id, "ca", worker: me, leaseMs: 60_000))
+        // a dead process on this host: its lease is free at once
+        let dead = "\(WorkerID.host):999999:0"
+        #expect(try store.claimJob(job.id, worker: dead, leaseMs: 60_000))
+        #expect(try store.claimJob(job.id, worker: me, leaseMs: 60_000))
+    }
+}
