@@ -280,6 +280,17 @@ struct JobEndToEndTests {
         #expect(esRuns == "1")
     }
 
+    @Test(.enabled(if: (try? Tools.sh("unshare -n true", cwd: "/").0) == 0, "needs unshare -n (root)"))
+    func offlineJobMakesNoNetworkConnection() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let id = try create(dir, langs: "eo")
+        // a network namespace without interfaces: any connection attempt would fail the job
+        let (rc, out) = try Tools.sh("unshare -n '\(Binary.path)' job run \(id)", cwd: dir)
+        #expect(rc == 0, "\(out)")
+        #expect(try show(dir, id)["status"] as? String == "completed")
+    }
+
     @Test func dryRunPlansAndCreatesNothing() throws {
         let dir = try workspace()
         defer { try? FileManager.default.removeItem(atPath: dir) }
