@@ -3,10 +3,17 @@
 
 _olleey_subcommands() {
     case "$1" in
-        'olleey') echo 'init config job vtt demo version help completions man' ;;
+        'olleey') echo 'init config job vtt qc glossary cost project channel user demo version help completions man' ;;
         'olleey config') echo 'get set unset list' ;;
         'olleey job') echo 'create run list show status watch outputs events stats pause resume cancel retry approve reject delete' ;;
         'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore' ;;
+        'olleey qc') echo 'status assign approve reject feedback' ;;
+        'olleey glossary') echo 'create list show update delete term import export check' ;;
+        'olleey glossary term') echo 'add rm list' ;;
+        'olleey cost') echo 'estimate job summary rates' ;;
+        'olleey project') echo 'create list show update delete' ;;
+        'olleey channel') echo 'create list show update pause unpause delete graph' ;;
+        'olleey user') echo 'create list show update' ;;
     esac
 }
 
@@ -20,7 +27,7 @@ _olleey_options() {
         'olleey config unset') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey config list') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey job create') echo '--lang -l --source-lang --subtitles --project --channel --voice --engine --require-approval --burn-in --lip-sync --fit-mode --max-tempo --glossary --dry-run --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job create') echo '--lang -l --source-lang --subtitles --project --channel --voice --engine --require-approval --burn-in --lip-sync --fit-mode --max-tempo --glossary --max-cost --dry-run --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job run') echo '--all -a --parallel -p --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job list') echo '--status --project --channel --lang --created-after --created-before --sort-by --sort-order --page --page-size --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job show') echo '--fit --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -51,6 +58,50 @@ _olleey_options() {
         'olleey vtt edit') echo '--lang -l --cue --text --file --message -m --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt versions') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt restore') echo '--lang -l --version --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey qc') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey qc status') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey qc assign') echo '--lang -l --to --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey qc approve') echo '--lang -l --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey qc reject') echo '--lang -l --reason --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey qc feedback') echo '--lang -l --message -m --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary create') echo '--source-lang --description --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary list') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary show') echo '--lang --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary update') echo '--name --source-lang --description --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary delete') echo '--force --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary term') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary term add') echo '--target -t --forbid --variant --pos --note --dnt --forbidden --case-sensitive --replace --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary term rm') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary term list') echo '--lang --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary import') echo '--format --replace --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary export') echo '--format --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary check') echo '--glossary -g --lang -l --source --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey cost') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey cost estimate') echo '--duration -d --video --lang -l --lip-sync --engine --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey cost job') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey cost summary') echo '--since --project --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey cost rates') echo '--set --reset --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey project') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey project create') echo '--description --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey project list') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey project show') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey project update') echo '--name --description --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey project delete') echo '--force --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey channel') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey channel create') echo '--lang -l --master --project --external-id --publish-command --publish-url --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey channel list') echo '--project --master --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey channel show') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey channel update') echo '--name --lang -l --project --external-id --publish-command --publish-url --is-paused --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey channel pause') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey channel unpause') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey channel delete') echo '--force --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey channel graph') echo '--project --jobs --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey user') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey user create') echo '--email --role --name --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey user list') echo '--role --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey user show') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey user update') echo '--email --name --role --disable --enable --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey demo') echo '--dir --lang --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey version') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey help') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -89,6 +140,17 @@ _olleey_value() {
         'olleey vtt cat|--output') echo 'files' ;;
         'olleey vtt cat|-o') echo 'files' ;;
         'olleey vtt edit|--file') echo 'files vtt srt' ;;
+        'olleey glossary import|--format') echo 'values csv tbx' ;;
+        'olleey glossary export|--format') echo 'values csv tbx' ;;
+        'olleey glossary export|--output') echo 'files' ;;
+        'olleey glossary export|-o') echo 'files' ;;
+        'olleey glossary check|--source') echo 'files vtt srt' ;;
+        'olleey cost estimate|--video') echo 'files mp4 mkv mov webm' ;;
+        'olleey cost rates|--reset') echo 'values transcribe transcribe.pocketsphinx transcribe.command transcribe.http transcribe.subtitles translate translate.apertium translate.command translate.http translate.pseudo speak speak.espeak-ng speak.command speak.http mix lip_sync lip_sync.command' ;;
+        'olleey channel update|--is-paused') echo 'values true false' ;;
+        'olleey user create|--role') echo 'values CLIENT REVIEWER LINGUIST PM ADMIN' ;;
+        'olleey user list|--role') echo 'values CLIENT REVIEWER LINGUIST PM ADMIN' ;;
+        'olleey user update|--role') echo 'values CLIENT REVIEWER LINGUIST PM ADMIN' ;;
         'olleey demo|--dir') echo 'dirs' ;;
         'olleey man|--output-dir') echo 'dirs' ;;
         'olleey man|-o') echo 'dirs' ;;
@@ -104,7 +166,7 @@ _olleey() {
     for ((i=1; i<COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         if [ "$skip" = 1 ]; then skip=0; continue; fi
-        case " --after --as --burn-in --by --channel --created-after --created-before --cue --cues --dir --engine --factor --fields --file --fit-mode --format --fps --from --glossary --job --lang --line-ending --map --max-tempo --message --output --output-dir --page --page-size --parallel --profile --project --reason --set --sort-by --sort-order --source-lang --stage --status --subtitles --text --to --version --voice --workspace -l -m -o -p " in *" $w "*) skip=1; continue ;; esac
+        case " --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
         case "$w" in -*) continue ;; esac
         case " $(_olleey_subcommands "$path") " in *" $w "*) path="$path $w" ;; esac
     done

@@ -88,7 +88,8 @@ enum JobCommands {
         discussion: "Validates everything and checks the engines before creating anything: a missing engine or language pair exits 69 and says what to install. --dry-run prints the plan (stages per language, engines, outputs, and the predicted fit when subtitles are given) and creates nothing.",
         examples: ["olleey job create talk.mp4 --subtitles talk.en.vtt --source-lang en --lang es,ca --json",
                    "olleey job create https://example.com/v.mp4 --lang es --dry-run",
-                   "olleey job create talk.mp4 --lang eo --engine translate=http --voice eo=eo+f3"],
+                   "olleey job create talk.mp4 --lang eo --engine translate=http --voice eo=eo+f3",
+                   "olleey job create talk.mp4 --subtitles talk.en.vtt --lang es --require-approval --glossary brand --max-cost 5"],
         arguments: [ArgumentSpec("SOURCE", "the video: a path, or an http(s)/file URL", completion: .files(["mp4", "mkv", "mov", "webm"]))],
         options: [
             .option("lang", short: "l", "LIST", "target languages (ISO 639-1), comma-separated or repeated", type: .list),
@@ -103,7 +104,8 @@ enum JobCommands {
             .flag("lip-sync", "run the lip-sync hook (engines.lipsync.command)"),
             .option("fit-mode", "MODE", "absorb overflow by speeding up audio, or by slowing the video", type: .choice(["audio", "video"])),
             .option("max-tempo", "FACTOR", "largest speed-up to fit speech (default: config fit.max_tempo)", type: .double),
-            .option("glossary", "NAME", "glossary to apply"),
+            .option("glossary", "NAME", "glossary to apply (protects do-not-translate terms, enforces required translations)"),
+            .option("max-cost", "AMOUNT", "refuse to create the job when its estimated cost exceeds AMOUNT (USD, e.g. 20 or 12.50)"),
             .flag("dry-run", "print the plan and create nothing"),
         ]
     ) { ctx in
@@ -128,6 +130,7 @@ enum JobCommands {
             r.maxTempo = t
         }
         r.glossary = a.string("glossary")
+        r.maxCostMicros = try a.string("max-cost").map { try Money.parse($0, what: "--max-cost") }
         r.actor = try ctx.actingUserEmail()
         let svc = try service(ctx)
         if a.has("dry-run") {

@@ -118,5 +118,110 @@ public enum Schema {
             );
             CREATE INDEX stage_runs_job ON stage_runs(job_id, language, stage);
             """),
+        Migration(3, "review", """
+            CREATE TABLE users (
+              id TEXT PRIMARY KEY,
+              email TEXT NOT NULL UNIQUE,
+              name TEXT NOT NULL DEFAULT '',
+              role TEXT NOT NULL CHECK (role IN ('CLIENT','REVIEWER','LINGUIST','PM','ADMIN')),
+              disabled INTEGER NOT NULL DEFAULT 0,
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL
+            );
+            CREATE TABLE projects (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL UNIQUE,
+              description TEXT NOT NULL DEFAULT '',
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL
+            );
+            CREATE TABLE channels (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL UNIQUE,
+              kind TEXT NOT NULL CHECK (kind IN ('master','language')),
+              language TEXT,
+              master_id TEXT REFERENCES channels(id) ON DELETE CASCADE,
+              project_id TEXT REFERENCES projects(id) ON DELETE SET NULL,
+              external_id TEXT,
+              status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','paused')),
+              publish_command TEXT,
+              publish_url TEXT,
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL,
+              UNIQUE (master_id, language)
+            );
+            CREATE INDEX channels_master ON channels(master_id);
+            CREATE TABLE glossaries (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL UNIQUE,
+              source_lang TEXT NOT NULL,
+              description TEXT NOT NULL DEFAULT '',
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL
+            );
+            CREATE TABLE glossary_terms (
+              id TEXT PRIMARY KEY,
+              glossary_id TEXT NOT NULL REFERENCES glossaries(id) ON DELETE CASCADE,
+              term TEXT NOT NULL,
+              variants TEXT NOT NULL DEFAULT '[]',
+              part_of_speech TEXT,
+              note TEXT,
+              dnt INTEGER NOT NULL DEFAULT 0,
+              forbidden INTEGER NOT NULL DEFAULT 0,
+              case_sensitive INTEGER NOT NULL DEFAULT 0,
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL,
+              UNIQUE (glossary_id, term)
+            );
+            CREATE TABLE glossary_term_targets (
+              term_id TEXT NOT NULL REFERENCES glossary_terms(id) ON DELETE CASCADE,
+              language TEXT NOT NULL,
+              target TEXT NOT NULL,
+              variants TEXT NOT NULL DEFAULT '[]',
+              forbidden TEXT NOT NULL DEFAULT '[]',
+              PRIMARY KEY (term_id, language)
+            ) WITHOUT ROWID;
+            CREATE TABLE qc (
+              job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+              language TEXT NOT NULL,
+              state TEXT NOT NULL DEFAULT 'unassigned'
+                CHECK (state IN ('unassigned','assigned','in_review','approved','rejected')),
+              assignee_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+              glossary_report TEXT,
+              updated_at TEXT NOT NULL,
+              PRIMARY KEY (job_id, language)
+            ) WITHOUT ROWID;
+            CREATE TABLE qc_history (
+              id INTEGER PRIMARY KEY,
+              job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+              language TEXT NOT NULL,
+              at TEXT NOT NULL,
+              actor TEXT,
+              action TEXT NOT NULL,
+              from_state TEXT,
+              to_state TEXT,
+              message TEXT
+            );
+            CREATE INDEX qc_history_job ON qc_history(job_id, language, id);
+            CREATE TABLE cost_rates (
+              key TEXT PRIMARY KEY,
+              micros INTEGER NOT NULL CHECK (micros >= 0),
+              updated_at TEXT NOT NULL
+            ) WITHOUT ROWID;
+            -- no foreign key to jobs: what was spent stays recorded after a job is deleted
+            CREATE TABLE cost_entries (
+              id INTEGER PRIMARY KEY,
+              job_id TEXT NOT NULL,
+              project_id TEXT,
+              stage TEXT NOT NULL,
+              language TEXT NOT NULL DEFAULT '',
+              engine TEXT NOT NULL,
+              micros INTEGER NOT NULL,
+              usage TEXT NOT NULL DEFAULT '{}',
+              created_at TEXT NOT NULL,
+              UNIQUE (job_id, stage, language)
+            );
+            CREATE INDEX cost_entries_created ON cost_entries(created_at);
+            """),
     ]
 }

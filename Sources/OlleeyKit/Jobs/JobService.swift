@@ -122,16 +122,20 @@ public struct JobService {
         }
         var subtitles: String?
         if let p = r.subtitlesPath { subtitles = try SubtitleImport.load(p) }
+        // issue 5: project, channel and glossary by id or name (unknown: 66); the job stores ids
+        let projectId = try r.project.map { try ProjectService(db).resolve($0).id }
+        let channelId = try r.channel.map { try ChannelService(db).resolve($0).id }
+        let glossaryId = try r.glossary.map { try GlossaryStore(db).resolve($0).id }
         let cfg = ConfigStore(db)
         let maxTempo = try r.maxTempo ?? Double(cfg.value("fit.max_tempo") ?? "1.3") ?? 1.3
         let fitMode = try r.fitMode ?? cfg.value("fit.mode") ?? "audio"
         let opts = JobOptions(targetLanguages: targets, subtitlesPath: r.subtitlesPath, engines: r.engines, voices: voices,
                               lipSync: r.lipSync, burnIn: try r.burnIn.map { try Language.validate($0).code }, requireApproval: r.requireApproval,
-                              fitMode: fitMode, maxTempo: maxTempo, glossary: r.glossary, maxCostMicros: r.maxCostMicros)
+                              fitMode: fitMode, maxTempo: maxTempo, glossary: glossaryId, maxCostMicros: r.maxCostMicros)
         let now = Clock.nowISO()
         let name = isURL ? (URL(string: r.source)?.lastPathComponent ?? "video") : (r.source as NSString).lastPathComponent
         let job = Job(id: ID.uuid7(), source: r.source, sourceName: name.isEmpty ? "video" : name, sourceLang: src, videoId: nil,
-                      status: .queued, stage: nil, options: opts, projectId: r.project, channelId: r.channel, error: nil, errorStage: nil,
+                      status: .queued, stage: nil, options: opts, projectId: projectId, channelId: channelId, error: nil, errorStage: nil,
                       paused: false, cancelRequested: false, createdAt: now, updatedAt: now, startedAt: nil, completedAt: nil)
         return (job, subtitles)
     }
@@ -139,6 +143,7 @@ public struct JobService {
     /// Creates a job (after validation and engine preflight): one transaction.
     public func create(_ r: JobCreateRequest) throws -> Job {
         let (job, subtitles) = try validate(r)
+        try CostService(db).enforceBudget(job, hasSubtitles: subtitles != nil)  // issue 5: --max-cost (exit 1, nothing created)
         _ = try engines(sourceLang: job.sourceLang, targets: job.options.targetLanguages, overrides: job.options.engines,
                         needsTranscriber: subtitles == nil, lipSync: job.options.lipSync)
         try db.transaction {

@@ -223,7 +223,9 @@ public final class JobPipeline: @unchecked Sendable {
             let srcDoc = WebVTTParser.parse(source.content, mode: .browser).document
             let keys = JobPipeline.cueKeys(srcDoc.cues)
             let input = zip(keys, srcDoc.cues).map { TextCue(id: $0, text: CueText.plainText($1.text)) }
-            let outcome = try TranslationCheck.translate(input, with: engines.translator, from: job.sourceLang, to: lang, cancel: cancel)
+            // issue 5 (glossary): placeholders protect do-not-translate terms and required translations
+            let glossary = try GlossaryProtection.forJob(db, job: job, language: lang)
+            let outcome = try TranslationCheck.translate(glossary?.protect(input) ?? input, with: engines.translator, from: job.sourceLang, to: lang, cancel: cancel)
             if !outcome.ok {
                 let ids = outcome.failures.map(\.id)
                 throw StageFailure(stage: .translate, error: .failure(
@@ -232,7 +234,9 @@ public final class JobPipeline: @unchecked Sendable {
                     failedCues: ids)
             }
             var doc = srcDoc
-            for i in doc.cues.indices { doc.cues[i].text = outcome.cues[i].text }
+            // issue 5 (glossary): restore the placeholders; violations go to the language's QC data
+            let translated = try glossary?.restoreAndRecord(outcome.cues, db: db, jobId: job.id) ?? outcome.cues
+            for i in doc.cues.indices { doc.cues[i].text = translated[i].text }
             let version = try engines.translator.version(from: job.sourceLang, to: lang)
             try tracks.add(job: job.id, language: lang, kind: .translation, content: WebVTTSerializer.serialize(doc),
                            author: "olleey/\(engines.translator.name)", message: "machine translation by \(engines.translator.name) \(version)")
@@ -416,7 +420,16 @@ public final class JobPipeline: @unchecked Sendable {
                 return
             }
         }
-        for l in langs where l.status != .draft && l.status != .published { try jobs.setLanguage(job.id, l.language, status: .draft, stage: Stage.publish.rawValue) }
+        // issue 5 (channels): publish to the job's channel through its publisher hook; a paused
+        // channel, or a language without a channel or hook, stays a draft
+        var published: Set<String> = []
+        if job.channelId != nil {
+            published = try stage(.publish, job: job, language: nil) { (try ChannelPublisher(db: db, workspace: workspace, cancel: cancel).publish(job, log: log), false) }
+        }
+        for l in langs where l.status != .draft && l.status != .published && !published.contains(l.language) {
+            try jobs.setLanguage(job.id, l.language, status: .draft, stage: Stage.publish.rawValue)
+        }
+        try CostService(db).recordJob(job)  // issue 5 (cost): the job-level actual cost (transcription)
         try jobs.setStatus(job.id, .completed, stage: Stage.publish.rawValue)
         try events.append("job.status", job: job.id, ["status": "completed"])
     }

@@ -165,6 +165,8 @@ public final class JobRunner: @unchecked Sendable {
                 let engines = try service.engines(for: job)
                 try pipeline.renderLanguage(job, lang, engines: engines, config: ConfigStore(db))
                 try store.setLanguage(job.id, lang, status: .draft, stage: Stage.assemble.rawValue)
+                // issue 5 (cost): what rendering this language cost, from the rate card
+                try CostService(db).recordLanguage(job, language: lang, translateEngine: engines.translator.name, speakEngine: engines.speaker.name)
             } catch let stop as StopRequested {
                 try settleStopped(job.id, stop, store: store, language: lang)
             } catch let f as StageFailure {

@@ -120,6 +120,7 @@ public struct TrackService {
                                                hint: "pass --reopen to edit it; it goes back to review")
                 }
                 try store.setLocked(job: job.id, language: language, false)
+                try QCService.trackReopened(db, jobId: job.id, language: language, author: author)  // issue 5: back to review
             }
             let before = try store.current(job: job.id, language: language, kind: k)?.version
             let v = try store.add(job: job.id, language: language, kind: k, content: content, author: author, message: message)
@@ -127,6 +128,7 @@ public struct TrackService {
                 let jobs = JobStore(db)
                 let langs = k == .source ? job.options.targetLanguages : [language]
                 for l in langs { try jobs.setLanguage(job.id, l, status: .queued) }
+                try QCService.trackRevised(db, jobId: job.id, languages: langs, author: author)  // issue 5: a fixed rejection goes back to review
                 if ![.paused, .cancelled].contains(job.status) { try jobs.setStatus(job.id, .queued) }
                 try EventStore(db).append("track.version", job: job.id, language: language, ["version": .int(Int64(v)), "author": .string(author)])
             }

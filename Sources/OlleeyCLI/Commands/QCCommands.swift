@@ -1,0 +1,118 @@
+import OlleeyKit
+
+/// olleey qc status|assign|approve|reject|feedback: per-language human review of a job.
+enum QCCommands {
+    static let langOption = OptionSpec.option("lang", short: "l", "LANG", "the target language")
+
+    static func service(_ ctx: Context) throws -> QCService { QCService(db: try ctx.database(), workspace: try ctx.workspace()) }
+
+    static func lang(_ ctx: Context) throws -> String {
+        guard let l = ctx.args.string("lang") else { throw OlleeyError.usage("'\(ctx.commandLine)' needs --lang LANG") }
+        return l
+    }
+
+    static func entryJSON(_ ctx: Context, _ job: Job, _ e: QCEntry) throws -> JSON {
+        let jl = try JobStore(ctx.database()).language(job.id, e.language)
+        let fresh = try JobStore(ctx.database()).resolve(job.id)
+        return .object([("job_id", .string(job.id)), ("language", .string(e.language)), ("state", .string(e.state.rawValue)),
+                        ("assignee", JSON(e.assigneeEmail)), ("language_status", JSON(jl?.status.rawValue)),
+                        ("approval", (jl?.approval).flatMap { $0.isEmpty ? nil : JSON.string($0) } ?? .null), ("reason", JSON(jl?.approvalReason)),
+                        ("job_status", .string(fresh.status.rawValue))])
+    }
+
+    static let status: CommandSpec = CommandSpec(
+        "status", "show the review state of each language of a job (assignee, approval, glossary findings, history)",
+        examples: ["olleey qc status 0193a1b2", "olleey qc status 0193a1b2 --json", "olleey qc status 0193a1b2 --lang es"],
+        arguments: [JobCommands.jobArg],
+        options: [langOption]
+    ) { ctx in
+        let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
+        var rows = try service(ctx).status(job)
+        if let l = ctx.args.string("lang") {
+            let code = try service(ctx).language(job, l)
+            rows = rows.filter { $0.entry.language == code }
+        }
+        let json = JSON.object([("job_id", .string(job.id)), ("job_status", .string(try JobCommands.resolve(ctx, job.id).status.rawValue)),
+                                ("require_approval", .bool(job.options.requireApproval)), ("languages", .array(rows.map(\.json)))])
+        try ctx.emit(json) {
+            var s = "job \(job.id) (\(job.status.rawValue))\n"
+            for r in rows {
+                s += "  \(r.entry.language.padding(4)) \(r.entry.state.rawValue.padding(11)) \(r.entry.assigneeEmail ?? "-")  [\(r.languageStatus.rawValue)]"
+                if let reason = r.reason, r.approval == "rejected" { s += "  rejected: \(reason)" }
+                if !r.violations.isEmpty { s += "  \(r.violations.count) glossary violation\(r.violations.count == 1 ? "" : "s")" }
+                s += "\n"
+                for h in r.history.suffix(5) {
+                    s += "       \(h.at.prefix(19))  \(h.action)\(h.actor.map { " by \($0)" } ?? "")\(h.message.map { ": \($0)" } ?? "")\n"
+                }
+            }
+            return s
+        }
+        return 0
+    }
+
+    static let assign: CommandSpec = CommandSpec(
+        "assign", "assign a language's review to a LINGUIST or REVIEWER (a PM or an ADMIN does this)",
+        examples: ["olleey qc assign 0193a1b2 --lang es --to ana@example.com --as pm@example.com",
+                   "olleey qc assign 0193a1b2 --lang es --to ana@example.com --json"],
+        arguments: [JobCommands.jobArg],
+        options: [langOption, .option("to", "EMAIL", "the linguist or reviewer"), ReviewOptions.asUser]
+    ) { ctx in
+        let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
+        guard let to = ctx.args.string("to") else { throw OlleeyError.usage("'olleey qc assign' needs --to EMAIL") }
+        let e = try service(ctx).assign(job, language: try lang(ctx), to: to, actor: try ctx.actingUserEmail())
+        try ctx.emit(try entryJSON(ctx, job, e)) { "\(e.language) of job \(job.id.prefix(8)) assigned to \(e.assigneeEmail ?? to) (\(e.state.rawValue))" }
+        return 0
+    }
+
+    static let approve: CommandSpec = CommandSpec(
+        "approve", "approve a language: its tracks lock, and a job waiting for approval continues once all are approved",
+        discussion: "Only the assigned linguist, a PM or an ADMIN may approve (else 77). Approving twice is an error (1). An edit after approval needs --reopen and sends the language back to review.",
+        examples: ["olleey qc approve 0193a1b2 --lang es --as ana@example.com", "olleey qc approve 0193a1b2 --lang es --json"],
+        arguments: [JobCommands.jobArg],
+        options: [langOption, ReviewOptions.asUser]
+    ) { ctx in
+        let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
+        let e = try service(ctx).approve(job, language: try lang(ctx), actor: try ctx.actingUserEmail())
+        let after = try JobCommands.resolve(ctx, job.id)
+        try ctx.emit(try entryJSON(ctx, job, e)) {
+            "approved \(e.language) of job \(job.id.prefix(8))" + (after.status == .queued && job.status == .waitingApproval ? "; every language is approved: run it with 'olleey job run \(job.id.prefix(8))'" : "")
+        }
+        return 0
+    }
+
+    static let reject: CommandSpec = CommandSpec(
+        "reject", "reject a language with a reason: it goes back for fixes (the reason shows in 'job show')",
+        examples: ["olleey qc reject 0193a1b2 --lang fr --reason 'wrong product names' --as ana@example.com",
+                   "olleey qc reject 0193a1b2 --lang fr --reason 'too fast' --json"],
+        arguments: [JobCommands.jobArg],
+        options: [langOption, .option("reason", "TEXT", "why"), ReviewOptions.asUser]
+    ) { ctx in
+        let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
+        let e = try service(ctx).reject(job, language: try lang(ctx), reason: ctx.args.string("reason"), actor: try ctx.actingUserEmail())
+        try ctx.emit(try entryJSON(ctx, job, e)) {
+            "rejected \(e.language) of job \(job.id.prefix(8)); fix it with 'olleey vtt edit \(job.id.prefix(8)) --lang \(e.language) ...', then run the job again"
+        }
+        return 0
+    }
+
+    static let feedback: CommandSpec = CommandSpec(
+        "feedback", "leave a note on a language's review (kept in its history)",
+        examples: ["olleey qc feedback 0193a1b2 --lang es --message 'cue 4 is rushed' --as ana@example.com",
+                   "olleey qc feedback 0193a1b2 --lang es --message 'ok after fix' --json"],
+        arguments: [JobCommands.jobArg],
+        options: [langOption, .option("message", short: "m", "TEXT", "the note"), ReviewOptions.asUser]
+    ) { ctx in
+        let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
+        guard let m = ctx.args.string("message") else { throw OlleeyError.usage("'olleey qc feedback' needs --message TEXT") }
+        let h = try service(ctx).feedback(job, language: try lang(ctx), message: m, actor: try ctx.actingUserEmail())
+        try ctx.emit(.object([("job_id", .string(job.id))] + (h.json.objectValue ?? []))) { "noted on \(h.language) of job \(job.id.prefix(8))" }
+        return 0
+    }
+
+    static let spec: CommandSpec = CommandSpec(
+        "qc", "per-language human review: assign, approve, reject, feedback",
+        discussion: "States per language: unassigned, assigned, in_review, approved, rejected (with history). A job created with --require-approval waits in waiting_approval until every language is approved. Every action goes to the audit log.",
+        examples: ["olleey qc assign JOB --lang es --to ana@example.com --as pm@example.com", "olleey qc approve JOB --lang es --as ana@example.com",
+                   "olleey qc status JOB --json"],
+        subcommands: [status, assign, approve, reject, feedback])
+}

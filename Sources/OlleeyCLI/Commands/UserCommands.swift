@@ -1,0 +1,85 @@
+import OlleeyKit
+
+/// Options shared by the review commands.
+enum ReviewOptions {
+    static let asUser = OptionSpec.option("as", "EMAIL", "act as this user (else config user.email)")
+    static let roleValues = Role.allCases.map(\.rawValue)
+}
+
+/// olleey user create|list|show|update: local users and their roles.
+enum UserCommands {
+    static let userArg = ArgumentSpec("USER", "a user's email (or id)")
+
+    static let create: CommandSpec = CommandSpec(
+        "create", "create a local user with a role (CLIENT, REVIEWER, LINGUIST, PM, ADMIN)",
+        discussion: "Whoever can write the workspace owns it: with no acting user, or while no user exists, anyone may create users. An acting user (--as, or config user.email) must be an ADMIN, or a PM creating CLIENT, REVIEWER or LINGUIST accounts (else 77).",
+        examples: ["olleey user create --email ana@example.com --role LINGUIST",
+                   "olleey user create --email pm@example.com --role PM --name 'Pat Manager' --json"],
+        options: [
+            .option("email", "EMAIL", "the user's email (their identity)"),
+            .option("role", "ROLE", "CLIENT, REVIEWER, LINGUIST, PM or ADMIN", completion: .values(ReviewOptions.roleValues)),
+            .option("name", "NAME", "display name"),
+            ReviewOptions.asUser,
+        ]
+    ) { ctx in
+        guard let email = ctx.args.string("email") else { throw OlleeyError.usage("'olleey user create' needs --email EMAIL") }
+        guard let role = ctx.args.string("role") else { throw OlleeyError.usage("'olleey user create' needs --role ROLE", hint: "roles: \(ReviewOptions.roleValues.joined(separator: ", "))") }
+        let u = try UserService(ctx.database()).create(email: email, name: ctx.args.string("name") ?? "", role: try Role.parse(role),
+                                                        actor: try ctx.actingUserEmail())
+        try ctx.emit(u.json) { "Created user \(u.email) (\(u.role.rawValue))" }
+        return 0
+    }
+
+    static let list: CommandSpec = CommandSpec(
+        "list", "list users",
+        examples: ["olleey user list", "olleey user list --role LINGUIST --json"],
+        options: [.option("role", "ROLE", "only this role", completion: .values(ReviewOptions.roleValues))]
+    ) { ctx in
+        let role = try ctx.args.string("role").map(Role.parse)
+        let users = try UserStore(ctx.database()).list(role: role)
+        try ctx.emit(list: .array(users.map(\.json)),
+                     table: Table(["email", "role", "name", "status"], users.map { [$0.email, $0.role.rawValue, $0.name, $0.disabled ? "disabled" : "active"] }))
+        return 0
+    }
+
+    static let show: CommandSpec = CommandSpec(
+        "show", "show a user",
+        examples: ["olleey user show ana@example.com", "olleey user show ana@example.com --json"],
+        arguments: [userArg]
+    ) { ctx in
+        let u = try UserService(ctx.database()).resolve(ctx.args.positionals[0])
+        try ctx.emit(u.json) { "\(u.email)\n  role     \(u.role.rawValue)\n  name     \(u.name)\n  status   \(u.disabled ? "disabled" : "active")\n  created  \(u.createdAt)" }
+        return 0
+    }
+
+    static let update: CommandSpec = CommandSpec(
+        "update", "change a user's email, name or role, or disable them",
+        examples: ["olleey user update ana@example.com --role REVIEWER", "olleey user update ana@example.com --disable --as admin@example.com --json"],
+        arguments: [userArg],
+        options: [
+            .option("email", "EMAIL", "new email"),
+            .option("name", "NAME", "new display name"),
+            .option("role", "ROLE", "new role", completion: .values(ReviewOptions.roleValues)),
+            .flag("disable", "disable the user (they can no longer act)"),
+            .flag("enable", "enable a disabled user"),
+            ReviewOptions.asUser,
+        ]
+    ) { ctx in
+        let a = ctx.args
+        if a.has("disable") && a.has("enable") { throw OlleeyError.usage("--disable and --enable contradict each other") }
+        let disabled: Bool? = a.has("disable") ? true : a.has("enable") ? false : nil
+        guard a.string("email") != nil || a.string("name") != nil || a.string("role") != nil || disabled != nil else {
+            throw OlleeyError.usage("nothing to change", hint: "pass --email, --name, --role, --disable or --enable")
+        }
+        let u = try UserService(ctx.database()).update(a.positionals[0], email: a.string("email"), name: a.string("name"),
+                                                        role: try a.string("role").map(Role.parse), disabled: disabled, actor: try ctx.actingUserEmail())
+        try ctx.emit(u.json) { "Updated user \(u.email) (\(u.role.rawValue)\(u.disabled ? ", disabled" : ""))" }
+        return 0
+    }
+
+    static let spec: CommandSpec = CommandSpec(
+        "user", "local users and their roles (who may assign, approve and reject reviews)",
+        discussion: "Roles: CLIENT, REVIEWER, LINGUIST, PM, ADMIN. The CLI acts as the user given by --as EMAIL, else config user.email. A PM or an ADMIN assigns reviews to a LINGUIST or REVIEWER; the assignee, a PM or an ADMIN approves or rejects.",
+        examples: ["olleey user create --email ana@example.com --role LINGUIST", "olleey user list --json", "olleey config set user.email pm@example.com"],
+        subcommands: [create, list, show, update])
+}

@@ -1,0 +1,167 @@
+/// Roles, shared with the HTTP API.
+public enum Role: String, Sendable, CaseIterable {
+    case client = "CLIENT"
+    case reviewer = "REVIEWER"
+    case linguist = "LINGUIST"
+    case pm = "PM"
+    case admin = "ADMIN"
+
+    /// Parses a role case-insensitively; an unknown one is a usage error (64) with a suggestion.
+    public static func parse(_ text: String) throws -> Role {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        if let r = Role(rawValue: t) { return r }
+        let near = Suggest.closest(t, among: Role.allCases.map(\.rawValue))
+        throw OlleeyError.usage("unknown role '\(text)'",
+                                hint: (near.isEmpty ? "" : "did you mean \(near.joined(separator: " or "))? ") + "roles: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+
+    /// May assign reviews, approve or reject any language, manage users.
+    public var isManager: Bool { self == .pm || self == .admin }
+    /// May be assigned a language to review.
+    public var canBeAssigned: Bool { self == .linguist || self == .reviewer }
+}
+
+public struct User: Sendable, Equatable {
+    public var id: String
+    public var email: String
+    public var name: String
+    public var role: Role
+    public var disabled: Bool
+    public var createdAt: String
+    public var updatedAt: String
+
+    public var json: JSON {
+        .object([("id", .string(id)), ("email", .string(email)), ("name", .string(name)), ("role", .string(role.rawValue)),
+                 ("disabled", .bool(disabled)), ("created_at", .string(createdAt)), ("updated_at", .string(updatedAt))])
+    }
+}
+
+/// SQL for users.
+public struct UserStore {
+    let db: Database
+
+    public init(_ db: Database) { self.db = db }
+
+    static let columns = "id, email, name, role, disabled, created_at, updated_at"
+
+    static func user(_ r: Row) -> User {
+        User(id: r.string(0), email: r.string(1), name: r.string(2), role: Role(rawValue: r.string(3)) ?? .client,
+             disabled: r.bool(4), createdAt: r.string(5), updatedAt: r.string(6))
+    }
+
+    public func get(id: String) throws -> User? {
+        try db.queryOne("SELECT \(UserStore.columns) FROM users WHERE id = ?", [.text(id)], UserStore.user)
+    }
+
+    public func find(email: String) throws -> User? {
+        try db.queryOne("SELECT \(UserStore.columns) FROM users WHERE email = ?", [.text(email.lowercased())], UserStore.user)
+    }
+
+    public func list(role: Role? = nil) throws -> [User] {
+        if let role {
+            return try db.query("SELECT \(UserStore.columns) FROM users WHERE role = ? ORDER BY email", [.text(role.rawValue)], UserStore.user)
+        }
+        return try db.query("SELECT \(UserStore.columns) FROM users ORDER BY email", [], UserStore.user)
+    }
+
+    public func count() throws -> Int { Int(try db.scalarInt("SELECT count(*) FROM users") ?? 0) }
+
+    public func insert(_ u: User) throws {
+        try db.run("INSERT INTO users(\(UserStore.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [.text(u.id), .text(u.email), .text(u.name), .text(u.role.rawValue), .int(u.disabled ? 1 : 0), .text(u.createdAt), .text(u.updatedAt)])
+    }
+
+    public func update(_ u: User) throws {
+        try db.run("UPDATE users SET email = ?, name = ?, role = ?, disabled = ?, updated_at = ? WHERE id = ?",
+                   [.text(u.email), .text(u.name), .text(u.role.rawValue), .int(u.disabled ? 1 : 0), .text(u.updatedAt), .text(u.id)])
+    }
+}
+
+/// Rules of local users: validated emails and roles, who may manage whom, and the acting user.
+///
+/// On the command line, whoever can write the workspace owns it: with no acting user (no `--as`,
+/// no `user.email`), or while no user exists yet, user management is allowed. An acting user
+/// must be an ADMIN, or a PM managing CLIENT, REVIEWER and LINGUIST accounts (else 77).
+public struct UserService {
+    public let db: Database
+
+    public init(_ db: Database) { self.db = db }
+
+    var store: UserStore { UserStore(db) }
+
+    public static func normalizeEmail(_ raw: String) throws -> String {
+        let v = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let parts = v.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              !v.contains(where: { $0.isWhitespace }) else {
+            throw OlleeyError.usage("'\(raw)' is not an email address", hint: "e.g. ana@example.com")
+        }
+        return v
+    }
+
+    /// A user by email or id (66 when unknown).
+    public func resolve(_ emailOrId: String) throws -> User {
+        if let u = try store.find(email: emailOrId) ?? store.get(id: emailOrId) { return u }
+        throw OlleeyError.notFound("user \(emailOrId) not found", hint: "run 'olleey user list', or create it with 'olleey user create --email \(emailOrId) --role LINGUIST'")
+    }
+
+    /// The acting user for an action that needs one: nil email is 77 with a hint; an unknown
+    /// email is 66; a disabled user is 77.
+    public func actor(_ email: String?, action: String) throws -> User {
+        guard let email, !email.isEmpty else {
+            throw OlleeyError.permission("\(action) needs a user: pass --as EMAIL or set one with 'olleey config set user.email EMAIL'")
+        }
+        let u = try resolve(email)
+        if u.disabled { throw OlleeyError.permission("user \(u.email) is disabled") }
+        return u
+    }
+
+    /// Checks that `actorEmail` may create or change an account with `role`.
+    func authorizeManage(_ actorEmail: String?, role: Role, action: String) throws {
+        guard let actorEmail, try store.count() > 0 else { return }
+        let a = try actor(actorEmail, action: action)
+        if a.role == .admin { return }
+        if a.role == .pm && !role.isManager { return }
+        throw OlleeyError.permission("\(a.email) (\(a.role.rawValue)) may not \(action) \(role == .admin ? "an" : "a") \(role.rawValue) account",
+                                     hint: "an ADMIN manages every account; a PM manages CLIENT, REVIEWER and LINGUIST accounts")
+    }
+
+    public func create(email: String, name: String = "", role: Role, actor: String? = nil) throws -> User {
+        let e = try UserService.normalizeEmail(email)
+        try authorizeManage(actor, role: role, action: "create")
+        if try store.find(email: e) != nil { throw OlleeyError(.alreadyExists, "user \(e) already exists", hint: "change it with 'olleey user update \(e) --role ...'") }
+        let now = Clock.nowISO()
+        let u = User(id: ID.uuid7(), email: e, name: name, role: role, disabled: false, createdAt: now, updatedAt: now)
+        try db.transaction {
+            try store.insert(u)
+            try AuditLog(db).record(actor: actor, action: "user.create", subject: u.email, detail: ["role": .string(role.rawValue)])
+        }
+        return u
+    }
+
+    public func update(_ emailOrId: String, email: String? = nil, name: String? = nil, role: Role? = nil, disabled: Bool? = nil,
+                       actor: String? = nil) throws -> User {
+        var u = try resolve(emailOrId)
+        try authorizeManage(actor, role: u.role, action: "change")
+        if let role { try authorizeManage(actor, role: role, action: "make") }
+        var changes: [(String, JSON)] = []
+        if let email {
+            let e = try UserService.normalizeEmail(email)
+            if e != u.email {
+                if try store.find(email: e) != nil { throw OlleeyError(.alreadyExists, "user \(e) already exists") }
+                changes.append(("email", .string(e))); u.email = e
+            }
+        }
+        if let name, name != u.name { changes.append(("name", .string(name))); u.name = name }
+        if let role, role != u.role { changes.append(("role", .string(role.rawValue))); u.role = role }
+        if let disabled, disabled != u.disabled { changes.append(("disabled", .bool(disabled))); u.disabled = disabled }
+        guard !changes.isEmpty else { return u }
+        u.updatedAt = Clock.nowISO()
+        let changed = u
+        try db.transaction {
+            try store.update(changed)
+            try AuditLog(db).record(actor: actor, action: "user.update", subject: changed.email, detail: .object(changes))
+        }
+        return u
+    }
+}

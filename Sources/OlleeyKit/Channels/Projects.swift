@@ -1,0 +1,102 @@
+import Foundation
+
+public struct Project: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var description: String
+    public var createdAt: String
+    public var updatedAt: String
+
+    public var json: JSON {
+        .object([("id", .string(id)), ("name", .string(name)), ("description", .string(description)),
+                 ("created_at", .string(createdAt)), ("updated_at", .string(updatedAt))])
+    }
+}
+
+/// Projects group jobs and channels. SQL and rules in one place: they are small.
+public struct ProjectService {
+    public let db: Database
+
+    public init(_ db: Database) { self.db = db }
+
+    static func project(_ r: Row) -> Project {
+        Project(id: r.string(0), name: r.string(1), description: r.string(2), createdAt: r.string(3), updatedAt: r.string(4))
+    }
+
+    static func validName(_ raw: String) throws -> String {
+        let n = raw.trimmingCharacters(in: .whitespaces)
+        guard !n.isEmpty, n.count <= 200, !n.contains(where: { $0.isNewline }) else { throw OlleeyError.usage("a project name must be 1-200 characters on one line") }
+        return n
+    }
+
+    public func get(_ id: String) throws -> Project? {
+        try db.queryOne("SELECT id, name, description, created_at, updated_at FROM projects WHERE id = ?", [.text(id)], ProjectService.project)
+    }
+
+    /// By id, name or unique id prefix (66 when none).
+    public func resolve(_ ref: String) throws -> Project {
+        let id = try NamedLookup.id(db, table: "projects", ref, what: "project", listCommand: "olleey project list")
+        guard let p = try get(id) else { throw OlleeyError.notFound("project '\(ref)' not found") }
+        return p
+    }
+
+    public func list() throws -> [Project] {
+        try db.query("SELECT id, name, description, created_at, updated_at FROM projects ORDER BY created_at", [], ProjectService.project)
+    }
+
+    public struct Counts: Sendable { public var jobs: Int; public var channels: Int }
+
+    public func counts(_ p: Project) throws -> Counts {
+        Counts(jobs: Int(try db.scalarInt("SELECT count(*) FROM jobs WHERE project_id = ?", [.text(p.id)]) ?? 0),
+               channels: Int(try db.scalarInt("SELECT count(*) FROM channels WHERE project_id = ?", [.text(p.id)]) ?? 0))
+    }
+
+    public func create(name: String, description: String = "", actor: String? = nil) throws -> Project {
+        let n = try ProjectService.validName(name)
+        if try db.scalarInt("SELECT count(*) FROM projects WHERE name = ?", [.text(n)]) ?? 0 > 0 {
+            throw OlleeyError(.alreadyExists, "project '\(n)' already exists")
+        }
+        let now = Clock.nowISO()
+        let p = Project(id: ID.uuid7(), name: n, description: description, createdAt: now, updatedAt: now)
+        try db.transaction {
+            try db.run("INSERT INTO projects(id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                       [.text(p.id), .text(p.name), .text(p.description), .text(now), .text(now)])
+            try AuditLog(db).record(actor: actor, action: "project.create", subject: p.id, detail: ["name": .string(n)])
+        }
+        return p
+    }
+
+    public func update(_ ref: String, name: String?, description: String?, actor: String? = nil) throws -> Project {
+        var p = try resolve(ref)
+        if let name {
+            let n = try ProjectService.validName(name)
+            if n != p.name, try db.scalarInt("SELECT count(*) FROM projects WHERE name = ?", [.text(n)]) ?? 0 > 0 {
+                throw OlleeyError(.alreadyExists, "project '\(n)' already exists")
+            }
+            p.name = n
+        }
+        if let description { p.description = description }
+        p.updatedAt = Clock.nowISO()
+        let u = p
+        try db.transaction {
+            try db.run("UPDATE projects SET name = ?, description = ?, updated_at = ? WHERE id = ?", [.text(u.name), .text(u.description), .text(u.updatedAt), .text(u.id)])
+            try AuditLog(db).record(actor: actor, action: "project.update", subject: u.id)
+        }
+        return p
+    }
+
+    /// Deletes a project. With jobs or channels it needs `force`, which detaches them.
+    public func delete(_ ref: String, force: Bool, actor: String? = nil) throws -> Project {
+        let p = try resolve(ref)
+        let c = try counts(p)
+        if (c.jobs > 0 || c.channels > 0) && !force {
+            throw OlleeyError.conflict("project '\(p.name)' has \(c.jobs) job(s) and \(c.channels) channel(s)", hint: "pass --force to delete it and detach them")
+        }
+        try db.transaction {
+            try db.run("UPDATE jobs SET project_id = NULL WHERE project_id = ?", [.text(p.id)])
+            try db.run("DELETE FROM projects WHERE id = ?", [.text(p.id)])
+            try AuditLog(db).record(actor: actor, action: "project.delete", subject: p.id, detail: ["name": .string(p.name)])
+        }
+        return p
+    }
+}

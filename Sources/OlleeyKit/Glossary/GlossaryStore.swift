@@ -1,0 +1,114 @@
+import Foundation
+
+/// SQL for glossaries, their terms and the terms' per-language targets.
+public struct GlossaryStore {
+    let db: Database
+
+    public init(_ db: Database) { self.db = db }
+
+    static let columns = "g.id, g.name, g.source_lang, g.description, g.created_at, g.updated_at, (SELECT count(*) FROM glossary_terms t WHERE t.glossary_id = g.id)"
+
+    static func glossary(_ r: Row) -> Glossary {
+        Glossary(id: r.string(0), name: r.string(1), sourceLang: r.string(2), description: r.string(3), createdAt: r.string(4),
+                 updatedAt: r.string(5), termCount: r.int(6))
+    }
+
+    public func get(_ id: String) throws -> Glossary? {
+        try db.queryOne("SELECT \(GlossaryStore.columns) FROM glossaries g WHERE g.id = ?", [.text(id)], GlossaryStore.glossary)
+    }
+
+    /// By id, name or unique id prefix (66 when none).
+    public func resolve(_ ref: String) throws -> Glossary {
+        let id = try NamedLookup.id(db, table: "glossaries", ref, what: "glossary", listCommand: "olleey glossary list")
+        guard let g = try get(id) else { throw OlleeyError.notFound("glossary '\(ref)' not found") }
+        return g
+    }
+
+    public func list() throws -> [Glossary] {
+        try db.query("SELECT \(GlossaryStore.columns) FROM glossaries g ORDER BY g.name", [], GlossaryStore.glossary)
+    }
+
+    public func insert(_ g: Glossary) throws {
+        try db.run("INSERT INTO glossaries(id, name, source_lang, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                   [.text(g.id), .text(g.name), .text(g.sourceLang), .text(g.description), .text(g.createdAt), .text(g.updatedAt)])
+    }
+
+    public func update(_ g: Glossary) throws {
+        try db.run("UPDATE glossaries SET name = ?, source_lang = ?, description = ?, updated_at = ? WHERE id = ?",
+                   [.text(g.name), .text(g.sourceLang), .text(g.description), .text(Clock.nowISO()), .text(g.id)])
+    }
+
+    public func delete(_ id: String) throws {
+        try db.run("DELETE FROM glossaries WHERE id = ?", [.text(id)])
+    }
+
+    // MARK: terms
+
+    static func strings(_ text: String) -> [String] {
+        ((try? JSON.parse(text))?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
+    static func encode(_ list: [String]) -> SQLValue { .text(JSON.array(list.map { .string($0) }).encoded()) }
+
+    /// Every term of a glossary, in insertion order, with its targets.
+    public func terms(_ glossaryId: String) throws -> [GlossaryTerm] {
+        var terms = try db.query("""
+            SELECT id, term, variants, part_of_speech, note, dnt, forbidden, case_sensitive FROM glossary_terms
+            WHERE glossary_id = ? ORDER BY rowid
+            """, [.text(glossaryId)]) { r in
+            GlossaryTerm(id: r.string(0), term: r.string(1), variants: GlossaryStore.strings(r.string(2)), partOfSpeech: r.optionalString(3),
+                         note: r.optionalString(4), dnt: r.bool(5), forbidden: r.bool(6), caseSensitive: r.bool(7))
+        }
+        let targets = try db.query("""
+            SELECT x.term_id, x.language, x.target, x.variants, x.forbidden FROM glossary_term_targets x
+            JOIN glossary_terms t ON t.id = x.term_id WHERE t.glossary_id = ? ORDER BY x.language
+            """, [.text(glossaryId)]) { r in
+            (r.string(0), TermTarget(language: r.string(1), target: r.string(2), variants: GlossaryStore.strings(r.string(3)),
+                                     forbidden: GlossaryStore.strings(r.string(4))))
+        }
+        var byTerm: [String: [TermTarget]] = [:]
+        for (id, t) in targets { byTerm[id, default: []].append(t) }
+        for i in terms.indices { terms[i].targets = byTerm[terms[i].id] ?? [] }
+        return terms
+    }
+
+    public func termId(_ glossaryId: String, term: String) throws -> String? {
+        try db.scalarText("SELECT id FROM glossary_terms WHERE glossary_id = ? AND term = ?", [.text(glossaryId), .text(term)])
+    }
+
+    /// Inserts a term, or replaces the one with the same text (keeping its id).
+    @discardableResult
+    public func upsertTerm(_ glossaryId: String, _ t: GlossaryTerm) throws -> (id: String, created: Bool) {
+        let now = Clock.nowISO()
+        let existing = try termId(glossaryId, term: t.term)
+        let id = existing ?? (t.id.isEmpty ? ID.uuid7() : t.id)
+        if existing != nil {
+            try db.run("""
+                UPDATE glossary_terms SET variants = ?, part_of_speech = ?, note = ?, dnt = ?, forbidden = ?, case_sensitive = ?, updated_at = ?
+                WHERE id = ?
+                """, [GlossaryStore.encode(t.variants), t.partOfSpeech.sqlValue, t.note.sqlValue, .int(t.dnt ? 1 : 0), .int(t.forbidden ? 1 : 0),
+                      .int(t.caseSensitive ? 1 : 0), .text(now), .text(id)])
+            try db.run("DELETE FROM glossary_term_targets WHERE term_id = ?", [.text(id)])
+        } else {
+            try db.run("""
+                INSERT INTO glossary_terms(id, glossary_id, term, variants, part_of_speech, note, dnt, forbidden, case_sensitive, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(id), .text(glossaryId), .text(t.term), GlossaryStore.encode(t.variants), t.partOfSpeech.sqlValue, t.note.sqlValue,
+                      .int(t.dnt ? 1 : 0), .int(t.forbidden ? 1 : 0), .int(t.caseSensitive ? 1 : 0), .text(now), .text(now)])
+        }
+        for x in t.targets {
+            try db.run("INSERT INTO glossary_term_targets(term_id, language, target, variants, forbidden) VALUES (?, ?, ?, ?, ?)",
+                       [.text(id), .text(x.language), .text(x.target), GlossaryStore.encode(x.variants), GlossaryStore.encode(x.forbidden)])
+        }
+        try db.run("UPDATE glossaries SET updated_at = ? WHERE id = ?", [.text(now), .text(glossaryId)])
+        return (id, existing == nil)
+    }
+
+    public func deleteTerm(_ termId: String) throws {
+        try db.run("DELETE FROM glossary_terms WHERE id = ?", [.text(termId)])
+    }
+
+    public func deleteAllTerms(_ glossaryId: String) throws {
+        try db.run("DELETE FROM glossary_terms WHERE glossary_id = ?", [.text(glossaryId)])
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+
+/// A language's review as `qc status` shows it.
+public struct QCLanguageStatus: Sendable {
+    public var entry: QCEntry
+    public var languageStatus: LanguageStatus
+    public var approval: String
+    public var reason: String?
+    public var history: [QCHistoryItem]
+
+    public var violations: [JSON] { entry.glossaryReport?["violations"]?.arrayValue ?? [] }
+
+    public var json: JSON {
+        .object([
+            ("language", .string(entry.language)), ("state", .string(entry.state.rawValue)),
+            ("assignee", JSON(entry.assigneeEmail)), ("language_status", .string(languageStatus.rawValue)),
+            ("approval", approval.isEmpty ? .null : .string(approval)), ("reason", JSON(reason)),
+            ("glossary_violations", .int(Int64(violations.count))),
+            ("glossary", entry.glossaryReport ?? .null),
+            ("history", .array(history.map(\.json))),
+            ("updated_at", .string(entry.updatedAt)),
+        ])
+    }
+}
+
+/// Rules of per-language human review.
+///
+/// States: unassigned -> assigned (qc assign) -> in_review (the language is rendered and waits)
+/// -> approved | rejected; an edit of a rejected language, or a reopened approved one, goes back
+/// to in_review. Approval and rejection go through `JobService.review`, which records the
+/// approval on the job, locks the language's tracks and releases a job waiting for approval;
+/// the qc table keeps the review's own state and history. Only the assigned linguist (or
+/// reviewer), a PM or an ADMIN may approve or reject; only a PM or an ADMIN may assign.
+public struct QCService {
+    public let db: Database
+    public let workspace: Workspace
+
+    public init(db: Database, workspace: Workspace) { self.db = db; self.workspace = workspace }
+
+    var store: QCStore { QCStore(db) }
+    var users: UserService { UserService(db) }
+
+    /// A target language of the job (65 for an unknown code, 66 when the job does not have it).
+    public func language(_ job: Job, _ raw: String) throws -> String {
+        let code = try Language.validate(raw).code
+        guard job.options.targetLanguages.contains(code) else {
+            throw OlleeyError.notFound("job \(job.id) has no language \(code)", hint: "its languages: \(job.options.targetLanguages.joined(separator: ", "))")
+        }
+        return code
+    }
+
+    static let reviewable: Set<LanguageStatus> = [.waitingApproval, .draft, .published, .live]
+
+    /// Brings the qc state in line with the job's approval (also set by `olleey job approve|reject`)
+    /// and with the language's progress (an assigned language that is rendered is in review).
+    @discardableResult
+    func sync(_ job: Job, _ lang: String) throws -> QCEntry {
+        var e = try store.get(job: job.id, language: lang)
+        guard let jl = try JobStore(db).language(job.id, lang) else { return e }
+        var to: QCState?
+        if jl.approval == "approved" && e.state != .approved { to = .approved }
+        else if jl.approval == "rejected" && e.state != .rejected { to = .rejected }
+        else if e.state == .assigned && QCService.reviewable.contains(jl.status) { to = .inReview }
+        if let to {
+            try store.set(job: job.id, language: lang, state: to, assigneeId: e.assigneeId)
+            try store.addHistory(job: job.id, language: lang, actor: nil, action: to == .inReview ? "ready" : "sync", from: e.state, to: to)
+            e.state = to
+        }
+        return e
+    }
+
+    public func status(_ job: Job) throws -> [QCLanguageStatus] {
+        try db.transaction {
+            let langs = try JobStore(db).languages(job.id)
+            for jl in langs { try sync(job, jl.language) }
+            let history = try store.history(job: job.id)
+            return try langs.map { jl in
+                QCLanguageStatus(entry: try store.get(job: job.id, language: jl.language), languageStatus: jl.status, approval: jl.approval,
+                                 reason: jl.approvalReason, history: history.filter { $0.language == jl.language })
+            }
+        }
+    }
+
+    public func assign(_ job: Job, language raw: String, to assigneeRef: String, actor actorEmail: String?) throws -> QCEntry {
+        let lang = try language(job, raw)
+        let actor = try users.actor(actorEmail, action: "qc assign")
+        guard actor.role.isManager else {
+            throw OlleeyError.permission("\(actor.email) (\(actor.role.rawValue)) may not assign reviews", hint: "a PM or an ADMIN assigns reviews")
+        }
+        let assignee = try users.resolve(assigneeRef)
+        guard assignee.role.canBeAssigned else {
+            throw OlleeyError.invalid("\(assignee.email) is a \(assignee.role.rawValue); only a LINGUIST or a REVIEWER can be assigned a review",
+                                      hint: "change the role with 'olleey user update \(assignee.email) --role LINGUIST'")
+        }
+        if assignee.disabled { throw OlleeyError.invalid("user \(assignee.email) is disabled") }
+        return try db.transaction {
+            let e = try sync(job, lang)
+            if e.state == .approved {
+                throw OlleeyError.conflict("\(lang) of job \(job.id) is already approved", hint: "edit it with --reopen to send it back to review")
+            }
+            var to = e.state
+            if e.state == .unassigned {
+                let ready = try JobStore(db).language(job.id, lang).map { QCService.reviewable.contains($0.status) } ?? false
+                to = ready ? .inReview : .assigned
+            }
+            try store.set(job: job.id, language: lang, state: to, assigneeId: assignee.id)
+            try store.addHistory(job: job.id, language: lang, actor: actor.email, action: "assign", from: e.state, to: to, message: assignee.email)
+            try EventStore(db).append("qc.assigned", job: job.id, language: lang, ["assignee": .string(assignee.email), "by": .string(actor.email)])
+            try AuditLog(db).record(actor: actor.email, action: "qc.assign", subject: "\(job.id)/\(lang)", detail: ["assignee": .string(assignee.email)])
+            return try store.get(job: job.id, language: lang)
+        }
+    }
+
+    /// The acting user, allowed to decide on this language: its assignee, a PM or an ADMIN.
+    func decider(_ e: QCEntry, actorEmail: String?, verb: String) throws -> User {
+        let actor = try users.actor(actorEmail, action: "qc \(verb)")
+        if actor.role.isManager || (e.assigneeId != nil && e.assigneeId == actor.id) { return actor }
+        let who = e.assigneeEmail.map { "the assigned linguist (\($0))" } ?? "the assigned linguist (none yet)"
+        throw OlleeyError.permission("\(actor.email) (\(actor.role.rawValue)) may not \(verb) \(e.language): only \(who), a PM or an ADMIN may",
+                                     hint: e.assigneeEmail == nil ? "a PM assigns it: olleey qc assign \(e.jobId.prefix(8)) --lang \(e.language) --to EMAIL" : nil)
+    }
+
+    func requireReviewable(_ job: Job, _ lang: String) throws {
+        guard let jl = try JobStore(db).language(job.id, lang) else { return }
+        guard QCService.reviewable.contains(jl.status) else {
+            throw OlleeyError.conflict("\(lang) of job \(job.id) is not ready for review (it is \(jl.status.rawValue))",
+                                       hint: "run it first: olleey job run \(job.id.prefix(8))")
+        }
+    }
+
+    public func approve(_ job: Job, language raw: String, actor actorEmail: String?) throws -> QCEntry {
+        let lang = try language(job, raw)
+        return try db.transaction {
+            let e = try sync(job, lang)
+            let actor = try decider(e, actorEmail: actorEmail, verb: "approve")
+            if e.state == .approved { throw OlleeyError.conflict("\(lang) of job \(job.id) is already approved") }
+            try requireReviewable(job, lang)
+            let fresh = try JobStore(db).resolve(job.id)
+            _ = try JobService(db: db, workspace: workspace).review(fresh, language: lang, approve: true, reason: nil, actor: actor.email)
+            try store.set(job: job.id, language: lang, state: .approved, assigneeId: e.assigneeId)
+            try store.addHistory(job: job.id, language: lang, actor: actor.email, action: "approve", from: e.state, to: .approved)
+            return try store.get(job: job.id, language: lang)
+        }
+    }
+
+    public func reject(_ job: Job, language raw: String, reason: String?, actor actorEmail: String?) throws -> QCEntry {
+        let lang = try language(job, raw)
+        let why = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try db.transaction {
+            let e = try sync(job, lang)
+            let actor = try decider(e, actorEmail: actorEmail, verb: "reject")
+            if e.state == .approved {
+                throw OlleeyError.conflict("\(lang) of job \(job.id) is approved and locked",
+                                           hint: "edit it with 'olleey vtt edit \(job.id.prefix(8)) --lang \(lang) ... --reopen' to send it back to review")
+            }
+            try requireReviewable(job, lang)
+            let fresh = try JobStore(db).resolve(job.id)
+            _ = try JobService(db: db, workspace: workspace).review(fresh, language: lang, approve: false, reason: why?.isEmpty == true ? nil : why, actor: actor.email)
+            try store.set(job: job.id, language: lang, state: .rejected, assigneeId: e.assigneeId)
+            try store.addHistory(job: job.id, language: lang, actor: actor.email, action: "reject", from: e.state, to: .rejected, message: why)
+            return try store.get(job: job.id, language: lang)
+        }
+    }
+
+    /// A note on a language's review, from any known user.
+    public func feedback(_ job: Job, language raw: String, message: String, actor actorEmail: String?) throws -> QCHistoryItem {
+        let lang = try language(job, raw)
+        let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw OlleeyError.usage("the feedback message is empty", hint: "pass --message TEXT") }
+        let actor = try users.actor(actorEmail, action: "qc feedback")
+        return try db.transaction {
+            let e = try sync(job, lang)
+            try store.addHistory(job: job.id, language: lang, actor: actor.email, action: "feedback", from: e.state, to: e.state, message: text)
+            try EventStore(db).append("qc.feedback", job: job.id, language: lang, ["by": .string(actor.email), "message": .string(text)])
+            try AuditLog(db).record(actor: actor.email, action: "qc.feedback", subject: "\(job.id)/\(lang)", detail: ["message": .string(text)])
+            guard let last = try store.history(job: job.id, language: lang).last else { throw OlleeyError.failure("feedback not stored") }
+            return last
+        }
+    }
+
+    // MARK: hooks (called by TrackService and the pipeline)
+
+    /// An approved language was reopened for editing: its approval is withdrawn and it goes back
+    /// to review.
+    public static func trackReopened(_ db: Database, jobId: String, language: String, author: String) throws {
+        let store = QCStore(db)
+        let e = try store.get(job: jobId, language: language)
+        try db.run("UPDATE job_languages SET approval = '', approval_reason = NULL WHERE job_id = ? AND language = ?", [.text(jobId), .text(language)])
+        try store.set(job: jobId, language: language, state: .inReview, assigneeId: e.assigneeId)
+        try store.addHistory(job: jobId, language: language, actor: author, action: "reopen", from: e.state, to: .inReview)
+        try AuditLog(db).record(actor: author, action: "qc.reopen", subject: "\(jobId)/\(language)")
+    }
+
+    /// A new version of rejected languages' tracks: they go back to review.
+    public static func trackRevised(_ db: Database, jobId: String, languages: [String], author: String) throws {
+        let store = QCStore(db)
+        for lang in languages {
+            let approval = try db.scalarText("SELECT approval FROM job_languages WHERE job_id = ? AND language = ?", [.text(jobId), .text(lang)])
+            let e = try store.get(job: jobId, language: lang)
+            guard e.state == .rejected || approval == "rejected" else { continue }
+            try db.run("UPDATE job_languages SET approval = '', approval_reason = NULL WHERE job_id = ? AND language = ?", [.text(jobId), .text(lang)])
+            try store.set(job: jobId, language: lang, state: .inReview, assigneeId: e.assigneeId)
+            try store.addHistory(job: jobId, language: lang, actor: author, action: "revise", from: e.state, to: .inReview)
+            try AuditLog(db).record(actor: author, action: "qc.revise", subject: "\(jobId)/\(lang)")
+        }
+    }
+
+    /// Records the glossary findings of a language's translation in its QC data.
+    public static func recordGlossaryReport(_ db: Database, jobId: String, language: String, report: JSON) throws {
+        let store = QCStore(db)
+        try store.setGlossaryReport(job: jobId, language: language, report)
+        let n = report["violations"]?.arrayValue?.count ?? 0
+        if n > 0 {
+            try store.addHistory(job: jobId, language: language, actor: "olleey", action: "glossary", from: nil, to: nil,
+                                 message: "\(n) glossary violation\(n == 1 ? "" : "s") in the translation")
+        }
+    }
+}
