@@ -329,8 +329,15 @@ public final class JobPipeline: @unchecked Sendable {
             opts.duckGain = duck
             let key = StageCache.key(["mix", dub.trackKey, bgKey, String(duck), String(video.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" })
             let out = try cache.produce("mix", key, "m4a") { tmp in
+                // the mix as PCM (fast), then AAC in cached 30 s segments: an edit re-encodes one
+                let pcm = tmp + ".pcm.wav"
+                defer { unlink(pcm) }
                 try ffmpeg.mix(dub: dub.trackPath, background: background, speech: dub.speech,
-                               durationSeconds: Double(video.durationMs) / 1000, output: tmp, options: opts)
+                               durationSeconds: Double(video.durationMs) / 1000, output: pcm, options: opts)
+                let stageCache = cache
+                try SegmentedAAC.encode(pcm: pcm, to: tmp, bitrate: opts.aacBitrate, ffmpeg: ffmpeg) { key, make in
+                    try stageCache.produce("aacseg", key, "aac", make).path
+                }
             }
             return ((out.path, key), out.cached)
         }
