@@ -41,7 +41,7 @@ enum DemoCommand {
         let seconds = Double(Clock.monotonicNanos() - start) / 1e9
         let final = try JobStore(db).resolve(job.id)
         let languages = try JobStore(db).languages(job.id)
-        let master = ws.outputsDir + "/" + job.id + "/talk.master.mp4"
+        let master = OutputLayout.master(outputsDir: ws.outputsDir, job: job)
         let json = JSON.object([
             ("workspace", .string(ws.dir)), ("job_id", .string(job.id)), ("status", .string(final.status.rawValue)),
             ("seconds", .double((seconds * 10).rounded() / 10)),

@@ -281,11 +281,8 @@ enum JobCommands {
         let j = try resolve(ctx, ctx.args.positionals[0])
         let ws = try ctx.workspace()
         let langs = try JobStore(ctx.database()).languages(j.id)
-        let pipeline = ws.outputsDir + "/" + j.id
-        let base = ((j.sourceName as NSString).deletingPathExtension as String)
-        let safe = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
-        let master = pipeline + "/" + (safe.isEmpty ? "video" : safe) + ".master.mp4"
-        let srcVTT = pipeline + "/" + j.sourceLang + "/" + (safe.isEmpty ? "video" : safe) + "." + j.sourceLang + ".vtt"
+        let master = OutputLayout.master(outputsDir: ws.outputsDir, job: j)
+        let srcVTT = OutputLayout.sourceVTT(outputsDir: ws.outputsDir, job: j)
         var rows: [[String]] = []
         var langJSON: [(String, JSON)] = []
         for l in langs {

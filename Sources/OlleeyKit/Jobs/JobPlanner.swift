@@ -30,8 +30,9 @@ public struct JobPlanner {
         let engines = try service.engines(sourceLang: job.sourceLang, targets: job.options.targetLanguages, overrides: job.options.engines,
                                           needsTranscriber: subtitles == nil, lipSync: job.options.lipSync)
         let cues = subtitles.map { WebVTTParser.parse($0, mode: .browser).document.cues } ?? []
-        let base = ((job.sourceName as NSString).deletingPathExtension as String)
-        let outDir = service.workspace.outputsDir + "/<job-id>"
+        var placeholder = job
+        placeholder.id = "<job-id>"
+        let master = OutputLayout.master(outputsDir: service.workspace.outputsDir, job: placeholder)
         var langs: [JSON] = []
         var human = "plan for \(job.sourceName) [\(job.sourceLang)] -> \(job.options.targetLanguages.joined(separator: ", "))\n"
         human += "  job stages: ingest, transcribe (\(subtitles == nil ? engines.transcriber?.name ?? "-" : "provided subtitles, \(cues.count) cues"))\n"
@@ -55,7 +56,7 @@ public struct JobPlanner {
                 fitJSON = .object([("chars_per_second", .double((cps * 100).rounded() / 100)), ("estimated_from", "source text"),
                                    ("cues", .array(plan.map(\.json)))])
             }
-            let dir = outDir + "/" + lang + "/" + base + "." + lang
+            let dir = OutputLayout.languageStem(outputsDir: service.workspace.outputsDir, job: placeholder, language: lang)
             langs.append(.object([
                 ("language", .string(lang)), ("stages", .array(stages.map { .string($0) })),
                 ("engines", .object([("translate", .string(engines.translator.name)), ("speak", .string(engines.speaker.name)),
@@ -67,7 +68,7 @@ public struct JobPlanner {
             if !cues.isEmpty { human += "; predicted overflow in \(overflowing) of \(cues.count) cues" }
             human += "\n"
         }
-        human += "  then: master (\(outDir)/\(base).master.mp4)\(job.options.requireApproval ? ", approval" : ""), publish\n  nothing was created (dry run)"
+        human += "  then: master (\(master))\(job.options.requireApproval ? ", approval" : ""), publish\n  nothing was created (dry run)"
         let json = JSON.object([
             ("dry_run", .bool(true)), ("source", .string(job.source)), ("source_lang", .string(job.sourceLang)),
             ("target_languages", .array(job.options.targetLanguages.map { .string($0) })),
@@ -75,7 +76,7 @@ public struct JobPlanner {
             ("transcribe", .string(subtitles == nil ? engines.transcriber?.name ?? "" : "subtitles")),
             ("languages", .array(langs)),
             ("final_stages", .array((["master"] + (job.options.requireApproval ? ["approval"] : []) + ["publish"]).map { .string($0) })),
-            ("master", .string(outDir + "/" + base + ".master.mp4")),
+            ("master", .string(master)),
         ])
         return JobPlan(json: json, human: human)
     }

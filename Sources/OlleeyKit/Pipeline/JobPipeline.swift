@@ -344,12 +344,12 @@ public final class JobPipeline: @unchecked Sendable {
 
         // assemble: VTT, SRT, audio and MP4 for this language
         try stage(.assemble, job: job, language: lang) { () -> (Bool, cached: Bool) in
-            let dir = outputDir(job) + "/" + lang
-            let base = outputBase(job) + "." + lang
-            let vttPath = dir + "/" + base + ".vtt"
-            let srtPath = dir + "/" + base + ".srt"
-            let audioPath = dir + "/" + base + ".m4a"
-            let mp4Path = dir + "/" + base + ".mp4"
+            let stem = OutputLayout.languageStem(outputsDir: workspace.outputsDir, job: job, language: lang)
+            let dir = (stem as NSString).deletingLastPathComponent
+            let vttPath = stem + ".vtt"
+            let srtPath = stem + ".srt"
+            let audioPath = stem + ".m4a"
+            let mp4Path = stem + ".mp4"
             try FileIO.createDirectory(dir)
             try FileIO.writeAtomically(translation.content, to: vttPath)
             try FileIO.writeAtomically(SRT.serialize(doc), to: srtPath)
@@ -372,13 +372,6 @@ public final class JobPipeline: @unchecked Sendable {
 
     // MARK: finishing
 
-    public func outputDir(_ job: Job) -> String { workspace.outputsDir + "/" + job.id }
-
-    func outputBase(_ job: Job) -> String {
-        let name = ((job.sourceName as NSString).lastPathComponent as NSString).deletingPathExtension
-        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
-        return safe.isEmpty ? "video" : safe
-    }
 
     /// The master MP4 with every finished language, then approval and publish.
     public func finish(_ job: Job) throws {
@@ -391,8 +384,8 @@ public final class JobPipeline: @unchecked Sendable {
                 guard let source = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) else {
                     throw OlleeyError.failure("no source track")
                 }
-                let srcDir = outputDir(job) + "/" + job.sourceLang
-                let srcVTT = srcDir + "/" + outputBase(job) + "." + job.sourceLang + ".vtt"
+                let srcVTT = OutputLayout.sourceVTT(outputsDir: workspace.outputsDir, job: job)
+                let srcDir = (srcVTT as NSString).deletingLastPathComponent
                 try FileIO.createDirectory(srcDir)
                 try FileIO.writeAtomically(source.content, to: srcVTT)
                 var parts = ["master", video.sha256, job.sourceLang, source.sha256]
@@ -407,7 +400,7 @@ public final class JobPipeline: @unchecked Sendable {
                 let m = try cache.produce("master", key, "mp4") { tmp in
                     try ffmpeg.assembleMaster(video: video.path, sourceLanguage: job.sourceLang, sourceSubtitles: srcVTT, languages: outs, to: tmp)
                 }
-                try placeOutput(m.path, at: outputDir(job) + "/" + outputBase(job) + ".master.mp4")
+                try placeOutput(m.path, at: OutputLayout.master(outputsDir: workspace.outputsDir, job: job))
                 return (true, m.cached)
             }
         }
@@ -442,3 +435,29 @@ public final class JobPipeline: @unchecked Sendable {
     }
 }
 
+
+/// Where a job's outputs live: `outputs/JOB/NAME.master.mp4`, `outputs/JOB/LANG/NAME.LANG.EXT`,
+/// NAME being the source's file name without extension, made safe for a path. The pipeline,
+/// `job outputs`, the dry-run plan and the demo all use this one layout.
+public enum OutputLayout {
+    public static func base(_ job: Job) -> String {
+        let name = ((job.sourceName as NSString).lastPathComponent as NSString).deletingPathExtension
+        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        return safe.isEmpty ? "video" : safe
+    }
+
+    public static func dir(outputsDir: String, jobId: String) -> String { outputsDir + "/" + jobId }
+
+    public static func master(outputsDir: String, job: Job) -> String {
+        dir(outputsDir: outputsDir, jobId: job.id) + "/" + base(job) + ".master.mp4"
+    }
+
+    /// `outputs/JOB/LANG/NAME.LANG` (add the extension).
+    public static func languageStem(outputsDir: String, job: Job, language: String) -> String {
+        dir(outputsDir: outputsDir, jobId: job.id) + "/" + language + "/" + base(job) + "." + language
+    }
+
+    public static func sourceVTT(outputsDir: String, job: Job) -> String {
+        languageStem(outputsDir: outputsDir, job: job, language: job.sourceLang) + ".vtt"
+    }
+}
