@@ -181,18 +181,19 @@ enum JobCommands {
         let runner = JobRunner(workspace: ws, jobs: ids, parallel: parallel, leaseSeconds: lease, environment: ctx.environment) { line in
             if !quiet { err.line(line) }
         }
+        // baselines, not a reset: the counters are process-wide (in-process callers share them)
         let t0 = Clock.monotonicNanos()
-        SubprocessStats.reset()
+        let subWall0 = SubprocessStats.wallNanos, subCount0 = SubprocessStats.count
         let summary = try runner.run()
         let wallMs = Int64((Clock.monotonicNanos() - t0) / 1_000_000)
-        let subMs = Int64(SubprocessStats.wallNanos / 1_000_000)
+        let subMs = Int64((SubprocessStats.wallNanos - subWall0) / 1_000_000)
         let json = JSON.object([
             ("jobs", .array(summary.jobs.map { .object([("id", .string($0.id)), ("status", .string($0.status)), ("error", JSON($0.error))]) })),
             ("completed", .int(Int64(summary.jobs.filter { $0.status == "completed" }.count))),
             ("failed", .int(Int64(summary.failed))),
             ("wall_ms", .int(wallMs)),
             ("subprocess_wall_ms", .int(subMs)),
-            ("subprocesses", .int(Int64(SubprocessStats.count))),
+            ("subprocesses", .int(Int64(SubprocessStats.count - subCount0))),
             ("own_ms", .int(max(0, wallMs - subMs))),
         ])
         try ctx.emit(json) {

@@ -80,11 +80,6 @@ public enum SubprocessStats {
         return v
     }
     public static var count: Int { box.lock.lock(); defer { box.lock.unlock() }; return box.count }
-    public static func reset() {
-        box.lock.lock(); defer { box.lock.unlock() }
-        box.nanos = 0; box.count = 0; box.overlapNanos = 0
-        if box.active > 0 { box.activeSince = Clock.monotonicNanos() }
-    }
 }
 
 /// Runs programs: posix_spawn in a new process group, argv array (no shell), optional stdin,
