@@ -223,5 +223,10 @@ public enum Schema {
             );
             CREATE INDEX cost_entries_created ON cost_entries(created_at);
             """),
+        // the mixed audio and subtitles of a language are in place for the master MP4 (which
+        // can then be built while the language's own MP4 is still being muxed)
+        Migration(4, "master_audio", """
+            ALTER TABLE job_languages ADD COLUMN audio_key TEXT;
+            """),
     ]
 }

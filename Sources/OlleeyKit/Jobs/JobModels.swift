@@ -147,6 +147,8 @@ public struct JobLanguage: Sendable {
     public var fitReport: JSON?
     public var renderKey: String?
     public var sourceSHA: String?
+    /// Set when this render's mixed audio and subtitles are in place (the master's inputs).
+    public var audioKey: String? = nil
     public var approval: String          // "", approved, rejected
     public var approvalReason: String?
     public var updatedAt: String

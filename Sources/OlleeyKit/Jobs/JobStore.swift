@@ -17,7 +17,7 @@ public struct JobStore {
             startedAt: r.optionalString(16), completedAt: r.optionalString(17))
     }
 
-    static let languageColumns = "job_id, language, status, stage, error, error_stage, failed_cues, outputs, fit_report, render_key, source_sha, approval, approval_reason, updated_at"
+    static let languageColumns = "job_id, language, status, stage, error, error_stage, failed_cues, outputs, fit_report, render_key, source_sha, approval, approval_reason, updated_at, audio_key"
 
     static func language(_ r: Row) -> JobLanguage {
         JobLanguage(jobId: r.string(0), language: r.string(1), status: LanguageStatus(rawValue: r.string(2)) ?? .failed,
@@ -25,7 +25,7 @@ public struct JobStore {
                     failedCues: r.optionalString(6).map { $0.split(separator: ",").map(String.init) } ?? [],
                     outputs: (try? JSON.parse(r.string(7))) ?? .object([]),
                     fitReport: r.optionalString(8).flatMap { try? JSON.parse($0) }, renderKey: r.optionalString(9), sourceSHA: r.optionalString(10),
-                    approval: r.string(11), approvalReason: r.optionalString(12), updatedAt: r.string(13))
+                    audioKey: r.optionalString(14), approval: r.string(11), approvalReason: r.optionalString(12), updatedAt: r.string(13))
     }
 
     public func insert(_ job: Job) throws {
@@ -140,6 +140,12 @@ public struct JobStore {
             WHERE job_id = ? AND language = ?
             """, [.text(status.rawValue), stage.sqlValue, error.sqlValue, errorStage.sqlValue,
                   failedCues.isEmpty ? .null : .text(failedCues.joined(separator: ",")), .text(Clock.nowISO()), .text(jobId), .text(lang)])
+    }
+
+    /// Records (or clears, with nil) that a language's mixed audio and subtitles are in place.
+    public func setLanguageAudio(_ jobId: String, _ lang: String, outputs: JSON?, audioKey: String?) throws {
+        try db.run("UPDATE job_languages SET outputs = coalesce(?, outputs), audio_key = ?, updated_at = ? WHERE job_id = ? AND language = ?",
+                   [outputs.map { .text($0.encoded()) } ?? .null, audioKey.sqlValue, .text(Clock.nowISO()), .text(jobId), .text(lang)])
     }
 
     public func setLanguageResult(_ jobId: String, _ lang: String, outputs: JSON, fitReport: JSON?, renderKey: String) throws {

@@ -6,11 +6,15 @@ extension FFmpeg {
         case speech
         /// 48 kHz stereo 16-bit WAV: the mixing format.
         case mix
+        /// 48 kHz 16-bit WAV with the source's channels, mono or stereo (more are downmixed to
+        /// stereo): the background of a segmented mix.
+        case mixNative(channels: Int)
 
         var args: [String] {
             switch self {
             case .speech: return ["-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"]
             case .mix: return ["-ac", "2", "-ar", "48000", "-c:a", "pcm_s16le"]
+            case .mixNative(let n): return ["-ac", n == 1 ? "1" : "2", "-ar", "48000", "-c:a", "pcm_s16le"]
             }
         }
     }

@@ -34,6 +34,18 @@ public struct FFmpeg: Sendable {
         return parts.count >= 3 ? String(parts[2]) : first
     }
 
+    /// `version()`, asked once per process and ffmpeg path (it names cache entries); "ffmpeg"
+    /// when it cannot be read.
+    public func cachedVersion() -> String {
+        FFmpeg.versionLock.lock(); defer { FFmpeg.versionLock.unlock() }
+        if let v = FFmpeg.versions[ffmpegPath] { return v }
+        let v = (try? version()) ?? "ffmpeg"
+        FFmpeg.versions[ffmpegPath] = v
+        return v
+    }
+    nonisolated(unsafe) private static var versions: [String: String] = [:]
+    private static let versionLock = NSLock()
+
     func subprocess(_ exe: String, _ args: [String]) -> Subprocess {
         var p = Subprocess(exe, args)
         p.cancel = cancel

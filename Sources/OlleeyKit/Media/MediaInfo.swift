@@ -75,6 +75,24 @@ extension FFmpeg {
     /// `requireVideo`) one without a video stream, is `.invalid` with a plain reason.
     public func probe(_ path: String, requireVideo: Bool = false) throws -> MediaInfo {
         try requireInputFile(path, "media file")
+        // a file probed before in this process, unchanged since (same inode, size and mtime)
+        var st = stat()
+        let identity = stat(path, &st) == 0 ? "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)" : nil
+        if let identity, let hit = FFmpeg.probeCache.get(path + "\u{0}" + identity) {
+            if requireVideo && !hit.hasVideo {
+                throw OlleeyError(.invalid, "\((path as NSString).lastPathComponent) has no video stream",
+                                  hint: "give a video file (an audio-only file cannot be dubbed into a video)")
+            }
+            return hit
+        }
+        let info = try probeUncached(path, requireVideo: requireVideo)
+        if let identity { FFmpeg.probeCache.set(path + "\u{0}" + identity, info) }
+        return info
+    }
+
+    static let probeCache = ProbeCache()
+
+    func probeUncached(_ path: String, requireVideo: Bool) throws -> MediaInfo {
         let r = try subprocess(ffprobePath, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", path]).run()
         if r.cancelled { throw OlleeyError(.interrupted, "probing \(path) was cancelled") }
         guard r.succeeded else {
@@ -152,5 +170,17 @@ extension FFmpeg {
             sizeBytes: int(format["size"]),
             bitRate: int(format["bit_rate"]),
             streams: streams)
+    }
+}
+
+/// Probe results of this process, keyed by path and file identity (bounded).
+final class ProbeCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String: MediaInfo] = [:]
+    func get(_ k: String) -> MediaInfo? { lock.lock(); defer { lock.unlock() }; return items[k] }
+    func set(_ k: String, _ v: MediaInfo) {
+        lock.lock(); defer { lock.unlock() }
+        if items.count > 256 { items.removeAll() }
+        items[k] = v
     }
 }

@@ -10,6 +10,8 @@ public struct WAVFormat: Sendable, Equatable {
     public var bytesPerFrame: Int { channels * bitsPerSample / 8 }
 
     public static let mix = WAVFormat(audioFormat: 1, channels: 2, sampleRate: 48_000, bitsPerSample: 16)
+    /// 48 kHz mono 16-bit: the dub's clips and track (speech is mono).
+    public static let dub = WAVFormat(audioFormat: 1, channels: 1, sampleRate: 48_000, bitsPerSample: 16)
     public static let speech = WAVFormat(audioFormat: 1, channels: 1, sampleRate: 16_000, bitsPerSample: 16)
 
     public init(audioFormat: UInt16 = 1, channels: Int, sampleRate: Int, bitsPerSample: Int = 16) {

@@ -210,6 +210,7 @@ public final class JobPipeline: @unchecked Sendable {
     public func renderLanguage(_ job: Job, _ lang: String, engines: PipelineEngines, config: ConfigStore) throws {
         let tracks = TrackStore(db)
         let video = try videoRecord(job)
+        try jobs.setLanguageAudio(job.id, lang, outputs: nil, audioKey: nil)  // this render's audio is not in place yet
         guard let source = try tracks.current(job: job.id, language: job.sourceLang, kind: .source) else {
             throw StageFailure(stage: .transcribe, error: .failure("job \(job.id) has no source track"))
         }
@@ -280,20 +281,20 @@ public final class JobPipeline: @unchecked Sendable {
             var speech: [TimeRange] = []
             var fitKeys: [String] = []
             for (k, r) in plan.enumerated() {
-                let fkey = StageCache.key(["fit", clips[k].key, String(format: "%.4f", r.factor)])
+                let fkey = StageCache.key(["fit", "mono48k", clips[k].key, String(format: "%.4f", r.factor)])
                 let fitted = try cache.produce("fit", fkey, "wav") { tmp in
                     // no tempo change: convert in process; else ffmpeg's atempo
-                    if abs(r.factor - 1) < 0.0005, try PCMResample.convert(clips[k].path, to: tmp) { return }
-                    try ffmpeg.fitClip(clips[k].path, to: tmp, factor: r.factor)
+                    if abs(r.factor - 1) < 0.0005, try PCMResample.convert(clips[k].path, to: tmp, format: .dub) { return }
+                    try ffmpeg.fitClip(clips[k].path, to: tmp, factor: r.factor, format: .dub)
                 }
                 if !fitted.cached { allCached = false }
                 dubClips.append(DubClip(id: r.id, startMs: inputs[k].startMs, path: fitted.path))
                 speech.append(TimeRange(startMs: inputs[k].startMs, endMs: inputs[k].startMs + r.fittedMs))
                 fitKeys.append(fkey + "@" + String(inputs[k].startMs))
             }
-            let tkey = StageCache.key(["dubtrack", String(video.durationMs)] + fitKeys)
+            let tkey = StageCache.key(["dubtrack", "mono48k", String(video.durationMs)] + fitKeys)
             let track = try cache.produce("dubtrack", tkey, "wav") { tmp in
-                try ffmpeg.buildDubTrack(clips: dubClips, durationSeconds: Double(video.durationMs) / 1000, output: tmp)
+                try ffmpeg.buildDubTrack(clips: dubClips, durationSeconds: Double(video.durationMs) / 1000, output: tmp, format: .dub)
             }
             return (Dub(trackPath: track.path, trackKey: tkey, speech: speech, report: plan), allCached && track.cached)
         }
@@ -310,32 +311,40 @@ public final class JobPipeline: @unchecked Sendable {
         // mix: the dub over the ducked original (or a music-and-effects stem)
         let duck = Double(try config.value("mix.duck_volume") ?? "0.25") ?? 0.25
         let mixed: (path: String, key: String) = try stage(.mix, job: job, language: lang) {
-            var background: FFmpeg.Background = .none
+            // the background, decoded once per video (or separated) as 48 kHz PCM, shared by languages
+            var background: String?
             var bgKey = "none"
+            var duckIt = false
             if video.hasAudio {
+                let akey = StageCache.key(["audio48k-native", video.sha256])
+                let orig = try cache.produce("audio", akey, "wav") { tmp in
+                    let ch = try ffmpeg.probe(video.path).audio?.channels ?? 2
+                    try ffmpeg.extractAudio(from: video.path, to: tmp, target: .mixNative(channels: ch))
+                }
                 if let sep = engines.separator {
                     let sv = try sep.version()
-                    let akey = StageCache.key(["audio48k", video.sha256])
-                    let orig = try cache.produce("audio", akey, "wav") { tmp in try ffmpeg.extractAudio(from: video.path, to: tmp, target: .mix) }
-                    bgKey = StageCache.key(["stem", sep.name, sv, video.sha256])
-                    let stem = try cache.produce("stem", bgKey, "wav") { tmp in try sep.separate(orig.path, to: tmp, cancel: cancel) }
-                    background = .stem(stem.path)
+                    let skey = StageCache.key(["stem", sep.name, sv, video.sha256])
+                    let stem = try cache.produce("stem", skey, "wav") { tmp in try sep.separate(orig.path, to: tmp, cancel: cancel) }
+                    bgKey = StageCache.key(["stem48k", skey])
+                    background = try cache.produce("audio", bgKey, "wav") { tmp in
+                        let ch = try ffmpeg.probe(stem.path).audio?.channels ?? 2
+                        try ffmpeg.extractAudio(from: stem.path, to: tmp, target: .mixNative(channels: ch))
+                    }.path
                 } else {
-                    background = .original(video.path)
-                    bgKey = "original:" + video.sha256
+                    background = orig.path
+                    bgKey = akey
+                    duckIt = true
                 }
             }
             var opts = MixOptions()
             opts.duckGain = duck
-            let key = StageCache.key(["mix", dub.trackKey, bgKey, String(duck), String(video.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" })
+            let key = StageCache.key(["mix2", dub.trackKey, bgKey, String(duck), String(video.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" })
             let out = try cache.produce("mix", key, "m4a") { tmp in
-                // the mix as PCM (fast), then AAC in cached 30 s segments: an edit re-encodes one
-                let pcm = tmp + ".pcm.wav"
-                defer { unlink(pcm) }
-                try ffmpeg.mix(dub: dub.trackPath, background: background, speech: dub.speech,
-                               durationSeconds: Double(video.durationMs) / 1000, output: pcm, options: opts)
+                // mixed and AAC-encoded in cached 30 s segments: an edit re-does one
                 let stageCache = cache
-                try SegmentedAAC.encode(pcm: pcm, to: tmp, bitrate: opts.aacBitrate, ffmpeg: ffmpeg) { key, make in
+                try ffmpeg.mixSegmented(MixSources(dub: dub.trackPath, background: background, backgroundKey: bgKey, duck: duckIt,
+                                                   speech: dub.speech, durationMs: video.durationMs),
+                                        output: tmp, options: opts) { key, make in
                     try stageCache.produce("aacseg", key, "aac", make).path
                 }
             }
@@ -354,13 +363,17 @@ public final class JobPipeline: @unchecked Sendable {
             try FileIO.writeAtomically(translation.content, to: vttPath)
             try FileIO.writeAtomically(SRT.serialize(doc), to: srtPath)
             try placeOutput(mixed.path, at: audioPath)
+            let rel = { (p: String) in Paths.relative(p, to: self.workspace.root) }
+            // the master's inputs are in place: it may be built while this language's MP4 is muxed
+            try jobs.setLanguageAudio(job.id, lang, outputs: .object([("mp4", .string(rel(mp4Path))), ("vtt", .string(rel(vttPath))),
+                                                                       ("srt", .string(rel(srtPath))), ("audio", .string(rel(audioPath)))]),
+                                      audioKey: StageCache.key(["audio+subtitles", mixed.key, translation.sha256]))
             let burn = job.options.burnIn == lang
             let mkey = StageCache.key(["mp4", video.sha256, mixed.key, translation.sha256, burn ? "burn" : "soft"])
             let mp4 = try cache.produce("mp4", mkey, "mp4") { tmp in
                 try ffmpeg.assembleLanguage(video: video.path, output: LanguageOutput(language: lang, audio: mixed.path, subtitles: vttPath), to: tmp, burnIn: burn)
             }
             try placeOutput(mp4.path, at: mp4Path)
-            let rel = { (p: String) in Paths.relative(p, to: self.workspace.root) }
             let outputs: JSON = .object([("mp4", .string(rel(mp4Path))), ("vtt", .string(rel(vttPath))), ("srt", .string(rel(srtPath))),
                                          ("audio", .string(rel(audioPath)))])
             let fit: JSON = .object([("voice", JSON(voice)), ("engine", .string(engines.speaker.name)),
@@ -373,37 +386,67 @@ public final class JobPipeline: @unchecked Sendable {
     // MARK: finishing
 
 
+    /// What the master MP4 is made of: the video, the source track, and each language whose
+    /// mixed audio and subtitles are in place (failed and cancelled ones left out).
+    struct MasterPlan {
+        var key: String
+        var video: VideoRecord
+        var source: TrackVersion
+        var languages: [LanguageOutput]
+        /// Every language counted is settled or has its audio in place (none still mixing).
+        var complete: Bool
+    }
+
+    func masterPlan(_ job: Job) throws -> MasterPlan? {
+        let langs = try jobs.languages(job.id)
+        var parts: [String] = []
+        var outs: [LanguageOutput] = []
+        var complete = true
+        for l in langs where l.status != .failed && l.status != .cancelled {
+            let running = l.status == .queued || l.status == .processing
+            // a running language counts once this render's audio is in place; a settled one by
+            // its last render (audio_key, or render_key for languages rendered before it existed)
+            guard let key = running ? l.audioKey : (l.audioKey ?? l.renderKey) else {
+                if running { complete = false }
+                continue
+            }
+            guard let audio = l.outputs["audio"]?.stringValue, let vtt = l.outputs["vtt"]?.stringValue else { continue }
+            outs.append(LanguageOutput(language: l.language, audio: workspace.root + "/" + audio, subtitles: workspace.root + "/" + vtt))
+            parts += [l.language, key]
+        }
+        guard !outs.isEmpty, let source = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) else { return nil }
+        let video = try videoRecord(job)
+        return MasterPlan(key: StageCache.key(["master", video.sha256, job.sourceLang, source.sha256] + parts), video: video, source: source,
+                          languages: outs, complete: complete)
+    }
+
+    /// True when every language's audio is in place and the master for them is not built yet:
+    /// the master can be built now, while the last languages' own MP4s are still being muxed.
+    public func masterPending(_ job: Job) throws -> Bool {
+        guard let plan = try masterPlan(job), plan.complete else { return false }
+        return !cache.has("master", plan.key, "mp4")
+    }
+
+    /// The master MP4: the original audio first, then every language's dub and subtitles.
+    public func buildMaster(_ job: Job) throws {
+        guard let plan = try masterPlan(job) else { return }
+        try stage(.master, job: job, language: nil) { () -> (Bool, cached: Bool) in
+            let srcVTT = OutputLayout.sourceVTT(outputsDir: workspace.outputsDir, job: job)
+            try FileIO.createDirectory((srcVTT as NSString).deletingLastPathComponent)
+            try FileIO.writeAtomically(plan.source.content, to: srcVTT)
+            let m = try cache.produce("master", plan.key, "mp4") { tmp in
+                try ffmpeg.assembleMaster(video: plan.video.path, sourceLanguage: job.sourceLang, sourceSubtitles: srcVTT, languages: plan.languages, to: tmp)
+            }
+            try placeOutput(m.path, at: OutputLayout.master(outputsDir: workspace.outputsDir, job: job))
+            return (true, m.cached)
+        }
+    }
+
     /// The master MP4 with every finished language, then approval and publish.
     public func finish(_ job: Job) throws {
         let langs = try jobs.languages(job.id)
-        let rendered = langs.filter { $0.renderKey != nil && $0.status != .failed && $0.status != .cancelled }
         let failed = langs.filter { $0.status == .failed }
-        if !rendered.isEmpty {
-            try stage(.master, job: job, language: nil) { () -> (Bool, cached: Bool) in
-                let video = try videoRecord(job)
-                guard let source = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) else {
-                    throw OlleeyError.failure("no source track")
-                }
-                let srcVTT = OutputLayout.sourceVTT(outputsDir: workspace.outputsDir, job: job)
-                let srcDir = (srcVTT as NSString).deletingLastPathComponent
-                try FileIO.createDirectory(srcDir)
-                try FileIO.writeAtomically(source.content, to: srcVTT)
-                var parts = ["master", video.sha256, job.sourceLang, source.sha256]
-                var outs: [LanguageOutput] = []
-                for l in rendered {
-                    guard let audio = l.outputs["audio"]?.stringValue, let vtt = l.outputs["vtt"]?.stringValue else { continue }
-                    let a = workspace.root + "/" + audio, v = workspace.root + "/" + vtt
-                    outs.append(LanguageOutput(language: l.language, audio: a, subtitles: v))
-                    parts += [l.language, l.renderKey ?? ""]
-                }
-                let key = StageCache.key(parts)
-                let m = try cache.produce("master", key, "mp4") { tmp in
-                    try ffmpeg.assembleMaster(video: video.path, sourceLanguage: job.sourceLang, sourceSubtitles: srcVTT, languages: outs, to: tmp)
-                }
-                try placeOutput(m.path, at: OutputLayout.master(outputsDir: workspace.outputsDir, job: job))
-                return (true, m.cached)
-            }
-        }
+        try buildMaster(job)
         if !failed.isEmpty {
             let summary = failed.map { "\($0.language) (\($0.errorStage ?? "?")): \($0.error ?? "failed")" }.joined(separator: "; ")
             try jobs.setStatus(job.id, .failed, stage: failed.first?.errorStage, error: "\(failed.count) of \(langs.count) language(s) failed: \(summary)",

@@ -13,6 +13,8 @@ public final class JobRunner: @unchecked Sendable {
     enum Unit {
         case prepare(Job)
         case language(Job, String)
+        /// The master MP4, early: every language's audio is in place, some are still muxing their MP4.
+        case master(Job)
         case finish(Job)
     }
 
@@ -91,7 +93,7 @@ public final class JobRunner: @unchecked Sendable {
                 // others hold the remaining work: wait for them (or for their leases to expire)
                 if remaining == 0 { return }
                 idle += 1
-                usleep(UInt32(min(500_000, 50_000 * idle)))
+                usleep(UInt32(min(200_000, 25_000 * idle)))
                 continue
             }
             idle = 0
@@ -104,7 +106,7 @@ public final class JobRunner: @unchecked Sendable {
     }
 
     func unitJob(_ u: Unit) -> String {
-        switch u { case let .prepare(j), let .finish(j): return j.id; case let .language(j, _): return j.id }
+        switch u { case let .prepare(j), let .master(j), let .finish(j): return j.id; case let .language(j, _): return j.id }
     }
 
     /// The next unit this worker may run, or (nil, count of jobs still in progress elsewhere);
@@ -134,9 +136,17 @@ public final class JobRunner: @unchecked Sendable {
                     try store.releaseLanguage(job.id, l.language, worker: worker)
                 }
             }
-            if langs.allSatisfy({ $0.status != .queued && $0.status != .processing }) {
+            let running = langs.filter { $0.status == .queued || $0.status == .processing }
+            if running.isEmpty {
                 if try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) {
                     if let fresh = try store.get(job.id), !fresh.status.isSettled { return (.finish(fresh), pending) }
+                    try store.releaseJob(job.id, worker: worker)
+                }
+            } else if running.allSatisfy({ $0.status == .processing && $0.audioKey != nil }) {
+                // the last languages are muxing their own MP4s: build the master meanwhile
+                let probe = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: CancelToken(), log: log)
+                if try probe.masterPending(job), try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) {
+                    if let fresh = try store.get(job.id), !fresh.status.isSettled, try probe.masterPending(fresh) { return (.master(fresh), pending) }
                     try store.releaseJob(job.id, worker: worker)
                 }
             }
@@ -177,6 +187,16 @@ public final class JobRunner: @unchecked Sendable {
             } catch let e as OlleeyError {
                 try store.setLanguage(job.id, lang, status: .failed, error: e.message, errorStage: "translate")
                 log("\(job.id.prefix(8)) \(lang) failed: \(e.message)")
+            }
+        case let .master(job):
+            defer { try? store.releaseJob(job.id, worker: worker) }
+            do {
+                try pipeline.buildMaster(job)
+            } catch let stop as StopRequested {
+                try settleStopped(job.id, stop, store: store)
+            } catch let f as StageFailure {
+                // finish builds it again and reports there; a failure here only loses the head start
+                log("\(job.id.prefix(8)) master (early) failed: \(f.error.message)")
             }
         case let .finish(job):
             defer { try? store.releaseJob(job.id, worker: worker) }
