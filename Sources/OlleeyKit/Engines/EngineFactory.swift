@@ -18,16 +18,16 @@ import Foundation
 /// | `engines.http.api_key` | bearer key (env `OLLEEY_HTTP_API_KEY`, `OPENAI_API_KEY`) | |
 /// | `engines.http.timeout`, `engines.http.retries` | per request | 120, 2 |
 /// | `engines.<kind>.base_url`, `engines.<kind>.api_key` | per-kind override of the above | |
-/// | `engines.translate.model` | chat model | `gpt-4o-mini` |
+/// | `engines.translate.model` | chat model (else `engines.http.translate_model`, the `olleey config` key) | `gpt-4o-mini` |
 /// | `engines.translate.batch_size` | cues per chat request | 40 |
 /// | `engines.translate.json_mode` | send `response_format: json_object` | true |
 /// | `engines.translate.apertium.datadir` | apertium `-d` | |
-/// | `engines.speak.model` | TTS model | `tts-1` |
+/// | `engines.speak.model` | TTS model (else `engines.http.speech_model`) | `tts-1` |
 /// | `engines.speak.voice` | default voice (espeak: `+f3` or `es-419`; http: `alloy`) | |
 /// | `engines.speak.voice.<lang>` | voice for one language (http) | |
 /// | `engines.speak.rate` | espeak-ng words per minute | 175 |
 /// | `engines.speak.speed` | http TTS speed | |
-/// | `engines.transcribe.model` | ASR model | `whisper-1` |
+/// | `engines.transcribe.model` | ASR model (else `engines.http.transcribe_model`) | `whisper-1` |
 /// | `engines.transcribe.response_format` | http ASR format | `verbose_json` |
 /// | `engines.transcribe.pocketsphinx.hmm` / `.lm` / `.dict` | model overrides | Debian en-us |
 public struct EngineFactory: Sendable {
@@ -88,7 +88,7 @@ public struct EngineFactory: Sendable {
                                      format: f, timeout: timeout)
         case "http":
             return HTTPChatTranslator(endpoint: try endpoint("translate"),
-                                      model: settings["engines.translate.model"] ?? "gpt-4o-mini",
+                                      model: settings.first(["engines.translate.model", "engines.http.translate_model"]) ?? "gpt-4o-mini",
                                       batchSize: try settings.int("engines.translate.batch_size", default: 40),
                                       temperature: try settings.double("engines.translate.temperature", default: 0),
                                       jsonMode: try settings.bool("engines.translate.json_mode", default: true))
@@ -119,7 +119,7 @@ public struct EngineFactory: Sendable {
                 voices[String(k.dropFirst("engines.speak.voice.".count))] = v
             }
             return HTTPSpeechSpeaker(endpoint: try endpoint("speak"),
-                                     model: settings["engines.speak.model"] ?? "tts-1",
+                                     model: settings.first(["engines.speak.model", "engines.http.speech_model"]) ?? "tts-1",
                                      defaultVoice: settings["engines.speak.voice"] ?? "alloy",
                                      voices: voices,
                                      speed: settings["engines.speak.speed"] == nil ? nil : try settings.double("engines.speak.speed", default: 1))
@@ -143,7 +143,7 @@ public struct EngineFactory: Sendable {
                                       timeout: try settings.double("engines.transcribe.timeout", default: 3600))
         case "http":
             return HTTPTranscriber(endpoint: try endpoint("transcribe"),
-                                   model: settings["engines.transcribe.model"] ?? "whisper-1",
+                                   model: settings.first(["engines.transcribe.model", "engines.http.transcribe_model"]) ?? "whisper-1",
                                    responseFormat: settings["engines.transcribe.response_format"] ?? "verbose_json")
         default:
             throw unknown("transcribe", n, EngineFactory.transcribers)

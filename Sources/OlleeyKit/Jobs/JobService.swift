@@ -43,6 +43,7 @@ public struct JobService {
         let cfg = ConfigStore(db)
         var s: [String: String] = [:]
         for k in ConfigKeys.all { if let v = try cfg.value(k.name) { s[k.name] = v } }
+        for (k, v) in try cfg.allStored() where k.hasPrefix("engines.") { s[k] = v }  // per-language voices
         if let sep = s["engines.separate"] { s["engines.separate.command"] = sep }
         s.removeValue(forKey: "engines.separate")
         for (stage, name) in overrides { s["engines.\(stage)"] = name }

@@ -87,6 +87,32 @@ public enum ConfigKeys {
         ConfigKey("engines.http.translate_model", .string, default: "gpt-4o-mini", "chat model for the http translator"),
         ConfigKey("engines.http.speech_model", .string, default: "tts-1", "model for the http speaker"),
         ConfigKey("engines.http.transcribe_model", .string, default: "whisper-1", "model for the http transcriber"),
+        ConfigKey("engines.http.timeout", .double(1.0...3600.0), default: "120", "seconds per http engine request"),
+        ConfigKey("engines.http.retries", .int(0...10), default: "2", "retries of a failed http engine request (429, 5xx, network)"),
+        ConfigKey("engines.translate.base_url", .url, "base URL for the http translator only (else engines.http.base_url)"),
+        ConfigKey("engines.translate.api_key", .string, secret: true, "API key for the http translator only"),
+        ConfigKey("engines.speak.base_url", .url, "base URL for the http speaker only (else engines.http.base_url)"),
+        ConfigKey("engines.speak.api_key", .string, secret: true, "API key for the http speaker only"),
+        ConfigKey("engines.transcribe.base_url", .url, "base URL for the http transcriber only (else engines.http.base_url)"),
+        ConfigKey("engines.transcribe.api_key", .string, secret: true, "API key for the http transcriber only"),
+        ConfigKey("engines.translate.batch_size", .int(1...500), default: "40", "cues per chat request of the http translator"),
+        ConfigKey("engines.translate.json_mode", .choice(["true", "false"]), default: "true",
+                  "send response_format json_object (turn off for servers that reject it)"),
+        ConfigKey("engines.translate.temperature", .double(0.0...2.0), default: "0", "sampling temperature of the http translator"),
+        ConfigKey("engines.separate.timeout", .double(1.0...86400.0), default: "7200", "seconds per separation call"),
+        ConfigKey("engines.translate.command_format", .choice(["json", "lines"]), default: "json", "what the 'command' translator reads and writes"),
+        ConfigKey("engines.translate.apertium.datadir", .string, "apertium data directory (apertium -d)"),
+        ConfigKey("engines.speak.voice", .string, "default voice (espeak-ng: e.g. es-419 or +f3; http: e.g. alloy); per language: engines.speak.voice.LANG"),
+        ConfigKey("engines.speak.rate", .int(80...450), default: "175", "espeak-ng words per minute"),
+        ConfigKey("engines.speak.speed", .double(0.25...4.0), "http TTS speed"),
+        ConfigKey("engines.transcribe.response_format", .choice(["verbose_json", "json", "text", "srt", "vtt"]), default: "verbose_json",
+                  "response format asked of the http transcriber"),
+        ConfigKey("engines.transcribe.pocketsphinx.hmm", .string, "pocketsphinx acoustic model directory (default: Debian's en-us)"),
+        ConfigKey("engines.transcribe.pocketsphinx.lm", .string, "pocketsphinx language model"),
+        ConfigKey("engines.transcribe.pocketsphinx.dict", .string, "pocketsphinx dictionary"),
+        ConfigKey("engines.transcribe.timeout", .double(1.0...86400.0), default: "3600", "seconds per transcription call"),
+        ConfigKey("engines.translate.timeout", .double(1.0...86400.0), default: "600", "seconds per translation call"),
+        ConfigKey("engines.speak.timeout", .double(1.0...86400.0), default: "300", "seconds per synthesis call"),
         ConfigKey("fit.max_tempo", .double(1.0...4.0), default: "1.3", "largest speed-up applied to fit speech into its slot"),
         ConfigKey("fit.mode", .choice(["audio", "video"]), default: "audio", "how overflow is absorbed: speed up audio, or slow the video"),
         ConfigKey("mix.duck_volume", .double(0.0...1.0), default: "0.25", "original audio volume while the dub speaks"),
@@ -97,7 +123,15 @@ public enum ConfigKeys {
         ConfigKey("vtt.author", .string, "author recorded on track versions (else user.email, else $USER)"),
     ]
 
-    public static func find(_ name: String) -> ConfigKey? { all.first { $0.name == name } }
+    /// A key by name; `engines.speak.voice.LANG` for any known language code.
+    public static func find(_ name: String) -> ConfigKey? {
+        if let k = all.first(where: { $0.name == name }) { return k }
+        let prefix = "engines.speak.voice."
+        if name.hasPrefix(prefix), Language.find(String(name.dropFirst(prefix.count))) != nil {
+            return ConfigKey(name, .string, "voice for one language")
+        }
+        return nil
+    }
 }
 
 /// Reads and writes settings in the workspace database.
