@@ -115,7 +115,7 @@ complete -c olleey -n '__olleey_at '\''olleey job list'\''' -l sort-by -r -a 'cr
 complete -c olleey -n '__olleey_at '\''olleey job list'\''' -l sort-order -r -a 'asc desc' -d 'asc or desc'
 complete -c olleey -n '__olleey_at '\''olleey job list'\''' -l page -r -d 'page number (from 1)'
 complete -c olleey -n '__olleey_at '\''olleey job list'\''' -l page-size -r -d 'jobs per page (1-500)'
-complete -c olleey -n '__olleey_at '\''olleey job show'\''' -l fit -d 'include the per-cue fit report (natural length, slot, factor, overflow)'
+complete -c olleey -n '__olleey_at '\''olleey job show'\''' -l fit -d 'include the per-cue fit report (natural length, slot, factor, overflow; with --fit-mode video, the video'\''s slow-down)'
 complete -c olleey -n '__olleey_at '\''olleey job events'\''' -l follow -s f -d 'keep printing new events until interrupted'
 complete -c olleey -n '__olleey_at '\''olleey job events'\''' -l after -r -d 'only events after this event id'
 complete -c olleey -n '__olleey_at '\''olleey job retry'\''' -l stage -r -a 'ingest transcribe translate voice dub lip_sync mix assemble master approval publish' -d 'run this stage and those after it again'

@@ -42,15 +42,17 @@ enum DemoCommand {
         let final = try JobStore(db).resolve(job.id)
         let languages = try JobStore(db).languages(job.id)
         let master = OutputLayout.master(outputsDir: ws.outputsDir, job: job)
+        // none when every language failed, or had its video slowed (config fit.mode video)
+        let hasMaster = FileManager.default.fileExists(atPath: master)
         let json = JSON.object([
             ("workspace", .string(ws.dir)), ("job_id", .string(job.id)), ("status", .string(final.status.rawValue)),
             ("seconds", .double((seconds * 10).rounded() / 10)),
-            ("master", .string(master)),
+            ("master", hasMaster ? .string(master) : .null),
             ("languages", .object(languages.map { ($0.language, JobCommands.absolute(root: ws.root, $0.outputs)) })),
         ])
         try ctx.emit(json) {
             var s = "Dubbed \(video) into \(langs.joined(separator: ", ")) in \(String(format: "%.1f", seconds)) s: \(final.status.rawValue)\n"
-            s += "  master (all languages): \(master)\n"
+            s += hasMaster ? "  master (all languages): \(master)\n" : "  no master MP4 (see 'olleey job show \(job.id.prefix(8))')\n"
             for l in languages {
                 s += "  \(l.language): " + (l.outputs["mp4"]?.stringValue.map { ws.root + "/" + $0 } ?? l.error ?? l.status.rawValue) + "\n"
             }

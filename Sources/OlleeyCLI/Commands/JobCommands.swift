@@ -68,12 +68,26 @@ enum JobCommands {
             if let e = l.error { s += "\n         \(l.errorStage.map { "failed at \($0): " } ?? "")\(e)" }
             if !l.failedCues.isEmpty { s += "\n         cues: \(l.failedCues.joined(separator: ", "))" }
             s += "\n"
+            // --fit-mode video: a slowed video leaves the language out of the master
+            if let v = l.fitReport?["video"], v["in_master"]?.boolValue == false {
+                s += "         video slowed under \(v["slowed_cues"]?.intValue ?? 0) cue(s) (+\(v["added_ms"]?.intValue ?? 0) ms): "
+                    + "not in the master MP4; its own MP4 is the deliverable\n"
+            }
             if fit, let cues = l.fitReport?["cues"]?.arrayValue {
-                s += "         cue        natural   slot      factor  overflow\n"
+                let video = l.fitReport?["fit_mode"]?.stringValue == "video"
+                s += "         cue        natural   slot      factor  overflow" + (video ? "  video" : "") + "\n"
                 for c in cues {
                     s += "         " + (c["id"]?.stringValue ?? "").padding(10) + " " + "\(c["natural_ms"]?.intValue ?? 0)ms".padding(9) + " "
                         + "\(c["slot_ms"]?.intValue ?? 0)ms".padding(9) + " " + String(format: "%.3f", c["factor"]?.doubleValue ?? 1).padding(7) + " "
-                        + "\(c["overflow_ms"]?.intValue ?? 0)ms\n"
+                    let overflow = "\(c["overflow_ms"]?.intValue ?? 0)ms"
+                    if video {
+                        let vf = c["video_factor"]?.doubleValue ?? 1
+                        s += overflow.padding(9) + " " + (vf > 1 ? String(format: "x%.3f", vf) : "-")
+                        if let left = c["overflow_after_video_ms"]?.intValue, left > 0 { s += " (still \(left)ms over)" }
+                    } else {
+                        s += overflow
+                    }
+                    s += "\n"
                 }
             }
         }
@@ -252,7 +266,7 @@ enum JobCommands {
         "show", "show a job: status, per-language states, errors and what to do",
         examples: ["olleey job show 0193a1b2", "olleey job show 0193a1b2 --json", "olleey job show 0193a1b2 --fit"],
         arguments: [jobArg],
-        options: [.flag("fit", "include the per-cue fit report (natural length, slot, factor, overflow)")]
+        options: [.flag("fit", "include the per-cue fit report (natural length, slot, factor, overflow; with --fit-mode video, the video's slow-down)")]
     ) { ctx in
         let j = try resolve(ctx, ctx.args.positionals[0])
         let langs = try JobStore(ctx.database()).languages(j.id)

@@ -30,6 +30,50 @@ public struct VideoTimeMap: Sendable, Equatable {
     /// Total added duration.
     public var addedMs: Int { Int(ranges.reduce(0) { $0 + $1.extraMs }.rounded()) }
 
+    /// The frame rate `slowVideo` re-encodes at: the stream's, else 25.
+    public static func effectiveFrameRate(_ frameRate: Double?) -> Double {
+        let f = frameRate ?? 25
+        return f.isFinite && f > 0 ? f : 25
+    }
+
+    /// The map `FFmpeg.slowVideo` applies for `ranges` on a video of `durationMs` at `frameRate`,
+    /// computed without touching the file (so a pipeline can place cues before the video is
+    /// re-encoded): ranges clamped to the video, sorted, overlapping ones merged (largest
+    /// factor), and each range's added time rounded to whole frames (ranges adding less than
+    /// half a frame are dropped). Factors must be in 1.0...4.0.
+    public static func frameExact(_ ranges: [SlowRange], durationMs: Int, frameRate: Double?) throws -> VideoTimeMap {
+        let frameMs = 1000 / effectiveFrameRate(frameRate)
+        var clean: [SlowRange] = []
+        for r in ranges.sorted(by: { $0.startMs < $1.startMs }) {
+            guard r.factor.isFinite, r.factor >= 1, r.factor <= 4 else {
+                throw OlleeyError(.invalid, "video slow-down factor must be between 1.0 and 4.0 (got \(r.factor))")
+            }
+            let s = max(0, min(durationMs, r.startMs)), e = max(0, min(durationMs, r.endMs))
+            if e - s < 1 || r.factor <= 1.0001 { continue }
+            if let last = clean.last, s < last.endMs {
+                clean[clean.count - 1] = SlowRange(startMs: last.startMs, endMs: max(last.endMs, e), factor: max(last.factor, r.factor))
+            } else {
+                clean.append(SlowRange(startMs: s, endMs: e, factor: r.factor))
+            }
+        }
+        clean = clean.compactMap { r in
+            let frames = (r.extraMs / frameMs).rounded()
+            if frames < 1 { return nil }
+            return SlowRange(startMs: r.startMs, endMs: r.endMs, factor: 1 + frames * frameMs / Double(r.endMs - r.startMs))
+        }
+        return VideoTimeMap(ranges: clean)
+    }
+
+    /// The slow-down factor applied at source time `ms` (1.0 outside every range).
+    public func factor(at ms: Int) -> Double {
+        ranges.first { $0.startMs <= ms && ms < $0.endMs }?.factor ?? 1
+    }
+
+    /// A stable text form of the ranges, for cache keys.
+    public var key: String {
+        ranges.map { "\($0.startMs)-\($0.endMs)x\(String(format: "%.9f", $0.factor))" }.joined(separator: ",")
+    }
+
     public var json: JSON {
         .array(ranges.map { .object([("start_ms", .int(Int64($0.startMs))), ("end_ms", .int(Int64($0.endMs))),
                                      ("factor", .double(($0.factor * 10000).rounded() / 10000))]) })
@@ -37,6 +81,9 @@ public struct VideoTimeMap: Sendable, Equatable {
 }
 
 extension FFmpeg {
+    /// Video codecs `slowVideo` can re-encode parts of.
+    public static let slowableVideoCodecs: Set<String> = ["h264", "hevc"]
+
     /// Keyframe times (seconds) of the first video stream, from packet flags (no decoding).
     public func keyframeTimes(_ path: String) throws -> [Double] {
         var p = subprocess(ffprobePath, ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", path])
@@ -77,30 +124,12 @@ extension FFmpeg {
             throw OlleeyError(.unavailable, "fit mode 'video' needs an H.264 or HEVC source (this one is \(v.codec))",
                               hint: "use --fit-mode audio, or convert the source to H.264 first")
         }
-        let fps = (v.frameRate ?? 25) > 0 ? (v.frameRate ?? 25) : 25
-        let frameMs = 1000 / fps
         let durationMs = info.durationMs
 
         // 1. clean the ranges: clamp, sort, merge overlaps, frame-exact extra time
-        var clean: [SlowRange] = []
-        for r in ranges.sorted(by: { $0.startMs < $1.startMs }) {
-            guard r.factor.isFinite, r.factor >= 1, r.factor <= 4 else {
-                throw OlleeyError(.invalid, "video slow-down factor must be between 1.0 and 4.0 (got \(r.factor))")
-            }
-            let s = max(0, min(durationMs, r.startMs)), e = max(0, min(durationMs, r.endMs))
-            if e - s < 1 || r.factor <= 1.0001 { continue }
-            if let last = clean.last, s < last.endMs {
-                clean[clean.count - 1] = SlowRange(startMs: last.startMs, endMs: max(last.endMs, e), factor: max(last.factor, r.factor))
-            } else {
-                clean.append(SlowRange(startMs: s, endMs: e, factor: r.factor))
-            }
-        }
-        clean = clean.compactMap { r in
-            let frames = (r.extraMs / frameMs).rounded()
-            if frames < 1 { return nil }
-            return SlowRange(startMs: r.startMs, endMs: r.endMs, factor: 1 + frames * frameMs / Double(r.endMs - r.startMs))
-        }
-        let map = VideoTimeMap(ranges: clean)
+        let map = try VideoTimeMap.frameExact(ranges, durationMs: durationMs, frameRate: v.frameRate)
+        let clean = map.ranges
+        let fps = VideoTimeMap.effectiveFrameRate(v.frameRate)
 
         // 2. keyframe-aligned segments
         let keys = try keyframeTimes(input).map { Int(($0 * 1000).rounded()) }
@@ -172,9 +201,9 @@ extension FFmpeg {
     }
 
     /// Retimes an audio track to match `slowVideo`: the parts under the map's ranges are
-    /// time-stretched (atempo, pitch kept) by their factor, the rest untouched. Output: WAV in
-    /// the mix format.
-    public func retimeAudio(_ input: String, map: VideoTimeMap, output: String) throws {
+    /// time-stretched (atempo, pitch kept) by their factor, the rest untouched. Output: 16-bit
+    /// WAV at 48 kHz with `channels` channels (1 or 2; stereo, the mix format, by default).
+    public func retimeAudio(_ input: String, map: VideoTimeMap, output: String, channels: Int = 2) throws {
         try requireInputFile(input, "audio")
         var graph = ""
         var labels: [String] = []
@@ -199,8 +228,45 @@ extension FFmpeg {
         guard FileManager.default.createFile(atPath: script, contents: Data(graph.utf8)) else { throw OlleeyError(.cannotCreate, "cannot write \(script)") }
         defer { unlink(script) }
         try FFmpeg.writing(output) { tmp in
-            try run(["-i", input, "-filter_complex_script", script, "-map", "[out]", "-ac", "2", "-ar", "48000", "-c:a", "pcm_s16le", "-f", "wav", tmp],
+            try run(["-i", input, "-filter_complex_script", script, "-map", "[out]", "-ac", channels == 1 ? "1" : "2", "-ar", "48000", "-c:a", "pcm_s16le", "-f", "wav", tmp],
                     what: "retiming the audio")
         }
+    }
+}
+
+extension FitPlanner {
+    /// Largest video slow-down `--fit-mode video` asks for (what `slowVideo` accepts).
+    public static let maxVideoFactor = 4.0
+
+    /// `--fit-mode video`: where the video must play slower so that speech still overflowing at
+    /// the tempo cap fits. One range per overflowing cue, over its slot (`start ..< start + slot`,
+    /// the cue plus the silence it borrowed), with factor `fitted / slot` (at most
+    /// `maxVideoFactor`): stretched by it, the slot lasts as long as the (capped-tempo) speech.
+    /// Cues with an empty slot cannot be slowed and keep their overflow. The ranges are as
+    /// requested; `VideoTimeMap.frameExact` rounds them to whole frames.
+    public static func slowRanges(_ inputs: [FitInput], _ results: [FitResult]) -> [SlowRange] {
+        zip(inputs, results).compactMap { slowRange($0, $1) }
+    }
+
+    /// The slow range one cue asks for (see `slowRanges`), nil when it fits.
+    public static func slowRange(_ input: FitInput, _ result: FitResult) -> SlowRange? {
+        guard result.overflowMs > 0, result.slotMs > 0 else { return nil }
+        let factor = min(maxVideoFactor, Double(result.fittedMs) / Double(result.slotMs))
+        return SlowRange(startMs: input.startMs, endMs: input.startMs + result.slotMs, factor: factor)
+    }
+
+    /// The fit report of one cue in `--fit-mode video`: the audio fit (`FitResult.json`), plus
+    /// `video_factor` (the frame-exact slow-down of the video where the cue starts, 1.0 when
+    /// none) and
+    /// `overflow_after_video_ms` (what still runs past the slot once it is slowed: a slow-down
+    /// capped at `maxVideoFactor`, an empty slot, or under half a frame of rounding).
+    public static func videoReport(_ input: FitInput, _ result: FitResult, map: VideoTimeMap) -> JSON {
+        let factor = map.factor(at: input.startMs)
+        let slowedSlot = map.map(input.startMs + result.slotMs) - map.map(input.startMs)
+        let left = result.overflowMs > 0 ? max(0, result.fittedMs - slowedSlot) : result.overflowMs
+        return .object((result.json.objectValue ?? []) + [
+            ("video_factor", .double((factor * 10000).rounded() / 10000)),
+            ("overflow_after_video_ms", .int(Int64(left))),
+        ])
     }
 }

@@ -207,6 +207,20 @@ public final class JobPipeline: @unchecked Sendable {
     }
 
     /// translate .. assemble for one language. Returns the language's outputs.
+    ///
+    /// `--fit-mode video` (job option `fit_mode`): cues whose speech still overflows at the tempo
+    /// cap keep that capped tempo, and the video under each one's slot (the cue plus the silence it
+    /// borrowed) is slowed by `fitted / slot` (at most 4x, rounded to whole frames:
+    /// `FitPlanner.slowRanges`, `VideoTimeMap.frameExact`). Per language, since languages
+    /// overflow differently: the dub clips are placed at their mapped times on a timeline
+    /// `addedMs` longer; the background (original audio or stem) is retimed under the same ranges;
+    /// the language's VTT and SRT outputs are mapped (its stored track stays in source time); its
+    /// MP4 uses the slowed video (cached by video and map; only the keyframe-aligned stretches
+    /// around the ranges are re-encoded). Such a language cannot share the master's video stream,
+    /// so its outputs say `"in_master": false` and the master leaves it out (no master when every
+    /// language is slowed). The fit report adds `video` (ranges, added_ms, in_master) and, per
+    /// cue, `video_factor` and `overflow_after_video_ms`. When nothing overflows, every artefact
+    /// and cache key is the same as in audio mode.
     public func renderLanguage(_ job: Job, _ lang: String, engines: PipelineEngines, config: ConfigStore) throws {
         let tracks = TrackStore(db)
         let video = try videoRecord(job)
@@ -252,7 +266,11 @@ public final class JobPipeline: @unchecked Sendable {
         // dub: synthesize each cue, plan the fit, build the timeline
         let doc = WebVTTParser.parse(translation.content, mode: .browser).document
         let speakVersion = try engines.speaker.version(language: lang)
-        struct Dub { var trackPath: String; var trackKey: String; var speech: [TimeRange]; var report: [FitResult] }
+        /// `map`: where source times land in this language's video (empty unless `--fit-mode video`
+        /// slowed it); `durationMs`: that video's length; `cues`: the per-cue fit report.
+        struct Dub { var trackPath: String; var trackKey: String; var speech: [TimeRange]; var report: [FitResult]
+                     var slow: [SlowRange]; var map: VideoTimeMap; var durationMs: Int; var cues: [JSON] }
+        let videoMode = job.options.fitMode == "video"
         let dub: Dub = try stage(.dub, job: job, language: lang) {
             var inputs: [FitInput] = []
             var clips: [(key: String, path: String)] = []
@@ -277,6 +295,19 @@ public final class JobPipeline: @unchecked Sendable {
                 clips.append((key, wav.path))
             }
             let plan = FitPlanner.plan(inputs, options: try FitOptions(cap: job.options.maxTempo).validated())
+            // --fit-mode video: speech still overflowing at the cap keeps that tempo, and the video
+            // under its slot plays slower instead; cues are placed on the slowed timeline
+            let slow = videoMode ? FitPlanner.slowRanges(inputs, plan) : []
+            var map = VideoTimeMap(ranges: [])
+            if !slow.isEmpty {
+                let v = try ffmpeg.probe(video.path, requireVideo: true).video
+                guard let v, FFmpeg.slowableVideoCodecs.contains(v.codec) else {
+                    throw OlleeyError(.unavailable, "fit mode 'video' needs an H.264 or HEVC source (this one is \(v?.codec ?? "unknown")); \(slow.count) cue(s) overflow",
+                                      hint: "create the job with --fit-mode audio, or convert the source to H.264 first")
+                }
+                map = try VideoTimeMap.frameExact(slow, durationMs: video.durationMs, frameRate: v.frameRate)
+            }
+            let durationMs = video.durationMs + map.addedMs
             var dubClips: [DubClip] = []
             var speech: [TimeRange] = []
             var fitKeys: [String] = []
@@ -288,15 +319,18 @@ public final class JobPipeline: @unchecked Sendable {
                     try ffmpeg.fitClip(clips[k].path, to: tmp, factor: r.factor, format: .dub)
                 }
                 if !fitted.cached { allCached = false }
-                dubClips.append(DubClip(id: r.id, startMs: inputs[k].startMs, path: fitted.path))
-                speech.append(TimeRange(startMs: inputs[k].startMs, endMs: inputs[k].startMs + r.fittedMs))
-                fitKeys.append(fkey + "@" + String(inputs[k].startMs))
+                let start = map.map(inputs[k].startMs)  // on the slowed timeline (the source time when nothing is slowed)
+                dubClips.append(DubClip(id: r.id, startMs: start, path: fitted.path))
+                speech.append(TimeRange(startMs: start, endMs: start + r.fittedMs))
+                fitKeys.append(fkey + "@" + String(start))
             }
-            let tkey = StageCache.key(["dubtrack", "mono48k", String(video.durationMs)] + fitKeys)
+            let tkey = StageCache.key(["dubtrack", "mono48k", String(durationMs)] + fitKeys)
             let track = try cache.produce("dubtrack", tkey, "wav") { tmp in
-                try ffmpeg.buildDubTrack(clips: dubClips, durationSeconds: Double(video.durationMs) / 1000, output: tmp, format: .dub)
+                try ffmpeg.buildDubTrack(clips: dubClips, durationSeconds: Double(durationMs) / 1000, output: tmp, format: .dub)
             }
-            return (Dub(trackPath: track.path, trackKey: tkey, speech: speech, report: plan), allCached && track.cached)
+            let cues = videoMode ? zip(inputs, plan).map { FitPlanner.videoReport($0, $1, map: map) } : plan.map(\.json)
+            return (Dub(trackPath: track.path, trackKey: tkey, speech: speech, report: plan, slow: slow, map: map, durationMs: durationMs, cues: cues),
+                    allCached && track.cached)
         }
 
         // lip sync: a command hook, only when asked and configured
@@ -336,14 +370,23 @@ public final class JobPipeline: @unchecked Sendable {
                     duckIt = true
                 }
             }
+            // a slowed video: the background is stretched under the same ranges (the original
+            // audio is kept in sync with the picture, pitch kept)
+            if let bg = background, !dub.map.ranges.isEmpty {
+                let channels = try WAVHeader.read(bg)?.format.channels ?? 2
+                bgKey = StageCache.key(["retimed48k", bgKey, String(channels), dub.map.key])
+                background = try cache.produce("audio", bgKey, "wav") { tmp in
+                    try ffmpeg.retimeAudio(bg, map: dub.map, output: tmp, channels: channels)
+                }.path
+            }
             var opts = MixOptions()
             opts.duckGain = duck
-            let key = StageCache.key(["mix2", dub.trackKey, bgKey, String(duck), String(video.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" })
+            let key = StageCache.key(["mix2", dub.trackKey, bgKey, String(duck), String(dub.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" })
             let out = try cache.produce("mix", key, "m4a") { tmp in
                 // mixed and AAC-encoded in cached 30 s segments: an edit re-does one
                 let stageCache = cache
                 try ffmpeg.mixSegmented(MixSources(dub: dub.trackPath, background: background, backgroundKey: bgKey, duck: duckIt,
-                                                   speech: dub.speech, durationMs: video.durationMs),
+                                                   speech: dub.speech, durationMs: dub.durationMs),
                                         output: tmp, options: opts) { key, make in
                     try stageCache.produce("aacseg", key, "aac", make).path
                 }
@@ -360,25 +403,57 @@ public final class JobPipeline: @unchecked Sendable {
             let audioPath = stem + ".m4a"
             let mp4Path = stem + ".mp4"
             try FileIO.createDirectory(dir)
-            try FileIO.writeAtomically(translation.content, to: vttPath)
-            try FileIO.writeAtomically(SRT.serialize(doc), to: srtPath)
+            let slowed = !dub.map.ranges.isEmpty
+            if slowed {
+                // this language's subtitles follow its slowed video; the stored track stays in source time
+                let mapped = Timing.apply(doc) { Int64(dub.map.map(Int($0))) }
+                try FileIO.writeAtomically(WebVTTSerializer.serialize(mapped), to: vttPath)
+                try FileIO.writeAtomically(SRT.serialize(mapped), to: srtPath)
+            } else {
+                try FileIO.writeAtomically(translation.content, to: vttPath)
+                try FileIO.writeAtomically(SRT.serialize(doc), to: srtPath)
+            }
             try placeOutput(mixed.path, at: audioPath)
             let rel = { (p: String) in Paths.relative(p, to: self.workspace.root) }
+            let outputs: JSON = .object([("mp4", .string(rel(mp4Path))), ("vtt", .string(rel(vttPath))), ("srt", .string(rel(srtPath))),
+                                         ("audio", .string(rel(audioPath)))]
+                                        // a slowed video cannot share the master's video stream: its own MP4 is the deliverable
+                                        + (slowed ? [("in_master", .bool(false))] : []))
             // the master's inputs are in place: it may be built while this language's MP4 is muxed
-            try jobs.setLanguageAudio(job.id, lang, outputs: .object([("mp4", .string(rel(mp4Path))), ("vtt", .string(rel(vttPath))),
-                                                                       ("srt", .string(rel(srtPath))), ("audio", .string(rel(audioPath)))]),
-                                      audioKey: StageCache.key(["audio+subtitles", mixed.key, translation.sha256]))
+            try jobs.setLanguageAudio(job.id, lang, outputs: outputs, audioKey: StageCache.key(["audio+subtitles", mixed.key, translation.sha256]))
             let burn = job.options.burnIn == lang
-            let mkey = StageCache.key(["mp4", video.sha256, mixed.key, translation.sha256, burn ? "burn" : "soft"])
+            var videoPath = video.path
+            var videoKey = video.sha256
+            if slowed {
+                // re-encodes only the keyframe-aligned stretches around the slowed cues; shared by
+                // every job and language asking for the same ranges on the same video
+                videoKey = StageCache.key(["slowvideo", video.sha256, dub.map.key])
+                videoPath = try cache.produce("video", videoKey, "mp4") { tmp in
+                    let applied = try ffmpeg.slowVideo(video.path, ranges: dub.slow, output: tmp)
+                    guard applied == dub.map else {
+                        throw OlleeyError.failure("the slowed video's time map (\(applied.key)) differs from the planned one (\(dub.map.key))")
+                    }
+                }.path
+            }
+            let mkey = StageCache.key(["mp4", videoKey, mixed.key, translation.sha256, burn ? "burn" : "soft"])
             let mp4 = try cache.produce("mp4", mkey, "mp4") { tmp in
-                try ffmpeg.assembleLanguage(video: video.path, output: LanguageOutput(language: lang, audio: mixed.path, subtitles: vttPath), to: tmp, burnIn: burn)
+                try ffmpeg.assembleLanguage(video: videoPath, output: LanguageOutput(language: lang, audio: mixed.path, subtitles: vttPath), to: tmp, burnIn: burn)
             }
             try placeOutput(mp4.path, at: mp4Path)
-            let outputs: JSON = .object([("mp4", .string(rel(mp4Path))), ("vtt", .string(rel(vttPath))), ("srt", .string(rel(srtPath))),
-                                         ("audio", .string(rel(audioPath)))])
-            let fit: JSON = .object([("voice", JSON(voice)), ("engine", .string(engines.speaker.name)),
-                                     ("max_tempo", .double(job.options.maxTempo)), ("cues", .array(dub.report.map(\.json)))])
-            try jobs.setLanguageResult(job.id, lang, outputs: outputs, fitReport: fit, renderKey: mkey)
+            var fitPairs: [(String, JSON)] = [("voice", JSON(voice)), ("engine", .string(engines.speaker.name)),
+                                              ("max_tempo", .double(job.options.maxTempo)), ("fit_mode", .string(videoMode ? "video" : "audio"))]
+            if videoMode {
+                fitPairs.append(("video", .object([
+                    ("slowed_cues", .int(Int64(dub.slow.count))),
+                    ("ranges", dub.map.json),
+                    ("added_ms", .int(Int64(dub.map.addedMs))),
+                    ("duration_ms", .int(Int64(dub.durationMs))),
+                    ("in_master", .bool(!slowed)),
+                    ("note", slowed ? .string("the video is slowed under \(dub.slow.count) cue(s) (+\(dub.map.addedMs) ms), so this language is not in the master MP4: its own MP4 is the deliverable") : .null),
+                ])))
+            }
+            fitPairs.append(("cues", .array(dub.cues)))
+            try jobs.setLanguageResult(job.id, lang, outputs: outputs, fitReport: .object(fitPairs), renderKey: mkey)
             return (true, mp4.cached)
         }
     }
@@ -387,7 +462,9 @@ public final class JobPipeline: @unchecked Sendable {
 
 
     /// What the master MP4 is made of: the video, the source track, and each language whose
-    /// mixed audio and subtitles are in place (failed and cancelled ones left out).
+    /// mixed audio and subtitles are in place (failed and cancelled ones left out, and those
+    /// whose video `--fit-mode video` slowed: the master has the original video stream only,
+    /// which their audio and subtitles no longer follow; their outputs say `"in_master": false`).
     struct MasterPlan {
         var key: String
         var video: VideoRecord
@@ -410,6 +487,8 @@ public final class JobPipeline: @unchecked Sendable {
                 if running { complete = false }
                 continue
             }
+            // its video is slowed (read only once this render's outputs are in place, with its audio key)
+            if JobPipeline.slowedVideo(l) { continue }
             guard let audio = l.outputs["audio"]?.stringValue, let vtt = l.outputs["vtt"]?.stringValue else { continue }
             outs.append(LanguageOutput(language: l.language, audio: workspace.root + "/" + audio, subtitles: workspace.root + "/" + vtt))
             parts += [l.language, key]
@@ -420,6 +499,10 @@ public final class JobPipeline: @unchecked Sendable {
                           languages: outs, complete: complete)
     }
 
+    /// A language whose own video was slowed (`--fit-mode video`): left out of the master.
+    /// Only the outputs of its current render say so (set with its audio, before the MP4).
+    static func slowedVideo(_ l: JobLanguage) -> Bool { l.outputs["in_master"]?.boolValue == false }
+
     /// True when every language's audio is in place and the master for them is not built yet:
     /// the master can be built now, while the last languages' own MP4s are still being muxed.
     public func masterPending(_ job: Job) throws -> Bool {
@@ -429,7 +512,15 @@ public final class JobPipeline: @unchecked Sendable {
 
     /// The master MP4: the original audio first, then every language's dub and subtitles.
     public func buildMaster(_ job: Job) throws {
-        guard let plan = try masterPlan(job) else { return }
+        guard let plan = try masterPlan(job) else {
+            // every language that rendered has a slowed video: there is no master, and one left
+            // by an earlier render (before an edit made a cue overflow) is out of date
+            let langs = try jobs.languages(job.id)
+            if langs.contains(where: { $0.status != .failed && $0.status != .cancelled && JobPipeline.slowedVideo($0) }) {
+                unlink(OutputLayout.master(outputsDir: workspace.outputsDir, job: job))
+            }
+            return
+        }
         try stage(.master, job: job, language: nil) { () -> (Bool, cached: Bool) in
             let srcVTT = OutputLayout.sourceVTT(outputsDir: workspace.outputsDir, job: job)
             try FileIO.createDirectory((srcVTT as NSString).deletingLastPathComponent)

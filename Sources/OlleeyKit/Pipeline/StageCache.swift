@@ -61,6 +61,10 @@ public final class StageCache: @unchecked Sendable {
 /// what was there.
 public func placeOutput(_ source: String, at dest: String) throws {
     try FileIO.createDirectory((dest as NSString).deletingLastPathComponent)
+    // already in place (a hard link to the same file): nothing to do. rename(2) of two links to
+    // one file succeeds without doing anything, which would leave the temporary link behind.
+    var a = stat(), b = stat()
+    if stat(source, &a) == 0, stat(dest, &b) == 0, a.st_dev == b.st_dev, a.st_ino == b.st_ino { return }
     let tmp = dest + ".tmp-\(getpid())"
     unlink(tmp)
     if link(source, tmp) != 0 {
@@ -69,4 +73,5 @@ public func placeOutput(_ source: String, at dest: String) throws {
         }
     }
     guard rename(tmp, dest) == 0 else { let e = errno; unlink(tmp); throw FileIO.createError(dest, e) }
+    unlink(tmp)  // gone after a real rename; still there if dest became a link to the same file meanwhile
 }
