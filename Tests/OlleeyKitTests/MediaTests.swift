@@ -264,6 +264,31 @@ struct MediaTests {
         #expect(rms(s[4_798_410..<4_799_000]) > 1000)
     }
 
+    @Test("fitClips: clips fitted in one ffmpeg process equal clips fitted one by one; a bad clip is named")
+    func fitClipsBatchEqualsSingle() throws {
+        let ff = try FFmpeg()
+        let a = try fx.tone(900, frequency: 500, name: "batch-a.wav"), b = try fx.tone(1300, frequency: 700, name: "batch-b.wav")
+        let d = fx.dir.path + "/batch-\(UInt32.random(in: 0...UInt32.max))"
+        try FileIO.createDirectory(d)
+        try ff.fitClips([(a, d + "/a1.wav", 1.2), (b, d + "/b1.wav", 1.27), (a, d + "/a2.wav", 1.05)], format: .dub, batch: 3)
+        try ff.fitClip(a, to: d + "/a1-single.wav", factor: 1.2, format: .dub)
+        try ff.fitClip(b, to: d + "/b1-single.wav", factor: 1.27, format: .dub)
+        #expect(try FileIO.read(d + "/a1.wav") == FileIO.read(d + "/a1-single.wav"))
+        #expect(try FileIO.read(d + "/b1.wav") == FileIO.read(d + "/b1-single.wav"))
+        #expect(try WAVHeader.read(d + "/a2.wav")?.format == .dub)
+        #expect(abs(try ff.audioDurationMs(d + "/b1.wav") - Int(1300 / 1.27)) <= 25)
+        // a clip that is not audio: the batch falls back to one by one and the error names it
+        try FileIO.writeAtomically("not audio", to: d + "/bad.wav")
+        do {
+            try ff.fitClips([(a, d + "/x1.wav", 1.1), (d + "/bad.wav", d + "/x2.wav", 1.1)], format: .dub)
+            Issue.record("a bad clip must fail")
+        } catch let e as OlleeyError {
+            #expect(e.message.contains("bad.wav"), "\(e.message)")
+        }
+        #expect(FileManager.default.fileExists(atPath: d + "/x1.wav"), "the good clip of the failed batch is still fitted")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: d).allSatisfy { !$0.contains("partial") }, "no temporary files left")
+    }
+
     @Test("mix: the original is ducked while the dub speaks and kept elsewhere; output has the exact duration")
     func mixDucking() throws {
         let ff = try FFmpeg()

@@ -48,6 +48,9 @@ public final class JobPipeline: @unchecked Sendable {
     }
 
     var jobs: JobStore { JobStore(db) }
+
+    /// Cues synthesized (and clip batches fitted) at once within one language.
+    static let synthesisWidth = max(2, min(4, ProcessInfo.processInfo.activeProcessorCount))
     var events: EventStore { EventStore(db) }
 
     // MARK: stage bookkeeping
@@ -281,18 +284,23 @@ public final class JobPipeline: @unchecked Sendable {
                 let text = CueText.plainText(c.text).trimmingCharacters(in: .whitespacesAndNewlines)
                 if !text.isEmpty { spoken.append((i, text)) }
             }
-            for (n, (i, text)) in spoken.enumerated() {
+            // synthesis, several cues at once (engines are separate processes or servers)
+            let speakKeys = spoken.map { StageCache.key(["speak", engines.speaker.name, speakVersion, lang, voice ?? "", $0.1]) }
+            let (cache, cancel, speaker, texts) = (self.cache, self.cancel, engines.speaker, spoken.map(\.1))
+            let wavs = try concurrentMap(texts.count, width: JobPipeline.synthesisWidth) { n -> (path: String, cached: Bool) in
                 try cancel.check()
-                let c = doc.cues[i]
-                let key = StageCache.key(["speak", engines.speaker.name, speakVersion, lang, voice ?? "", text])
-                let wav = try cache.produce("speak", key, "wav") { tmp in
-                    try engines.speaker.synthesize(text, language: lang, voice: voice, to: tmp, cancel: cancel)
+                return try cache.produce("speak", speakKeys[n], "wav") { tmp in
+                    try speaker.synthesize(texts[n], language: lang, voice: voice, to: tmp, cancel: cancel)
                 }
+            }
+            for (n, (i, _)) in spoken.enumerated() {
+                let c = doc.cues[i]
+                let wav = wavs[n]
                 if !wav.cached { allCached = false }
                 let natural = try WAVHeader.read(wav.path)?.durationMs ?? ffmpeg.audioDurationMs(wav.path)
                 let next = n + 1 < spoken.count ? Int(doc.cues[spoken[n + 1].0].startMs) : video.durationMs
                 inputs.append(FitInput(id: keys[i], startMs: Int(c.startMs), endMs: Int(c.endMs), naturalMs: natural, nextStartMs: next))
-                clips.append((key, wav.path))
+                clips.append((speakKeys[n], wav.path))
             }
             let plan = FitPlanner.plan(inputs, options: try FitOptions(cap: job.options.maxTempo).validated())
             // --fit-mode video: speech still overflowing at the cap keeps that tempo, and the video
@@ -311,16 +319,35 @@ public final class JobPipeline: @unchecked Sendable {
             var dubClips: [DubClip] = []
             var speech: [TimeRange] = []
             var fitKeys: [String] = []
-            for (k, r) in plan.enumerated() {
-                let fkey = StageCache.key(["fit", "mono48k", clips[k].key, String(format: "%.4f", r.factor)])
-                let fitted = try cache.produce("fit", fkey, "wav") { tmp in
-                    // no tempo change: convert in process; else ffmpeg's atempo
-                    if abs(r.factor - 1) < 0.0005, try PCMResample.convert(clips[k].path, to: tmp, format: .dub) { return }
-                    try ffmpeg.fitClip(clips[k].path, to: tmp, factor: r.factor, format: .dub)
+            // fitted clips: no tempo change is converted in process; the others go to ffmpeg's
+            // atempo in batches (one process per 40 clips, not per clip), several batches at once
+            let fitKeys0 = plan.enumerated().map { k, r in StageCache.key(["fit", "mono48k", clips[k].key, String(format: "%.4f", r.factor)]) }
+            var stretch: [(input: String, output: String, factor: Double)] = []
+            for (k, r) in plan.enumerated() where !cache.has("fit", fitKeys0[k], "wav") {
+                allCached = false
+                if abs(r.factor - 1) < 0.0005 {
+                    _ = try cache.produce("fit", fitKeys0[k], "wav") { tmp in
+                        if try PCMResample.convert(clips[k].path, to: tmp, format: .dub) { return }
+                        try ffmpeg.fitClip(clips[k].path, to: tmp, factor: 1, format: .dub)
+                    }
+                } else {
+                    let out = cache.path("fit", fitKeys0[k], "wav")
+                    try FileIO.createDirectory((out as NSString).deletingLastPathComponent)
+                    stretch.append((clips[k].path, out, r.factor))
                 }
-                if !fitted.cached { allCached = false }
+            }
+            if !stretch.isEmpty {
+                let batch = 40
+                let parts = stride(from: 0, to: stretch.count, by: batch).map { Array(stretch[$0..<min(stretch.count, $0 + batch)]) }
+                let ffmpeg = self.ffmpeg
+                _ = try concurrentMap(parts.count, width: JobPipeline.synthesisWidth) { n in try ffmpeg.fitClips(parts[n], format: .dub, batch: batch) }
+            }
+            for (k, r) in plan.enumerated() {
+                let fkey = fitKeys0[k]
+                let fitted = cache.path("fit", fkey, "wav")
+                guard FileManager.default.fileExists(atPath: fitted) else { throw OlleeyError.failure("fitting cue \(r.id) produced no audio") }
                 let start = map.map(inputs[k].startMs)  // on the slowed timeline (the source time when nothing is slowed)
-                dubClips.append(DubClip(id: r.id, startMs: start, path: fitted.path))
+                dubClips.append(DubClip(id: r.id, startMs: start, path: fitted))
                 speech.append(TimeRange(startMs: start, endMs: start + r.fittedMs))
                 fitKeys.append(fkey + "@" + String(start))
             }
@@ -594,4 +621,32 @@ public enum OutputLayout {
     public static func sourceVTT(outputsDir: String, job: Job) -> String {
         languageStem(outputsDir: outputsDir, job: job, language: job.sourceLang) + ".vtt"
     }
+}
+
+
+/// `body(0..<count)` on up to `width` threads, results in order; the first error is thrown
+/// (the remaining items are skipped once one failed).
+func concurrentMap<T: Sendable>(_ count: Int, width: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+    let box = ConcurrentResults<T>(count)
+    let gate = DispatchSemaphore(value: max(1, width))
+    DispatchQueue.concurrentPerform(iterations: count) { i in
+        gate.wait(); defer { gate.signal() }
+        box.lock.lock(); let failed = box.error != nil; box.lock.unlock()
+        if failed { return }
+        do {
+            let v = try body(i)
+            box.lock.lock(); box.items[i] = v; box.lock.unlock()
+        } catch {
+            box.lock.lock(); if box.error == nil { box.error = error }; box.lock.unlock()
+        }
+    }
+    if let e = box.error { throw e }
+    return box.items.map { $0! }
+}
+
+final class ConcurrentResults<T>: @unchecked Sendable {
+    let lock = NSLock()
+    var items: [T?]
+    var error: Error?
+    init(_ n: Int) { items = Array(repeating: nil, count: n) }
 }
