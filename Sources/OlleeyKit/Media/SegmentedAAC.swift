@@ -83,36 +83,28 @@ public enum SegmentedAAC {
             return h.finalizeHex()
         }
         let dir = (output as NSString).deletingLastPathComponent
-        let results = SegmentResults(count: segs.count)
         let width = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
-        let gate = DispatchSemaphore(value: width)
-        DispatchQueue.concurrentPerform(iterations: segs.count) { i in
-            gate.wait(); defer { gate.signal() }
-            if results.failed { return }
+        let paths = try concurrentMap(segs.count, width: width) { i -> String in
             let g = segs[i]
-            do {
-                let path = try cache(keys[i]) { tmp in
-                    let base = (dir.isEmpty ? "." : dir) + "/.seg-\(getpid())-\(g.index)-\(UInt32.random(in: 0...UInt32.max))"
-                    defer { unlink(base + ".wav"); unlink(base + ".aac") }
-                    try render(g, base + ".wav")
-                    _ = try ffmpeg.run(["-i", base + ".wav"] + (filter.map { ["-af", $0] } ?? []) + aac.args + ["-f", "adts", base + ".aac"],
-                                       what: "encoding audio segment \(g.index + 1)")
-                    let packets = try adtsPackets(FileIO.read(base + ".aac"))
-                    let first = g.index == 0 ? 1 : (g.ownStart - g.start) / frame + 1
-                    let count = (g.ownEnd - g.ownStart + frame - 1) / frame
-                    guard first + count <= packets.count else {
-                        throw OlleeyError.failure("the AAC encoder returned \(packets.count) packets for segment \(g.index + 1), expected \(first + count)")
-                    }
-                    try FileIO.writeAtomically(Array(packets[first..<(first + count)].joined()), to: tmp)
+            return try cache(keys[i]) { tmp in
+                let base = (dir.isEmpty ? "." : dir) + "/.seg-\(getpid())-\(g.index)-\(UInt32.random(in: 0...UInt32.max))"
+                defer { unlink(base + ".wav"); unlink(base + ".aac") }
+                try render(g, base + ".wav")
+                _ = try ffmpeg.run(["-i", base + ".wav"] + (filter.map { ["-af", $0] } ?? []) + aac.args + ["-f", "adts", base + ".aac"],
+                                   what: "encoding audio segment \(g.index + 1)")
+                let packets = try adtsPackets(FileIO.read(base + ".aac"))
+                let first = g.index == 0 ? 1 : (g.ownStart - g.start) / frame + 1
+                let count = (g.ownEnd - g.ownStart + frame - 1) / frame
+                guard first + count <= packets.count else {
+                    throw OlleeyError.failure("the AAC encoder returned \(packets.count) packets for segment \(g.index + 1), expected \(first + count)")
                 }
-                results.set(i, path)
-            } catch { results.fail(error) }
+                try FileIO.writeAtomically(Array(packets[first..<(first + count)].joined()), to: tmp)
+            }
         }
-        if let e = results.error { throw e }
         let adts = (dir.isEmpty ? "." : dir) + "/.joined-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).aac"
         defer { unlink(adts) }
         var joined: [UInt8] = []
-        for p in results.paths { joined.append(contentsOf: try FileIO.read(p)) }
+        for p in paths { joined.append(contentsOf: try FileIO.read(p)) }
         try FileIO.writeAtomically(joined, to: adts)
         try FFmpeg.writing(output) { tmp in
             _ = try ffmpeg.run(["-f", "aac", "-i", adts, "-c:a", "copy", "-bsf:a", "aac_adtstoasc", "-f", "mp4", tmp], what: "muxing the encoded audio")
@@ -219,18 +211,4 @@ public final class PCMReader: @unchecked Sendable {
         }
         return out
     }
-}
-
-/// Results of the parallel segment encodes.
-final class SegmentResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [String?]
-    private(set) var error: Error?
-
-    init(count: Int) { items = Array(repeating: nil, count: count) }
-
-    var failed: Bool { lock.lock(); defer { lock.unlock() }; return error != nil }
-    var paths: [String] { lock.lock(); defer { lock.unlock() }; return items.compactMap { $0 } }
-    func set(_ i: Int, _ p: String) { lock.lock(); items[i] = p; lock.unlock() }
-    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
 }
