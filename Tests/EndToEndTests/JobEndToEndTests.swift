@@ -153,6 +153,18 @@ struct JobEndToEndTests {
         #expect(try show(dir, id)["status"] as? String == "completed")
         let v = Tools.json(try Binary.run(["vtt", "versions", id, "--lang", "es", "--json"], cwd: dir).stdout) as? [[String: Any]] ?? []
         #expect(v.count == 2)
+        // superseded MP4s (each the size of the video) are not kept in the cache: one per language, one master
+        let files = { (stage: String) -> [String] in
+            (FileManager.default.enumerator(atPath: dir + "/.olleey/cache/" + stage)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".mp4") }
+        }
+        #expect(files("mp4").count == 2, "\(files("mp4"))")
+        #expect(files("master").count == 1, "\(files("master"))")
+        // and a revert rebuilds the MP4 from cached audio, without synthesis
+        #expect(try Binary.run(["vtt", "restore", id, "--lang", "es", "--version", "1"], cwd: dir).exit == 0)
+        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 0)
+        #expect(calls() == 7)
+        #expect(try show(dir, id)["status"] as? String == "completed")
+        #expect(files("mp4").count == 2 && files("master").count == 1)
     }
 
     @Test func killNineThenRunAgainCompletesWithIdenticalOutputs() throws {

@@ -466,7 +466,7 @@ public final class JobPipeline: @unchecked Sendable {
             let mp4 = try cache.produce("mp4", mkey, "mp4") { tmp in
                 try ffmpeg.assembleLanguage(video: videoPath, output: LanguageOutput(language: lang, audio: mixed.path, subtitles: vttPath), to: tmp, burnIn: burn)
             }
-            try placeOutput(mp4.path, at: mp4Path)
+            try cache.placeReplacing(mp4.path, at: mp4Path, stage: "mp4")
             var fitPairs: [(String, JSON)] = [("voice", JSON(voice)), ("engine", .string(engines.speaker.name)),
                                               ("max_tempo", .double(job.options.maxTempo)), ("fit_mode", .string(videoMode ? "video" : "audio"))]
             if videoMode {
@@ -555,7 +555,7 @@ public final class JobPipeline: @unchecked Sendable {
             let m = try cache.produce("master", plan.key, "mp4") { tmp in
                 try ffmpeg.assembleMaster(video: plan.video.path, sourceLanguage: job.sourceLang, sourceSubtitles: srcVTT, languages: plan.languages, to: tmp)
             }
-            try placeOutput(m.path, at: OutputLayout.master(outputsDir: workspace.outputsDir, job: job))
+            try cache.placeReplacing(m.path, at: OutputLayout.master(outputsDir: workspace.outputsDir, job: job), stage: "master")
             return (true, m.cached)
         }
     }

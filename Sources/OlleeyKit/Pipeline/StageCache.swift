@@ -52,6 +52,31 @@ public final class StageCache: @unchecked Sendable {
         return try FileIO.readText(p.path)
     }
 
+    /// Places a cache entry of `stage` at the output path `dest` (as `placeOutput`), then deletes
+    /// the entry of that stage the replaced output was a link of, when nothing else links to it.
+    /// For MP4s: each is the size of the video, and a superseded one is rebuilt from cached audio
+    /// in about a second if it is asked for again, so keeping every render would cost the video's
+    /// size per edit.
+    public func placeReplacing(_ source: String, at dest: String, stage: String) throws {
+        var old = stat(), new = stat()
+        let hadOld = stat(dest, &old) == 0 && stat(source, &new) == 0 && (old.st_dev != new.st_dev || old.st_ino != new.st_ino)
+        try placeOutput(source, at: dest)
+        guard hadOld, old.st_nlink == 2 else { return }  // a link of one cache entry, now its last
+        let dir = root + "/" + stage
+        guard let shards = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for shard in shards {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + shard) else { continue }
+            for n in names {
+                let p = dir + "/" + shard + "/" + n
+                var st = stat()
+                if stat(p, &st) == 0, st.st_dev == old.st_dev, st.st_ino == old.st_ino {
+                    if st.st_nlink == 1 { unlink(p) }
+                    return
+                }
+            }
+        }
+    }
+
     func count(hit: Bool) { lock.lock(); if hit { hits += 1 } else { misses += 1 }; lock.unlock() }
 
     public var stats: (hits: Int, misses: Int) { lock.lock(); defer { lock.unlock() }; return (hits, misses) }
