@@ -176,7 +176,7 @@ extension FFmpeg {
             }
             var file = WAVHeader.bytes(format: WAVFormat(audioFormat: 3, channels: channels, sampleRate: rate, bitsPerSample: 32), frames: g.frames)
             out.withUnsafeBytes { file.append(contentsOf: $0) }
-            try FileIO.writeAtomically(file, to: path)
+            try FileIO.writeScratch(file, to: path)
         }, cache: cache)
     }
 

@@ -64,7 +64,8 @@ public enum SegmentedAAC {
     /// Encodes a timeline into an MP4 audio file (`.m4a`).
     /// - `key(segment)`: the segment's cache key (everything its PCM depends on); called in order.
     /// - `render(segment, wavPath)`: writes the segment's frames [start, end) as a WAV (any
-    ///   sample format ffmpeg reads); called only for segments not in the cache, several at once.
+    ///   sample format ffmpeg reads; a scratch file, `FileIO.writeScratch`); called only for
+    ///   segments not in the cache, several at once.
     /// - `filter`: an ffmpeg audio filter applied to each segment before encoding.
     /// - `cache(key, make)`: the path of the cached entry holding a segment's kept ADTS packets,
     ///   produced with `make(tmp)` when missing.
@@ -105,7 +106,7 @@ public enum SegmentedAAC {
         defer { unlink(adts) }
         var joined: [UInt8] = []
         for p in paths { joined.append(contentsOf: try FileIO.read(p)) }
-        try FileIO.writeAtomically(joined, to: adts)
+        try FileIO.writeScratch(joined, to: adts)
         try FFmpeg.writing(output) { tmp in
             _ = try ffmpeg.run(["-f", "aac", "-i", adts, "-c:a", "copy", "-bsf:a", "aac_adtstoasc", "-f", "mp4", tmp], what: "muxing the encoded audio")
         }
@@ -126,7 +127,7 @@ public enum SegmentedAAC {
             hasher.update(try reader.bytes(g.start, g.end))
             return hasher.finalizeHex()
         }, render: { g, path in
-            try FileIO.writeAtomically(WAVHeader.bytes(format: format, frames: g.frames) + (try reader.bytes(g.start, g.end)), to: path)
+            try FileIO.writeScratch(WAVHeader.bytes(format: format, frames: g.frames) + (try reader.bytes(g.start, g.end)), to: path)
         }, cache: cache)
     }
 

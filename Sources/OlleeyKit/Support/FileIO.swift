@@ -91,6 +91,22 @@ public enum FileIO {
         try bytes.withUnsafeBytes { try writeAtomically(raw: $0, to: path) }
     }
 
+    /// Writes a scratch file (an input for a subprocess, deleted right after): no temporary
+    /// name and no fsync, since nothing keeps it. A full disk is still a clear error (73).
+    public static func writeScratch(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw createError(path, errno) }
+        defer { close(fd) }
+        try bytes.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 { if errno == EINTR { continue }; let e = errno; unlink(path); throw createError(path, e) }
+                off += n
+            }
+        }
+    }
+
     public static func writeAtomically(_ text: String, to path: String) throws {
         var t = text
         try t.withUTF8 { try writeAtomically(raw: UnsafeRawBufferPointer($0), to: path) }
