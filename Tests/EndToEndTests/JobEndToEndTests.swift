@@ -292,6 +292,28 @@ struct JobEndToEndTests {
         #expect(esRuns == "1")
     }
 
+    @Test func anEngineThatGoesMissingAfterCreateFailsItsStageForEachLanguage() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let id = try create(dir, [])
+        // after create, the speech engine becomes a command that does not exist
+        #expect(try Binary.run(["config", "set", "engines.speak", "command"], cwd: dir).exit == 0)
+        #expect(try Binary.run(["config", "set", "engines.speak.command", dir + "/no-such-tts {text_file} {output} {lang}"], cwd: dir).exit == 0)
+        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 2)
+        let j = try show(dir, id)
+        #expect(j["status"] as? String == "failed")
+        for l in j["languages"] as? [[String: Any]] ?? [] {
+            #expect(l["status"] as? String == "failed")
+            #expect(l["error_stage"] as? String == "dub", "the speech engine's stage, not translate: \(l)")
+            #expect(((l["error"] as? String) ?? "").contains("no-such-tts"), "\(l)")
+        }
+        // the engine back: retry completes
+        #expect(try Binary.run(["config", "set", "engines.speak", "espeak-ng"], cwd: dir).exit == 0)
+        #expect(try Binary.run(["job", "retry", id], cwd: dir).exit == 0)
+        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 0)
+        #expect(try show(dir, id)["status"] as? String == "completed")
+    }
+
     @Test(.enabled(if: (try? Tools.sh("unshare -n true", cwd: "/").0) == 0, "needs unshare -n (root)"))
     func offlineJobMakesNoNetworkConnection() throws {
         let dir = try workspace()

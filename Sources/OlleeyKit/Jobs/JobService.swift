@@ -57,27 +57,72 @@ public struct JobService {
                     lipSync: job.options.lipSync)
     }
 
+    /// The engines a language unit of `job run` needs, for `languages` only (a language whose pair
+    /// went missing fails alone, at the stage of the engine that failed: a `StageFailure`).
+    func enginesForRun(_ job: Job, languages: [String]) throws -> PipelineEngines {
+        try enginesByStage(sourceLang: job.sourceLang, targets: languages, overrides: job.options.engines,
+                           needsTranscriber: false, lipSync: job.options.lipSync)
+    }
+
+    /// What a job's preparation needs: ffmpeg, and a transcriber when it has no source track yet.
+    func transcriberForRun(_ job: Job) throws -> (any Transcriber)? {
+        do { _ = try FFmpeg() } catch let e as OlleeyError { throw StageFailure(stage: .ingest, error: e) }
+        guard try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) == nil else { return nil }
+        let settings = try engineSettings(overrides: job.options.engines)
+        do {
+            let t = try EngineFactory(settings: settings, environment: environment)
+                .transcriber(settings["engines.transcribe"] == "subtitles" ? nil : settings["engines.transcribe"])
+            try t.preflight(language: job.sourceLang)
+            return t
+        } catch let e as OlleeyError { throw StageFailure(stage: .transcribe, error: e) }
+    }
+
     public func engines(sourceLang: String, targets: [String], overrides: [String: String], needsTranscriber: Bool, lipSync: Bool) throws -> PipelineEngines {
-        _ = try FFmpeg()
+        do {
+            return try enginesByStage(sourceLang: sourceLang, targets: targets, overrides: overrides, needsTranscriber: needsTranscriber, lipSync: lipSync)
+        } catch let f as StageFailure { throw f.error }
+    }
+
+    /// `engines`, but a failure names the stage whose engine failed (a `StageFailure`), so a
+    /// language whose engine went missing after `job create` fails at that stage.
+    func enginesByStage(sourceLang: String, targets: [String], overrides: [String: String], needsTranscriber: Bool, lipSync: Bool) throws -> PipelineEngines {
+        func at<T>(_ stage: Stage, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch let e as OlleeyError { throw StageFailure(stage: stage, error: e) }
+        }
+        _ = try at(.ingest) { try FFmpeg() }
         let settings = try engineSettings(overrides: overrides)
         let f = EngineFactory(settings: settings, environment: environment)
-        let translator = try f.translator(settings["engines.translate"])
-        try translator.preflight(sourceLang: sourceLang, targetLangs: targets)
-        let speaker = try f.speaker(settings["engines.speak"])
-        try speaker.preflight(languages: targets)
+        let translator = try at(.translate) { () -> any Translator in
+            let t = try f.translator(settings["engines.translate"])
+            try t.preflight(sourceLang: sourceLang, targetLangs: targets)
+            return t
+        }
+        let speaker = try at(.dub) { () -> any Speaker in
+            let s = try f.speaker(settings["engines.speak"])
+            try s.preflight(languages: targets)
+            return s
+        }
         var transcriber: (any Transcriber)?
         if needsTranscriber {
-            let t = try f.transcriber(settings["engines.transcribe"] == "subtitles" ? nil : settings["engines.transcribe"])
-            try t.preflight(language: sourceLang)
-            transcriber = t
+            transcriber = try at(.transcribe) { () -> any Transcriber in
+                let t = try f.transcriber(settings["engines.transcribe"] == "subtitles" ? nil : settings["engines.transcribe"])
+                try t.preflight(language: sourceLang)
+                return t
+            }
         }
-        let separator = try f.separator()
-        try separator?.preflight()
-        var lipsync: CommandTemplate?
-        if let l = settings["engines.lipsync.command"] { lipsync = try CommandTemplate(l, setting: "engines.lipsync.command") }
-        if lipSync && lipsync == nil {
-            throw OlleeyError.unavailable("--lip-sync needs a lip-sync hook, and engines.lipsync.command is not set",
-                                          hint: "olleey config set engines.lipsync.command 'my-lipsync {video} {audio} {output}'")
+        let separator = try at(.mix) { () -> (any Separator)? in
+            let s = try f.separator()
+            try s?.preflight()
+            return s
+        }
+        let lipsync = try at(.lipSync) { () -> CommandTemplate? in
+            var l: CommandTemplate?
+            if let t = settings["engines.lipsync.command"] { l = try CommandTemplate(t, setting: "engines.lipsync.command") }
+            if lipSync && l == nil {
+                throw OlleeyError.unavailable("--lip-sync needs a lip-sync hook, and engines.lipsync.command is not set",
+                                              hint: "olleey config set engines.lipsync.command 'my-lipsync {video} {audio} {output}'")
+            }
+            return l
         }
         return PipelineEngines(transcriber: transcriber, translator: translator, speaker: speaker, separator: separator, lipsync: lipsync)
     }

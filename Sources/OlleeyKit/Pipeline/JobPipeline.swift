@@ -121,7 +121,7 @@ public final class JobPipeline: @unchecked Sendable {
     // MARK: job-level stages
 
     /// ingest + transcribe: the video in media/ and the source track.
-    public func prepare(_ job: Job, engines: PipelineEngines) throws -> Job {
+    public func prepare(_ job: Job, transcriber: (any Transcriber)?) throws -> Job {
         var job = job
         let video = try stage(.ingest, job: job, language: nil) { () -> (String, cached: Bool) in
             if let vid = job.videoId { return (vid, true) }
@@ -132,7 +132,7 @@ public final class JobPipeline: @unchecked Sendable {
         job.videoId = video
         _ = try stage(.transcribe, job: job, language: nil) { () -> (Int, cached: Bool) in
             if try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) != nil { return (0, true) }
-            guard let asr = engines.transcriber else {
+            guard let asr = transcriber else {
                 throw OlleeyError.invalid("job has no subtitles and no transcription engine", hint: "pass --subtitles FILE.vtt, or set engines.transcribe")
             }
             let v = try videoRecord(job)

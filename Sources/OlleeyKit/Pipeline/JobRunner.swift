@@ -160,8 +160,7 @@ public final class JobRunner: @unchecked Sendable {
         case let .prepare(job):
             defer { try? store.releaseJob(job.id, worker: worker) }
             do {
-                let engines = try service.engines(for: job)
-                _ = try pipeline.prepare(job, engines: engines)
+                _ = try pipeline.prepare(job, transcriber: try service.transcriberForRun(job))
             } catch let stop as StopRequested {
                 try settleStopped(job.id, stop, store: store)
             } catch let f as StageFailure {
@@ -172,7 +171,7 @@ public final class JobRunner: @unchecked Sendable {
         case let .language(job, lang):
             defer { try? store.releaseLanguage(job.id, lang, worker: worker) }
             do {
-                let engines = try service.engines(for: job)
+                let engines = try service.enginesForRun(job, languages: [lang])
                 try pipeline.renderLanguage(job, lang, engines: engines, config: ConfigStore(db))
                 try store.setLanguage(job.id, lang, status: .draft, stage: Stage.assemble.rawValue)
                 // issue 5 (cost): what rendering this language cost, from the rate card
@@ -185,7 +184,9 @@ public final class JobRunner: @unchecked Sendable {
                 try EventStore(db).append("language.failed", job: job.id, language: lang, ["stage": .string(f.stage.rawValue), "error": .string(f.error.message)])
                 log("\(job.id.prefix(8)) \(lang) failed at \(f.stage.rawValue): \(f.error.message)")
             } catch let e as OlleeyError {
-                try store.setLanguage(job.id, lang, status: .failed, error: e.message, errorStage: "translate")
+                // not a stage's failure (e.g. the database): labelled with the stage the language was at
+                let at = try store.language(job.id, lang)?.stage ?? Stage.translate.rawValue
+                try store.setLanguage(job.id, lang, status: .failed, error: e.message, errorStage: at)
                 log("\(job.id.prefix(8)) \(lang) failed: \(e.message)")
             }
         case let .master(job):
