@@ -50,13 +50,6 @@ public struct JobService {
         return s
     }
 
-    /// Resolves and preflights the engines of a job: a missing engine or pair fails here (69).
-    public func engines(for job: Job) throws -> PipelineEngines {
-        try engines(sourceLang: job.sourceLang, targets: job.options.targetLanguages, overrides: job.options.engines,
-                    needsTranscriber: try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) == nil,
-                    lipSync: job.options.lipSync)
-    }
-
     /// The engines a language unit of `job run` needs, for `languages` only (a language whose pair
     /// went missing fails alone, at the stage of the engine that failed: a `StageFailure`).
     func enginesForRun(_ job: Job, languages: [String]) throws -> PipelineEngines {
@@ -66,15 +59,24 @@ public struct JobService {
 
     /// What a job's preparation needs: ffmpeg, and a transcriber when it has no source track yet.
     func transcriberForRun(_ job: Job) throws -> (any Transcriber)? {
-        do { _ = try FFmpeg() } catch let e as OlleeyError { throw StageFailure(stage: .ingest, error: e) }
+        _ = try JobService.at(.ingest) { try FFmpeg() }
         guard try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) == nil else { return nil }
         let settings = try engineSettings(overrides: job.options.engines)
-        do {
-            let t = try EngineFactory(settings: settings, environment: environment)
-                .transcriber(settings["engines.transcribe"] == "subtitles" ? nil : settings["engines.transcribe"])
-            try t.preflight(language: job.sourceLang)
+        return try transcriber(EngineFactory(settings: settings, environment: environment), settings, sourceLang: job.sourceLang)
+    }
+
+    /// `body`, its error labelled with the stage whose engine failed.
+    static func at<T>(_ stage: Stage, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as OlleeyError { throw StageFailure(stage: stage, error: e) }
+    }
+
+    /// The configured transcriber, preflighted (a failure is a `StageFailure` at transcribe).
+    func transcriber(_ f: EngineFactory, _ settings: [String: String], sourceLang: String) throws -> any Transcriber {
+        try JobService.at(.transcribe) {
+            let t = try f.transcriber(settings["engines.transcribe"] == "subtitles" ? nil : settings["engines.transcribe"])
+            try t.preflight(language: sourceLang)
             return t
-        } catch let e as OlleeyError { throw StageFailure(stage: .transcribe, error: e) }
+        }
     }
 
     public func engines(sourceLang: String, targets: [String], overrides: [String: String], needsTranscriber: Bool, lipSync: Bool) throws -> PipelineEngines {
@@ -86,36 +88,26 @@ public struct JobService {
     /// `engines`, but a failure names the stage whose engine failed (a `StageFailure`), so a
     /// language whose engine went missing after `job create` fails at that stage.
     func enginesByStage(sourceLang: String, targets: [String], overrides: [String: String], needsTranscriber: Bool, lipSync: Bool) throws -> PipelineEngines {
-        func at<T>(_ stage: Stage, _ body: () throws -> T) throws -> T {
-            do { return try body() } catch let e as OlleeyError { throw StageFailure(stage: stage, error: e) }
-        }
-        _ = try at(.ingest) { try FFmpeg() }
+        _ = try JobService.at(.ingest) { try FFmpeg() }
         let settings = try engineSettings(overrides: overrides)
         let f = EngineFactory(settings: settings, environment: environment)
-        let translator = try at(.translate) { () -> any Translator in
+        let translator = try JobService.at(.translate) { () -> any Translator in
             let t = try f.translator(settings["engines.translate"])
             try t.preflight(sourceLang: sourceLang, targetLangs: targets)
             return t
         }
-        let speaker = try at(.dub) { () -> any Speaker in
+        let speaker = try JobService.at(.dub) { () -> any Speaker in
             let s = try f.speaker(settings["engines.speak"])
             try s.preflight(languages: targets)
             return s
         }
-        var transcriber: (any Transcriber)?
-        if needsTranscriber {
-            transcriber = try at(.transcribe) { () -> any Transcriber in
-                let t = try f.transcriber(settings["engines.transcribe"] == "subtitles" ? nil : settings["engines.transcribe"])
-                try t.preflight(language: sourceLang)
-                return t
-            }
-        }
-        let separator = try at(.mix) { () -> (any Separator)? in
+        let transcriber = needsTranscriber ? try self.transcriber(f, settings, sourceLang: sourceLang) : nil
+        let separator = try JobService.at(.mix) { () -> (any Separator)? in
             let s = try f.separator()
             try s?.preflight()
             return s
         }
-        let lipsync = try at(.lipSync) { () -> CommandTemplate? in
+        let lipsync = try JobService.at(.lipSync) { () -> CommandTemplate? in
             var l: CommandTemplate?
             if let t = settings["engines.lipsync.command"] { l = try CommandTemplate(t, setting: "engines.lipsync.command") }
             if lipSync && l == nil {
