@@ -54,6 +54,7 @@ public enum SubprocessStats {
     private static let box = Box()
 
     static func began() {
+        _ = trace
         let now = Clock.monotonicNanos()
         box.lock.lock(); defer { box.lock.unlock() }
         if box.active == 0 { box.activeSince = now }
@@ -80,6 +81,24 @@ public enum SubprocessStats {
         return v
     }
     public static var count: Int { box.lock.lock(); defer { box.lock.unlock() }; return box.count }
+
+    /// With `OLLEEY_TRACE=FILE` in the environment, every subprocess appends one line to FILE:
+    /// its start and duration in ms from the start of this process's first subprocess, its pid, and its
+    /// command line (`start_ms duration_ms pid program args...`, tab separated). For finding
+    /// where a run's time goes; costs nothing when unset.
+    private static let trace: (fd: Int32, origin: UInt64)? = {
+        guard let path = ProcessInfo.processInfo.environment["OLLEEY_TRACE"], !path.isEmpty else { return nil }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        return fd < 0 ? nil : (fd, Clock.monotonicNanos())
+    }()
+
+    static func traced(pid: pid_t, started: UInt64, durationNanos: UInt64, path: String, arguments: [String]) {
+        guard let t = trace else { return }
+        let start = started >= t.origin ? (started - t.origin) / 1_000_000 : 0
+        let args = arguments.map { $0.count > 120 ? String($0.prefix(117)) + "..." : $0 }.joined(separator: " ")
+        let line = "\(start)\t\(durationNanos / 1_000_000)\t\(pid)\t\(path) \(args)\n"
+        _ = line.utf8CString.withUnsafeBufferPointer { write(t.fd, $0.baseAddress, $0.count - 1) }
+    }
 }
 
 /// Runs programs: posix_spawn in a new process group, argv array (no shell), optional stdin,
@@ -539,6 +558,7 @@ private struct Spawner {
         if !exited { reap(block: true) }
         let duration = Clock.monotonicNanos() - started
         SubprocessStats.ended(durationNanos: duration)
+        SubprocessStats.traced(pid: pid, started: started, durationNanos: duration, path: path, arguments: spec.arguments)
         let outBytes = outBuf.finish()
         let errBytes = errBuf.finish()
         return Subprocess.Result(
