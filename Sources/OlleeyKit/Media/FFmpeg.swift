@@ -11,6 +11,9 @@ public struct FFmpeg: Sendable {
     public var timeout: Double?
     /// `-threads` for encoders (nil: ffmpeg's default).
     public var threads: Int?
+    /// Where probe results and the ffmpeg version are kept across processes (created when
+    /// missing), keyed by the identity of the file they describe; nil: per process only.
+    public var metadataCacheDirectory: String?
 
     /// Finds ffmpeg and ffprobe on PATH, or throws `OlleeyError(.unavailable)` saying what to install.
     public init(cancel: CancelToken = .never, timeout: Double? = nil) throws {
@@ -35,13 +38,33 @@ public struct FFmpeg: Sendable {
     }
 
     /// `version()`, asked once per process and ffmpeg path (it names cache entries); "ffmpeg"
-    /// when it cannot be read.
+    /// when it cannot be read. With `metadataCacheDirectory`, also kept on disk in
+    /// `DIR/version-<sha256>.txt`, keyed by the binary's real path and identity (device, inode,
+    /// size, mtime), so an upgraded ffmpeg is asked again.
     public func cachedVersion() -> String {
         FFmpeg.versionLock.lock(); defer { FFmpeg.versionLock.unlock() }
         if let v = FFmpeg.versions[ffmpegPath] { return v }
-        let v = (try? version()) ?? "ffmpeg"
-        FFmpeg.versions[ffmpegPath] = v
-        return v
+        var file: String?
+        if let dir = metadataCacheDirectory,
+           let resolved = ffmpegPath.contains("/") ? ffmpegPath : Subprocess.which(ffmpegPath),
+           let real = realpath(resolved, nil) {
+            let path = String(cString: real)
+            free(real)
+            if let id = fileIdentity(path) { file = dir + "/version-" + Digest.sha256(path + "\u{0}" + id) + ".txt" }
+        }
+        var v: String?
+        if let file, let bytes = try? FileIO.read(file) {
+            let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            // a version is one short token; anything else is not an entry we wrote
+            if !text.isEmpty, text.count <= 200, !text.contains(where: \.isWhitespace) { v = text }
+        }
+        if v == nil, let got = try? version(), !got.isEmpty {
+            v = got
+            if let file { FFmpeg.writeMetadataCache(got + "\n", to: file) }
+        }
+        let value = v ?? "ffmpeg"
+        FFmpeg.versions[ffmpegPath] = value
+        return value
     }
     nonisolated(unsafe) private static var versions: [String: String] = [:]
     private static let versionLock = NSLock()
@@ -111,6 +134,21 @@ public struct FFmpeg: Sendable {
         }
     }
 
+    /// Writes a metadata cache entry (a temporary file in its directory, then renamed into
+    /// place; the directory is created when missing). Errors are ignored: the cache is an
+    /// optimisation, never a reason to fail.
+    static func writeMetadataCache(_ text: String, to file: String) {
+        let dir = (file as NSString).deletingLastPathComponent
+        if !dir.isEmpty, !fileExists(dir) { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let tmp = temporarySibling(of: file)
+        do {
+            try FileIO.writeScratch(Array(text.utf8), to: tmp)
+            if rename(tmp, file) != 0 { unlink(tmp) }
+        } catch {
+            unlink(tmp)
+        }
+    }
+
     static func temporarySibling(of path: String) -> String {
         let ns = path as NSString
         let dir = ns.deletingLastPathComponent
@@ -147,6 +185,14 @@ func fileExists(_ path: String) -> Bool {
 func fileSize(_ path: String) -> Int? {
     var st = stat()
     return stat(path, &st) == 0 ? Int(st.st_size) : nil
+}
+
+/// What identifies a file's content without reading it: `dev:ino:size:mtime.ns` (nil when it
+/// cannot be stat'ed).
+func fileIdentity(_ path: String) -> String? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
 }
 
 func requireInputFile(_ path: String, _ what: String) throws {

@@ -73,26 +73,49 @@ public struct MediaInfo: Sendable, Equatable {
 extension FFmpeg {
     /// Probes `path`. A missing file is `.notFound`; a file ffprobe cannot read, or (with
     /// `requireVideo`) one without a video stream, is `.invalid` with a plain reason.
+    ///
+    /// Results are cached per process, keyed by the ffprobe program, the path and the file's
+    /// identity (device, inode, size, mtime with nanoseconds); with `metadataCacheDirectory`
+    /// also on disk, as ffprobe's raw JSON in `DIR/<sha256 of path NUL identity>.json`, so a
+    /// later process does not start ffprobe again for an unchanged file. A cache entry that
+    /// does not parse (or has no streams) is ignored: ffprobe runs and its result replaces it.
+    /// Failed probes are never cached.
     public func probe(_ path: String, requireVideo: Bool = false) throws -> MediaInfo {
         try requireInputFile(path, "media file")
-        // a file probed before in this process, unchanged since (same inode, size and mtime)
-        var st = stat()
-        let identity = stat(path, &st) == 0 ? "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)" : nil
-        if let identity, let hit = FFmpeg.probeCache.get(path + "\u{0}" + identity) {
-            if requireVideo && !hit.hasVideo {
-                throw OlleeyError(.invalid, "\((path as NSString).lastPathComponent) has no video stream",
-                                  hint: "give a video file (an audio-only file cannot be dubbed into a video)")
-            }
+        let identity = fileIdentity(path)
+        let key = identity.map { path + "\u{0}" + $0 }
+        // a file probed before in this process, unchanged since
+        let memoryKey = key.map { ffprobePath + "\u{0}" + $0 }
+        if let memoryKey, let hit = FFmpeg.probeCache.get(memoryKey) {
+            try FFmpeg.checkProbe(hit, path: path, requireVideo: requireVideo)
             return hit
         }
-        let info = try probeUncached(path, requireVideo: requireVideo)
-        if let identity { FFmpeg.probeCache.set(path + "\u{0}" + identity, info) }
+        // probed by an earlier process, unchanged since
+        let diskFile = key.flatMap { k in metadataCacheDirectory.map { $0 + "/" + Digest.sha256(k) + ".json" } }
+        if let diskFile, let memoryKey, let bytes = try? FileIO.read(diskFile),
+           let info = try? FFmpeg.parseProbe(json: String(decoding: bytes, as: UTF8.self), path: path),
+           (try? FFmpeg.checkProbe(info, path: path, requireVideo: false)) != nil {
+            FFmpeg.probeCache.set(memoryKey, info)
+            try FFmpeg.checkProbe(info, path: path, requireVideo: requireVideo)
+            return info
+        }
+        let json = try runFFprobe(path)
+        let info = try FFmpeg.parseProbe(json: json, path: path)
+        try FFmpeg.checkProbe(info, path: path, requireVideo: false)
+        // a valid probe (with or without video: `requireVideo` is checked on every use);
+        // kept only when the file did not change while ffprobe read it
+        if let key, let memoryKey, fileIdentity(path).map({ path + "\u{0}" + $0 }) == key {
+            FFmpeg.probeCache.set(memoryKey, info)
+            if let diskFile { FFmpeg.writeMetadataCache(json, to: diskFile) }
+        }
+        try FFmpeg.checkProbe(info, path: path, requireVideo: requireVideo)
         return info
     }
 
     static let probeCache = ProbeCache()
 
-    func probeUncached(_ path: String, requireVideo: Bool) throws -> MediaInfo {
+    /// Runs ffprobe on `path` and returns its JSON output (`-show_format -show_streams`).
+    func runFFprobe(_ path: String) throws -> String {
         let r = try subprocess(ffprobePath, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", path]).run()
         if r.cancelled { throw OlleeyError(.interrupted, "probing \(path) was cancelled") }
         guard r.succeeded else {
@@ -100,7 +123,12 @@ extension FFmpeg {
                 .replacingOccurrences(of: path + ": ", with: "")
             throw OlleeyError(.invalid, "\((path as NSString).lastPathComponent) is not a readable media file\(tail.isEmpty ? "" : " (\(tail))")")
         }
-        let info = try FFmpeg.parseProbe(json: r.stdoutString, path: path)
+        return r.stdoutString
+    }
+
+    /// The checks every probe result passes (fresh, or from a cache): at least one stream, and
+    /// a video stream when `requireVideo`.
+    static func checkProbe(_ info: MediaInfo, path: String, requireVideo: Bool) throws {
         if info.streams.isEmpty {
             throw OlleeyError(.invalid, "\((path as NSString).lastPathComponent) has no audio or video streams")
         }
@@ -108,7 +136,6 @@ extension FFmpeg {
             throw OlleeyError(.invalid, "\((path as NSString).lastPathComponent) has no video stream",
                               hint: "give a video file (an audio-only file cannot be dubbed into a video)")
         }
-        return info
     }
 
     /// Parses `ffprobe -print_format json -show_format -show_streams` output.
@@ -173,7 +200,7 @@ extension FFmpeg {
     }
 }
 
-/// Probe results of this process, keyed by path and file identity (bounded).
+/// Probe results of this process, keyed by the ffprobe program, the path and the file identity (bounded).
 final class ProbeCache: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String: MediaInfo] = [:]

@@ -43,7 +43,9 @@ public final class JobPipeline: @unchecked Sendable {
         self.cache = StageCache(root: workspace.cacheDir)
         self.worker = worker
         self.cancel = cancel
-        self.ffmpeg = try FFmpeg(cancel: cancel)
+        var ffmpeg = try FFmpeg(cancel: cancel)
+        ffmpeg.metadataCacheDirectory = workspace.cacheDir + "/probe"  // probes and the version survive the process
+        self.ffmpeg = ffmpeg
         self.log = log
     }
 
