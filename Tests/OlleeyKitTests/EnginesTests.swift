@@ -508,8 +508,10 @@ struct EnginesTests {
         let dub = dir.path + "/dub.wav"
         try ff.buildDubTrack(clips: clips, durationSeconds: info.durationSeconds, output: dub)
         let mixed = dir.path + "/es.m4a"
-        try ff.mix(dub: dub, background: .original(video), speech: plan.enumerated().map { TimeRange(startMs: naturals[$0.offset].startMs, endMs: naturals[$0.offset].startMs + $0.element.fittedMs) },
-                   durationSeconds: info.durationSeconds, output: mixed)
+        let original = dir.path + "/original.wav"
+        try ff.extractAudio(from: video, to: original, target: .mix)
+        try mixAAC(ff, dub: dub, background: original, speech: plan.enumerated().map { TimeRange(startMs: naturals[$0.offset].startMs, endMs: naturals[$0.offset].startMs + $0.element.fittedMs) },
+                   durationMs: info.durationMs, output: mixed)
         let vtt = dir.path + "/es.vtt"
         try MediaFixtures.webVTT(zip(source, translated.cues).map { ($0.0, $0.1, $1.text) }).write(toFile: vtt, atomically: true, encoding: .utf8)
         let out = dir.path + "/video.es.mp4"

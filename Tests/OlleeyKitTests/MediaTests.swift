@@ -96,6 +96,28 @@ func videoPacketsMD5(_ path: String) throws -> String {
     return r.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
+/// The first audio stream of `media` as a 48 kHz stereo 16-bit WAV: the mix's background, as
+/// the pipeline extracts it.
+func originalAudio(_ fx: MediaFixtures, of media: String, name: String) throws -> String {
+    try fx.file(name) { p in try FFmpeg().extractAudio(from: media, to: p, target: .mix) }
+}
+
+/// Mixes with `FFmpeg.mixSegmented` (the pipeline's mix) into an AAC `.m4a`; its segments are
+/// cached in the fixture directory, as the pipeline caches them in the stage cache.
+func mixAAC(_ ff: FFmpeg, dub: String, background: String?, duck: Bool = true, speech: [TimeRange], durationMs: Int,
+            output: String, options: MixOptions = MixOptions()) throws {
+    let cache = StageCache(root: MediaFixtures.shared.dir.path + "/segment-cache")
+    try ff.mixSegmented(MixSources(dub: dub, background: background, backgroundKey: background ?? "none", duck: duck,
+                                   speech: speech, durationMs: durationMs),
+                        output: output, options: options) { key, make in try cache.produce("aacseg", key, "aac", make).path }
+}
+
+/// Decodes an audio file to 48 kHz stereo 16-bit samples (interleaved).
+func decodePCM48k(_ path: String) throws -> [Int16] {
+    let r = try Subprocess.run("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "s16le", "-ac", "2", "-ar", "48000", "-"])
+    return r.stdout.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+}
+
 @Suite("Media (real ffmpeg)", .enabled(if: MediaFixtures.hasFFmpeg, "ffmpeg/ffprobe not installed (apt-get install ffmpeg)"))
 struct MediaTests {
     let fx = MediaFixtures.shared
@@ -292,18 +314,20 @@ struct MediaTests {
     @Test("mix: the original is ducked while the dub speaks and kept elsewhere; output has the exact duration")
     func mixDucking() throws {
         let ff = try FFmpeg()
-        let video = try fx.video()
+        let original = try originalAudio(fx, of: try fx.video(), name: "video-mix.wav")
         let dubClip = try fx.tone(1000, frequency: 2000)
         let dub = fx.dir.path + "/mixdub.wav"
         try ff.buildDubTrack(clips: [DubClip(id: "1", startMs: 1500, path: dubClip)], durationSeconds: 4.0, output: dub)
-        let mixed = fx.dir.path + "/mixed.wav"
+        let speech = [TimeRange(startMs: 1500, endMs: 2500)]
+        let mixed = fx.dir.path + "/mixed-ducked.m4a"
         var opts = MixOptions()
         opts.dubGain = 0 // measure the ducked background alone
-        try ff.mix(dub: dub, background: .original(video), speech: [TimeRange(startMs: 1500, endMs: 2500)],
-                   durationSeconds: 4.0, output: mixed, options: opts)
-        let (fmt, s) = try readSamples(mixed)
-        #expect(fmt == .mix)
-        #expect(abs(s.count / 2 - 192_000) <= 48)
+        try mixAAC(ff, dub: dub, background: original, speech: speech, durationMs: 4000, output: mixed, options: opts)
+        let info = try ff.probe(mixed)
+        #expect(info.audio?.codec == "aac")
+        #expect(info.audio?.sampleRate == 48_000 && info.audio?.channels == 2)
+        let s = try decodePCM48k(mixed)
+        #expect(abs(s.count / 2 - 192_000) < 1024, "4 s within one AAC frame: \(s.count / 2) frames")
         let before = rms(s[(2 * 24_000)..<(2 * 60_000)])  // 0.5-1.25 s
         let during = rms(s[(2 * 76_800)..<(2 * 115_200)]) // 1.6-2.4 s
         let after = rms(s[(2 * 132_000)..<(2 * 180_000)]) // 2.75-3.75 s
@@ -313,33 +337,55 @@ struct MediaTests {
 
         // with the dub audible, the speech window is louder than the ducked background alone
         let m4a = fx.dir.path + "/mixed.m4a"
-        try ff.mix(dub: dub, background: .original(video), speech: [TimeRange(startMs: 1500, endMs: 2500)],
-                   durationSeconds: 4.0, output: m4a)
-        let info = try ff.probe(m4a)
-        #expect(info.audio?.codec == "aac")
-        #expect(abs(info.durationMs - 4000) <= 50)
+        try mixAAC(ff, dub: dub, background: original, speech: speech, durationMs: 4000, output: m4a)
+        let info2 = try ff.probe(m4a)
+        #expect(info2.audio?.codec == "aac")
+        #expect(abs(info2.durationMs - 4000) <= 50)
+        let s2 = try decodePCM48k(m4a)
+        #expect(rms(s2[(2 * 76_800)..<(2 * 115_200)]) > 2 * during)
+        #expect(abs(rms(s2[(2 * 24_000)..<(2 * 60_000)]) / before - 1) < 0.05, "no dub, no change before the speech")
     }
 
     @Test("mix: thousands of speech intervals, a stem background, and no background")
     func mixVariants() throws {
         let ff = try FFmpeg()
-        let video = try fx.video()
+        let original = try originalAudio(fx, of: try fx.video(), name: "video-mix.wav")
         let dub = fx.dir.path + "/mixdub2.wav"
         try ff.buildDubTrack(clips: [], durationSeconds: 4.0, output: dub)
         let ranges = (0..<3000).map { TimeRange(startMs: $0 * 20, endMs: $0 * 20 + 5) }
-        let out = fx.dir.path + "/mix-many.wav"
-        try ff.mix(dub: dub, background: .original(video), speech: ranges, durationSeconds: 4.0, output: out)
-        #expect(abs(try ff.audioDurationMs(out) - 4000) <= 1)
         #expect(FFmpeg.mergeIntervals(ranges, gapMs: 400).count == 1)
+        let out = fx.dir.path + "/mix-many.m4a"
+        try mixAAC(ff, dub: dub, background: original, speech: ranges, durationMs: 4000, output: out)
+        let s = try decodePCM48k(out)
+        #expect(abs(s.count / 2 - 192_000) < 1024)
+        // the 3,000 intervals merge into one: the original is ducked all along
+        let open = fx.dir.path + "/mix-unducked.m4a"
+        try mixAAC(ff, dub: dub, background: original, speech: [], durationMs: 4000, output: open)
+        let u = try decodePCM48k(open)
+        #expect(rms(u[(2 * 48_000)..<(2 * 144_000)]) > 1000)
+        #expect(abs(rms(s[(2 * 48_000)..<(2 * 144_000)]) / rms(u[(2 * 48_000)..<(2 * 144_000)]) - 0.2) < 0.03)
+
         let stem = try fx.tone(4000, frequency: 300, name: "stem.wav")
-        let out2 = fx.dir.path + "/mix-stem.wav"
-        try ff.mix(dub: dub, background: .stem(stem), speech: ranges, durationSeconds: 4.0, output: out2)
-        let (_, s2) = try readSamples(out2)
+        let out2 = fx.dir.path + "/mix-stem.m4a"
+        try mixAAC(ff, dub: dub, background: stem, duck: false, speech: ranges, durationMs: 4000, output: out2)
+        let s2 = try decodePCM48k(out2)
+        let (_, stemSamples) = try readSamples(stem)
         #expect(rms(s2[0..<(2 * 48_000)]) > 1000) // a stem is not ducked
-        let out3 = fx.dir.path + "/mix-none.wav"
-        try ff.mix(dub: dub, background: .none, speech: [], durationSeconds: 4.0, output: out3)
-        #expect(abs(try ff.audioDurationMs(out3) - 4000) <= 1)
-        #expect(throws: OlleeyError.self) { try ff.mix(dub: dub, background: .none, speech: [], durationSeconds: 1, output: self.fx.dir.path + "/x.ogg") }
+        #expect(abs(rms(s2[(2 * 48_000)..<(2 * 144_000)]) / rms(stemSamples[(2 * 48_000)..<(2 * 144_000)]) - 1) < 0.05)
+
+        let out3 = fx.dir.path + "/mix-none.m4a"
+        try mixAAC(ff, dub: dub, background: nil, speech: [], durationMs: 4000, output: out3)
+        #expect(abs(try decodePCM48k(out3).count / 2 - 192_000) < 1024)
+        // inputs the mix cannot take: not a 48 kHz WAV, or nothing to mix
+        let mono22k = try fx.file("mono22k.wav") { p in
+            try MediaFixtures.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=300:duration=0.5:sample_rate=22050", "-ac", "1", p])
+        }
+        #expect(throws: OlleeyError.self) {
+            try mixAAC(ff, dub: mono22k, background: nil, speech: [], durationMs: 1000, output: self.fx.dir.path + "/x.m4a")
+        }
+        #expect(throws: OlleeyError.self) {
+            try mixAAC(ff, dub: dub, background: nil, speech: [], durationMs: 0, output: self.fx.dir.path + "/x.m4a")
+        }
     }
 
     @Test("duck envelope ramps down before speech and back up after it")
@@ -363,7 +409,8 @@ struct MediaTests {
         let dub = fx.dir.path + "/lang-dub.wav"
         try ff.buildDubTrack(clips: [DubClip(id: "1", startMs: 500, path: try fx.tone(1000))], durationSeconds: 4.0, output: dub)
         let mixed = fx.dir.path + "/lang-mixed.m4a"
-        try ff.mix(dub: dub, background: .original(video), speech: [TimeRange(startMs: 500, endMs: 1500)], durationSeconds: 4.0, output: mixed)
+        try mixAAC(ff, dub: dub, background: try originalAudio(fx, of: video, name: "video-mix.wav"),
+                   speech: [TimeRange(startMs: 500, endMs: 1500)], durationMs: 4000, output: mixed)
         let vtt = fx.dir.path + "/es.vtt"
         try MediaFixtures.webVTT([(500, 1500, "Hola, mundo."), (2000, 3000, "¿Qué tal?")]).write(toFile: vtt, atomically: true, encoding: .utf8)
         let out = fx.dir.path + "/video.es.mp4"
@@ -389,7 +436,8 @@ struct MediaTests {
         var outs: [LanguageOutput] = []
         for lang in ["es", "ca", "eo"] {
             let m = fx.dir.path + "/m-\(lang).m4a"
-            try ff.mix(dub: dub, background: .original(video), speech: [TimeRange(startMs: 100, endMs: 400)], durationSeconds: 4.0, output: m)
+            try mixAAC(ff, dub: dub, background: try originalAudio(fx, of: video, name: "video-mix.wav"),
+                       speech: [TimeRange(startMs: 100, endMs: 400)], durationMs: 4000, output: m)
             let v = fx.dir.path + "/m-\(lang).vtt"
             try MediaFixtures.webVTT([(100, 400, "text \(lang)")]).write(toFile: v, atomically: true, encoding: .utf8)
             outs.append(LanguageOutput(language: lang, audio: m, subtitles: v))
@@ -415,8 +463,8 @@ struct MediaTests {
         let dub = fx.dir.path + "/b-dub.wav"
         try ff.buildDubTrack(clips: [], durationSeconds: 2.0, output: dub)
         let mixed = fx.dir.path + "/b.m4a"
-        // the original of a silent video: the dub alone
-        try ff.mix(dub: dub, background: .original(video), speech: [], durationSeconds: 2.0, output: mixed)
+        // a silent video has no original audio: the dub alone
+        try mixAAC(ff, dub: dub, background: nil, speech: [], durationMs: 2000, output: mixed)
         let vtt = fx.dir.path + "/b's sub: x.vtt"
         try MediaFixtures.webVTT([(0, 1500, "BURNED")]).write(toFile: vtt, atomically: true, encoding: .utf8)
         let out = fx.dir.path + "/burned.mp4"

@@ -55,70 +55,6 @@ public struct MixSources: Sendable, Equatable {
 }
 
 extension FFmpeg {
-    public enum Background: Sendable {
-        /// No background: the dub alone (a source without audio).
-        case none
-        /// The original audio (the first audio stream of this media file), ducked while the dub speaks.
-        case original(String)
-        /// A music-and-effects stem: mixed under the dub as is.
-        case stem(String)
-    }
-
-    /// Mixes the dub track over a background into `output` (`.m4a`: AAC; `.wav`: PCM 48 kHz),
-    /// exactly `durationSeconds` long.
-    ///
-    /// Ducking: a gain envelope (1 kHz mono WAV: 1.0, ramping to `duckGain` around each merged
-    /// speech interval) is written by olleey and applied with `amultiply`. Its cost does not grow
-    /// with the number of cues (a `volume=enable=between(...)+...` expression is evaluated per
-    /// frame for every interval), it is sample-exact, and the ramps avoid clicks.
-    public func mix(dub: String, background: Background, speech: [TimeRange], durationSeconds: Double,
-                    output: String, options: MixOptions = MixOptions()) throws {
-        try requireInputFile(dub, "dub track")
-        let dur = FFmpeg.seconds(durationSeconds)
-        let ext = (output as NSString).pathExtension.lowercased()
-        let codec: [String]
-        switch ext {
-        case "wav": codec = ["-c:a", "pcm_s16le", "-f", "wav"]
-        case "m4a", "mp4", "aac": codec = ["-c:a", "aac", "-b:a", options.aacBitrate, "-f", ext == "aac" ? "adts" : "mp4"]
-        default: throw OlleeyError(.invalid, "mix output must be .m4a or .wav (got \(output))")
-        }
-        var background = background
-        if case .original(let original) = background {
-            try requireInputFile(original, "original audio")
-            if try probe(original).audio == nil { background = .none } // a silent source: the dub alone
-        }
-        let dubChain = "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,volume=\(options.dubGain),apad"
-        let limiter = "alimiter=limit=0.98:level=0:attack=5:release=50"
-        var inputs: [String] = []
-        var graph: String
-        var envelope: String?
-        defer { if let e = envelope { unlink(e) } }
-        switch background {
-        case .none:
-            inputs = ["-i", dub]
-            graph = "[0:a]\(dubChain),\(limiter)[out]"
-        case .stem(let stem):
-            try requireInputFile(stem, "music-and-effects stem")
-            inputs = ["-i", dub, "-i", stem]
-            graph = "[0:a]\(dubChain)[d];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,volume=\(options.stemGain),apad[b];" +
-                "[b][d]amix=inputs=2:normalize=0:duration=first,\(limiter)[out]"
-        case .original(let original):
-            let dir = (output as NSString).deletingLastPathComponent
-            let env = (dir.isEmpty ? "." : dir) + "/.duck-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).wav"
-            envelope = env
-            try FFmpeg.writeDuckEnvelope(speech: speech, durationSeconds: durationSeconds + 1, path: env, options: options)
-            inputs = ["-i", dub, "-i", original, "-i", env]
-            graph = "[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad[o];" +
-                "[2:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[e];" +
-                "[o][e]amultiply[b];[0:a]\(dubChain)[d];" +
-                "[b][d]amix=inputs=2:normalize=0:duration=first,\(limiter)[out]"
-        }
-        try FFmpeg.writing(output) { tmp in
-            try run(inputs + ["-filter_complex", graph, "-map", "[out]", "-t", dur, "-ar", "48000", "-ac", "2"] + codec + [tmp],
-                    what: "mixing the dub")
-        }
-    }
-
     /// The mix as AAC (`.m4a`), made in cached segments of about 30 s: each segment is mixed in
     /// process (the background times the ducking envelope, plus the dub), limited and encoded by
     /// ffmpeg (`SegmentedAAC`). A segment's key covers the dub's samples, the background's
@@ -216,33 +152,6 @@ extension FFmpeg {
                 k += 1
             }
             return g
-        }
-    }
-
-    /// Writes the ducking envelope as a 1 kHz mono 16-bit WAV, streaming (bounded memory).
-    static func writeDuckEnvelope(speech: [TimeRange], durationSeconds: Double, path: String, options: MixOptions) throws {
-        let total = Int((durationSeconds * 1000).rounded(.up))
-        let gain = duckGains(speech: speech, durationMs: total, options: options)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw OlleeyError(.cannotCreate, "cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let fmt = WAVFormat(audioFormat: 1, channels: 1, sampleRate: 1000, bitsPerSample: 16)
-        let header = WAVHeader.bytes(format: fmt, frames: total)
-        try header.withUnsafeBytes { try pwriteFully(fd, $0, offset: 0, path: path) }
-        var off = header.count
-        var buf = [UInt8](); buf.reserveCapacity(2 * 60_000)
-        var t = 0
-        while t < total {
-            buf.removeAll(keepingCapacity: true)
-            let end = min(total, t + 60_000)
-            while t < end {
-                let v = Int16((gain(t) * 32767).rounded())
-                let u = UInt16(bitPattern: v)
-                buf.append(UInt8(u & 0xFF)); buf.append(UInt8(u >> 8))
-                t += 1
-            }
-            try buf.withUnsafeBytes { try pwriteFully(fd, $0, offset: off, path: path) }
-            off += buf.count
         }
     }
 }
