@@ -142,14 +142,33 @@ struct JobEndToEndTests {
         #expect(calls() == 6)   // 3 cues x 2 languages
         let caMP4 = dir + "/.olleey/outputs/\(id)/ca/talk.ca.mp4"
         let caBefore = try FileManager.default.attributesOfItem(atPath: caMP4)[.modificationDate] as? Date
+        let out = dir + "/.olleey/outputs/\(id)"
+        let inode = { (p: String) in (try? FileManager.default.attributesOfItem(atPath: p)[.systemFileNumber] as? Int) ?? nil }
+        let inodes = [inode(out + "/es/talk.es.mp4"), inode(out + "/talk.master.mp4")]
         let e = try Binary.run(["vtt", "edit", id, "--lang", "es", "--cue", "2", "--text", "Hoy miramos el tiempo."], cwd: dir)
         #expect(e.exit == 0, "\(e.stderr)")
-        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 0)
+        // OLLEEY_TRACE: one line per subprocess (start ms, duration ms, pid, command)
+        #expect(try Binary.run(["job", "run", id], cwd: dir, env: ["OLLEEY_TRACE": dir + "/trace.tsv"]).exit == 0)
+        let trace = (try? String(contentsOfFile: dir + "/trace.tsv", encoding: .utf8))?.split(separator: "\n").map { $0.split(separator: "\t") } ?? []
+        #expect(trace.count >= 2 && trace.allSatisfy { $0.count == 4 && Int($0[0]) != nil && Int($0[1]) != nil && Int($0[2]) != nil }, "\(trace)")
+        #expect(trace.contains { $0.last?.contains("speak.sh") == true }, "the one synthesis is traced")
+        // the ffmpeg version (and probes of unchanged files) are kept across processes
+        #expect(!trace.contains { $0.last?.contains("ffmpeg -hide_banner -version") == true }, "\(trace)")
         #expect(calls() == 7, "only the edited cue is synthesized again")
         let vtt = try String(contentsOfFile: dir + "/.olleey/outputs/\(id)/es/talk.es.vtt", encoding: .utf8)
         #expect(vtt.contains("Hoy miramos el tiempo."))
         let caAfter = try FileManager.default.attributesOfItem(atPath: caMP4)[.modificationDate] as? Date
         #expect(caBefore == caAfter, "the other language is not rebuilt")
+        // the language's MP4 and the master were updated in place (only the changed samples
+        // written), and carry exactly the new dub and subtitles
+        #expect([inode(out + "/es/talk.es.mp4"), inode(out + "/talk.master.mp4")] == inodes)
+        let packets = { (p: String, stream: String) in try Tools.sh("ffmpeg -v error -i '\(p)' -map \(stream) -c copy -f md5 -", cwd: "/").1 }
+        #expect(try packets(out + "/es/talk.es.mp4", "0:a:0") == packets(out + "/es/talk.es.m4a", "0:a:0"))
+        #expect(try packets(out + "/talk.master.mp4", "0:a:1") == packets(out + "/es/talk.es.m4a", "0:a:0"))
+        for p in [out + "/es/talk.es.mp4", out + "/talk.master.mp4"] {
+            let srt = try Tools.sh("ffmpeg -v error -i '\(p)' -map 0:s:\(p.hasSuffix("master.mp4") ? 1 : 0) -f srt -", cwd: "/").1
+            #expect(srt.contains("Hoy miramos el tiempo."), "\(p): \(srt)")
+        }
         #expect(try show(dir, id)["status"] as? String == "completed")
         let v = Tools.json(try Binary.run(["vtt", "versions", id, "--lang", "es", "--json"], cwd: dir).stdout) as? [[String: Any]] ?? []
         #expect(v.count == 2)

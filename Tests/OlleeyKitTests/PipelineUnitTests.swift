@@ -29,6 +29,62 @@ struct PipelineUnitTests {
         #expect(cache.stats.hits == 1)
     }
 
+    @Test("an output's superseded entry is updated in place, restored when the update declines, dropped when it throws")
+    func cacheUpdatesTheEntryAnOutputLinks() throws {
+        let t = TempDir()
+        let cache = StageCache(root: t.path + "/cache")
+        let out = t.path + "/out/file.mp4"
+        let k1 = StageCache.key(["one"]), k2 = StageCache.key(["two"]), k3 = StageCache.key(["three"]), k4 = StageCache.key(["four"])
+        let first = try cache.produce("mp4", k1, "mp4") { tmp in try FileIO.writeAtomically("one", to: tmp) }
+        try cache.placeReplacing(first.path, at: out, stage: "mp4")
+        // updated: the old entry becomes the new one, the output still links it
+        var made = 0
+        let second = try cache.produce("mp4", k2, "mp4", updating: out, update: { file, old in
+            #expect(old == first.path)
+            try FileIO.writeAtomically("two", to: file + ".x"); rename(file + ".x", file)  // (a real update writes in place)
+            return true
+        }, make: { _ in made += 1 })
+        #expect(!second.cached && made == 0)
+        #expect(!cache.has("mp4", k1, "mp4") && cache.has("mp4", k2, "mp4"))
+        // declined: the old entry is back under its key and the new one is made
+        try cache.placeReplacing(second.path, at: out, stage: "mp4")
+        let third = try cache.produce("mp4", k3, "mp4", updating: out, update: { _, _ in false },
+                                      make: { tmp in made += 1; try FileIO.writeAtomically("three", to: tmp) })
+        #expect(try made == 1 && cache.has("mp4", k2, "mp4") && FileIO.readText(third.path) == "three")
+        // thrown: the half-updated file is no entry any more; the new one is made
+        try cache.placeReplacing(third.path, at: out, stage: "mp4")
+        #expect(!cache.has("mp4", k2, "mp4"), "superseded and linked by nothing: deleted")
+        struct Boom: Error {}
+        _ = try cache.produce("mp4", k4, "mp4", updating: out, update: { _, _ in throw Boom() },
+                              make: { tmp in made += 1; try FileIO.writeAtomically("four", to: tmp) })
+        #expect(made == 2 && !cache.has("mp4", k3, "mp4") && cache.has("mp4", k4, "mp4"))
+        #expect(try FileIO.readText(out) == "three", "the output keeps what it had")
+        // no update is tried when the output is not the entry's only other link
+        let shared = t.path + "/out/shared.mp4"
+        let k5 = StageCache.key(["five"])
+        try cache.placeReplacing(cache.path("mp4", k4, "mp4"), at: out, stage: "mp4")
+        try placeOutput(cache.path("mp4", k4, "mp4"), at: shared)
+        _ = try cache.produce("mp4", k5, "mp4", updating: out, update: { _, _ in Issue.record("updated a shared entry"); return true },
+                              make: { tmp in try FileIO.writeAtomically("five", to: tmp) })
+        #expect(cache.has("mp4", k4, "mp4"))
+    }
+
+    @Test func cacheSweepsWhatKilledProcessesLeft() throws {
+        let t = TempDir()
+        let cache = StageCache(root: t.path)
+        let k = StageCache.key(["k"])
+        let dir = (cache.path("mp4", k, "mp4") as NSString).deletingLastPathComponent
+        try FileIO.createDirectory(dir)
+        // a pid that cannot be running (above the kernel's pid_max), and this process's own
+        let dead = dir + "/.tmp-99999999-1.mp4", deadPatch = dir + "/.patch-99999999-2.mp4", deadPartial = dir + "/..tmp-99999999-3.partial-99999999-ab.mp4"
+        let mine = dir + "/.tmp-\(getpid())-4.mp4", other = dir + "/.seg-99999999-5.wav"
+        for f in [dead, deadPatch, deadPartial, mine, other] { try FileIO.writeAtomically("x", to: f) }
+        _ = try cache.produce("mp4", k, "mp4", updating: t.path + "/none.mp4", update: { _, _ in false },
+                              make: { tmp in try FileIO.writeAtomically("v", to: tmp) })
+        for f in [dead, deadPatch, deadPartial] { #expect(!FileManager.default.fileExists(atPath: f), "\(f)") }
+        for f in [mine, other] { #expect(FileManager.default.fileExists(atPath: f), "\(f)") }
+    }
+
     @Test func resamplesSpeechToTheMixFormat() throws {
         let t = TempDir()
         let rate = 22_050, n = 22_050   // one second of a 440 Hz tone at half scale

@@ -7,8 +7,11 @@ public struct AudioTrackSpec: Sendable, Equatable {
     public var language: String
     /// Track title; default: the language's English name (plus " (original)" for the source).
     public var title: String?
-    public init(path: String, language: String, title: String? = nil) {
-        self.path = path; self.language = language; self.title = title
+    /// The file's audio codec when the caller knows it (e.g. "aac" for a mix olleey made):
+    /// spares a probe.
+    public var codec: String?
+    public init(path: String, language: String, title: String? = nil, codec: String? = nil) {
+        self.path = path; self.language = language; self.title = title; self.codec = codec
     }
 }
 
@@ -69,18 +72,33 @@ extension FFmpeg {
 
     /// General muxer: video stream 0 of `video` copied, then `audio` tracks in order (an audio
     /// spec whose path is `video` itself means the original audio), then `subtitles`.
+    ///
+    /// `moovReserve` (bytes) reserves room after the `moov` (ffmpeg's `-moov_size`) instead of
+    /// moving it to the front afterwards (`+faststart`): `MP4Layout.update` writes the next
+    /// `moov` there. Either way the `moov` comes first.
     public func assemble(video: String, audio: [AudioTrackSpec], subtitles: [SubtitleTrackSpec], to path: String,
-                         burnIn: String? = nil, probed: MediaInfo? = nil) throws {
-        let info = try probed ?? probe(video, requireVideo: true)
-        guard info.video != nil else { throw OlleeyError(.invalid, "\((video as NSString).lastPathComponent) has no video stream") }
+                         burnIn: String? = nil, probed: MediaInfo? = nil, moovReserve: Int? = nil) throws {
+        try mux(video: video, audio: audio, subtitles: subtitles, to: path, burnIn: burnIn, probed: probed, moovReserve: moovReserve)
+    }
+
+    /// A "side" MP4 for `MP4Layout`: the audio and subtitle tracks, tagged as `assemble` tags
+    /// them, and no video. An audio spec whose path is a video file takes that file's audio.
+    public func muxSide(audio: [AudioTrackSpec], subtitles: [SubtitleTrackSpec], to path: String) throws {
+        try mux(video: nil, audio: audio, subtitles: subtitles, to: path, burnIn: nil, probed: nil, moovReserve: nil)
+    }
+
+    func mux(video: String?, audio: [AudioTrackSpec], subtitles: [SubtitleTrackSpec], to path: String,
+             burnIn: String?, probed: MediaInfo?, moovReserve: Int?) throws {
+        let info = try video.map { try probed ?? probe($0, requireVideo: true) }
+        if let video, info?.video == nil { throw OlleeyError(.invalid, "\((video as NSString).lastPathComponent) has no video stream") }
         for a in audio { try requireInputFile(a.path, "audio track") }
         for s in subtitles { try requireInputFile(s.path, "subtitle file") }
         guard (path as NSString).pathExtension.lowercased() == "mp4" || (path as NSString).pathExtension.lowercased() == "m4v" else {
             throw OlleeyError(.invalid, "output must be an .mp4 file (got \(path))")
         }
 
-        var args = ["-i", video]
-        var inputIndex: [String: Int] = [video: 0]
+        var args: [String] = []
+        var inputIndex: [String: Int] = [:]
         func input(_ p: String) -> Int {
             if let i = inputIndex[p] { return i }
             let i = inputIndex.count
@@ -88,14 +106,17 @@ extension FFmpeg {
             args += ["-i", p]
             return i
         }
-        var maps = ["-map", "0:v:0"]
+        var maps: [String] = []
         var codecs: [String] = []
         var meta: [String] = []
 
         // video
         var burnCopy: String?
         defer { if let b = burnCopy { unlink(b) } }
-        if let burn = burnIn {
+        if let video { maps += ["-map", "\(input(video)):v:0"] }
+        if video == nil {
+            codecs += ["-vn"]
+        } else if let burn = burnIn {
             // Copy the subtitles to a plain name: the subtitles filter's argument syntax needs escaping otherwise.
             let dir = (path as NSString).deletingLastPathComponent
             let ext = (burn as NSString).pathExtension.isEmpty ? "vtt" : (burn as NSString).pathExtension
@@ -115,10 +136,9 @@ extension FFmpeg {
             maps += ["-map", "\(i):a:0"]
             let codec: String
             if a.path == video {
-                codec = FFmpeg.mp4AudioCodecs.contains(info.audio?.codec ?? "") ? "copy" : "aac"
+                codec = FFmpeg.mp4AudioCodecs.contains(info?.audio?.codec ?? "") ? "copy" : "aac"
             } else {
-                let c = (try? probe(a.path).audio?.codec) ?? nil
-                codec = (c == "aac") ? "copy" : "aac"
+                codec = FFmpeg.mp4AudioCodecs.contains(a.codec ?? (try? probe(a.path).audio?.codec) ?? "") ? "copy" : "aac"
             }
             codecs += ["-c:a:\(k)", codec]
             if codec == "aac" { codecs += ["-b:a:\(k)", "192k"] }
@@ -139,10 +159,15 @@ extension FFmpeg {
                      "-metadata:s:s:\(k)", "handler_name=\(s.title ?? lang?.name ?? s.language)",
                      "-disposition:s:\(k)", "0"]
         }
-        if !subtitles.isEmpty { codecs += ["-c:s", "mov_text"] }
+        // mov_text already (a side file's track) is copied as it is, so its samples stay byte-identical
+        for (k, s) in subtitles.enumerated() {
+            let mp4 = ["mp4", "m4v", "mov"].contains((s.path as NSString).pathExtension.lowercased())
+            let c = mp4 ? (try? probe(s.path).subtitleStreams.first?.codec) ?? nil : nil
+            codecs += ["-c:s:\(k)", c == "mov_text" ? "copy" : "mov_text"]
+        }
 
         try FFmpeg.writing(path) { tmp in
-            try run(args + maps + codecs + meta + ["-map_metadata", "0", "-map_chapters", "0", "-movflags", "+faststart", "-f", "mp4", tmp],
+            try run(args + maps + codecs + meta + (video == nil ? ["-map_metadata", "-1", "-map_chapters", "-1"] : ["-map_metadata", "0", "-map_chapters", "0"] + (moovReserve.map { ["-moov_size", String($0)] } ?? ["-movflags", "+faststart"])) + ["-f", "mp4", tmp],
                     what: "assembling \((path as NSString).lastPathComponent)")
         }
     }

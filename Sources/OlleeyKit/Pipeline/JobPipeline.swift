@@ -448,9 +448,12 @@ public final class JobPipeline: @unchecked Sendable {
                                          ("audio", .string(rel(audioPath)))]
                                         // a slowed video cannot share the master's video stream: its own MP4 is the deliverable
                                         + (slowed ? [("in_master", .bool(false))] : []))
-            // the master's inputs are in place: it may be built while this language's MP4 is muxed
-            try jobs.setLanguageAudio(job.id, lang, outputs: outputs, audioKey: StageCache.key(["audio+subtitles", mixed.key, translation.sha256]))
+            // this language's side file (its dub and subtitles, tagged) is made first, then the
+            // master's inputs are in place: it may be built while this language's MP4 is muxed
+            let audioKey = StageCache.key(["audio+subtitles", mixed.key, translation.sha256])
             let burn = job.options.burnIn == lang
+            let sidePath = burn ? nil : try side(lang, key: slowed ? StageCache.key([audioKey, dub.map.key]) : audioKey, audio: mixed.path, subtitles: vttPath)
+            try jobs.setLanguageAudio(job.id, lang, outputs: outputs, audioKey: audioKey)
             var videoPath = video.path
             var videoKey = video.sha256
             if slowed {
@@ -465,8 +468,16 @@ public final class JobPipeline: @unchecked Sendable {
                 }.path
             }
             let mkey = StageCache.key(["mp4", videoKey, mixed.key, translation.sha256, burn ? "burn" : "soft"])
-            let mp4 = try cache.produce("mp4", mkey, "mp4") { tmp in
-                try ffmpeg.assembleLanguage(video: videoPath, output: LanguageOutput(language: lang, audio: mixed.path, subtitles: vttPath), to: tmp, burnIn: burn)
+            // ffmpeg muxes the video with the side file (shared with the master); an edit then
+            // updates that MP4 in place (MP4Layout)
+            let tracks = sidePath.map { [MP4Layout.Track(path: videoPath, kind: .video), MP4Layout.Track(path: $0, kind: .audio), MP4Layout.Track(path: $0, kind: .subtitle)] } ?? []
+            let mp4 = try deliverable("mp4", mkey, at: mp4Path, tracks: tracks) { tmp, reserve in
+                if let sidePath {
+                    try ffmpeg.assemble(video: videoPath, audio: [AudioTrackSpec(path: sidePath, language: lang)],
+                                        subtitles: [SubtitleTrackSpec(path: sidePath, language: lang)], to: tmp, moovReserve: reserve)
+                } else {
+                    try ffmpeg.assembleLanguage(video: videoPath, output: LanguageOutput(language: lang, audio: mixed.path, subtitles: vttPath), to: tmp, burnIn: burn)
+                }
             }
             try cache.placeReplacing(mp4.path, at: mp4Path, stage: "mp4")
             var fitPairs: [(String, JSON)] = [("voice", JSON(voice)), ("engine", .string(engines.speaker.name)),
@@ -487,6 +498,42 @@ public final class JobPipeline: @unchecked Sendable {
         }
     }
 
+    /// A language's side file for `MP4Layout` (its dub and subtitles, tagged, no video), by the
+    /// key of its audio and subtitles; shared by its own MP4 and the master.
+    func side(_ language: String, key: String, audio: String, subtitles: String) throws -> String {
+        try cache.produce("side", StageCache.key(["side", language, key]), "mp4") { tmp in
+            try ffmpeg.muxSide(audio: [AudioTrackSpec(path: audio, language: language, codec: "aac")],  // a mix: always AAC
+                               subtitles: [SubtitleTrackSpec(path: subtitles, language: language)], to: tmp)
+        }.path
+    }
+
+    /// An MP4 carrying the whole video, for the output path `dest`: when `dest` links the
+    /// superseded entry of this stage and only some tracks changed, that file is updated in place
+    /// (`MP4Layout.update`, writing only the changed samples); otherwise `make(tmp, moovReserve)`
+    /// has ffmpeg mux it from `tracks` (empty: no update possible, no reserve). Each entry records
+    /// the tracks it was made from beside it (`KEY.mp4.tracks`) for the next update.
+    func deliverable(_ stage: String, _ key: String, at dest: String, tracks: [MP4Layout.Track],
+                     make: (String, Int?) throws -> Void) throws -> (path: String, cached: Bool) {
+        var consumed: String?
+        let r = try cache.produce(stage, key, "mp4", updating: dest, update: { work, old in
+            guard !tracks.isEmpty, let data = FileManager.default.contents(atPath: old + ".tracks"),
+                  let recorded = try? JSONDecoder().decode([MP4Layout.Track].self, from: data) else { return false }
+            let result = try MP4Layout.update(work, from: recorded, to: tracks)
+            if case .declined(let why) = result { log("\(stage): muxing anew (\(why))") }
+            if result.applied { consumed = old }
+            return result.applied
+        }, make: { tmp in
+            try make(tmp, tracks.isEmpty ? nil : try MP4Layout.moovReserve(tracks))
+        })
+        if !r.cached {
+            if let consumed { unlink(consumed + ".tracks") }
+            if !tracks.isEmpty, let data = try? JSONEncoder().encode(tracks) {
+                try FileIO.writeAtomically(String(decoding: data, as: UTF8.self), to: r.path + ".tracks")
+            }
+        }
+        return r
+    }
+
     // MARK: finishing
 
 
@@ -499,6 +546,8 @@ public final class JobPipeline: @unchecked Sendable {
         var video: VideoRecord
         var source: TrackVersion
         var languages: [LanguageOutput]
+        /// Each language's audio key (the key of its side file).
+        var audioKeys: [String]
         /// Every language counted is settled or has its audio in place (none still mixing).
         var complete: Bool
     }
@@ -507,6 +556,7 @@ public final class JobPipeline: @unchecked Sendable {
         let langs = try jobs.languages(job.id)
         var parts: [String] = []
         var outs: [LanguageOutput] = []
+        var keys: [String] = []
         var complete = true
         for l in langs where l.status != .failed && l.status != .cancelled {
             let running = l.status == .queued || l.status == .processing
@@ -521,11 +571,12 @@ public final class JobPipeline: @unchecked Sendable {
             guard let audio = l.outputs["audio"]?.stringValue, let vtt = l.outputs["vtt"]?.stringValue else { continue }
             outs.append(LanguageOutput(language: l.language, audio: workspace.root + "/" + audio, subtitles: workspace.root + "/" + vtt))
             parts += [l.language, key]
+            keys.append(key)
         }
         guard !outs.isEmpty, let source = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) else { return nil }
         let video = try videoRecord(job)
         return MasterPlan(key: StageCache.key(["master", video.sha256, job.sourceLang, source.sha256] + parts), video: video, source: source,
-                          languages: outs, complete: complete)
+                          languages: outs, audioKeys: keys, complete: complete)
     }
 
     /// A language whose own video was slowed (`--fit-mode video`): left out of the master.
@@ -554,10 +605,39 @@ public final class JobPipeline: @unchecked Sendable {
             let srcVTT = OutputLayout.sourceVTT(outputsDir: workspace.outputsDir, job: job)
             try FileIO.createDirectory((srcVTT as NSString).deletingLastPathComponent)
             try FileIO.writeAtomically(plan.source.content, to: srcVTT)
-            let m = try cache.produce("master", plan.key, "mp4") { tmp in
-                try ffmpeg.assembleMaster(video: plan.video.path, sourceLanguage: job.sourceLang, sourceSubtitles: srcVTT, languages: plan.languages, to: tmp)
+            let masterPath = OutputLayout.master(outputsDir: workspace.outputsDir, job: job)
+            // from side files: the original audio and source subtitles, and each language's (the
+            // ones its own MP4 was made from); an edit then updates the master in place
+            let name = Language.find(job.sourceLang)?.name ?? job.sourceLang
+            let original = "\(name) (original)"
+            let sourceSide = try cache.produce("side", StageCache.key(["side-source", plan.video.sha256, job.sourceLang, plan.source.sha256]), "mp4") { tmp in
+                try ffmpeg.muxSide(audio: plan.video.hasAudio ? [AudioTrackSpec(path: plan.video.path, language: job.sourceLang, title: original)] : [],
+                                   subtitles: [SubtitleTrackSpec(path: srcVTT, language: job.sourceLang)], to: tmp)
+            }.path
+            var sides: [(language: String, path: String)] = []
+            for (l, key) in zip(plan.languages, plan.audioKeys) {
+                guard let subs = l.subtitles else { sides.removeAll(); break }
+                sides.append((l.language, try side(l.language, key: key, audio: l.audio, subtitles: subs)))
             }
-            try cache.placeReplacing(m.path, at: OutputLayout.master(outputsDir: workspace.outputsDir, job: job), stage: "master")
+            let complete = sides.count == plan.languages.count
+            var tracks: [MP4Layout.Track] = []
+            if complete {
+                tracks = [MP4Layout.Track(path: plan.video.path, kind: .video)]
+                if plan.video.hasAudio { tracks.append(MP4Layout.Track(path: sourceSide, kind: .audio)) }
+                tracks += sides.map { MP4Layout.Track(path: $0.path, kind: .audio) }
+                tracks.append(MP4Layout.Track(path: sourceSide, kind: .subtitle))
+                tracks += sides.map { MP4Layout.Track(path: $0.path, kind: .subtitle) }
+            }
+            let m = try deliverable("master", plan.key, at: masterPath, tracks: tracks) { tmp, reserve in
+                guard complete else {
+                    return try ffmpeg.assembleMaster(video: plan.video.path, sourceLanguage: job.sourceLang, sourceSubtitles: srcVTT, languages: plan.languages, to: tmp)
+                }
+                let audio = (plan.video.hasAudio ? [AudioTrackSpec(path: sourceSide, language: job.sourceLang, title: original)] : [])
+                    + sides.map { AudioTrackSpec(path: $0.path, language: $0.language) }
+                let subtitles = [SubtitleTrackSpec(path: sourceSide, language: job.sourceLang)] + sides.map { SubtitleTrackSpec(path: $0.path, language: $0.language) }
+                try ffmpeg.assemble(video: plan.video.path, audio: audio, subtitles: subtitles, to: tmp, moovReserve: reserve)
+            }
+            try cache.placeReplacing(m.path, at: masterPath, stage: "master")
             return (true, m.cached)
         }
     }

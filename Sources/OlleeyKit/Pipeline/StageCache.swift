@@ -60,20 +60,78 @@ public final class StageCache: @unchecked Sendable {
     public func placeReplacing(_ source: String, at dest: String, stage: String) throws {
         var old = stat(), new = stat()
         let hadOld = stat(dest, &old) == 0 && stat(source, &new) == 0 && (old.st_dev != new.st_dev || old.st_ino != new.st_ino)
+        let superseded = hadOld ? soleEntry(linkedAt: dest, stage: stage) : nil
         try placeOutput(source, at: dest)
-        guard hadOld, old.st_nlink == 2 else { return }  // a link of one cache entry, now its last
+        if let superseded {
+            var st = stat()
+            if stat(superseded, &st) == 0, st.st_ino == old.st_ino, st.st_nlink == 1 {
+                unlink(superseded)
+                unlink(superseded + ".tracks")  // what an MP4 entry was made from (JobPipeline.deliverable)
+            }
+        }
+    }
+
+    /// The entry of `stage` that the output `dest` is a hard link of, when that output is its
+    /// only other link (nil otherwise).
+    func soleEntry(linkedAt dest: String, stage: String) -> String? {
+        var old = stat()
+        guard stat(dest, &old) == 0, old.st_nlink == 2 else { return nil }
         let dir = root + "/" + stage
-        guard let shards = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        guard let shards = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
         for shard in shards {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + shard) else { continue }
-            for n in names {
+            for n in names where !n.hasPrefix(".") {
                 let p = dir + "/" + shard + "/" + n
                 var st = stat()
-                if stat(p, &st) == 0, st.st_dev == old.st_dev, st.st_ino == old.st_ino {
-                    if st.st_nlink == 1 { unlink(p) }
-                    return
-                }
+                if stat(p, &st) == 0, st.st_dev == old.st_dev, st.st_ino == old.st_ino { return p }
             }
+        }
+        return nil
+    }
+
+    /// `produce` for entries that an output path links (MP4s the size of the video): when the
+    /// entry is missing and `dest` links a superseded entry of this stage that nothing else
+    /// links, `update(file, oldEntry)` may turn that file (the old entry, moved to a temporary
+    /// name) into the new entry in place (returning true),
+    /// or leave it untouched (false). The old entry is renamed away first, so a kill during
+    /// the update never leaves a wrong entry under either key. Otherwise, or when `update`
+    /// throws, `make` writes a new entry.
+    public func produce(_ stage: String, _ key: String, _ ext: String, updating dest: String,
+                        update: (_ file: String, _ oldEntry: String) throws -> Bool, make: (String) throws -> Void) throws -> (path: String, cached: Bool) {
+        let final = path(stage, key, ext)
+        if FileManager.default.fileExists(atPath: final) {
+            count(hit: true)
+            return (final, true)
+        }
+        let dir = (final as NSString).deletingLastPathComponent
+        try FileIO.createDirectory(dir)
+        StageCache.sweep(dir)
+        if let old = soleEntry(linkedAt: dest, stage: stage) {
+            let work = dir + "/.patch-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).\(ext)"
+            if rename(old, work) == 0 {
+                var done = false
+                do { done = try update(work, old) } catch { unlink(work) }  // old, new or half-appended: not an entry any more
+                if done {
+                    guard rename(work, final) == 0 else { let e = errno; unlink(work); throw FileIO.createError(final, e) }
+                    count(hit: false)
+                    return (final, false)
+                }
+                if rename(work, old) != 0 { unlink(work) }
+            }
+        }
+        return try produce(stage, key, ext, make)
+    }
+
+    /// Removes what killed processes left in a cache directory: temporary entries
+    /// (`.tmp-PID-...`, `..tmp-PID-...partial-...`, `.patch-PID-...`) of processes that no
+    /// longer exist.
+    static func sweep(_ dir: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for n in names where n.hasPrefix(".") {
+            var rest = Substring(n.drop { $0 == "." })
+            for prefix in ["tmp-", "patch-"] where rest.hasPrefix(prefix) { rest = rest.dropFirst(prefix.count) }
+            guard let pid = Int32(rest.prefix { $0.isNumber }), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + n) }
         }
     }
 
