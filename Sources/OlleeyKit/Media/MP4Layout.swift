@@ -110,20 +110,18 @@ public enum MP4Layout {
             let nowBytes = try MP4Layout.samples(now, in: nowFile)
             // samples are matched by decode time, so a cue added or removed before others does
             // not shift them
-            var wasStart = [Int](repeating: 0, count: was.sizes.count)
-            var byTime: [Int64: Int] = [:]
-            byTime.reserveCapacity(was.sizes.count)
-            var at = 0
-            for i in was.sizes.indices { wasStart[i] = at; at += Int(was.sizes[i]); byTime[was.dts[i]] = byTime[was.dts[i]] ?? i }
+            // (both in decode order: one walk)
             var offsets = [Int](repeating: -1, count: now.sizes.count)
             var kept = [Bool](repeating: false, count: current.sizes.count)
-            var nowAt = 0
+            var j = 0, wasAt = 0, nowAt = 0
             for i in 0..<now.sizes.count {
                 let n = Int(now.sizes[i])
-                if let j = byTime[now.dts[i]], !kept[j], was.sizes[j] == now.sizes[i],
-                   wasBytes[wasStart[j]..<(wasStart[j] + n)].elementsEqual(nowBytes[nowAt..<(nowAt + n)]) {
+                while j < was.sizes.count, was.dts[j] < now.dts[i] { wasAt += Int(was.sizes[j]); j += 1 }
+                if j < was.sizes.count, was.dts[j] == now.dts[i], was.sizes[j] == now.sizes[i],
+                   n == 0 || wasBytes.withUnsafeBytes({ w in nowBytes.withUnsafeBytes { memcmp(w.baseAddress! + wasAt, $0.baseAddress! + nowAt, n) == 0 } }) {
                     offsets[i] = current.offsets[j]
                     kept[j] = true
+                    wasAt += n; j += 1
                 } else {
                     spill.append((k, i))
                 }
