@@ -527,8 +527,12 @@ public final class JobPipeline: @unchecked Sendable {
         })
         if !r.cached {
             if let consumed { unlink(consumed + ".tracks") }
+            // no fsync: a sidecar lost to a power cut only means the next edit muxes anew (and an
+            // fsync here would wait for the MP4's own writeback)
             if !tracks.isEmpty, let data = try? JSONEncoder().encode(tracks) {
-                try FileIO.writeAtomically(String(decoding: data, as: UTF8.self), to: r.path + ".tracks")
+                let tmp = r.path + ".tracks.tmp-\(getpid())"
+                try FileIO.writeScratch(Array(data), to: tmp)
+                guard rename(tmp, r.path + ".tracks") == 0 else { let e = errno; unlink(tmp); throw FileIO.createError(r.path + ".tracks", e) }
             }
         }
         return r

@@ -28,6 +28,11 @@ public final class JobRunner: @unchecked Sendable {
     private var tokens: [String: (job: String, token: CancelToken)] = [:]
     private var stopping = false
     private var firstError: Error?
+    /// Signalled (with `generation` bumped) when a worker of this process finishes a unit, so
+    /// an idle worker takes the work it unblocked (a job's languages after its preparation, the
+    /// master after the last language) at once instead of at its next poll.
+    private let finished = NSCondition()
+    private var generation = 0
 
     public init(workspace: Workspace, jobs: [String]?, parallel: Int, leaseSeconds: Int = 60,
                 environment: [String: String] = ProcessInfo.processInfo.environment, log: @escaping @Sendable (String) -> Void) {
@@ -88,12 +93,16 @@ public final class JobRunner: @unchecked Sendable {
         while true {
             lock.lock(); let stop = stopping; lock.unlock()
             if stop { return }
+            finished.lock(); let seen = generation; finished.unlock()
             guard let (unit, remaining) = try next(store, db: db, worker: worker) else { return }
             guard let unit else {
-                // others hold the remaining work: wait for them (or for their leases to expire)
+                // others hold the remaining work: wait for them (or for their leases to expire;
+                // other processes' workers are polled)
                 if remaining == 0 { return }
                 idle += 1
-                usleep(UInt32(min(200_000, 25_000 * idle)))
+                finished.lock()
+                if generation == seen { _ = finished.wait(until: Date(timeIntervalSinceNow: Double(min(200_000, 25_000 * idle)) / 1e6)) }
+                finished.unlock()
                 continue
             }
             idle = 0
@@ -101,6 +110,7 @@ public final class JobRunner: @unchecked Sendable {
             lock.lock(); tokens[worker] = (unitJob(unit), token); lock.unlock()
             defer { lock.lock(); tokens[worker] = nil; lock.unlock() }
             let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, log: log)
+            defer { finished.lock(); generation += 1; finished.broadcast(); finished.unlock() }
             try execute(unit, pipeline: pipeline, store: store, db: db, worker: worker)
         }
     }
