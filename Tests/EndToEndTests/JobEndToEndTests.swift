@@ -212,6 +212,41 @@ struct JobEndToEndTests {
         }
     }
 
+    @Test func killNineDuringAnEditsReRunLeavesValidOutputsAndResumes() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let id = try create(dir)
+        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 0)
+        let out = dir + "/.olleey/outputs/\(id)"
+        let packets = { (p: String, stream: String) in try Tools.sh("ffmpeg -v error -i '\(p)' -map \(stream) -c copy -f md5 -", cwd: "/").1 }
+        // several edits, each re-run killed at a different point (mix, side file, MP4 updates)
+        for (k, delay) in ["0.15", "0.3", "0.45", "0.6"].enumerated() {
+            #expect(try Binary.run(["vtt", "edit", id, "--lang", "es", "--cue", "2", "--text", "Frase número \(k)."], cwd: dir).exit == 0)
+            try Tools.sh("'\(Binary.path)' job run \(id) >/dev/null 2>&1 & p=$!; sleep \(delay); kill -9 $p; wait $p", cwd: dir)
+            // whatever the kill left, every output that exists is a whole movie
+            for p in [out + "/es/talk.es.mp4", out + "/talk.master.mp4"] where FileManager.default.fileExists(atPath: p) {
+                let (rc, err) = try Tools.sh("ffmpeg -v error -i '\(p)' -map 0 -c copy -f null -", cwd: "/")
+                #expect(rc == 0 && err.isEmpty, "\(p) after a kill at \(delay) s: \(err)")
+            }
+        }
+        let r = try Binary.run(["job", "run", id], cwd: dir)
+        #expect(r.exit == 0, "\(r.stderr)")
+        #expect(try show(dir, id)["status"] as? String == "completed")
+        #expect(try Tools.sql(dir + "/.olleey/olleey.db", "PRAGMA integrity_check") == "ok")
+        #expect(try packets(out + "/es/talk.es.mp4", "0:a:0") == packets(out + "/es/talk.es.m4a", "0:a:0"))
+        #expect(try packets(out + "/talk.master.mp4", "0:a:1") == packets(out + "/es/talk.es.m4a", "0:a:0"))
+        for p in [out + "/es/talk.es.mp4", out + "/talk.master.mp4"] {
+            let srt = try Tools.sh("ffmpeg -v error -i '\(p)' -map 0:s:\(p.hasSuffix("master.mp4") ? 1 : 0) -f srt -", cwd: "/").1
+            #expect(srt.contains("Frase número 3."), "\(p): \(srt)")
+        }
+        // nothing a killed process left behind stays in the MP4 caches
+        let leftovers = ["mp4", "master"].flatMap { stage in
+            (FileManager.default.enumerator(atPath: dir + "/.olleey/cache/" + stage)?.allObjects as? [String] ?? [])
+                .filter { ($0 as NSString).lastPathComponent.hasPrefix(".") }
+        }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
     @Test func twoWorkersNeverRunTheSameStageTwice() throws {
         let dir = try workspace()
         defer { try? FileManager.default.removeItem(atPath: dir) }

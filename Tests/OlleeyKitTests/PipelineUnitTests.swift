@@ -83,6 +83,20 @@ struct PipelineUnitTests {
                               make: { tmp in try FileIO.writeAtomically("v", to: tmp) })
         for f in [dead, deadPatch, deadPartial] { #expect(!FileManager.default.fileExists(atPath: f), "\(f)") }
         for f in [mine, other] { #expect(FileManager.default.fileExists(atPath: f), "\(f)") }
+        // a killed in-place update's file, still linked by its output, in another directory of
+        // the stage: swept when the next render of that output is placed, so nothing keeps it
+        let other2 = StageCache.key(["other"])
+        let shard2 = (cache.path("mp4", other2, "mp4") as NSString).deletingLastPathComponent
+        try FileIO.createDirectory(shard2)
+        let patch = shard2 + "/.patch-99999999-7.mp4"
+        try FileIO.writeAtomically("half", to: patch)
+        let out = t.path + "/out.mp4"
+        try placeOutput(patch, at: out)
+        let next = try cache.produce("mp4", StageCache.key(["next"]), "mp4", updating: out, update: { _, _ in Issue.record("updated a dead process's file"); return true },
+                                     make: { tmp in try FileIO.writeAtomically("next", to: tmp) })
+        try cache.placeReplacing(next.path, at: out, stage: "mp4")
+        #expect(!FileManager.default.fileExists(atPath: patch))
+        #expect(try FileIO.readText(out) == "next")
     }
 
     @Test func resamplesSpeechToTheMixFormat() throws {

@@ -72,12 +72,15 @@ public final class StageCache: @unchecked Sendable {
     }
 
     /// The entry of `stage` that the output `dest` is a hard link of, when that output is its
-    /// only other link (nil otherwise).
+    /// only other link (nil otherwise). On the way, it sweeps the stage's directories of what
+    /// killed processes left (a killed in-place update leaves a `.patch-` file that the output
+    /// may still link: the next render replaces the output, and then nothing else would).
     func soleEntry(linkedAt dest: String, stage: String) -> String? {
-        var old = stat()
-        guard stat(dest, &old) == 0, old.st_nlink == 2 else { return nil }
         let dir = root + "/" + stage
         guard let shards = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
+        for shard in shards { StageCache.sweep(dir + "/" + shard) }
+        var old = stat()
+        guard stat(dest, &old) == 0, old.st_nlink == 2 else { return nil }
         for shard in shards {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + shard) else { continue }
             for n in names where !n.hasPrefix(".") {
@@ -105,7 +108,6 @@ public final class StageCache: @unchecked Sendable {
         }
         let dir = (final as NSString).deletingLastPathComponent
         try FileIO.createDirectory(dir)
-        StageCache.sweep(dir)
         if let old = soleEntry(linkedAt: dest, stage: stage) {
             let work = dir + "/.patch-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).\(ext)"
             if rename(old, work) == 0 {
