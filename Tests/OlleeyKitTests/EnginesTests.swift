@@ -308,7 +308,7 @@ struct EnginesTests {
     func espeak() throws {
         let s = EspeakSpeaker()
         try s.preflight(languages: ["en", "es", "ca", "eo"])
-        let dir = try ToolTestDir()
+        let dir = TempDir()
         for (lang, text) in [("es", "Hola, mundo."), ("ca", "Bon dia."), ("eo", "Bonan matenon."), ("en", "-n starts with a dash")] {
             let out = dir.path + "/\(lang).wav"
             try s.synthesize(text, language: lang, voice: nil, to: out, cancel: .never)
@@ -335,7 +335,7 @@ struct EnginesTests {
     @Test("command speaker runs a real TTS command; non-WAV output is converted",
           .enabled(if: Tools.espeak && Tools.ffmpeg, "espeak-ng or ffmpeg not installed"))
     func commandSpeaker() throws {
-        let dir = try ToolTestDir()
+        let dir = TempDir()
         let wav = try CommandSpeaker(template: try CommandTemplate("espeak-ng -v {lang} -w {output} {text}", setting: "s"))
         try wav.synthesize("Hola a todos", language: "es", voice: nil, to: dir.path + "/a.wav", cancel: .never)
         #expect(try WAVHeader.read(dir.path + "/a.wav")?.format.sampleRate == 22050)
@@ -358,7 +358,7 @@ struct EnginesTests {
         }
         defer { server.stop() }
         let s = try EngineFactory(settings: ["engines.http.base_url": server.baseURL + "/v1", "engines.speak.voice.es": "nova"], environment: [:]).speaker("http")
-        let dir = try ToolTestDir()
+        let dir = TempDir()
         try s.synthesize("Hola", language: "es", voice: nil, to: dir.path + "/o.wav", cancel: .never)
         #expect(try FileIO.read(dir.path + "/o.wav") == wavBytes)
         let req = try #require(server.requests.first?.json)
@@ -479,7 +479,7 @@ struct EnginesTests {
         let subprocessSetup = SubprocessStats.totalNanos
         let wallSetup = SubprocessStats.wallNanos
         let countSetup = SubprocessStats.count
-        let dir = try ToolTestDir()
+        let dir = TempDir()
         let ff = try FFmpeg()
         let info = try ff.probe(video, requireVideo: true)
         let source = [(1000, 4000, "Hello, and welcome to our channel."), (5000, 8500, "Today we are going to talk about the weather."),

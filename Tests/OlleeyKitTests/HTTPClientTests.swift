@@ -271,7 +271,7 @@ struct HTTPClientTests {
 
     @Test("download streams to a file atomically; http errors leave nothing; file:// URLs work")
     func download() throws {
-        let dir = try ToolTestDir()
+        let dir = TempDir()
         let payload = (0..<300_000).map { UInt8(($0 * 7) % 256) }
         let server = try StandInHTTPServer { r in r.path == "/v.mp4" ? .init(body: payload, chunked: true) : .text("nope", status: 404) }
         defer { server.stop() }
@@ -309,7 +309,7 @@ struct HTTPClientTests {
     @Test("https through libssl: trusted with the right CA, refused without it",
           .enabled(if: hasOpenSSL, "openssl command not installed (apt-get install openssl)"))
     func https() throws {
-        let dir = try ToolTestDir()
+        let dir = TempDir()
         let cert = dir.path + "/cert.pem", key = dir.path + "/key.pem"
         try Subprocess.run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
                                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"])

@@ -8,13 +8,13 @@ final class MediaFixtures: @unchecked Sendable {
     static let hasEspeak = Subprocess.which("espeak-ng") != nil
     static let shared = MediaFixtures()
 
-    let dir: ToolTestDir
+    let dir: TempDir
     private let lock = NSLock()
     private var made: [String: String] = [:]
 
     private init() {
         // The directory lives for the whole test process.
-        dir = try! ToolTestDir() // swiftlint:disable:this force_try (tests only: no temp dir, no tests)
+        dir = TempDir()
     }
 
     /// Makes (once) a file named `name` with `make(path)`.

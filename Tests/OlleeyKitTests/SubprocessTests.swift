@@ -41,7 +41,7 @@ struct SubprocessTests {
 
     @Test("stdout to a file")
     func stdoutToFile() throws {
-        let dir = try ToolTestDir()
+        let dir = TempDir()
         let out = dir.path + "/out.txt"
         var p = Subprocess("echo", ["hello"])
         p.stdout = .file(out)
@@ -75,7 +75,7 @@ struct SubprocessTests {
 
     @Test("a timeout kills the whole process group, grandchildren included")
     func timeoutKillsGroup() throws {
-        let dir = try ToolTestDir()
+        let dir = TempDir()
         let marker = dir.path + "/grandchild-alive"
         // The grandchild would create the marker after 2 s if it survived the kill.
         var p = Subprocess("sh", ["-c", "(sleep 2; touch \(marker)) & sleep 30"])
@@ -163,19 +163,4 @@ struct SubprocessTests {
         let r = try Subprocess("sh", ["-c", "echo 'write error: No space left on device' >&2; exit 1"]).run()
         #expect(r.error("tool").code == .cannotCreate)
     }
-}
-
-/// A temporary directory removed when the value goes away.
-final class ToolTestDir: @unchecked Sendable {
-    let path: String
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/olleey-test-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buf -> Bool in
-            guard let base = buf.baseAddress else { return false }
-            return mkdtemp(base) != nil
-        }
-        guard made else { throw OlleeyError(.cannotCreate, "mkdtemp failed") }
-        path = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
