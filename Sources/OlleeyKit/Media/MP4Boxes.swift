@@ -166,7 +166,6 @@ final class MP4File {
     let size: Int
     let boxes: [TopBox]
     let moov: MP4Box
-    let ftyp: [UInt8]
     let tracks: [MP4Track]
 
     var movieTimescale: Int64 {
@@ -174,8 +173,8 @@ final class MP4File {
         return Int64(be32(m.payload[...], m.payload[0] == 1 ? 20 : 12))
     }
 
-    private init(path: String, fd: Int32, size: Int, boxes: [TopBox], moov: MP4Box, ftyp: [UInt8], tracks: [MP4Track]) {
-        self.path = path; self.fd = fd; self.size = size; self.boxes = boxes; self.moov = moov; self.ftyp = ftyp; self.tracks = tracks
+    private init(path: String, fd: Int32, size: Int, boxes: [TopBox], moov: MP4Box, tracks: [MP4Track]) {
+        self.path = path; self.fd = fd; self.size = size; self.boxes = boxes; self.moov = moov; self.tracks = tracks
     }
 
     deinit { close(fd) }
@@ -190,7 +189,7 @@ final class MP4File {
         let total = Int(st.st_size)
         var at = 0
         var boxes: [TopBox] = []
-        var moov: MP4Box?, ftyp: [UInt8]?
+        var moov: MP4Box?
         while at + 8 <= total {
             var h = [UInt8](repeating: 0, count: 16)
             guard preadFully(fd, &h, offset: at) >= 8 else { close(fd); return nil }
@@ -199,11 +198,6 @@ final class MP4File {
             if size == 1 { size = Int(be64(h[...], 8)); header = 16 } else if size == 0 { size = total - at }
             guard size >= header, at + size <= total else { close(fd); return nil }
             switch type {
-            case "ftyp":
-                guard size < 4096 else { close(fd); return nil }
-                var b = [UInt8](repeating: 0, count: size - header)
-                guard preadFully(fd, &b, offset: at + header) == b.count else { close(fd); return nil }
-                ftyp = b
             case "moov":
                 guard moov == nil, size < 1 << 30 else { close(fd); return nil }
                 var b = [UInt8](repeating: 0, count: size - header)
@@ -221,7 +215,7 @@ final class MP4File {
             guard let track = MP4Track(t) else { close(fd); return nil }
             tracks.append(track)
         }
-        return MP4File(path: path, fd: fd, size: total, boxes: boxes, moov: moov, ftyp: ftyp ?? [], tracks: tracks)
+        return MP4File(path: path, fd: fd, size: total, boxes: boxes, moov: moov, tracks: tracks)
     }
 }
 
@@ -239,4 +233,3 @@ func putBE64(_ b: inout [UInt8], _ i: Int, _ v: UInt64, append: Bool = false) {
     putBE32(&b, i, UInt32(v >> 32), append: append)
     putBE32(&b, i + 4, UInt32(v & 0xFFFF_FFFF), append: append)
 }
-func putBE16(_ b: inout [UInt8], _ i: Int, _ v: UInt16) { b[i] = UInt8(v >> 8); b[i + 1] = UInt8(v & 0xFF) }
