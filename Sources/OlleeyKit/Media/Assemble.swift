@@ -55,19 +55,25 @@ extension FFmpeg {
     /// The master MP4: video copied; the original audio first (tagged with the source
     /// language), then each language's dub; then subtitle tracks, the source language's first,
     /// then each target language's. Every track carries an ISO 639-2 tag and a title.
+    /// `originalAudio`: a file whose first audio track is the original's (a side file), when
+    /// not the video itself; `moovReserve` as for `assemble`.
     public func assembleMaster(video: String, sourceLanguage: String, sourceSubtitles: String?,
-                               languages: [LanguageOutput], to path: String) throws {
+                               languages: [LanguageOutput], to path: String, originalAudio: String? = nil, moovReserve: Int? = nil) throws {
         let info = try probe(video, requireVideo: true)
         var audio: [AudioTrackSpec] = []
         if info.audio != nil {
-            let name = Language.find(sourceLanguage)?.name ?? sourceLanguage
-            audio.append(AudioTrackSpec(path: video, language: sourceLanguage, title: "\(name) (original)"))
+            audio.append(AudioTrackSpec(path: originalAudio ?? video, language: sourceLanguage, title: FFmpeg.originalTitle(sourceLanguage)))
         }
         audio += languages.map { AudioTrackSpec(path: $0.audio, language: $0.language) }
         var subs: [SubtitleTrackSpec] = []
         if let s = sourceSubtitles { subs.append(SubtitleTrackSpec(path: s, language: sourceLanguage)) }
         subs += languages.compactMap { l in l.subtitles.map { SubtitleTrackSpec(path: $0, language: l.language) } }
-        try assemble(video: video, audio: audio, subtitles: subs, to: path, burnIn: nil, probed: info)
+        try assemble(video: video, audio: audio, subtitles: subs, to: path, burnIn: nil, probed: info, moovReserve: moovReserve)
+    }
+
+    /// The original audio track's title in a master: "English (original)".
+    public static func originalTitle(_ sourceLanguage: String) -> String {
+        "\(Language.find(sourceLanguage)?.name ?? sourceLanguage) (original)"
     }
 
     /// General muxer: video stream 0 of `video` copied, then `audio` tracks in order (an audio

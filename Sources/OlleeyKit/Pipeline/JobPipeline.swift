@@ -612,34 +612,23 @@ public final class JobPipeline: @unchecked Sendable {
             let masterPath = OutputLayout.master(outputsDir: workspace.outputsDir, job: job)
             // from side files: the original audio and source subtitles, and each language's (the
             // ones its own MP4 was made from); an edit then updates the master in place
-            let name = Language.find(job.sourceLang)?.name ?? job.sourceLang
-            let original = "\(name) (original)"
             let sourceSide = try cache.produce("side", StageCache.key(["side-source", plan.video.sha256, job.sourceLang, plan.source.sha256]), "mp4") { tmp in
-                try ffmpeg.muxSide(audio: plan.video.hasAudio ? [AudioTrackSpec(path: plan.video.path, language: job.sourceLang, title: original)] : [],
+                try ffmpeg.muxSide(audio: plan.video.hasAudio ? [AudioTrackSpec(path: plan.video.path, language: job.sourceLang, title: FFmpeg.originalTitle(job.sourceLang))] : [],
                                    subtitles: [SubtitleTrackSpec(path: srcVTT, language: job.sourceLang)], to: tmp)
             }.path
-            var sides: [(language: String, path: String)] = []
-            for (l, key) in zip(plan.languages, plan.audioKeys) {
-                guard let subs = l.subtitles else { sides.removeAll(); break }
-                sides.append((l.language, try side(l.language, key: key, audio: l.audio, subtitles: subs)))
+            let sides = try zip(plan.languages, plan.audioKeys).map { l, key -> LanguageOutput in
+                guard let subtitles = l.subtitles else { throw OlleeyError.failure("language \(l.language) has no subtitles for the master") }
+                let side = try side(l.language, key: key, audio: l.audio, subtitles: subtitles)
+                return LanguageOutput(language: l.language, audio: side, subtitles: side)
             }
-            let complete = sides.count == plan.languages.count
-            var tracks: [MP4Layout.Track] = []
-            if complete {
-                tracks = [MP4Layout.Track(path: plan.video.path, kind: .video)]
-                if plan.video.hasAudio { tracks.append(MP4Layout.Track(path: sourceSide, kind: .audio)) }
-                tracks += sides.map { MP4Layout.Track(path: $0.path, kind: .audio) }
-                tracks.append(MP4Layout.Track(path: sourceSide, kind: .subtitle))
-                tracks += sides.map { MP4Layout.Track(path: $0.path, kind: .subtitle) }
-            }
+            let tracks = [MP4Layout.Track(path: plan.video.path, kind: .video)]
+                + (plan.video.hasAudio ? [MP4Layout.Track(path: sourceSide, kind: .audio)] : [])
+                + sides.map { MP4Layout.Track(path: $0.audio, kind: .audio) }
+                + [MP4Layout.Track(path: sourceSide, kind: .subtitle)]
+                + sides.map { MP4Layout.Track(path: $0.audio, kind: .subtitle) }
             let m = try deliverable("master", plan.key, at: masterPath, tracks: tracks) { tmp, reserve in
-                guard complete else {
-                    return try ffmpeg.assembleMaster(video: plan.video.path, sourceLanguage: job.sourceLang, sourceSubtitles: srcVTT, languages: plan.languages, to: tmp)
-                }
-                let audio = (plan.video.hasAudio ? [AudioTrackSpec(path: sourceSide, language: job.sourceLang, title: original)] : [])
-                    + sides.map { AudioTrackSpec(path: $0.path, language: $0.language) }
-                let subtitles = [SubtitleTrackSpec(path: sourceSide, language: job.sourceLang)] + sides.map { SubtitleTrackSpec(path: $0.path, language: $0.language) }
-                try ffmpeg.assemble(video: plan.video.path, audio: audio, subtitles: subtitles, to: tmp, moovReserve: reserve)
+                try ffmpeg.assembleMaster(video: plan.video.path, sourceLanguage: job.sourceLang, sourceSubtitles: sourceSide, languages: sides,
+                                          to: tmp, originalAudio: sourceSide, moovReserve: reserve)
             }
             try cache.placeReplacing(m.path, at: masterPath, stage: "master")
             return (true, m.cached)

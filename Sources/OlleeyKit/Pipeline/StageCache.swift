@@ -78,25 +78,26 @@ public final class StageCache: @unchecked Sendable {
     func soleEntry(linkedAt dest: String, stage: String) -> String? {
         let dir = root + "/" + stage
         guard let shards = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
-        for shard in shards { StageCache.sweep(dir + "/" + shard) }
         var old = stat()
-        guard stat(dest, &old) == 0, old.st_nlink == 2 else { return nil }
+        let linked = stat(dest, &old) == 0 && old.st_nlink == 2
+        var found: String?
         for shard in shards {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + shard) else { continue }
+            StageCache.sweep(dir + "/" + shard, names)
+            guard linked, found == nil else { continue }
             for n in names where !n.hasPrefix(".") {
                 let p = dir + "/" + shard + "/" + n
                 var st = stat()
-                if stat(p, &st) == 0, st.st_dev == old.st_dev, st.st_ino == old.st_ino { return p }
+                if stat(p, &st) == 0, st.st_dev == old.st_dev, st.st_ino == old.st_ino { found = p; break }
             }
         }
-        return nil
+        return found
     }
 
     /// `produce` for entries that an output path links (MP4s the size of the video): when the
     /// entry is missing and `dest` links a superseded entry of this stage that nothing else
     /// links, `update(file, oldEntry)` may turn that file (the old entry, moved to a temporary
-    /// name) into the new entry in place (returning true),
-    /// or leave it untouched (false). The old entry is renamed away first, so a kill during
+    /// name) into the new entry in place (returning true), or leave it untouched (false). The old entry is renamed away first, so a kill during
     /// the update never leaves a wrong entry under either key. Otherwise, or when `update`
     /// throws, `make` writes a new entry.
     public func produce(_ stage: String, _ key: String, _ ext: String, updating dest: String,
@@ -127,8 +128,7 @@ public final class StageCache: @unchecked Sendable {
     /// Removes what killed processes left in a cache directory: temporary entries
     /// (`.tmp-PID-...`, `..tmp-PID-...partial-...`, `.patch-PID-...`) of processes that no
     /// longer exist.
-    static func sweep(_ dir: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+    static func sweep(_ dir: String, _ names: [String]) {
         for n in names where n.hasPrefix(".") {
             var rest = Substring(n.drop { $0 == "." })
             for prefix in ["tmp-", "patch-"] where rest.hasPrefix(prefix) { rest = rest.dropFirst(prefix.count) }
