@@ -550,3 +550,36 @@ enum CueTextValidator {
         }
     }
 }
+
+extension CueText {
+    /// Strict-mode findings for one cue's text on its own (as typed by a person): tags, character
+    /// references, and what cannot be inside a cue at all (a blank line, which would end the cue,
+    /// or `-->`). Lines and columns are 1-based within `text`.
+    public static func validate(_ text: String) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (k, l) in lines.enumerated() {
+            if l.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }), lines.count > 1 {
+                out.append(Diagnostic(line: k + 1, column: 1, severity: .error, code: "blank_line_in_cue",
+                                      message: "a blank line would end the cue"))
+            }
+            if let r = l.range(of: "-->") {
+                out.append(Diagnostic(line: k + 1, column: l.unicodeScalars.distance(from: l.startIndex, to: r.lowerBound) + 1,
+                                      severity: .error, code: "arrow_in_cue_text", message: "'-->' cannot appear in cue text"))
+            }
+        }
+        let bytes = Array(text.utf8)
+        let sink = DiagnosticSink()
+        bytes.withUnsafeBufferPointer { CueTextValidator.validate($0, 0, $0.count, sink: sink) }
+        for item in sink.items {
+            // offset -> line and column (columns in Unicode scalars)
+            var line = 1, col = 1, i = 0
+            while i < item.offset && i < bytes.count {
+                if bytes[i] == 0x0A { line += 1; col = 1 } else if bytes[i] & 0xC0 != 0x80 { col += 1 }
+                i += 1
+            }
+            out.append(Diagnostic(line: line, column: col, severity: item.severity, code: item.code, message: item.message))
+        }
+        return out.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+    }
+}

@@ -173,9 +173,82 @@ public struct DiffResult: Sendable {
     func signed(_ v: Int64) -> String { v > 0 ? "+\(v)" : "\(v)" }
 }
 
+/// Which cue of A each cue of B is (and the reverse): the alignment `CueDiff.diff` reports on.
+public struct CueAlignment: Sendable, Equatable {
+    /// For each cue of A, the index of its cue in B, or nil (removed).
+    public var bForA: [Int?]
+    /// For each cue of B, the index of its cue in A, or nil (added).
+    public var aForB: [Int?]
+}
+
 /// Cue-level diff of two documents.
 public enum CueDiff {
+    /// Aligns the cues of two documents: by id, then by time overlap and text similarity, then by
+    /// identical text anywhere in order. This is the alignment `diff` reports; the pipeline uses it
+    /// to carry a translation's cues across an edit of its source.
+    public static func align(_ a: WebVTTDocument, _ b: WebVTTDocument) -> CueAlignment {
+        let (matchA, matchB) = match(a, b)
+        return CueAlignment(bForA: matchA.map { $0 < 0 ? nil : $0 }, aForB: matchB.map { $0 < 0 ? nil : $0 })
+    }
+
     public static func diff(_ a: WebVTTDocument, _ b: WebVTTDocument) -> DiffResult {
+        let (matchA, matchB) = match(a, b)
+        let na = a.cues.count
+        let nb = b.cues.count
+        let textA = a.cues.map { $0.text }
+        let textB = b.cues.map { $0.text }
+        func words(_ isA: Bool, _ i: Int) -> [Substring] {
+            (isA ? textA[i] : textB[i]).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
+        }
+        // Changes.
+        var changes: [(key: Int64, order: Int, change: CueChange)] = []
+        var aligned = 0
+        for i in 0..<na {
+            let ca = a.cues[i]
+            let j = matchA[i]
+            if j < 0 {
+                changes.append((ca.startMs, 0, CueChange(kind: .removed, aIndex: i, bIndex: nil, aId: ca.id, bId: nil,
+                                                          aStartMs: ca.startMs, aEndMs: ca.endMs, bStartMs: nil, bEndMs: nil,
+                                                          aText: textA[i], bText: nil, aSettings: ca.settingsText, bSettings: nil,
+                                                          startDeltaMs: nil, endDeltaMs: nil, words: [])))
+                continue
+            }
+            aligned += 1
+            let cb = b.cues[j]
+            func make(_ kind: CueChange.Kind, words: [WordChange] = []) -> CueChange {
+                CueChange(kind: kind, aIndex: i, bIndex: j, aId: ca.id, bId: cb.id, aStartMs: ca.startMs, aEndMs: ca.endMs,
+                          bStartMs: cb.startMs, bEndMs: cb.endMs, aText: textA[i], bText: textB[j],
+                          aSettings: ca.settingsText, bSettings: cb.settingsText,
+                          startDeltaMs: cb.startMs - ca.startMs, endDeltaMs: cb.endMs - ca.endMs, words: words)
+            }
+            if textA[i] != textB[j] {
+                changes.append((cb.startMs, 1, make(.textChanged, words: wordDiff(words(true, i), words(false, j)))))
+            }
+            if ca.startMs != cb.startMs || ca.endMs != cb.endMs {
+                changes.append((cb.startMs, 2, make(.timingChanged)))
+            }
+            if ca.settings != cb.settings {
+                changes.append((cb.startMs, 3, make(.settingsChanged)))
+            }
+        }
+        for j in 0..<nb where matchB[j] < 0 {
+            let cb = b.cues[j]
+            changes.append((cb.startMs, 0, CueChange(kind: .added, aIndex: nil, bIndex: j, aId: nil, bId: cb.id,
+                                                      aStartMs: nil, aEndMs: nil, bStartMs: cb.startMs, bEndMs: cb.endMs,
+                                                      aText: nil, bText: textB[j], aSettings: nil, bSettings: cb.settingsText,
+                                                      startDeltaMs: nil, endDeltaMs: nil, words: [])))
+        }
+        let sorted = changes.enumerated().sorted { x, y in
+            let l = x.element, r = y.element
+            if l.key != r.key { return l.key < r.key }
+            if l.order != r.order { return l.order < r.order }
+            return x.offset < y.offset
+        }.map { $0.element.change }
+        return DiffResult(changes: sorted, alignedCount: aligned)
+    }
+
+    /// The matching passes: for each cue of A its index in B (or -1), and the reverse.
+    static func match(_ a: WebVTTDocument, _ b: WebVTTDocument) -> ([Int], [Int]) {
         let na = a.cues.count
         let nb = b.cues.count
         var matchA = [Int](repeating: -1, count: na)
@@ -279,52 +352,7 @@ public enum CueDiff {
             matchB[j] = i
             lastJ = j
         }
-
-        // Changes.
-        var changes: [(key: Int64, order: Int, change: CueChange)] = []
-        var aligned = 0
-        for i in 0..<na {
-            let ca = a.cues[i]
-            let j = matchA[i]
-            if j < 0 {
-                changes.append((ca.startMs, 0, CueChange(kind: .removed, aIndex: i, bIndex: nil, aId: ca.id, bId: nil,
-                                                          aStartMs: ca.startMs, aEndMs: ca.endMs, bStartMs: nil, bEndMs: nil,
-                                                          aText: textA[i], bText: nil, aSettings: ca.settingsText, bSettings: nil,
-                                                          startDeltaMs: nil, endDeltaMs: nil, words: [])))
-                continue
-            }
-            aligned += 1
-            let cb = b.cues[j]
-            func make(_ kind: CueChange.Kind, words: [WordChange] = []) -> CueChange {
-                CueChange(kind: kind, aIndex: i, bIndex: j, aId: ca.id, bId: cb.id, aStartMs: ca.startMs, aEndMs: ca.endMs,
-                          bStartMs: cb.startMs, bEndMs: cb.endMs, aText: textA[i], bText: textB[j],
-                          aSettings: ca.settingsText, bSettings: cb.settingsText,
-                          startDeltaMs: cb.startMs - ca.startMs, endDeltaMs: cb.endMs - ca.endMs, words: words)
-            }
-            if textA[i] != textB[j] {
-                changes.append((cb.startMs, 1, make(.textChanged, words: wordDiff(words(true, i), words(false, j)))))
-            }
-            if ca.startMs != cb.startMs || ca.endMs != cb.endMs {
-                changes.append((cb.startMs, 2, make(.timingChanged)))
-            }
-            if ca.settings != cb.settings {
-                changes.append((cb.startMs, 3, make(.settingsChanged)))
-            }
-        }
-        for j in 0..<nb where matchB[j] < 0 {
-            let cb = b.cues[j]
-            changes.append((cb.startMs, 0, CueChange(kind: .added, aIndex: nil, bIndex: j, aId: nil, bId: cb.id,
-                                                      aStartMs: nil, aEndMs: nil, bStartMs: cb.startMs, bEndMs: cb.endMs,
-                                                      aText: nil, bText: textB[j], aSettings: nil, bSettings: cb.settingsText,
-                                                      startDeltaMs: nil, endDeltaMs: nil, words: [])))
-        }
-        let sorted = changes.enumerated().sorted { x, y in
-            let l = x.element, r = y.element
-            if l.key != r.key { return l.key < r.key }
-            if l.order != r.order { return l.order < r.order }
-            return x.offset < y.offset
-        }.map { $0.element.change }
-        return DiffResult(changes: sorted, alignedCount: aligned)
+        return (matchA, matchB)
     }
 
     static func lowerBound(_ a: [Int64], _ v: Int64) -> Int {

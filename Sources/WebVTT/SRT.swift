@@ -3,7 +3,8 @@
 // Reading is lenient about the dialects found in the wild: comma or dot before the milliseconds,
 // missing hours, 1-3 millisecond digits, missing or non-numeric index lines, BOM, CR/LF/CRLF,
 // Windows-1252 files (when the bytes are not UTF-8), blank-line-less files, coordinates after the
-// timing (`X1:... Y1:...`, ignored). `<i>`, `<b>`, `<u>` are kept; `<font>` tags are dropped
+// timing (`X1:... Y1:...`, ignored). `<i>`, `<b>`, `<u>` are kept; `<font color="X">` becomes a
+// `<c.font-color-X>` class span (written back as `<font color>`), other `<font>` attributes are dropped
 // with a warning; `{\anN}` positions become cue settings; other `{\...}` override tags are dropped
 // with a warning; a bare `&` or `<` is escaped so the cue text stays valid WebVTT.
 
@@ -80,7 +81,9 @@ public enum SRT {
                     }
                     if j == k { j += 1 }
                     if var last = doc.cues.popLast() {
-                        let converted = extra.map { convertLine($0, warnFont: &sawFont, sawOverride: &sawOverride, collected: &ignoredSettings) }
+                        var fonts: [Bool] = []
+                        var converted = extra.map { convertLine($0, warnFont: &sawFont, sawOverride: &sawOverride, collected: &ignoredSettings, fonts: &fonts) }
+                        if !converted.isEmpty, fonts.contains(true) { converted[converted.count - 1] += String(repeating: "</c>", count: fonts.filter { $0 }.count) }
                         last.text = last.text.isEmpty ? converted.joined(separator: "\n") : last.text + "\n" + converted.joined(separator: "\n")
                         doc.cues.append(last)
                         diags.append(Diagnostic(line: blockLine, column: 1, severity: .warning, code: "text_without_timing",
@@ -105,12 +108,16 @@ public enum SRT {
             var j = timingIdx + 1
             var textLines: [String] = []
             var settings: [String] = []
+            var fonts: [Bool] = []  // open <font> tags: true when one became a <c> span
             while j < n, !isBlank(lines[j]) {
                 // A new cue without a blank line before it.
                 if parseTiming(lines[j]) != nil { break }
                 if j + 1 < n, isIndex(lines[j]), parseTiming(lines[j + 1]) != nil { break }
-                textLines.append(convertLine(lines[j], warnFont: &sawFont, sawOverride: &sawOverride, collected: &settings))
+                textLines.append(convertLine(lines[j], warnFont: &sawFont, sawOverride: &sawOverride, collected: &settings, fonts: &fonts))
                 j += 1
+            }
+            if !textLines.isEmpty, fonts.contains(true) {  // an unclosed <font color> span ends with the cue
+                textLines[textLines.count - 1] += String(repeating: "</c>", count: fonts.filter { $0 }.count)
             }
             var cue = Cue(id: id, startMs: timing.start, endMs: timing.end, text: textLines.joined(separator: "\n"))
             if !settings.isEmpty { cue.setSettingsText(settings.joined(separator: " "), regions: []) }
@@ -139,7 +146,8 @@ public enum SRT {
     }
 
     /// Writes SRT: sequential indices from 1, `hh:mm:ss,ttt` timestamps, `<i>`/`<b>`/`<u>` kept,
-    /// other tags removed, character references decoded. `lineEnding` nil keeps the document's.
+    /// `font-color-*` spans as `<font color>`, a position as `{\\anN}`, other tags removed,
+    /// character references decoded. `lineEnding` nil keeps the document's.
     public static func serialize(_ doc: WebVTTDocument, lineEnding: LineEnding? = nil) -> String {
         let le = (lineEnding ?? doc.lineEnding).string
         var out = ""
@@ -150,7 +158,8 @@ public enum SRT {
             if n > 1 { out += le }
             out += String(n) + le
             out += Timestamp.formatSRT(cue.startMs) + " --> " + Timestamp.formatSRT(cue.endMs) + le
-            let body = srtText(cue.text)
+            var body = srtText(cue.text)
+            if let an = anTag(cue.settingsText) { body = an + body }
             // SRT has no way to hold an empty line inside a cue.
             let lines = body.split(separator: "\n", omittingEmptySubsequences: true)
             for l in lines { out += l + le }
@@ -181,6 +190,10 @@ public enum SRT {
                     out += "("
                     render(e.children, into: &out)
                     out += ")"
+                case .c where fontColorValue(e) != nil:
+                    out += "<font color=\"\(fontColorValue(e) ?? "")\">"
+                    render(e.children, into: &out)
+                    out += "</font>"
                 default:
                     render(e.children, into: &out)
                 }
@@ -268,7 +281,7 @@ public enum SRT {
 
     /// One SRT text line as WebVTT cue text; `{\\anN}` positions are added to `collected`.
     static func convertLine(_ line: Substring, warnFont: inout Bool, sawOverride: inout Bool,
-                            collected: inout [String]) -> String {
+                            collected: inout [String], fonts: inout [Bool]) -> String {
         let u = Array(line.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(u.count + 8)
@@ -291,8 +304,20 @@ public enum SRT {
                         out.append(0x3E)
                         i = close + 1
                         continue
-                    case "font", "/font":
-                        warnFont = true
+                    case "font":
+                        let raw = String(decoding: u[(i + 1)..<close], as: UTF8.self)
+                        if let color = fontColor(raw) {
+                            out.append(contentsOf: Array("<c.font-color-\(color)>".utf8))
+                            fonts.append(true)
+                            if raw.lowercased().contains("face") || raw.lowercased().contains("size") { warnFont = true }
+                        } else {
+                            fonts.append(false)
+                            warnFont = true
+                        }
+                        i = close + 1
+                        continue
+                    case "/font":
+                        if fonts.popLast() == true { out.append(contentsOf: Array("</c>".utf8)) }
                         i = close + 1
                         continue
                     default:
@@ -331,6 +356,41 @@ public enum SRT {
             i += 1
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The class-name form of a `<font color="...">` value: a name or `#hex` (written `xhex`), or nil
+    /// when there is no usable color attribute.
+    static func fontColor(_ tag: String) -> String? {
+        let lower = Array(tag.lowercased())
+        let key = Array("color")
+        guard let at = (0...max(0, lower.count - key.count)).first(where: { lower.count >= key.count && Array(lower[$0..<($0 + key.count)]) == key }) else { return nil }
+        var rest = Substring(String(Array(tag)[(at + key.count)...])).drop(while: { $0 == " " })
+        guard rest.first == "=" else { return nil }
+        rest = rest.dropFirst().drop(while: { $0 == " " })
+        if let q = rest.first, q == "\"" || q == "'" { rest = rest.dropFirst().prefix(while: { $0 != q }) } else { rest = rest.prefix(while: { $0 != " " }) }
+        var v = String(rest)
+        if v.hasPrefix("#") { v = "x" + v.dropFirst() }
+        guard !v.isEmpty, v.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
+        return v.lowercased()
+    }
+
+    /// The `<font color>` value of a `font-color-*` class, if the element has one.
+    static func fontColorValue(_ e: CueElement) -> String? {
+        guard e.kind == .c, let cls = e.classes.first(where: { $0.hasPrefix("font-color-") }) else { return nil }
+        let v = String(cls.dropFirst("font-color-".count))
+        guard !v.isEmpty else { return nil }
+        if v.hasPrefix("x"), v.count == 4 || v.count == 7, v.dropFirst().allSatisfy(\.isHexDigit) { return "#" + v.dropFirst() }
+        return v
+    }
+
+    /// `{\anN}` for a cue's position, from the settings SRT import makes of it (`line:0` top,
+    /// `line:50%` middle, `align:start|end`); nil for the default (bottom centre).
+    static func anTag(_ settingsText: String) -> String? {
+        let parts = settingsText.split(separator: " ")
+        let row: Int = parts.contains("line:0") ? 2 : parts.contains("line:50%") ? 1 : 0
+        let col: Int = parts.contains("align:start") || parts.contains("align:left") ? 0 : parts.contains("align:end") || parts.contains("align:right") ? 2 : 1
+        let n = row * 3 + col + 1
+        return n == 2 ? nil : "{\\an\(n)}"
     }
 
     static let cp1252High: [UInt32] = [

@@ -35,6 +35,7 @@ enum JobCommands {
 
     static func detailJSON(_ ctx: Context, _ j: Job, languages: [JobLanguage], fit: Bool) throws -> JSON {
         var langs: [JSON] = []
+        let attention = try TrackService(ctx.database()).attention(job: j)
         for l in languages {
             var pairs: [(String, JSON)] = [
                 ("language", .string(l.language)), ("status", .string(l.status.rawValue)), ("stage", JSON(l.stage)),
@@ -42,6 +43,8 @@ enum JobCommands {
                 ("failed_cues", .array(l.failedCues.map { .string($0) })),
                 ("approval", l.approval.isEmpty ? .null : .string(l.approval)), ("approval_reason", JSON(l.approvalReason)),
                 ("outputs", try absolute(ctx, l.outputs)), ("updated_at", .string(l.updatedAt)),
+                ("stale_cues", .int(Int64(attention[l.language]?.stale.count ?? 0))),
+                ("dropped_cues", .int(Int64(attention[l.language]?.dropped.count ?? 0))),
             ]
             if fit { pairs.append(("fit", l.fitReport ?? .null)) }
             langs.append(.object(pairs))
@@ -56,10 +59,11 @@ enum JobCommands {
             ("created_at", .string(j.createdAt)), ("updated_at", .string(j.updatedAt)),
             ("started_at", JSON(j.startedAt)), ("completed_at", JSON(j.completedAt)),
             ("languages", .array(langs)),
+            ("stale_cues", .int(Int64(attention.values.reduce(0) { $0 + $1.stale.count }))),
         ])
     }
 
-    static func humanDetail(_ j: Job, _ languages: [JobLanguage], fit: Bool) -> String {
+    static func humanDetail(_ j: Job, _ languages: [JobLanguage], fit: Bool, attention: [String: TrackService.Attention] = [:]) -> String {
         var s = "job \(j.id)\n  status   \(j.status.rawValue)\(j.stage.map { " (stage \($0))" } ?? "")\n  source   \(j.sourceName) [\(j.sourceLang)]\n  created  \(j.createdAt)\n"
         if let e = j.error { s += "  error    \(j.errorStage.map { "at \($0): " } ?? "")\(e)\n" }
         for l in languages {
@@ -67,6 +71,12 @@ enum JobCommands {
             if !l.approval.isEmpty { s += " [\(l.approval)\(l.approvalReason.map { ": " + $0 } ?? "")]" }
             if let e = l.error { s += "\n         \(l.errorStage.map { "failed at \($0): " } ?? "")\(e)" }
             if !l.failedCues.isEmpty { s += "\n         cues: \(l.failedCues.joined(separator: ", "))" }
+            if let a = attention[l.language], !a.stale.isEmpty {
+                s += "\n         stale cues (source changed since a person wrote them): \(a.stale.prefix(20).joined(separator: ", "))"
+            }
+            if let a = attention[l.language], !a.dropped.isEmpty {
+                s += "\n         \(a.dropped.count) cue(s) by a person left out (their source cue was deleted): see 'olleey qc status'"
+            }
             s += "\n"
             // --fit-mode video: a slowed video leaves the language out of the master
             if let v = l.fitReport?["video"], v["in_master"]?.boolValue == false {
@@ -271,7 +281,7 @@ enum JobCommands {
         let j = try resolve(ctx, ctx.args.positionals[0])
         let langs = try JobStore(ctx.database()).languages(j.id)
         let fit = ctx.args.has("fit")
-        try ctx.emit(try detailJSON(ctx, j, languages: langs, fit: fit)) { humanDetail(j, langs, fit: fit) }
+        try ctx.emit(try detailJSON(ctx, j, languages: langs, fit: fit)) { humanDetail(j, langs, fit: fit, attention: (try? TrackService(ctx.database()).attention(job: j)) ?? [:]) }
         return 0
     }
 

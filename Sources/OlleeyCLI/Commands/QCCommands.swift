@@ -41,6 +41,10 @@ enum QCCommands {
                 if let reason = r.reason, r.approval == "rejected" { s += "  rejected: \(reason)" }
                 if !r.violations.isEmpty { s += "  \(r.violations.count) glossary violation\(r.violations.count == 1 ? "" : "s")" }
                 s += "\n"
+                if let a = r.attention, !a.stale.isEmpty { s += "       stale cues (source changed since a person wrote them): \(a.stale.prefix(20).joined(separator: ", "))\n" }
+                for d in r.attention?.dropped ?? [] {
+                    s += "       left out, its source cue was deleted: cue \(d.id.isEmpty ? "-" : d.id) by \(d.author): \(d.text.split(separator: "\n").joined(separator: " / "))\n"
+                }
                 for h in r.history.suffix(5) {
                     s += "       \(h.at.prefix(19))  \(h.action)\(h.actor.map { " by \($0)" } ?? "")\(h.message.map { ": \($0)" } ?? "")\n"
                 }

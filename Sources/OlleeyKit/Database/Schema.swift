@@ -228,5 +228,20 @@ public enum Schema {
         Migration(4, "master_audio", """
             ALTER TABLE job_languages ADD COLUMN audio_key TEXT;
             """),
+        // who wrote each cue of each track version last (an engine or a person), and whether its
+        // source cue changed since a person wrote it (stale); a version also keeps the cues a
+        // person wrote that it dropped because their source cue was deleted
+        Migration(5, "cue_authors", """
+            CREATE TABLE track_cues (
+              track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+              version INTEGER NOT NULL,
+              position INTEGER NOT NULL,
+              author TEXT NOT NULL,
+              human INTEGER NOT NULL CHECK (human IN (0, 1)),
+              stale INTEGER NOT NULL DEFAULT 0 CHECK (stale IN (0, 1)),
+              PRIMARY KEY (track_id, version, position)
+            ) WITHOUT ROWID;
+            ALTER TABLE track_versions ADD COLUMN dropped_cues TEXT NOT NULL DEFAULT '[]';
+            """),
     ]
 }

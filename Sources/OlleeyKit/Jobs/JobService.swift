@@ -79,6 +79,58 @@ public struct JobService {
         }
     }
 
+    /// The job's translator for `language`, preflighted.
+    public func translator(for job: Job, language: String) throws -> any Translator {
+        let settings = try engineSettings(overrides: job.options.engines)
+        let t = try EngineFactory(settings: settings, environment: environment).translator(settings["engines.translate"])
+        try t.preflight(sourceLang: job.sourceLang, targetLangs: [language])
+        return t
+    }
+
+    /// `vtt retranslate`: translates the named cues (1-based positions or ids), or every stale
+    /// cue, of a language again with the job's engine, even a person's, together with any cue
+    /// whose source changed since the last translation. A new version, as for any edit; the
+    /// language is queued to render again. Returns the version and the cues translated.
+    public func retranslate(job: Job, language: String, cues: [String], stale: Bool, author: String, reopen: Bool) throws -> (version: Int, translated: [String]) {
+        let tracks = TrackService(db)
+        guard try tracks.kind(job: job, language: language) == .translation else {
+            throw OlleeyError.invalid("\(language) is the source language of job \(job.id): there is nothing to translate it from",
+                                      hint: "edit the source track with 'olleey vtt edit', or re-translate a target language")
+        }
+        guard let source = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) else {
+            throw OlleeyError.notFound("job \(job.id) has no source track yet", hint: "run 'olleey job run \(job.id)'")
+        }
+        let (cur, meta) = try tracks.currentCues(job: job, language: language)
+        let doc = WebVTTParser.parse(cur.content, mode: .browser).document
+        var positions = Set<Int>()
+        for c in cues {
+            guard let i = doc.cues.firstIndex(where: { $0.id == c }) ?? Int(c).flatMap({ $0 >= 1 && $0 <= doc.cues.count ? $0 - 1 : nil }) else {
+                throw OlleeyError.notFound("no cue '\(c)' in the \(language) track (\(doc.cues.count) cues)", hint: "cues are addressed by id or by position 1...\(doc.cues.count)")
+            }
+            positions.insert(i)
+        }
+        if stale { for (i, m) in meta.enumerated() where m.stale { positions.insert(i) } }
+        guard !positions.isEmpty || !stale else {
+            throw OlleeyError.invalid("the \(language) track of job \(job.id) has no stale cues", hint: "name cues to re-translate instead")
+        }
+        let translator = try translator(for: job, language: language)
+        let r = try TrackTranslation(db).translate(job: job, language: language, source: source, translator: translator, force: .positions(positions))
+        if !r.failures.isEmpty {
+            throw OlleeyError.failure("\(translator.name) failed on cue(s) \(r.failedKeys.prefix(10).joined(separator: ", ")): \(r.failures.first?.message ?? "")",
+                                      hint: "edit them by hand with 'olleey vtt edit'")
+        }
+        let version = try translator.version(from: job.sourceLang, to: language)
+        let total = WebVTTParser.parse(source.content, mode: .browser).document.cues.count
+        let v = try db.transaction { () -> Int in
+            let v = try tracks.commit(job: job, language: language, content: r.content, author: author,
+                                      message: "re-translated on request by \(author): " + TrackTranslation.message(r, engine: translator.name, version: version, total: total),
+                                      reopen: reopen, cues: r.cues, dropped: r.dropped)
+            try db.run("UPDATE job_languages SET source_sha = ? WHERE job_id = ? AND language = ?", [.text(source.sha256), .text(job.id), .text(language)])
+            return v
+        }
+        return (v, r.translated)
+    }
+
     public func engines(sourceLang: String, targets: [String], overrides: [String: String], needsTranscriber: Bool, lipSync: Bool) throws -> PipelineEngines {
         do {
             return try enginesByStage(sourceLang: sourceLang, targets: targets, overrides: overrides, needsTranscriber: needsTranscriber, lipSync: lipSync)
@@ -188,7 +240,7 @@ public struct JobService {
             try JobStore(db).insert(job)
             if let s = subtitles {
                 try TrackStore(db).add(job: job.id, language: job.sourceLang, kind: .source, content: s,
-                                       author: r.actor ?? "import", message: "imported from \((r.subtitlesPath ?? "") as NSString).lastPathComponent)")
+                                       author: try LocalAuthor.resolve(explicit: r.actor, environment: environment, config: ConfigStore(db)), message: "imported from \((r.subtitlesPath ?? "") as NSString).lastPathComponent)")
             }
             try EventStore(db).append("job.created", job: job.id, ["languages": .array(job.options.targetLanguages.map { .string($0) })])
             try AuditLog(db).record(actor: r.actor, action: "job.create", subject: job.id)

@@ -240,26 +240,24 @@ public final class JobPipeline: @unchecked Sendable {
             if let cur = try tracks.current(job: job.id, language: lang, kind: .translation), jl?.sourceSHA == source.sha256 {
                 return (cur, true)
             }
-            let srcDoc = WebVTTParser.parse(source.content, mode: .browser).document
-            let keys = JobPipeline.cueKeys(srcDoc.cues)
-            let input = zip(keys, srcDoc.cues).map { TextCue(id: $0, text: CueText.plainText($1.text)) }
-            // issue 5 (glossary): placeholders protect do-not-translate terms and required translations
-            let glossary = try GlossaryProtection.forJob(db, job: job, language: lang)
-            let outcome = try TranslationCheck.translate(glossary?.protect(input) ?? input, with: engines.translator, from: job.sourceLang, to: lang, cancel: cancel)
-            if !outcome.ok {
-                let ids = outcome.failures.map(\.id)
+            // only what changed is translated; a person's cue is never overwritten (stale instead)
+            let r = try TrackTranslation(db).translate(job: job, language: lang, source: source, translator: engines.translator, cancel: cancel)
+            if !r.failures.isEmpty {
+                let ids = r.failedKeys
                 throw StageFailure(stage: .translate, error: .failure(
-                    "\(engines.translator.name) failed on \(ids.count) cue(s) (\(ids.prefix(10).joined(separator: ", "))): \(outcome.failures.first?.message ?? "")",
+                    "\(engines.translator.name) failed on \(ids.count) cue(s) (\(ids.prefix(10).joined(separator: ", "))): \(r.failures.first?.message ?? "")",
                     hint: "edit them with 'olleey vtt edit \(job.id.prefix(8)) --lang \(lang) --cue ID --text ...' or import a track, then 'olleey job retry'"),
                     failedCues: ids)
             }
-            var doc = srcDoc
-            // issue 5 (glossary): restore the placeholders; violations go to the language's QC data
-            let translated = try glossary?.restoreAndRecord(outcome.cues, db: db, jobId: job.id) ?? outcome.cues
-            for i in doc.cues.indices { doc.cues[i].text = translated[i].text }
             let version = try engines.translator.version(from: job.sourceLang, to: lang)
-            try tracks.add(job: job.id, language: lang, kind: .translation, content: WebVTTSerializer.serialize(doc),
-                           author: "olleey/\(engines.translator.name)", message: "machine translation by \(engines.translator.name) \(version)")
+            let total = WebVTTParser.parse(source.content, mode: .browser).document.cues.count
+            try tracks.add(job: job.id, language: lang, kind: .translation, content: r.content,
+                           author: "olleey/\(engines.translator.name)", message: TrackTranslation.message(r, engine: engines.translator.name, version: version, total: total),
+                           cues: r.cues, dropped: r.dropped)
+            if !r.dropped.isEmpty || !r.stale.isEmpty {
+                try events.append("track.stale", job: job.id, language: lang, ["stale": .array(r.stale.map { .string($0) }),
+                                                                               "dropped": .array(r.dropped.map(\.json))])
+            }
             try db.run("UPDATE job_languages SET source_sha = ? WHERE job_id = ? AND language = ?", [.text(source.sha256), .text(job.id), .text(lang)])
             guard let cur = try tracks.current(job: job.id, language: lang, kind: .translation) else { throw OlleeyError.failure("translation not stored") }
             return (cur, false)
@@ -283,7 +281,7 @@ public final class JobPipeline: @unchecked Sendable {
             let keys = JobPipeline.cueKeys(doc.cues)
             var spoken: [(Int, String)] = []  // cue index, text
             for (i, c) in doc.cues.enumerated() {
-                let text = CueText.plainText(c.text).trimmingCharacters(in: .whitespacesAndNewlines)
+                let text = SpeechText.of(c.text)  // no markup, speaker labels, [sound tags] or dashes
                 if !text.isEmpty { spoken.append((i, text)) }
             }
             // synthesis, several cues at once (engines are separate processes or servers)

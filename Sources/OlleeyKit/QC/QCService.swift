@@ -7,6 +7,8 @@ public struct QCLanguageStatus: Sendable {
     public var approval: String
     public var reason: String?
     public var history: [QCHistoryItem]
+    /// Stale cues, and cues a person wrote that were dropped with their source cue.
+    public var attention: TrackService.Attention?
 
     public var violations: [JSON] { entry.glossaryReport?["violations"]?.arrayValue ?? [] }
 
@@ -18,6 +20,8 @@ public struct QCLanguageStatus: Sendable {
             ("glossary_violations", .int(Int64(violations.count))),
             ("glossary", entry.glossaryReport ?? .null),
             ("history", .array(history.map(\.json))),
+            ("stale_cues", .array((attention?.stale ?? []).map { .string($0) })),
+            ("dropped_cues", .array((attention?.dropped ?? []).map(\.json))),
             ("updated_at", .string(entry.updatedAt)),
         ])
     }
@@ -74,9 +78,10 @@ public struct QCService {
             let langs = try JobStore(db).languages(job.id)
             for jl in langs { try sync(job, jl.language) }
             let history = try store.history(job: job.id)
+            let attention = try TrackService(db).attention(job: job)
             return try langs.map { jl in
                 QCLanguageStatus(entry: try store.get(job: job.id, language: jl.language), languageStatus: jl.status, approval: jl.approval,
-                                 reason: jl.approvalReason, history: history.filter { $0.language == jl.language })
+                                 reason: jl.approvalReason, history: history.filter { $0.language == jl.language }, attention: attention[jl.language])
             }
         }
     }
