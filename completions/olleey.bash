@@ -6,7 +6,7 @@ _olleey_subcommands() {
         'olleey') echo 'init config job vtt qc glossary cost project channel user demo version help completions man' ;;
         'olleey config') echo 'get set unset list' ;;
         'olleey job') echo 'create run list show status watch outputs events stats pause resume cancel retry approve reject delete' ;;
-        'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore' ;;
+        'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore retranslate' ;;
         'olleey qc') echo 'status assign approve reject feedback' ;;
         'olleey glossary') echo 'create list show update delete term import export check' ;;
         'olleey glossary term') echo 'add rm list' ;;
@@ -55,9 +55,10 @@ _olleey_options() {
         'olleey vtt cat') echo '--output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt import') echo '--job --lang -l --message -m --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt show') echo '--lang -l --version --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey vtt edit') echo '--lang -l --cue --text --file --message -m --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt edit') echo '--lang -l --cue --text --plain --file --message -m --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt versions') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt restore') echo '--lang -l --version --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt retranslate') echo '--lang -l --cue --stale --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey qc') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey qc status') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey qc assign') echo '--lang -l --to --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;

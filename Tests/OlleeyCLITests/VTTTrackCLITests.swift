@@ -173,3 +173,50 @@ struct VTTCLITrackTests {
         #expect(olleey(["vtt", "show", j, "--lang", "es"], cwd: outside.path, env: w.env).exit == 78)
     }
 }
+
+@Suite("olleey vtt edit --text/--plain and vtt retranslate", .enabled(if: TrackWorkspace.available, TrackWorkspace.skipReason))
+struct VTTTrustCLITests {
+    @Test("--text is cue text checked strictly (65, line:column); --plain escapes; authors are people, never 'unknown'")
+    func editText() throws {
+        let w = try TrackWorkspace()
+        let j = w.job
+        w.dir.write("es.vtt", VTTCLITrackTests.es1)
+        #expect(w.run(["vtt", "import", "es.vtt", "--job", j, "--lang", "es", "--as", "ana@example.com"]).exit == 0)
+        let bad = w.run(["vtt", "edit", j, "--lang", "es", "--cue", "1", "--text", "Tom & Jerry <3"])
+        #expect(bad.exit == 65)
+        #expect(bad.stderr.contains("1:5") && bad.stderr.contains("--plain"))
+        #expect(w.run(["vtt", "edit", j, "--lang", "es", "--cue", "1", "--text", "<i>Hola</i> &amp; adiós", "--as", "ed@example.com"]).exit == 0)
+        var env = w.env
+        env["OLLEEY_USER"] = "lin@example.com"
+        #expect(olleey(["vtt", "edit", j, "--lang", "es", "--cue", "2", "--plain", "--text", "Tom & Jerry <3"], cwd: w.path, env: env).exit == 0)
+        let show = w.run(["vtt", "show", j, "--lang", "es", "--json"])
+        let cues = try show.json()["cues"]?.arrayValue ?? []
+        #expect(cues.map { $0["text"]?.stringValue } == ["<i>Hola</i> &amp; adiós", "Tom &amp; Jerry &lt;3"])
+        #expect(cues.map { $0["author"]?.stringValue } == ["ed@example.com", "lin@example.com"])
+        #expect(cues.allSatisfy { $0["human"] == .bool(true) && $0["stale"] == .bool(false) })
+        let versions = try w.run(["vtt", "versions", j, "--lang", "es", "--json"]).json().arrayValue ?? []
+        #expect(versions.map { $0["author"]?.stringValue } == ["ana@example.com", "ed@example.com", "lin@example.com"])
+        #expect(!w.run(["vtt", "versions", j, "--lang", "es"]).stdout.contains("unknown"))
+    }
+
+    @Test("retranslate: usage, the source language, no stale cues, and a named cue (apertium)")
+    func retranslate() throws {
+        let w = try TrackWorkspace()
+        let j = w.job
+        #expect(w.run(["vtt", "retranslate", "--help"]).stdout.contains("olleey vtt retranslate"))
+        #expect(w.run(["vtt", "retranslate", j, "--lang", "es"]).exit == 64)
+        #expect(w.run(["vtt", "retranslate", j, "--lang", "en", "--cue", "1"]).exit == 65)
+        w.dir.write("es.vtt", VTTCLITrackTests.es1)
+        #expect(w.run(["vtt", "import", "es.vtt", "--job", j, "--lang", "es", "--as", "ana@example.com"]).exit == 0)
+        let none = w.run(["vtt", "retranslate", j, "--lang", "es", "--stale"])
+        #expect(none.exit == 65 && none.stderr.contains("no stale cues"))
+        #expect(w.run(["vtt", "retranslate", j, "--lang", "es", "--cue", "9"]).exit == 66)
+        let r = w.run(["vtt", "retranslate", j, "--lang", "es", "--cue", "1", "--json"])
+        #expect(r.exit == 0, "\(r.stderr)")
+        #expect(try r.json()["translated"] == .array(["1"]))
+        let cues = try w.run(["vtt", "show", j, "--lang", "es", "--json"]).json()["cues"]?.arrayValue ?? []
+        #expect(cues.first?["author"] == .string("olleey/apertium"))
+        #expect(cues.first?["text"]?.stringValue?.lowercased().contains("hola") == true)
+        #expect(cues.last?["text"] == .string("Segunda"))  // a person's cue, not named: kept
+    }
+}
