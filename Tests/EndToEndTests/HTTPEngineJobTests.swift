@@ -3,7 +3,7 @@ import Testing
 
 /// A deterministic stand-in for an OpenAI-compatible server (`Fixtures/openai_standin.py`,
 /// python3) on 127.0.0.1, one process per test. It is not a model: translations are
-/// "[LANG] " + the source text, speech is a sine tone as long as the text, transcription is three
+/// "«LANG» " + the source text, speech is a sine tone as long as the text, transcription is three
 /// fixed segments. It logs every request to `requests.jsonl` and reads per-language faults
 /// from `faults.json` in its state directory, so a test can break one language and fix it again.
 final class StandInOpenAIServer {
@@ -75,7 +75,7 @@ final class StandInOpenAIServer {
 
     /// "es" of "[es] text".
     static func lang(_ text: String) -> String? {
-        guard text.hasPrefix("["), let end = text.firstIndex(of: "]") else { return nil }
+        guard text.hasPrefix("«"), let end = text.firstIndex(of: "»") else { return nil }
         return String(text[text.index(after: text.startIndex)..<end])
     }
 }
@@ -85,7 +85,7 @@ final class StandInOpenAIServer {
        .enabled(if: Binary.exists && Tools.has("ffmpeg") && Tools.has("ffprobe") && Tools.has("python3"),
                 "needs the release binary, ffmpeg and python3 (scripts/bootstrap)"))
 struct HTTPEngineJobTests {
-    static let sentences = ["Welcome to our channel.", "The river is cold.", "Thank you for watching."]
+    static let sentences = ["Welcome to our channel.", "The river is cold & <clean>.", "Thank you for watching."]  // plain text from the engines
 
     /// A workspace with an 8-second sample video (its subtitles are not used: the stand-in transcribes).
     func workspace() throws -> String {
@@ -163,11 +163,12 @@ struct HTTPEngineJobTests {
             #expect(FileManager.default.fileExists(atPath: files["audio"] ?? ""))
             // the transcript's timings and the stand-in's translations, cue by cue
             let vtt = try String(contentsOfFile: files["vtt"] ?? "", encoding: .utf8)
-            #expect(vtt.contains("00:00:00.500 --> 00:00:02.500\n[\(lang)] Welcome to our channel."))
-            #expect(vtt.contains("00:00:03.000 --> 00:00:05.000\n[\(lang)] The river is cold."))
-            #expect(vtt.contains("00:00:05.500 --> 00:00:07.500\n[\(lang)] Thank you for watching."))
+            #expect(vtt.contains("00:00:00.500 --> 00:00:02.500\n«\(lang)» Welcome to our channel."))
+            // plain text from the transcriber and the translator is escaped into cue text
+            #expect(vtt.contains("00:00:03.000 --> 00:00:05.000\n«\(lang)» The river is cold &amp; &lt;clean&gt;."))
+            #expect(vtt.contains("00:00:05.500 --> 00:00:07.500\n«\(lang)» Thank you for watching."))
             #expect(vtt.components(separatedBy: "-->").count == 4)
-            #expect(try String(contentsOfFile: files["srt"] ?? "", encoding: .utf8).contains("[\(lang)] The river is cold."))
+            #expect(try String(contentsOfFile: files["srt"] ?? "", encoding: .utf8).contains("«\(lang)» The river is cold & <clean>."))
         }
 
         // what the stand-in received: the bearer key on every request, and exactly the expected calls
@@ -192,7 +193,7 @@ struct HTTPEngineJobTests {
         let speech = server.requests("speech")
         #expect(speech.count == 6, "3 cues x 2 languages")
         let spoken = Set(speech.compactMap { $0["input"] as? String })
-        #expect(spoken == Set(["es", "ca"].flatMap { l in HTTPEngineJobTests.sentences.map { "[\(l)] \($0)" } }))
+        #expect(spoken == Set(["es", "ca"].flatMap { l in HTTPEngineJobTests.sentences.map { "«\(l)» \($0)" } }))
         #expect(speech.allSatisfy { $0["model"] as? String == "standin-tts-1" && $0["voice"] as? String == "alloy" && $0["response_format"] as? String == "wav" })
 
         // a finished job run again makes no engine call
@@ -306,6 +307,6 @@ struct HTTPEngineJobTests {
         let master = try #require(out["master"] as? String)
         #expect(try probe(master) == ["video,und", "audio,eng", "audio,spa", "audio,cat", "subtitle,eng", "subtitle,spa", "subtitle,cat"])
         let caVTT = try String(contentsOfFile: ((out["languages"] as? [String: Any])?["ca"] as? [String: String])?["vtt"] ?? "", encoding: .utf8)
-        #expect(caVTT.contains("[ca] The river is cold."))
+        #expect(caVTT.contains("«ca» The river is cold &amp; &lt;clean&gt;."))
     }
 }

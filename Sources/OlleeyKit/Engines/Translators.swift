@@ -285,7 +285,8 @@ public struct HTTPChatTranslator: Translator {
         You translate video subtitles from \(s) to \(t) for dubbing. You receive JSON \
         {"cues":[{"id":"...","text":"..."}]}. Translate every cue's text into natural, concise \(t) that can be \
         spoken in about the same time as the original. Keep names, numbers and the meaning; do not merge, split, \
-        drop or reorder cues. Reply with JSON only, exactly {"cues":[{"id":"...","text":"..."}]} with the same ids \
+        drop or reorder cues. Words such as QJX1 or ZXQ2 stand for formatting and protected terms: keep each exactly once, \
+        next to the words it belongs to. Reply with JSON only, exactly {"cues":[{"id":"...","text":"..."}]} with the same ids \
         in the same order.
         """
     }

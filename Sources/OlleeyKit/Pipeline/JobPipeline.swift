@@ -147,7 +147,7 @@ public final class JobPipeline: @unchecked Sendable {
             let cues = try asr.transcribe(wav.path, language: job.sourceLang, cancel: cancel)
             guard !cues.isEmpty else { throw OlleeyError.invalid("\(asr.name) heard no speech in \(job.sourceName)") }
             var doc = WebVTTDocument()
-            doc.cues = cues.enumerated().map { i, c in Cue(id: String(i + 1), startMs: Int64(c.startMs), endMs: Int64(c.endMs), text: c.text) }
+            doc.cues = cues.enumerated().map { i, c in Cue(id: String(i + 1), startMs: Int64(c.startMs), endMs: Int64(c.endMs), text: CueText.escape(c.text)) }  // plain text becomes cue text here
             let version = try asr.version(language: job.sourceLang)
             try TrackStore(db).add(job: job.id, language: job.sourceLang, kind: .source, content: WebVTTSerializer.serialize(doc),
                                    author: "olleey/\(asr.name)", message: "transcribed by \(asr.name) \(version)")

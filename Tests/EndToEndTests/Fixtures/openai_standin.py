@@ -8,7 +8,7 @@ NOT a model: its answers are fixed functions of the requests.
 Binds 127.0.0.1 on an ephemeral port and prints the port on the first line of stdout. Exits on
 SIGTERM, or by itself once the process that started it is gone.
 
-  POST /v1/chat/completions      translation: every cue's text becomes "[LANG] " + text, same
+  POST /v1/chat/completions      translation: every cue's text becomes "«LANG» " + text, same
                                  ids, same order, as {"cues":[{"id","text"}]} in
                                  choices[0].message.content (LANG from the system prompt)
   POST /v1/audio/speech          a real WAV: a 24 kHz mono sine tone, 0.25 s + 45 ms per character
@@ -21,7 +21,7 @@ path, authorization, and what the request asked for). Faults are read from
 STATE_DIR/faults.json on every request, e.g. {"ca": "http500"}; per target language:
   "http500"        chat completions answer HTTP 500 (Retry-After: 0)
   "drop2"          chat completions always leave out cue "2" (even when asked alone)
-  "garbage_audio"  speech for text starting "[LANG] " is bytes no decoder reads
+  "garbage_audio"  speech for text starting "«LANG» " is bytes no decoder reads
 """
 import json
 import math
@@ -38,7 +38,7 @@ STATE = sys.argv[1]
 KEY = sys.argv[sys.argv.index("--key") + 1] if "--key" in sys.argv else None
 LOCK = threading.Lock()
 LANGS = {"Spanish": "es", "Catalan": "ca", "Esperanto": "eo", "French": "fr", "German": "de", "English": "en"}
-SEGMENTS = [(0.5, 2.5, "Welcome to our channel."), (3.0, 5.0, "The river is cold."), (5.5, 7.5, "Thank you for watching.")]
+SEGMENTS = [(0.5, 2.5, "Welcome to our channel."), (3.0, 5.0, "The river is cold & <clean>."), (5.5, 7.5, "Thank you for watching.")]
 
 
 def faults():
@@ -144,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         record(entry)
         if fault == "http500":
             return self.reply(500, {"error": {"message": "stand-in: the %s model is overloaded" % target}}, headers=[("Retry-After", "0")])
-        answer = [{"id": c["id"], "text": "[%s] %s" % (target, c["text"])} for c in cues if not (fault == "drop2" and c["id"] == "2")]
+        answer = [{"id": c["id"], "text": "«%s» %s" % (target, c["text"])} for c in cues if not (fault == "drop2" and c["id"] == "2")]
         content = json.dumps({"cues": answer}, ensure_ascii=False)
         self.reply(200, {"id": "chatcmpl-standin", "object": "chat.completion", "model": req.get("model"),
                          "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]})
@@ -154,7 +154,7 @@ class Handler(BaseHTTPRequestHandler):
         text = req["input"]
         entry.update(kind="speech", model=req.get("model"), voice=req.get("voice"), input=text,
                      response_format=req.get("response_format"))
-        m = re.match(r"\[(\w+)\] ", text)
+        m = re.match(r"«(\w+)» ", text)
         garbage = bool(m) and faults().get(m.group(1)) == "garbage_audio"
         entry["fault"] = "garbage_audio" if garbage else None
         record(entry)
