@@ -142,6 +142,13 @@ public struct JobStore {
                   failedCues.isEmpty ? .null : .text(failedCues.joined(separator: ",")), .text(Clock.nowISO()), .text(jobId), .text(lang)])
     }
 
+    /// A job that failed as a whole (preparation, or finishing): each language still queued or
+    /// processing fails with the job's reason and stage. `job retry` queues them again.
+    public func failUnrenderedLanguages(_ jobId: String, error: String, errorStage: String) throws {
+        try db.run("UPDATE job_languages SET status = 'failed', error = ?, error_stage = ?, updated_at = ? WHERE job_id = ? AND status IN ('queued','processing','not-started')",
+                   [.text(error), .text(errorStage), .text(Clock.nowISO()), .text(jobId)])
+    }
+
     /// Records (or clears, with nil) that a language's mixed audio and subtitles are in place.
     public func setLanguageAudio(_ jobId: String, _ lang: String, outputs: JSON?, audioKey: String?) throws {
         try db.run("UPDATE job_languages SET outputs = coalesce(?, outputs), audio_key = ?, updated_at = ? WHERE job_id = ? AND language = ?",

@@ -224,8 +224,12 @@ public final class JobRunner: @unchecked Sendable {
 
     func fail(job: Job, stage: Stage, error: OlleeyError, store: JobStore) throws {
         let msg = error.message + (error.hint.map { " (\($0))" } ?? "")
-        try store.setStatus(job.id, .failed, stage: stage.rawValue, error: msg, errorStage: stage.rawValue)
-        try EventStore(store.db).append("job.failed", job: job.id, ["stage": .string(stage.rawValue), "error": .string(error.message)])
+        try store.db.transaction {
+            try store.setStatus(job.id, .failed, stage: stage.rawValue, error: msg, errorStage: stage.rawValue)
+            // languages that never rendered fail with the job's reason (not left `queued`)
+            try store.failUnrenderedLanguages(job.id, error: msg, errorStage: stage.rawValue)
+            try EventStore(store.db).append("job.failed", job: job.id, ["stage": .string(stage.rawValue), "error": .string(error.message)])
+        }
         log("\(job.id.prefix(8)) failed at \(stage.rawValue): \(error.message)")
     }
 
