@@ -410,7 +410,8 @@ public final class JobPipeline: @unchecked Sendable {
             }
             var opts = MixOptions()
             opts.duckGain = duck
-            let key = StageCache.key(["mix2", dub.trackKey, bgKey, String(duck), String(dub.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" })
+            opts.language = lang  // the .m4a is tagged with its language (its key says so: entries before were `und`)
+            let key = StageCache.key(["mix2", dub.trackKey, bgKey, String(duck), String(dub.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" } + ["lang=" + lang])
             let out = try cache.produce("mix", key, "m4a") { tmp in
                 // mixed and AAC-encoded in cached 30 s segments: an edit re-does one
                 let stageCache = cache
