@@ -167,6 +167,8 @@ struct JobEndToEndTests {
         // the language's MP4 and the master were updated in place (only the changed samples
         // written), and carry exactly the new dub and subtitles
         #expect([inode(out + "/es/talk.es.mp4"), inode(out + "/talk.master.mp4")] == inodes)
+        // issue 10: the in-place update keeps the subtitles off by default beside audio in their language
+        #expect(try probe(out + "/es/talk.es.mp4", "stream=codec_type:stream_disposition=default") == ["video,1", "audio,1", "subtitle,0"])
         let packets = { (p: String, stream: String) in try Tools.sh("ffmpeg -v error -i '\(p)' -map \(stream) -c copy -f md5 -", cwd: "/").1 }
         #expect(try packets(out + "/es/talk.es.mp4", "0:a:0") == packets(out + "/es/talk.es.m4a", "0:a:0"))
         #expect(try packets(out + "/talk.master.mp4", "0:a:1") == packets(out + "/es/talk.es.m4a", "0:a:0"))
