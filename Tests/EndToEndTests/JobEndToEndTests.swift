@@ -113,6 +113,11 @@ struct JobEndToEndTests {
         #expect(!vtt.contains("Welcome to our channel"))
         #expect(try String(contentsOfFile: es["srt"] ?? "", encoding: .utf8).contains("00:00:00,500 --> 00:00:02,500"))
         #expect(FileManager.default.fileExists(atPath: es["audio"] ?? ""))
+        // issue 10: the audio file is tagged with its language; the MP4's subtitles are not shown by
+        // default over audio in the same language (ffmpeg alone enables them); nor in the master
+        #expect(try probe(es["audio"] ?? "", "stream=codec_type:stream_tags=language") == ["audio,spa"])
+        #expect(try probe(es["mp4"] ?? "", "stream=codec_type:stream_disposition=default") == ["video,1", "audio,1", "subtitle,0"])
+        #expect(try probe(master, "stream=codec_type:stream_disposition=default").filter { $0.hasPrefix("subtitle") } == ["subtitle,0", "subtitle,0", "subtitle,0"])
         // the fit report is stored per cue
         let fit = (langs.first?["fit"] as? [String: Any])?["cues"] as? [[String: Any]] ?? []
         #expect(fit.count == 3)
@@ -162,6 +167,8 @@ struct JobEndToEndTests {
         // the language's MP4 and the master were updated in place (only the changed samples
         // written), and carry exactly the new dub and subtitles
         #expect([inode(out + "/es/talk.es.mp4"), inode(out + "/talk.master.mp4")] == inodes)
+        // issue 10: the in-place update keeps the subtitles off by default beside audio in their language
+        #expect(try probe(out + "/es/talk.es.mp4", "stream=codec_type:stream_disposition=default") == ["video,1", "audio,1", "subtitle,0"])
         let packets = { (p: String, stream: String) in try Tools.sh("ffmpeg -v error -i '\(p)' -map \(stream) -c copy -f md5 -", cwd: "/").1 }
         #expect(try packets(out + "/es/talk.es.mp4", "0:a:0") == packets(out + "/es/talk.es.m4a", "0:a:0"))
         #expect(try packets(out + "/talk.master.mp4", "0:a:1") == packets(out + "/es/talk.es.m4a", "0:a:0"))

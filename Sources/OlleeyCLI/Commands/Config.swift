@@ -27,12 +27,18 @@ enum ConfigCommands {
                 return 0
             },
             CommandSpec("set", "change a setting (validated against its type)",
-                        examples: ["olleey config set engines.translate apertium", "olleey config set mix.duck_volume 0.2"],
+                        discussion: "A setting that the engine configured for its stage does not read (engines.translate.command while engines.translate is apertium) is stored, and reported: a warning on stderr, and in --json a \"warnings\" array. Choosing an engine reports the stored settings it does not read. Exit 0 either way.",
+                        examples: ["olleey config set engines.translate apertium", "olleey config set mix.duck_volume 0.2",
+                                   "olleey config set engines.translate.command 'my-mt {input} {output} {src} {tgt}' --json"],
                         arguments: [ArgumentSpec("KEY", "the setting", completion: keyCompletion), ArgumentSpec("VALUE", "the new value")]) { ctx in
                 let svc = try ConfigService(ctx.database())
                 let v = try svc.set(ctx.args.positionals[0], ctx.args.positionals[1])
                 let k = try svc.key(ctx.args.positionals[0])
-                try ctx.emit(entry(k, v, false)) { "\(k.name) = \(display(k, v))" }
+                let unused = try svc.noEffect(afterSetting: k.name)
+                for u in unused { ctx.warn("\(u.message) (\(u.hint))") }
+                var json = entry(k, v, false)
+                if case .object(let pairs) = json { json = .object(pairs + [("warnings", .array(unused.map(\.json)))]) }
+                try ctx.emit(json) { "\(k.name) = \(display(k, v))" }
                 return 0
             },
             CommandSpec("unset", "reset a setting to its default",

@@ -440,7 +440,7 @@ enum JobCommands {
                 try s.review(j, language: try requireLang(ctx), approve: true, reason: nil, actor: try ctx.actingUserEmail())
             },
             control("reject", "reject a language (with a reason); it goes back for fixes", example: "olleey job reject 0193a1b2 --lang es --reason 'wrong names'",
-                    options: [langOption, .option("reason", "TEXT", "why")]) { ctx, s, j in
+                    options: [langOption, .option("reason", "TEXT", "what to fix (required)")]) { ctx, s, j in
                 try s.review(j, language: try requireLang(ctx), approve: false, reason: ctx.args.string("reason"), actor: try ctx.actingUserEmail())
             },
             CommandSpec("delete", "delete a job and its outputs (cached artefacts stay for other jobs)",

@@ -89,7 +89,7 @@ enum QCCommands {
         examples: ["olleey qc reject 0193a1b2 --lang fr --reason 'wrong product names' --as ana@example.com",
                    "olleey qc reject 0193a1b2 --lang fr --reason 'too fast' --json"],
         arguments: [JobCommands.jobArg],
-        options: [langOption, .option("reason", "TEXT", "why"), ReviewOptions.asUser]
+        options: [langOption, .option("reason", "TEXT", "what to fix (required; rejecting again for the same reason records nothing)"), ReviewOptions.asUser]
     ) { ctx in
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
         let e = try service(ctx).reject(job, language: try lang(ctx), reason: ctx.args.string("reason"), actor: try ctx.actingUserEmail())

@@ -315,9 +315,12 @@ public struct JobService {
             throw OlleeyError.notFound("job \(job.id) has no language \(language)", hint: "its languages: \(job.options.targetLanguages.joined(separator: ", "))")
         }
         if approve && l.approval == "approved" { throw OlleeyError.conflict("\(language) of job \(job.id) is already approved") }
+        let why: String? = approve ? reason : try JobService.rejectionReason(reason, job: job, language: language)
+        // the same rejection again records nothing new
+        if !approve && l.approval == "rejected" && l.approvalReason == why { return try store.resolve(job.id) }
         try db.transaction {
             try db.run("UPDATE job_languages SET approval = ?, approval_reason = ?, updated_at = ? WHERE job_id = ? AND language = ?",
-                       [.text(approve ? "approved" : "rejected"), reason.sqlValue, .text(Clock.nowISO()), .text(job.id), .text(language)])
+                       [.text(approve ? "approved" : "rejected"), why.sqlValue, .text(Clock.nowISO()), .text(job.id), .text(language)])
             if approve {
                 try TrackStore(db).setLocked(job: job.id, language: language, true)
                 let all = try store.languages(job.id)
@@ -326,13 +329,22 @@ public struct JobService {
                 }
             } else {
                 try store.setLanguage(job.id, language, status: .waitingApproval, stage: Stage.approval.rawValue,
-                                      error: "rejected" + (reason.map { ": " + $0 } ?? ""), errorStage: Stage.approval.rawValue)
+                                      error: "rejected" + (why.map { ": " + $0 } ?? ""), errorStage: Stage.approval.rawValue)
             }
-            try EventStore(db).append(approve ? "language.approved" : "language.rejected", job: job.id, language: language, ["reason": JSON(reason)])
+            try EventStore(db).append(approve ? "language.approved" : "language.rejected", job: job.id, language: language, ["reason": JSON(why)])
             try AuditLog(db).record(actor: actor, action: approve ? "language.approve" : "language.reject", subject: "\(job.id)/\(language)",
-                                    detail: ["reason": JSON(reason)])
+                                    detail: ["reason": JSON(why)])
         }
         return try store.resolve(job.id)
+    }
+
+    /// A rejection's reason, trimmed; a usage error (64) when there is none.
+    public static func rejectionReason(_ reason: String?, job: Job, language: String) throws -> String {
+        guard let why = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !why.isEmpty else {
+            throw OlleeyError.usage("rejecting \(language) of job \(job.id.prefix(8)) needs a reason",
+                                    hint: "say what to fix: --reason 'wrong product names'")
+        }
+        return why
     }
 
     public func delete(_ job: Job, force: Bool) throws {

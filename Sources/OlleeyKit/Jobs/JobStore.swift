@@ -142,6 +142,13 @@ public struct JobStore {
                   failedCues.isEmpty ? .null : .text(failedCues.joined(separator: ",")), .text(Clock.nowISO()), .text(jobId), .text(lang)])
     }
 
+    /// A job that failed as a whole (preparation, or finishing): each language still queued or
+    /// processing fails with the job's reason and stage. `job retry` queues them again.
+    public func failUnrenderedLanguages(_ jobId: String, error: String, errorStage: String) throws {
+        try db.run("UPDATE job_languages SET status = 'failed', error = ?, error_stage = ?, updated_at = ? WHERE job_id = ? AND status IN ('queued','processing','not-started')",
+                   [.text(error), .text(errorStage), .text(Clock.nowISO()), .text(jobId)])
+    }
+
     /// Records (or clears, with nil) that a language's mixed audio and subtitles are in place.
     public func setLanguageAudio(_ jobId: String, _ lang: String, outputs: JSON?, audioKey: String?) throws {
         try db.run("UPDATE job_languages SET outputs = coalesce(?, outputs), audio_key = ?, updated_at = ? WHERE job_id = ? AND language = ?",
@@ -159,23 +166,37 @@ public struct JobStore {
 
     // MARK: leases
 
-    /// Claims the job-level lease; true when this worker holds it. An expired lease, or one held by
-    /// a process of this host that no longer exists, is taken over.
+    /// Claims the job-level lease; true when this worker holds it. Only a job still in progress
+    /// can be claimed. An expired lease, or one held by a process of this host that no longer
+    /// exists, is taken over.
     public func claimJob(_ id: String, worker: String, leaseMs: Int64) throws -> Bool {
-        try claim(table: "jobs", key: "id = ?", args: [.text(id)], worker: worker, leaseMs: leaseMs)
+        try claim(table: "jobs", key: "id = ?", args: [.text(id)],
+                  claimable: "status NOT IN ('completed','failed','cancelled','paused','waiting_approval')", worker: worker, leaseMs: leaseMs)
     }
 
     public func releaseJob(_ id: String, worker: String) throws {
         try db.run("UPDATE jobs SET lease_owner = NULL, lease_expires_ms = NULL WHERE id = ? AND lease_owner = ?", [.text(id), .text(worker)])
     }
 
+    /// Claims one language's lease; only a language still to render (queued or processing) can be claimed.
     public func claimLanguage(_ jobId: String, _ lang: String, worker: String, leaseMs: Int64) throws -> Bool {
-        try claim(table: "job_languages", key: "job_id = ? AND language = ?", args: [.text(jobId), .text(lang)], worker: worker, leaseMs: leaseMs)
+        try claim(table: "job_languages", key: "job_id = ? AND language = ?", args: [.text(jobId), .text(lang)],
+                  claimable: "status IN ('queued','processing')", worker: worker, leaseMs: leaseMs)
     }
 
     public func releaseLanguage(_ jobId: String, _ lang: String, worker: String) throws {
         try db.run("UPDATE job_languages SET lease_owner = NULL, lease_expires_ms = NULL WHERE job_id = ? AND language = ? AND lease_owner = ?",
                    [.text(jobId), .text(lang), .text(worker)])
+    }
+
+    /// True while `worker` still holds the job's lease (checked before a stage runs and before a result is written).
+    public func holdsJob(_ id: String, worker: String) throws -> Bool {
+        try db.scalarText("SELECT lease_owner FROM jobs WHERE id = ?", [.text(id)]) == worker
+    }
+
+    /// True while `worker` still holds the language's lease.
+    public func holdsLanguage(_ jobId: String, _ lang: String, worker: String) throws -> Bool {
+        try db.scalarText("SELECT lease_owner FROM job_languages WHERE job_id = ? AND language = ?", [.text(jobId), .text(lang)]) == worker
     }
 
     /// Extends every lease this worker holds.
@@ -185,15 +206,20 @@ public struct JobStore {
         try db.run("UPDATE job_languages SET lease_expires_ms = ? WHERE lease_owner = ?", [.int(exp), .text(worker)])
     }
 
-    private func claim(table: String, key: String, args: [SQLValue], worker: String, leaseMs: Int64) throws -> Bool {
-        try db.transaction {
-            let now = Clock.nowMillis()
-            let current = try db.queryOne("SELECT lease_owner, lease_expires_ms FROM \(table) WHERE \(key)", args) { ($0.optionalString(0), $0.optionalInt64(1)) }
-            guard let current else { return false }
-            if let owner = current.0, owner != worker, let exp = current.1, exp > now, WorkerID.isAlive(owner) { return false }
-            try db.run("UPDATE \(table) SET lease_owner = ?, lease_expires_ms = ? WHERE \(key)", [.text(worker), .int(now + leaseMs)] + args)
-            return true
-        }
+    /// One compare-and-set (`UPDATE ... WHERE ... RETURNING`): the lease is written only while the
+    /// unit is still `claimable` and its lease is free, expired or this worker's. What the caller
+    /// read before (the unit's status, the lease) may be stale by now; this statement is not. A
+    /// lease of a dead process of this host (which SQL cannot tell) is taken by a second
+    /// compare-and-set on that very owner, so two workers cannot both take it over.
+    private func claim(table: String, key: String, args: [SQLValue], claimable: String, worker: String, leaseMs: Int64) throws -> Bool {
+        let now = Clock.nowMillis()
+        let set = "UPDATE \(table) SET lease_owner = ?, lease_expires_ms = ? WHERE \(key) AND \(claimable) AND "
+        let lease: [SQLValue] = [.text(worker), .int(now + leaseMs)]
+        let free = try db.query(set + "(lease_owner IS NULL OR lease_owner = ? OR lease_expires_ms IS NULL OR lease_expires_ms <= ?) RETURNING 1",
+                                lease + args + [.text(worker), .int(now)]) { $0.int(0) }
+        if !free.isEmpty { return true }
+        guard let owner = try db.scalarText("SELECT lease_owner FROM \(table) WHERE \(key)", args), !WorkerID.isAlive(owner) else { return false }
+        return try !db.query(set + "lease_owner = ? RETURNING 1", lease + args + [.text(owner)]) { $0.int(0) }.isEmpty
     }
 }
 

@@ -23,6 +23,8 @@ public struct MixOptions: Sendable, Equatable {
     public var aacBitrate: String = "192k"
     /// ffmpeg's fast AAC coder (see `AACSettings.fast`).
     public var fastAAC: Bool = true
+    /// The language the `.m4a` is tagged with (ISO 639-1 or 639-2; nil: `und`).
+    public var language: String?
     public init() {}
 
     /// The AAC settings for a mix of `channels` channels.
@@ -84,7 +86,7 @@ extension FFmpeg {
             return (m0...m1).map { Float(gainAt($0)) }
         }
         let limiter = "alimiter=limit=0.98:level=0:attack=5:release=50:latency=1"
-        try SegmentedAAC.encode(totalFrames: total, to: output, aac: options.aac(channels: channels), filter: limiter, ffmpeg: self, key: { g in
+        try SegmentedAAC.encode(totalFrames: total, to: output, aac: options.aac(channels: channels), filter: limiter, language: options.language, ffmpeg: self, key: { g in
             var h = SHA256Hasher()
             h.update(settings)
             h.update(try dub.bytes(g.start, g.end))

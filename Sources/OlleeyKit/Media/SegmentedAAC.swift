@@ -69,7 +69,8 @@ public enum SegmentedAAC {
     /// - `filter`: an ffmpeg audio filter applied to each segment before encoding.
     /// - `cache(key, make)`: the path of the cached entry holding a segment's kept ADTS packets,
     ///   produced with `make(tmp)` when missing.
-    public static func encode(totalFrames: Int, to output: String, aac: AACSettings, filter: String? = nil, ffmpeg: FFmpeg,
+    /// - `language`: the track's language (ISO 639-1 or 639-2), tagged as ISO 639-2; else `und`.
+    public static func encode(totalFrames: Int, to output: String, aac: AACSettings, filter: String? = nil, language: String? = nil, ffmpeg: FFmpeg,
                               key: (Segment) throws -> String,
                               render: @escaping @Sendable (Segment, String) throws -> Void,
                               cache: @escaping @Sendable (String, (String) throws -> Void) throws -> String) throws {
@@ -108,7 +109,8 @@ public enum SegmentedAAC {
         for p in paths { joined.append(contentsOf: try FileIO.read(p)) }
         try FileIO.writeScratch(joined, to: adts)
         try FFmpeg.writing(output) { tmp in
-            _ = try ffmpeg.run(["-f", "aac", "-i", adts, "-c:a", "copy", "-bsf:a", "aac_adtstoasc", "-f", "mp4", tmp], what: "muxing the encoded audio")
+            let tag = language.map { ["-metadata:s:a:0", "language=\(Language.iso639_2($0))"] } ?? []
+            _ = try ffmpeg.run(["-f", "aac", "-i", adts, "-c:a", "copy", "-bsf:a", "aac_adtstoasc"] + tag + ["-f", "mp4", tmp], what: "muxing the encoded audio")
         }
     }
 

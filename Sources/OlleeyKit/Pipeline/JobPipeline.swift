@@ -19,6 +19,10 @@ public struct PipelineEngines: Sendable {
 /// Thrown by a stage when the job was paused or cancelled between stages.
 struct StopRequested: Error { let cancelled: Bool }
 
+/// Thrown when this worker no longer holds the lease of the unit it runs (the job's, or one
+/// language's): it must neither run the next stage nor write a result.
+struct LeaseLost: Error { let unit: String }
+
 /// A failure of one stage, kept with its stage for `job show`.
 struct StageFailure: Error {
     let stage: Stage
@@ -61,6 +65,7 @@ public final class JobPipeline: @unchecked Sendable {
     @discardableResult
     func stage<T>(_ s: Stage, job: Job, language: String?, _ body: () throws -> (T, cached: Bool)) throws -> T {
         try checkStop(job.id)
+        try checkLease(job.id, language)
         let started = Clock.monotonicNanos()
         let lang = language ?? ""
         if let language {
@@ -72,6 +77,7 @@ public final class JobPipeline: @unchecked Sendable {
         let runId = db.lastInsertRowID
         do {
             let (r, cached) = try body()
+            try checkLease(job.id, language)  // the result is recorded only under the lease
             let ms = Int64((Clock.monotonicNanos() - started) / 1_000_000)
             try db.run("UPDATE stage_runs SET state = 'done', cached = ?, finished_at = ?, duration_ms = ? WHERE id = ?",
                        [.int(cached ? 1 : 0), .text(Clock.nowISO()), .int(ms), .int(runId)])
@@ -83,6 +89,9 @@ public final class JobPipeline: @unchecked Sendable {
         } catch let stop as StopRequested {
             _ = try? db.run("UPDATE stage_runs SET state = 'stopped', finished_at = ? WHERE id = ?", [.text(Clock.nowISO()), .int(runId)])
             throw stop
+        } catch let lost as LeaseLost {
+            _ = try? db.run("UPDATE stage_runs SET state = 'abandoned', finished_at = ? WHERE id = ?", [.text(Clock.nowISO()), .int(runId)])
+            throw lost
         } catch {
             let e: OlleeyError
             var cues: [String] = []
@@ -97,6 +106,13 @@ public final class JobPipeline: @unchecked Sendable {
             _ = try? db.run("UPDATE stage_runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?", [.text(e.message), .text(Clock.nowISO()), .int(runId)])
             throw StageFailure(stage: s, error: e, failedCues: cues)
         }
+    }
+
+    /// A stage runs, and records its result, only while this worker holds its unit's lease: the
+    /// job's for job-level stages, the language's for per-language ones.
+    func checkLease(_ jobId: String, _ language: String?) throws {
+        let held = try language.map { try jobs.holdsLanguage(jobId, $0, worker: worker) } ?? jobs.holdsJob(jobId, worker: worker)
+        if !held { throw LeaseLost(unit: language ?? "job") }
     }
 
     /// Stops between stages when the job was paused or cancelled.
@@ -408,7 +424,8 @@ public final class JobPipeline: @unchecked Sendable {
             }
             var opts = MixOptions()
             opts.duckGain = duck
-            let key = StageCache.key(["mix2", dub.trackKey, bgKey, String(duck), String(dub.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" })
+            opts.language = lang  // the .m4a is tagged with its language (its key says so: entries before were `und`)
+            let key = StageCache.key(["mix2", dub.trackKey, bgKey, String(duck), String(dub.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" } + ["lang=" + lang])
             let out = try cache.produce("mix", key, "m4a") { tmp in
                 // mixed and AAC-encoded in cached 30 s segments: an edit re-does one
                 let stageCache = cache
@@ -638,6 +655,7 @@ public final class JobPipeline: @unchecked Sendable {
         let langs = try jobs.languages(job.id)
         let failed = langs.filter { $0.status == .failed }
         try buildMaster(job)
+        try checkLease(job.id, nil)  // the job's result is written only under its lease
         if !failed.isEmpty {
             let summary = failed.map { "\($0.language) (\($0.errorStage ?? "?")): \($0.error ?? "failed")" }.joined(separator: "; ")
             try jobs.setStatus(job.id, .failed, stage: failed.first?.errorStage, error: "\(failed.count) of \(langs.count) language(s) failed: \(summary)",

@@ -24,6 +24,10 @@ public final class JobRunner: @unchecked Sendable {
     let log: @Sendable (String) -> Void
     let environment: [String: String]
     let leaseMs: Int64
+    /// TEST ONLY (fault injection): `OLLEEY_TEST_CLAIM_DELAY_MS`, read once here, makes a worker
+    /// sleep between reading a unit as claimable and writing its lease, which widens the window in
+    /// which another worker can settle that unit (the race regression tests use it). Unset in use.
+    let testClaimDelayMs: UInt32
     private let lock = NSLock()
     private var tokens: [String: (job: String, token: CancelToken)] = [:]
     private var stopping = false
@@ -42,6 +46,12 @@ public final class JobRunner: @unchecked Sendable {
         self.leaseMs = Int64(leaseSeconds) * 1000
         self.environment = environment
         self.log = log
+        self.testClaimDelayMs = environment["OLLEEY_TEST_CLAIM_DELAY_MS"].flatMap { UInt32($0) }.map { min($0, 10_000) } ?? 0
+    }
+
+    /// The test-only pause before a claim (see `testClaimDelayMs`).
+    func pauseBeforeClaim() {
+        if testClaimDelayMs > 0 { usleep(testClaimDelayMs * 1000) }
     }
 
     public func run() throws -> Summary {
@@ -130,14 +140,22 @@ public final class JobRunner: @unchecked Sendable {
             if job.cancelRequested && job.status != .cancelled { continue }
             if job.status.isSettled { continue }
             pending += 1
-            let hasSource = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) != nil
-            let prepared = job.videoId != nil && hasSource
+            let prepared = try isPrepared(job, db)
             if !prepared {
-                if try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) { return (.prepare(job), pending) }
+                pauseBeforeClaim()
+                if try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) {
+                    // re-read under the lease: what was read above may be stale (another worker
+                    // may have prepared the job, or failed it, and released its lease meanwhile)
+                    if let fresh = try store.get(job.id), !fresh.status.isSettled, !fresh.cancelRequested, try !isPrepared(fresh, db) {
+                        return (.prepare(fresh), pending)
+                    }
+                    try store.releaseJob(job.id, worker: worker)
+                }
                 continue
             }
             let langs = try store.languages(job.id)
             for l in langs where l.status == .queued || l.status == .processing {
+                pauseBeforeClaim()
                 if try store.claimLanguage(job.id, l.language, worker: worker, leaseMs: leaseMs) {
                     // re-read under the lease: another worker may have finished it meanwhile
                     if let fresh = try store.language(job.id, l.language), fresh.status == .queued || fresh.status == .processing {
@@ -148,6 +166,7 @@ public final class JobRunner: @unchecked Sendable {
             }
             let running = langs.filter { $0.status == .queued || $0.status == .processing }
             if running.isEmpty {
+                pauseBeforeClaim()
                 if try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) {
                     if let fresh = try store.get(job.id), !fresh.status.isSettled { return (.finish(fresh), pending) }
                     try store.releaseJob(job.id, worker: worker)
@@ -164,7 +183,22 @@ public final class JobRunner: @unchecked Sendable {
         return pending == 0 ? nil : (nil, pending)
     }
 
+    /// Ingested and transcribed: the job's languages can be rendered.
+    func isPrepared(_ job: Job, _ db: Database) throws -> Bool {
+        try job.videoId != nil && TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) != nil
+    }
+
+    /// Runs a unit under its lease. A worker that finds its lease taken over (it expired while
+    /// this worker was stalled) stops there and writes nothing more: the unit is the new holder's.
     func execute(_ unit: Unit, pipeline: JobPipeline, store: JobStore, db: Database, worker: String) throws {
+        do {
+            try run(unit, pipeline: pipeline, store: store, db: db, worker: worker)
+        } catch let lost as LeaseLost {
+            log("\(unitJob(unit).prefix(8)) \(lost.unit): lease lost to another worker, left to it")
+        }
+    }
+
+    func run(_ unit: Unit, pipeline: JobPipeline, store: JobStore, db: Database, worker: String) throws {
         let service = JobService(db: db, workspace: workspace, environment: environment)
         switch unit {
         case let .prepare(job):
@@ -174,21 +208,23 @@ public final class JobRunner: @unchecked Sendable {
             } catch let stop as StopRequested {
                 try settleStopped(job.id, stop, store: store)
             } catch let f as StageFailure {
-                try fail(job: job, stage: f.stage, error: f.error, store: store)
+                try fail(job: job, stage: f.stage, error: f.error, store: store, worker: worker)
             } catch let e as OlleeyError {
-                try fail(job: job, stage: .ingest, error: e, store: store)
+                try fail(job: job, stage: .ingest, error: e, store: store, worker: worker)
             }
         case let .language(job, lang):
             defer { try? store.releaseLanguage(job.id, lang, worker: worker) }
             do {
                 let engines = try service.enginesForRun(job, languages: [lang])
                 try pipeline.renderLanguage(job, lang, engines: engines, config: ConfigStore(db))
+                guard try store.holdsLanguage(job.id, lang, worker: worker) else { throw LeaseLost(unit: lang) }
                 try store.setLanguage(job.id, lang, status: .draft, stage: Stage.assemble.rawValue)
                 // issue 5 (cost): what rendering this language cost, from the rate card
                 try CostService(db).recordLanguage(job, language: lang, translateEngine: engines.translator.name, speakEngine: engines.speaker.name)
             } catch let stop as StopRequested {
                 try settleStopped(job.id, stop, store: store, language: lang)
             } catch let f as StageFailure {
+                guard try store.holdsLanguage(job.id, lang, worker: worker) else { throw LeaseLost(unit: lang) }
                 try store.setLanguage(job.id, lang, status: .failed, stage: f.stage.rawValue, error: f.error.message + (f.error.hint.map { " (\($0))" } ?? ""),
                                       errorStage: f.stage.rawValue, failedCues: f.failedCues)
                 try EventStore(db).append("language.failed", job: job.id, language: lang, ["stage": .string(f.stage.rawValue), "error": .string(f.error.message)])
@@ -217,15 +253,20 @@ public final class JobRunner: @unchecked Sendable {
             } catch let stop as StopRequested {
                 try settleStopped(job.id, stop, store: store)
             } catch let f as StageFailure {
-                try fail(job: job, stage: f.stage, error: f.error, store: store)
+                try fail(job: job, stage: f.stage, error: f.error, store: store, worker: worker)
             }
         }
     }
 
-    func fail(job: Job, stage: Stage, error: OlleeyError, store: JobStore) throws {
+    func fail(job: Job, stage: Stage, error: OlleeyError, store: JobStore, worker: String) throws {
+        guard try store.holdsJob(job.id, worker: worker) else { throw LeaseLost(unit: "job") }
         let msg = error.message + (error.hint.map { " (\($0))" } ?? "")
-        try store.setStatus(job.id, .failed, stage: stage.rawValue, error: msg, errorStage: stage.rawValue)
-        try EventStore(store.db).append("job.failed", job: job.id, ["stage": .string(stage.rawValue), "error": .string(error.message)])
+        try store.db.transaction {
+            try store.setStatus(job.id, .failed, stage: stage.rawValue, error: msg, errorStage: stage.rawValue)
+            // languages that never rendered fail with the job's reason (not left `queued`)
+            try store.failUnrenderedLanguages(job.id, error: msg, errorStage: stage.rawValue)
+            try EventStore(store.db).append("job.failed", job: job.id, ["stage": .string(stage.rawValue), "error": .string(error.message)])
+        }
         log("\(job.id.prefix(8)) failed at \(stage.rawValue): \(error.message)")
     }
 

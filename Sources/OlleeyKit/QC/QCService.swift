@@ -148,19 +148,23 @@ public struct QCService {
         }
     }
 
+    /// A rejection needs a reason (what to fix). Rejecting a language already rejected for the
+    /// same reason changes nothing (no second history row, event or audit entry); a new reason
+    /// is recorded as a new rejection.
     public func reject(_ job: Job, language raw: String, reason: String?, actor actorEmail: String?) throws -> QCEntry {
+        let why = try JobService.rejectionReason(reason, job: job, language: raw)
         let lang = try language(job, raw)
-        let why = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         return try db.transaction {
             let e = try sync(job, lang)
             let actor = try decider(e, actorEmail: actorEmail, verb: "reject")
+            if e.state == .rejected, let jl = try JobStore(db).language(job.id, lang), jl.approval == "rejected", jl.approvalReason == why { return e }
             if e.state == .approved {
                 throw OlleeyError.conflict("\(lang) of job \(job.id) is approved and locked",
                                            hint: "edit it with 'olleey vtt edit \(job.id.prefix(8)) --lang \(lang) ... --reopen' to send it back to review")
             }
             try requireReviewable(job, lang)
             let fresh = try JobStore(db).resolve(job.id)
-            _ = try JobService(db: db, workspace: workspace).review(fresh, language: lang, approve: false, reason: why?.isEmpty == true ? nil : why, actor: actor.email)
+            _ = try JobService(db: db, workspace: workspace).review(fresh, language: lang, approve: false, reason: why, actor: actor.email)
             try store.set(job: job.id, language: lang, state: .rejected, assigneeId: e.assigneeId)
             try store.addHistory(job: job.id, language: lang, actor: actor.email, action: "reject", from: e.state, to: .rejected, message: why)
             return try store.get(job: job.id, language: lang)

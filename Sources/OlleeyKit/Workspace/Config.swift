@@ -123,6 +123,32 @@ public enum ConfigKeys {
         ConfigKey("vtt.author", .string, "author recorded on track versions (else user.email, else $USER)"),
     ]
 
+    /// Keys read by some engines only: for each, the engine settings (stage) and the engines of
+    /// that stage that read it. A key shared by several stages' http engines takes effect when
+    /// any of them is `http`.
+    public static let engineScope: [String: [(setting: String, engines: [String])]] = {
+        var d: [String: [(setting: String, engines: [String])]] = [:]
+        for stage in ["transcribe", "translate", "speak"] {
+            let setting = "engines." + stage
+            d["\(setting).command"] = [(setting, ["command"])]
+            for k in ["base_url", "api_key"] { d["\(setting).\(k)"] = [(setting, ["http"])] }
+        }
+        d["engines.translate.command_format"] = [("engines.translate", ["command"])]
+        for k in ["batch_size", "json_mode", "temperature"] { d["engines.translate.\(k)"] = [("engines.translate", ["http"])] }
+        d["engines.translate.apertium.datadir"] = [("engines.translate", ["apertium"])]
+        d["engines.http.translate_model"] = [("engines.translate", ["http"])]
+        d["engines.http.speech_model"] = [("engines.speak", ["http"])]
+        d["engines.speak.speed"] = [("engines.speak", ["http"])]
+        d["engines.speak.rate"] = [("engines.speak", ["espeak-ng"])]
+        d["engines.http.transcribe_model"] = [("engines.transcribe", ["http"])]
+        d["engines.transcribe.response_format"] = [("engines.transcribe", ["http"])]
+        for k in ["hmm", "lm", "dict"] { d["engines.transcribe.pocketsphinx.\(k)"] = [("engines.transcribe", ["pocketsphinx"])] }
+        for k in ["base_url", "api_key", "timeout", "retries"] {
+            d["engines.http.\(k)"] = ["transcribe", "translate", "speak"].map { ("engines." + $0, ["http"]) }
+        }
+        return d
+    }()
+
     /// A key by name; `engines.speak.voice.LANG` for any known language code.
     public static func find(_ name: String) -> ConfigKey? {
         if let k = all.first(where: { $0.name == name }) { return k }
@@ -193,6 +219,39 @@ public struct ConfigService {
         let v = try k.validate(raw)
         try store.set(name, v)
         return v
+    }
+
+    /// A setting that the configured engines do not read: which key, and why.
+    public struct NoEffect: Sendable, Equatable {
+        public var key: String
+        public var message: String
+        public var hint: String
+        public var json: JSON { .object([("key", .string(key)), ("message", .string(message)), ("hint", .string(hint))]) }
+    }
+
+    /// What has no effect after `name` was set: the key itself when the engine configured for its
+    /// stage does not read it (`engines.translate.command` while `engines.translate` is
+    /// `apertium`); for an engine setting, the stored keys the newly chosen engine does not read.
+    public func noEffect(afterSetting name: String) throws -> [NoEffect] {
+        if ConfigKeys.engineScope[name] != nil { return try noEffect(name).map { [$0] } ?? [] }
+        let stored = try store.allStored()
+        return try ConfigKeys.engineScope.filter { key, scope in stored[key] != nil && scope.contains { $0.setting == name } }
+            .keys.sorted().compactMap { try noEffect($0) }
+    }
+
+    func noEffect(_ name: String) throws -> NoEffect? {
+        guard let scope = ConfigKeys.engineScope[name] else { return nil }
+        var current: [(setting: String, engine: String)] = []
+        for s in scope {
+            let engine = try store.value(s.setting) ?? ""
+            if s.engines.contains(engine) { return nil }
+            current.append((s.setting, engine))
+        }
+        let readers = Set(scope.flatMap(\.engines)).sorted().joined(separator: " or ")
+        let now = current.map { "\($0.setting) is \($0.engine.isEmpty ? "unset" : $0.engine)" }.joined(separator: ", ")
+        let example = scope[0]
+        return NoEffect(key: name, message: "\(name) has no effect while \(now): only the \(readers) engine reads it",
+                        hint: "to use it: olleey config set \(example.setting) \(example.engines[0])")
     }
 
     @discardableResult
