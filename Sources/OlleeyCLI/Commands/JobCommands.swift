@@ -59,7 +59,7 @@ enum JobCommands {
         ])
     }
 
-    static func humanDetail(_ j: Job, _ languages: [JobLanguage], fit: Bool) -> String {
+    static func humanDetail(_ j: Job, _ languages: [JobLanguage], fit: Bool, printedId: String) -> String {
         var s = "job \(j.id)\n  status   \(j.status.rawValue)\(j.stage.map { " (stage \($0))" } ?? "")\n  source   \(j.sourceName) [\(j.sourceLang)]\n  created  \(j.createdAt)\n"
         if let e = j.error { s += "  error    \(j.errorStage.map { "at \($0): " } ?? "")\(e)\n" }
         for l in languages {
@@ -91,7 +91,7 @@ enum JobCommands {
                 }
             }
         }
-        if j.status == .failed { s += "hint: fix the cause, then 'olleey job retry \(j.id.prefix(8))'\n" }
+        if j.status == .failed { s += "hint: fix the cause, then 'olleey job retry \(printedId)'\n" }
         return s
     }
 
@@ -153,9 +153,10 @@ enum JobCommands {
             return 0
         }
         let job = try svc.create(r)
-        let langs = try JobStore(ctx.database()).languages(job.id)
+        let db = try ctx.database()
+        let langs = try JobStore(db).languages(job.id)
         try ctx.emit(try detailJSON(ctx, job, languages: langs, fit: false)) {
-            "Created job \(job.id) (\(job.options.targetLanguages.joined(separator: ", "))); run it with 'olleey job run \(job.id.prefix(8))'"
+            "Created job \(job.id) (\(job.options.targetLanguages.joined(separator: ", "))); run it with 'olleey job run \(JobStore(db).printedId(job.id))'"
         }
         return 0
     }
@@ -254,9 +255,12 @@ enum JobCommands {
         let (jobs, _) = try JobStore(db).list(f)
         var langsByJob: [String: [JobLanguage]] = [:]
         for j in jobs { langsByJob[j.id] = try JobStore(db).languages(j.id) }
+        // a person reads the table on a TTY: the shortest unique prefix; a pipe gets whole ids
+        let tty = ctx.stdout.isTTY
+        let shown = try Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, tty ? try JobStore(db).shortId($0.id) : $0.id) })
         try ctx.emit(list: .array(jobs.map { summaryJSON($0, languages: langsByJob[$0.id] ?? []) }),
                      table: Table(["id", "status", "languages", "source", "created"], jobs.map { j in
-                         [j.id, j.status.rawValue, (langsByJob[j.id] ?? []).map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ","),
+                         [shown[j.id] ?? j.id, j.status.rawValue, (langsByJob[j.id] ?? []).map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ","),
                           j.sourceName, j.createdAt]
                      }))
         return 0
@@ -269,9 +273,10 @@ enum JobCommands {
         options: [.flag("fit", "include the per-cue fit report (natural length, slot, factor, overflow; with --fit-mode video, the video's slow-down)")]
     ) { ctx in
         let j = try resolve(ctx, ctx.args.positionals[0])
-        let langs = try JobStore(ctx.database()).languages(j.id)
+        let db = try ctx.database()
+        let langs = try JobStore(db).languages(j.id)
         let fit = ctx.args.has("fit")
-        try ctx.emit(try detailJSON(ctx, j, languages: langs, fit: fit)) { humanDetail(j, langs, fit: fit) }
+        try ctx.emit(try detailJSON(ctx, j, languages: langs, fit: fit)) { humanDetail(j, langs, fit: fit, printedId: JobStore(db).printedId(j.id)) }
         return 0
     }
 
