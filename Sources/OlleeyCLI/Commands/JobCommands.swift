@@ -99,7 +99,7 @@ enum JobCommands {
 
     static let create: CommandSpec = CommandSpec(
         "create", "create a dubbing job for a video (a file path or an http(s)/file URL)",
-        discussion: "Validates everything and checks the engines before creating anything: a missing engine or language pair exits 69 and says what to install. --dry-run prints the plan (stages per language, engines, outputs, and the predicted fit when subtitles are given) and creates nothing.",
+        discussion: "Validates everything and checks the engines before creating anything: a missing engine or language pair exits 69 and says what to install. Bad input is refused here, not at the end of a run, with exit 65, file:line:col and a hint (the same with --dry-run): a source that is not a video ffprobe can read; in --subtitles, a timing line that does not parse, a cue that ends before it starts, cues out of start-time order (refused, never sorted: put them in order yourself), and a cue far too long for its slot (speech predicted from its text at engines.speak.rate words per minute longer than 4x the cue's time plus the silence after it; below 4x the speech is sped up and any overflow reported); an unknown --voice (the voices are listed by 'olleey engines'). The id printed is the shortest unique prefix (8+ characters). --dry-run prints the plan (stages per language, engines, outputs, and the predicted fit when subtitles are given) and creates nothing.",
         examples: ["olleey job create talk.mp4 --subtitles talk.en.vtt --source-lang en --lang es,ca --json",
                    "olleey job create https://example.com/v.mp4 --lang es --dry-run",
                    "olleey job create talk.mp4 --lang eo --engine translate=http --voice eo=eo+f3",
@@ -111,7 +111,7 @@ enum JobCommands {
             .option("subtitles", "FILE", "source subtitles (WebVTT or SRT); else the video is transcribed", type: .path, completion: .files(["vtt", "srt"])),
             .option("project", "ID", "project the job belongs to"),
             .option("channel", "ID", "channel the job publishes to"),
-            .option("voice", "LANG=VOICE", "voice for a language (repeatable)", repeatable: true),
+            .option("voice", "LANG=VOICE", "voice for a language (repeatable; espeak-ng: es-419, +f3, es+f3; see 'olleey engines --lang LANG')", repeatable: true),
             .option("engine", "STAGE=NAME", "engine for a stage: transcribe, translate, speak (repeatable)", repeatable: true),
             .flag("require-approval", "wait for QC approval of every language before publishing"),
             .option("burn-in", "LANG", "burn this language's subtitles into its video (re-encodes it)"),
@@ -239,7 +239,8 @@ enum JobCommands {
         for s in f.statuses where JobStatus(rawValue: s) == nil {
             throw OlleeyError.usage("unknown status '\(s)'", hint: "statuses: \(statusValues.joined(separator: ", "))")
         }
-        f.project = a.string("project"); f.channel = a.string("channel"); f.language = a.string("lang")
+        f.project = a.string("project"); f.channel = a.string("channel")
+        f.language = try a.string("lang").map { try Language.validate($0).code }  // an unknown language is 65, not an empty list
         for (opt, val) in [("created-after", a.string("created-after")), ("created-before", a.string("created-before"))] {
             if let v = val, Clock.parseISO8601(v) == nil { throw OlleeyError.usage("--\(opt) '\(v)' is not an ISO 8601 time") }
         }
