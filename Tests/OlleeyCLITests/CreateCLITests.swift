@@ -120,7 +120,7 @@ struct CreateCLITests {
         #expect(try w.jobCount() == 0)
     }
 
-    @Test("job list --lang takes the same validation: an unknown language is 65, not an empty list")
+    @Test("job list filters take the same validation: an unknown language is 65, an unknown project or channel 66, not an empty list")
     func listLang() throws {
         let w = try CreateWorkspace()
         #expect(w.create().exit == 0)
@@ -128,6 +128,12 @@ struct CreateCLITests {
         #expect(bad.exit == 65 && bad.stderr.contains("unknown language 'xx'"), "\(bad.exit) \(bad.stderr)")
         #expect(try w.run(["job", "list", "--lang", "es", "--json"]).json().arrayValue?.count == 1)
         #expect(try w.run(["job", "list", "--lang", "Spanish", "--json"]).json().arrayValue?.count == 1)
+        // project and channel filters by id or name, as create takes them; unknown ones are 66
+        #expect(w.run(["project", "create", "Demo"]).exit == 0)
+        #expect(w.create(["--project", "Demo"]).exit == 0)
+        #expect(try w.run(["job", "list", "--project", "Demo", "--json"]).json().arrayValue?.count == 1)
+        #expect(w.run(["job", "list", "--project", "nope"]).exit == 66)
+        #expect(w.run(["job", "list", "--channel", "nope"]).exit == 66)
     }
 
     @Test("engines: stages, engines, installed, versions, apertium pairs both ways, espeak-ng voices (JSON, TSV, TTY)")

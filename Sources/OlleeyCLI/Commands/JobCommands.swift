@@ -222,8 +222,8 @@ enum JobCommands {
         examples: ["olleey job list", "olleey job list --status failed --json", "olleey job list --lang es --sort-by updated_at --page 2"],
         options: [
             .option("status", "LIST", "only these statuses", type: .list, completion: .values(statusValues)),
-            .option("project", "ID", "only this project"),
-            .option("channel", "ID", "only this channel"),
+            .option("project", "ID", "only this project (id or name)"),
+            .option("channel", "ID", "only this channel (id or name)"),
             .option("lang", "LANG", "only jobs with this target language"),
             .option("created-after", "TIME", "created at or after (ISO 8601)"),
             .option("created-before", "TIME", "created before (ISO 8601)"),
@@ -239,8 +239,12 @@ enum JobCommands {
         for s in f.statuses where JobStatus(rawValue: s) == nil {
             throw OlleeyError.usage("unknown status '\(s)'", hint: "statuses: \(statusValues.joined(separator: ", "))")
         }
-        f.project = a.string("project"); f.channel = a.string("channel")
-        f.language = try a.string("lang").map { try Language.validate($0).code }  // an unknown language is 65, not an empty list
+        // filters take the same validation as create: an unknown language is 65, an unknown
+        // project or channel 66 (by id or name, as create takes them), not an empty list
+        let db = try ctx.database()
+        f.project = try a.string("project").map { try ProjectService(db).resolve($0).id }
+        f.channel = try a.string("channel").map { try ChannelService(db).resolve($0).id }
+        f.language = try a.string("lang").map { try Language.validate($0).code }
         for (opt, val) in [("created-after", a.string("created-after")), ("created-before", a.string("created-before"))] {
             if let v = val, Clock.parseISO8601(v) == nil { throw OlleeyError.usage("--\(opt) '\(v)' is not an ISO 8601 time") }
         }
@@ -252,7 +256,6 @@ enum JobCommands {
         f.pageSize = a.int("page-size") ?? 50
         guard f.page >= 1 else { throw OlleeyError.usage("--page starts at 1") }
         guard (1...500).contains(f.pageSize) else { throw OlleeyError.usage("--page-size must be between 1 and 500") }
-        let db = try ctx.database()
         let (jobs, _) = try JobStore(db).list(f)
         var langsByJob: [String: [JobLanguage]] = [:]
         for j in jobs { langsByJob[j.id] = try JobStore(db).languages(j.id) }
