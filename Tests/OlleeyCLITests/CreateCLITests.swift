@@ -108,6 +108,14 @@ struct CreateCLITests {
         }
     }
 
+    @Test("a language pair apertium lacks: 69, naming the pairs there are (as olleey engines lists them)")
+    func missingPair() throws {
+        let w = try CreateWorkspace()
+        let r = w.run(["job", "create", "v.mp4", "--subtitles", "en.vtt", "--lang", "ja"])
+        #expect(r.exit == 69, "\(r.stderr)")
+        #expect(r.stderr.contains("from en it has: ca, eo, es") && r.stderr.contains("olleey engines"), "\(r.stderr)")
+    }
+
     @Test("a source that is not media is refused at create")
     func notMedia() throws {
         let w = try CreateWorkspace()
