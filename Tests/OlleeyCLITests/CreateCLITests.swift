@@ -168,6 +168,10 @@ struct CreateCLITests {
         let cmd = cfg.first { $0["stage"]?.stringValue == "speak" }
         #expect(cmd?["engine"] == "command" && cmd?["installed"] == .bool(false) && cmd?["note"]?.stringValue?.contains("engines.speak.command") == true)
         #expect(w.run(["config", "unset", "engines.speak"]).exit == 0)
+        #expect(w.run(["config", "set", "engines.transcribe", "subtitles"]).exit == 0)
+        let subs = try w.run(["engines", "--json"]).json().arrayValue?.first { $0["stage"]?.stringValue == "transcribe" }
+        #expect(subs?["engine"] == "subtitles" && subs?["installed"] == .bool(true), "\(String(describing: subs))")
+        #expect(w.run(["config", "unset", "engines.transcribe"]).exit == 0)
 
         // --lang: only that language's pairs and voices; an unknown language is 65
         let es = try w.run(["engines", "--lang", "ca", "--json"]).json().arrayValue ?? []

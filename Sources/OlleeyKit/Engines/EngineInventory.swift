@@ -53,9 +53,11 @@ public struct EngineInventory: Sendable {
 
         // transcribe
         let tName = settings["engines.transcribe"] ?? "pocketsphinx"
-        entries.append(probe(stage: "transcribe", engine: tName == "subtitles" ? "pocketsphinx" : tName) {
+        if tName == "subtitles" {
+            entries.append(Entry(stage: "transcribe", engine: "subtitles", installed: true, note: "no transcription: every job brings its subtitles (--subtitles FILE)"))
+        } else { entries.append(probe(stage: "transcribe", engine: tName) {
             var e = Entry(stage: "transcribe", engine: tName, installed: false)
-            let t = try f.transcriber(tName == "subtitles" ? nil : tName)
+            let t = try f.transcriber(tName)
             e.engine = t.name
             if t is PocketsphinxTranscriber {
                 try t.preflight(language: "en")
@@ -64,7 +66,7 @@ public struct EngineInventory: Sendable {
             e.version = try? t.version(language: "en").trimmingCharacters(in: .whitespaces)
             e.installed = true
             return e
-        })
+        }) }
 
         // translate
         let trName = settings["engines.translate"] ?? "apertium"
