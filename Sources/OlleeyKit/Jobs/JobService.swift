@@ -140,7 +140,12 @@ public struct JobService {
             if isDir.boolValue { throw OlleeyError.invalid("\(r.source) is a directory, not a video") }
         }
         // issue 10: a file that is not media is refused now, not at the end of a run
-        let mediaDurationMs = isURL ? nil : try probeSource(r.source).durationMs
+        let media = isURL ? nil : try probeSource(r.source)
+        let mediaDurationMs = media?.durationMs
+        if let media, media.audio == nil, r.subtitlesPath == nil {
+            let name = (r.source as NSString).lastPathComponent
+            throw OlleeyError.invalid("\(name) has no audio stream to transcribe", hint: "give its subtitles: --subtitles FILE (a video without audio can still be dubbed from them)")
+        }
         for (stage, name) in r.engines {
             guard JobService.engineStages.contains(stage) else {
                 throw OlleeyError.usage("unknown stage '\(stage)' in --engine", hint: "stages: \(JobService.engineStages.joined(separator: ", "))")
