@@ -96,7 +96,10 @@ struct ChannelTests {
         #expect(text.contains("main  [master, en, active]  1 job"))
         #expect(text.contains("├── main-es  [es, active]  1 published"))
         #expect(text.contains("└── main-fr  [fr, active]"))
-        #expect(text.contains("│   └── \(j.id.prefix(8))  completed  es:published"))
+        // the job's shortest unique prefix (8+ characters; longer while its creation time span is open)
+        let jobLine = text.split(separator: "\n").first { $0.hasPrefix("│   └── ") && $0.contains("  completed  es:published") }
+        let printed = jobLine.map { String($0.dropFirst("│   └── ".count).prefix { $0 != " " }) } ?? ""
+        #expect(printed.count >= 8 && j.id.hasPrefix(printed), "\(text)")
         #expect(try ChannelService(f.db).graph(projectId: "none").json["master_nodes"] == .array([]))
     }
 

@@ -52,11 +52,11 @@ enum DemoCommand {
         ])
         try ctx.emit(json) {
             var s = "Dubbed \(video) into \(langs.joined(separator: ", ")) in \(String(format: "%.1f", seconds)) s: \(final.status.rawValue)\n"
-            s += hasMaster ? "  master (all languages): \(master)\n" : "  no master MP4 (see 'olleey job show \(job.id.prefix(8))')\n"
+            s += hasMaster ? "  master (all languages): \(master)\n" : "  no master MP4 (see 'olleey job show \(JobStore(db).printedId(job.id))')\n"
             for l in languages {
                 s += "  \(l.language): " + (l.outputs["mp4"]?.stringValue.map { ws.root + "/" + $0 } ?? l.error ?? l.status.rawValue) + "\n"
             }
-            s += "Inspect: cd \(dir) && olleey job show \(job.id.prefix(8)) --fit"
+            s += "Inspect: cd \(dir) && olleey job show \(JobStore(db).printedId(job.id)) --fit"
             return s
         }
         return summary.failed > 0 ? 2 : 0

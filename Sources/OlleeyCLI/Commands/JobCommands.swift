@@ -63,7 +63,7 @@ enum JobCommands {
         ])
     }
 
-    static func humanDetail(_ j: Job, _ languages: [JobLanguage], fit: Bool, attention: [String: TrackService.Attention] = [:]) -> String {
+    static func humanDetail(_ j: Job, _ languages: [JobLanguage], fit: Bool, printedId: String, attention: [String: TrackService.Attention] = [:]) -> String {
         var s = "job \(j.id)\n  status   \(j.status.rawValue)\(j.stage.map { " (stage \($0))" } ?? "")\n  source   \(j.sourceName) [\(j.sourceLang)]\n  created  \(j.createdAt)\n"
         if let e = j.error { s += "  error    \(j.errorStage.map { "at \($0): " } ?? "")\(e)\n" }
         for l in languages {
@@ -101,7 +101,7 @@ enum JobCommands {
                 }
             }
         }
-        if j.status == .failed { s += "hint: fix the cause, then 'olleey job retry \(j.id.prefix(8))'\n" }
+        if j.status == .failed { s += "hint: fix the cause, then 'olleey job retry \(printedId)'\n" }
         return s
     }
 
@@ -109,7 +109,7 @@ enum JobCommands {
 
     static let create: CommandSpec = CommandSpec(
         "create", "create a dubbing job for a video (a file path or an http(s)/file URL)",
-        discussion: "Validates everything and checks the engines before creating anything: a missing engine or language pair exits 69 and says what to install. --dry-run prints the plan (stages per language, engines, outputs, and the predicted fit when subtitles are given) and creates nothing.",
+        discussion: "Validates everything and checks the engines before creating anything: a missing engine or language pair exits 69 and says what to install. Bad input is refused here, not at the end of a run, with exit 65, file:line:col and a hint (the same with --dry-run): a source that is not a video ffprobe can read, or has no audio and no --subtitles (nothing to transcribe); in --subtitles, a timing line that does not parse, a cue that ends before it starts, cues out of start-time order (refused, never sorted: put them in order yourself), and a cue far too long for its slot (speech predicted from its text at engines.speak.rate words per minute longer than 4x the cue's time plus the silence after it; below 4x the speech is sped up and any overflow reported); an unknown --voice (the voices are listed by 'olleey engines'). The id printed is the shortest unique prefix (8+ characters). --dry-run prints the plan (stages per language, engines, outputs, and the predicted fit when subtitles are given) and creates nothing.",
         examples: ["olleey job create talk.mp4 --subtitles talk.en.vtt --source-lang en --lang es,ca --json",
                    "olleey job create https://example.com/v.mp4 --lang es --dry-run",
                    "olleey job create talk.mp4 --lang eo --engine translate=http --voice eo=eo+f3",
@@ -121,7 +121,7 @@ enum JobCommands {
             .option("subtitles", "FILE", "source subtitles (WebVTT or SRT); else the video is transcribed", type: .path, completion: .files(["vtt", "srt"])),
             .option("project", "ID", "project the job belongs to"),
             .option("channel", "ID", "channel the job publishes to"),
-            .option("voice", "LANG=VOICE", "voice for a language (repeatable)", repeatable: true),
+            .option("voice", "LANG=VOICE", "voice for a language (repeatable; espeak-ng: es-419, +f3, es+f3; see 'olleey engines --lang LANG')", repeatable: true),
             .option("engine", "STAGE=NAME", "engine for a stage: transcribe, translate, speak (repeatable)", repeatable: true),
             .flag("require-approval", "wait for QC approval of every language before publishing"),
             .option("burn-in", "LANG", "burn this language's subtitles into its video (re-encodes it)"),
@@ -163,9 +163,10 @@ enum JobCommands {
             return 0
         }
         let job = try svc.create(r)
-        let langs = try JobStore(ctx.database()).languages(job.id)
+        let db = try ctx.database()
+        let langs = try JobStore(db).languages(job.id)
         try ctx.emit(try detailJSON(ctx, job, languages: langs, fit: false)) {
-            "Created job \(job.id) (\(job.options.targetLanguages.joined(separator: ", "))); run it with 'olleey job run \(job.id.prefix(8))'"
+            "Created job \(job.id) (\(job.options.targetLanguages.joined(separator: ", "))); run it with 'olleey job run \(JobStore(db).printedId(job.id))'"
         }
         return 0
     }
@@ -231,8 +232,8 @@ enum JobCommands {
         examples: ["olleey job list", "olleey job list --status failed --json", "olleey job list --lang es --sort-by updated_at --page 2"],
         options: [
             .option("status", "LIST", "only these statuses", type: .list, completion: .values(statusValues)),
-            .option("project", "ID", "only this project"),
-            .option("channel", "ID", "only this channel"),
+            .option("project", "ID", "only this project (id or name)"),
+            .option("channel", "ID", "only this channel (id or name)"),
             .option("lang", "LANG", "only jobs with this target language"),
             .option("created-after", "TIME", "created at or after (ISO 8601)"),
             .option("created-before", "TIME", "created before (ISO 8601)"),
@@ -248,7 +249,12 @@ enum JobCommands {
         for s in f.statuses where JobStatus(rawValue: s) == nil {
             throw OlleeyError.usage("unknown status '\(s)'", hint: "statuses: \(statusValues.joined(separator: ", "))")
         }
-        f.project = a.string("project"); f.channel = a.string("channel"); f.language = a.string("lang")
+        // filters take the same validation as create: an unknown language is 65, an unknown
+        // project or channel 66 (by id or name, as create takes them), not an empty list
+        let db = try ctx.database()
+        f.project = try a.string("project").map { try ProjectService(db).resolve($0).id }
+        f.channel = try a.string("channel").map { try ChannelService(db).resolve($0).id }
+        f.language = try a.string("lang").map { try Language.validate($0).code }
         for (opt, val) in [("created-after", a.string("created-after")), ("created-before", a.string("created-before"))] {
             if let v = val, Clock.parseISO8601(v) == nil { throw OlleeyError.usage("--\(opt) '\(v)' is not an ISO 8601 time") }
         }
@@ -260,13 +266,15 @@ enum JobCommands {
         f.pageSize = a.int("page-size") ?? 50
         guard f.page >= 1 else { throw OlleeyError.usage("--page starts at 1") }
         guard (1...500).contains(f.pageSize) else { throw OlleeyError.usage("--page-size must be between 1 and 500") }
-        let db = try ctx.database()
         let (jobs, _) = try JobStore(db).list(f)
         var langsByJob: [String: [JobLanguage]] = [:]
         for j in jobs { langsByJob[j.id] = try JobStore(db).languages(j.id) }
+        // a person reads the table on a TTY: the shortest unique prefix; a pipe gets whole ids
+        let tty = ctx.stdout.isTTY
+        let shown = try Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, tty ? try JobStore(db).shortId($0.id) : $0.id) })
         try ctx.emit(list: .array(jobs.map { summaryJSON($0, languages: langsByJob[$0.id] ?? []) }),
                      table: Table(["id", "status", "languages", "source", "created"], jobs.map { j in
-                         [j.id, j.status.rawValue, (langsByJob[j.id] ?? []).map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ","),
+                         [shown[j.id] ?? j.id, j.status.rawValue, (langsByJob[j.id] ?? []).map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ","),
                           j.sourceName, j.createdAt]
                      }))
         return 0
@@ -279,9 +287,12 @@ enum JobCommands {
         options: [.flag("fit", "include the per-cue fit report (natural length, slot, factor, overflow; with --fit-mode video, the video's slow-down)")]
     ) { ctx in
         let j = try resolve(ctx, ctx.args.positionals[0])
-        let langs = try JobStore(ctx.database()).languages(j.id)
+        let db = try ctx.database()
+        let langs = try JobStore(db).languages(j.id)
         let fit = ctx.args.has("fit")
-        try ctx.emit(try detailJSON(ctx, j, languages: langs, fit: fit)) { humanDetail(j, langs, fit: fit, attention: (try? TrackService(ctx.database()).attention(job: j)) ?? [:]) }
+        try ctx.emit(try detailJSON(ctx, j, languages: langs, fit: fit)) {
+            humanDetail(j, langs, fit: fit, printedId: JobStore(db).printedId(j.id), attention: (try? TrackService(db).attention(job: j)) ?? [:])
+        }
         return 0
     }
 

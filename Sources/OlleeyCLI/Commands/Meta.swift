@@ -133,6 +133,8 @@ enum HelpTopics {
     http engines speak the OpenAI-compatible API:
       olleey config set engines.http.base_url http://127.0.0.1:8080
     A missing engine or language pair fails before any work with exit 69 and what to install.
+    'olleey engines' shows what is installed: each stage's engine, its version, apertium's
+    language pairs and espeak-ng's voices per language (--lang es: one language; --json).
 
     """
 

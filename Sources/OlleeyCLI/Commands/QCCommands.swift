@@ -6,6 +6,9 @@ enum QCCommands {
 
     static func service(_ ctx: Context) throws -> QCService { QCService(db: try ctx.database(), workspace: try ctx.workspace()) }
 
+    /// A job id as printed for a person to copy: its shortest unique prefix.
+    static func printed(_ ctx: Context, _ id: String) -> String { (try? ctx.database()).map { JobStore($0).printedId(id) } ?? id }
+
     static func lang(_ ctx: Context) throws -> String {
         guard let l = ctx.args.string("lang") else { throw OlleeyError.usage("'\(ctx.commandLine)' needs --lang LANG") }
         return l
@@ -64,7 +67,7 @@ enum QCCommands {
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
         guard let to = ctx.args.string("to") else { throw OlleeyError.usage("'olleey qc assign' needs --to EMAIL") }
         let e = try service(ctx).assign(job, language: try lang(ctx), to: to, actor: try ctx.actingUserEmail())
-        try ctx.emit(try entryJSON(ctx, job, e)) { "\(e.language) of job \(job.id.prefix(8)) assigned to \(e.assigneeEmail ?? to) (\(e.state.rawValue))" }
+        try ctx.emit(try entryJSON(ctx, job, e)) { "\(e.language) of job \(printed(ctx, job.id)) assigned to \(e.assigneeEmail ?? to) (\(e.state.rawValue))" }
         return 0
     }
 
@@ -79,7 +82,7 @@ enum QCCommands {
         let e = try service(ctx).approve(job, language: try lang(ctx), actor: try ctx.actingUserEmail())
         let after = try JobCommands.resolve(ctx, job.id)
         try ctx.emit(try entryJSON(ctx, job, e)) {
-            "approved \(e.language) of job \(job.id.prefix(8))" + (after.status == .queued && job.status == .waitingApproval ? "; every language is approved: run it with 'olleey job run \(job.id.prefix(8))'" : "")
+            "approved \(e.language) of job \(printed(ctx, job.id))" + (after.status == .queued && job.status == .waitingApproval ? "; every language is approved: run it with 'olleey job run \(printed(ctx, job.id))'" : "")
         }
         return 0
     }
@@ -94,7 +97,7 @@ enum QCCommands {
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
         let e = try service(ctx).reject(job, language: try lang(ctx), reason: ctx.args.string("reason"), actor: try ctx.actingUserEmail())
         try ctx.emit(try entryJSON(ctx, job, e)) {
-            "rejected \(e.language) of job \(job.id.prefix(8)); fix it with 'olleey vtt edit \(job.id.prefix(8)) --lang \(e.language) ...', then run the job again"
+            "rejected \(e.language) of job \(printed(ctx, job.id)); fix it with 'olleey vtt edit \(printed(ctx, job.id)) --lang \(e.language) ...', then run the job again"
         }
         return 0
     }
@@ -109,7 +112,7 @@ enum QCCommands {
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
         guard let m = ctx.args.string("message") else { throw OlleeyError.usage("'olleey qc feedback' needs --message TEXT") }
         let h = try service(ctx).feedback(job, language: try lang(ctx), message: m, actor: try ctx.actingUserEmail())
-        try ctx.emit(.object([("job_id", .string(job.id))] + (h.json.objectValue ?? []))) { "noted on \(h.language) of job \(job.id.prefix(8))" }
+        try ctx.emit(.object([("job_id", .string(job.id))] + (h.json.objectValue ?? []))) { "noted on \(h.language) of job \(printed(ctx, job.id))" }
         return 0
     }
 

@@ -65,7 +65,7 @@ public struct ChannelPublisher {
                 try EventStore(db).append("language.published", job: job.id, language: l.language, record)
                 try AuditLog(db).record(actor: "olleey", action: "language.publish", subject: "\(job.id)/\(l.language)", detail: record)
             }
-            log("\(job.id.prefix(8)) \(l.language) published to \(target.name)\(publishedURL.map { " (\($0))" } ?? "")")
+            log("\(JobStore(db).printedId(job.id)) \(l.language) published to \(target.name)\(publishedURL.map { " (\($0))" } ?? "")")
             published.insert(l.language)
         }
         return published
@@ -73,6 +73,6 @@ public struct ChannelPublisher {
 
     func skip(_ job: Job, _ language: String, _ reason: String, log: (String) -> Void) throws {
         try EventStore(db).append("publish.skipped", job: job.id, language: language, ["reason": .string(reason)])
-        log("\(job.id.prefix(8)) \(language) not published: \(reason) (it stays a draft)")
+        log("\(JobStore(db).printedId(job.id)) \(language) not published: \(reason) (it stays a draft)")
     }
 }

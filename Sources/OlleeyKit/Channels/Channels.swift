@@ -315,7 +315,7 @@ public struct ChannelService {
                 text += (last ? "└── " : "├── ") + "\(c.name)  [\(lang), \(c.status.rawValue)]  \(videos) published\(publisherLabel(c))\n"
                 for (n, j) in jobs.enumerated() {
                     text += (last ? "    " : "│   ") + (n == jobs.count - 1 ? "└── " : "├── ")
-                        + "\(j.id.prefix(8))  \(j.status)  \(lang):\(j.languageStatus ?? "-")  \(j.sourceName)  \(j.createdAt.prefix(19))\n"
+                        + "\(JobStore(db).printedId(j.id))  \(j.status)  \(lang):\(j.languageStatus ?? "-")  \(j.sourceName)  \(j.createdAt.prefix(19))\n"
                 }
             }
             if kids.isEmpty { text += "└── (no language channels: olleey channel create NAME --master \(m.name) --lang es)\n" }

@@ -33,15 +33,104 @@ public struct EspeakSpeaker: Speaker {
         let exe = try Subprocess.require("espeak-ng", purpose: "the espeak-ng speech engine")
         let text = try ToolVersions.get("espeak-voices") { try Subprocess.run(exe, ["--voices"], timeout: 30).stdoutString }
         var out = Set<String>()
+        for v in EspeakSpeaker.parseVoices(text, mbrola: true) { out.insert(v.language); out.formUnion(v.otherLanguages) }
+        return out
+    }
+
+    /// One line of `espeak-ng --voices`.
+    public struct Voice: Sendable, Equatable {
+        /// The voice's language code (`es`, `es-419`), lower case.
+        public var language: String
+        /// Its name (`Spanish_(Spain)`) and data file (`roa/es`).
+        public var name: String
+        public var file: String
+        /// Other language codes it serves (`es-mx`, `es`).
+        public var otherLanguages: [String]
+    }
+
+    /// The voices `espeak-ng --voices` lists. MBROLA voices are left out when `mbrola` is not
+    /// installed (espeak-ng lists them, then fails to use them).
+    public func voiceList() throws -> [Voice] {
+        let exe = try Subprocess.require("espeak-ng", purpose: "the espeak-ng speech engine")
+        let text = try ToolVersions.get("espeak-voices") { try Subprocess.run(exe, ["--voices"], timeout: 30).stdoutString }
+        return EspeakSpeaker.parseVoices(text, mbrola: Subprocess.which("mbrola") != nil)
+    }
+
+    /// Parses `espeak-ng --voices` (columns: Pty Language Age/Gender VoiceName File Other Languages).
+    public static func parseVoices(_ text: String, mbrola: Bool) -> [Voice] {
+        var out: [Voice] = []
         for line in text.split(separator: "\n").dropFirst() {
-            let cols = line.split(separator: " ", omittingEmptySubsequences: true)
-            if cols.count >= 2 { out.insert(cols[1].lowercased()) }
-            // "(es 6)(es-mx 6)" alternative language lists
-            for alt in line.split(separator: "(").dropFirst() {
-                if let code = alt.split(separator: " ").first { out.insert(code.lowercased()) }
-            }
+            let cols = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard cols.count >= 5 else { continue }
+            if cols[4].hasPrefix("mb/") && !mbrola { continue }
+            // "Other Languages" after the file: "(es-mx 6)(es 6)" (a name may hold "(" too)
+            let others = cols.dropFirst(5).joined(separator: " ").split(separator: "(").compactMap { $0.split(separator: " ").first.map { String($0).lowercased() } }
+            out.append(Voice(language: cols[1].lowercased(), name: cols[3], file: cols[4], otherLanguages: others))
         }
         return out
+    }
+
+    /// The variants a voice takes after `+` (`espeak-ng --voices=variant`: `f3`, `m1`, `klatt`).
+    public func variants() throws -> [String] {
+        let exe = try Subprocess.require("espeak-ng", purpose: "the espeak-ng speech engine")
+        let text = try ToolVersions.get("espeak-variants") { try Subprocess.run(exe, ["--voices=variant"], timeout: 30).stdoutString }
+        return EspeakSpeaker.parseVariants(text)
+    }
+
+    public static func parseVariants(_ text: String) -> [String] {
+        text.split(separator: "\n").dropFirst().compactMap { line in
+            let cols = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard cols.count >= 5, cols[4].hasPrefix("!v/") else { return nil }
+            return String(cols[4].dropFirst(3))
+        }
+    }
+
+    /// The voices for a language: its own codes (`es`, `es-419`) first, as `--voice` takes them.
+    public func voices(for language: String) throws -> [String] {
+        let base = EspeakSpeaker.voiceArgument(language: language, voice: nil)
+        let list = try voiceList()
+        var out: [String] = []
+        for v in list where v.language == base || v.language.hasPrefix(base + "-") || v.otherLanguages.contains(base) {
+            let arg = v.file.hasPrefix("mb/") ? String(v.file.dropFirst(3)) : v.language
+            if !out.contains(arg) { out.append(arg) }
+        }
+        return out
+    }
+
+    /// Refuses (`.invalid`, 65) a `--voice` that is not one of espeak-ng's voices for that
+    /// language, before a run reads the language with some other voice: `es`, `es-419`, `roa/es`,
+    /// a voice's name, `+f3` (the language's voice with a variant), `es+f3`. A voice of another
+    /// language (`--voice es=klingon`, espeak-ng's piqd voice) is refused too: it would read the
+    /// text with the wrong language's rules. A variant must exist (espeak-ng ignores an unknown one).
+    public func checkVoice(_ voice: String, language: String) throws {
+        let parts = voice.split(separator: "+", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let base = parts[0].lowercased(), variant = parts.count > 1 ? parts[1] : nil
+        let lang = EspeakSpeaker.voiceArgument(language: language, voice: nil)
+        let list = try voiceList()
+        func names(_ v: Voice) -> Bool {
+            v.language == base || v.otherLanguages.contains(base) || v.name.lowercased() == base || v.file.lowercased() == base
+                || (v.file.hasPrefix("mb/") && String(v.file.dropFirst(3)).lowercased() == base)
+        }
+        func serves(_ v: Voice) -> Bool {
+            ([v.language] + v.otherLanguages).contains { $0 == lang || $0.hasPrefix(lang + "-") }
+        }
+        let variants = try variants()
+        var problem: String?
+        if !base.isEmpty && !list.contains(where: { names($0) && serves($0) }) {
+            if let other = list.first(where: names) {
+                problem = "espeak-ng's voice '\(parts[0])' is a voice for \(other.language), not \(language)"
+            } else {
+                problem = "espeak-ng has no voice '\(parts[0])'"
+            }
+        } else if let v = variant, !variants.contains(where: { $0.lowercased() == v.lowercased() }) {
+            problem = "espeak-ng has no variant '+\(v)'"
+        }
+        guard let problem else { return }
+        let mine = (try? voices(for: language)) ?? []
+        throw OlleeyError(.invalid, "\(problem) (--voice \(language)=\(voice))",
+                          hint: "voices for \(language): \(mine.isEmpty ? "none" : mine.joined(separator: ", ")); variants: +"
+                              + variants.filter { $0.count == 2 && ($0.hasPrefix("f") || $0.hasPrefix("m")) }.sorted().joined(separator: ", +")
+                              + ", ... (e.g. \(mine.first ?? language)+f3); see 'olleey engines --lang \(language)'")
     }
 
     public func supports(_ language: String) throws -> Bool {
@@ -56,7 +145,7 @@ public struct EspeakSpeaker: Speaker {
         let missing = try languages.filter { try !supports($0) }
         guard missing.isEmpty else {
             throw OlleeyError(.unavailable, "espeak-ng has no voice for \(missing.joined(separator: ", "))",
-                              hint: "see 'espeak-ng --voices'; or choose another engine: olleey config set engines.speak http")
+                              hint: "see the voices installed with 'olleey engines'; or choose another engine: olleey config set engines.speak http")
         }
     }
 

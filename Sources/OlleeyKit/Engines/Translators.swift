@@ -48,7 +48,9 @@ public struct ApertiumTranslator: Translator {
             let s3 = Language.find(sourceLang)?.iso639_2 ?? sourceLang
             let pairs = missing.map { "\(sourceLang)-\($0)" }.joined(separator: ", ")
             let pkgs = missing.map { "apertium-\(s3)-\(Language.find($0)?.iso639_2 ?? $0)" }.joined(separator: " ")
-            throw OlleeyError(.unavailable, "apertium has no \(pairs) pair\(missing.count > 1 ? "s" : "") installed (installed: \(try modes().filter { !$0.contains("_") && !$0.contains("bytecode") }.joined(separator: ", ")))",
+            let src = Language.find(sourceLang)?.code ?? sourceLang
+            let there = EngineInventory.apertiumPairs(try modes()).filter { $0.source == src }.map(\.target)
+            throw OlleeyError(.unavailable, "apertium has no \(pairs) pair\(missing.count > 1 ? "s" : "") installed (from \(src) it has: \(there.isEmpty ? "none" : there.joined(separator: ", ")); see 'olleey engines')",
                               hint: "install one if Debian has it (apt-cache search apertium; e.g. apt-get install \(pkgs)), or choose another engine: olleey config set engines.translate http")
         }
     }

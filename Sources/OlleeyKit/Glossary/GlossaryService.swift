@@ -93,7 +93,7 @@ public struct GlossaryService {
         let g = try resolve(ref)
         let jobs = try activeJobs(g)
         if !jobs.isEmpty && !force {
-            throw OlleeyError.conflict("glossary '\(g.name)' is used by \(jobs.count) unfinished job(s) (\(jobs.prefix(3).map { String($0.prefix(8)) }.joined(separator: ", ")))",
+            throw OlleeyError.conflict("glossary '\(g.name)' is used by \(jobs.count) unfinished job(s) (\(jobs.prefix(3).map { JobStore(db).printedId($0) }.joined(separator: ", ")))",
                                        hint: "pass --force to delete it anyway; those jobs will fail at translate")
         }
         try db.transaction {

@@ -31,6 +31,7 @@ public struct JobPlanner {
         let (job, subtitles) = try service.validate(r)
         let engines = try service.engines(sourceLang: job.sourceLang, targets: job.options.targetLanguages, overrides: job.options.engines,
                                           needsTranscriber: subtitles == nil, lipSync: job.options.lipSync)
+        try service.checkVoices(job, speaker: engines.speaker)
         let cues = subtitles.map { WebVTTParser.parse($0, mode: .browser).document.cues } ?? []
         var placeholder = job
         placeholder.id = "<job-id>"

@@ -191,6 +191,13 @@ public struct JobService {
             }
             if isDir.boolValue { throw OlleeyError.invalid("\(r.source) is a directory, not a video") }
         }
+        // issue 10: a file that is not media is refused now, not at the end of a run
+        let media = isURL ? nil : try probeSource(r.source)
+        let mediaDurationMs = media?.durationMs
+        if let media, media.audio == nil, r.subtitlesPath == nil {
+            let name = (r.source as NSString).lastPathComponent
+            throw OlleeyError.invalid("\(name) has no audio stream to transcribe", hint: "give its subtitles: --subtitles FILE (a video without audio can still be dubbed from them)")
+        }
         for (stage, name) in r.engines {
             guard JobService.engineStages.contains(stage) else {
                 throw OlleeyError.usage("unknown stage '\(stage)' in --engine", hint: "stages: \(JobService.engineStages.joined(separator: ", "))")
@@ -211,7 +218,16 @@ public struct JobService {
             guard targets.contains(code) else { throw OlleeyError.usage("--burn-in \(b): not a target language") }
         }
         var subtitles: String?
-        if let p = r.subtitlesPath { subtitles = try SubtitleImport.load(p) }
+        if let p = r.subtitlesPath {
+            // issue 10: timing that does not parse, inverted or out-of-order cues, and cues far
+            // too long for their slot are refused here (65, file:line:col)
+            let cues = try SubtitleCheck.timing(path: p)
+            subtitles = try SubtitleImport.load(p)
+            let wpm = Int(try engineSettings(overrides: r.engines)["engines.speak.rate"] ?? "") ?? 175
+            let name = (p as NSString).lastPathComponent
+            try SubtitleCheck.refuse(SubtitleCheck.farTooLong(cues, mediaDurationMs: mediaDurationMs, wordsPerMinute: wpm), file: name,
+                                     hint: "split the cue or shorten its text: speech up to \(String(format: "%g", SubtitleCheck.farTooLongFactor))x its slot is sped up (fit.max_tempo) and the rest reported as overflow; more is refused")
+        }
         // issue 5: project, channel and glossary by id or name (unknown: 66); the job stores ids
         let projectId = try r.project.map { try ProjectService(db).resolve($0).id }
         let channelId = try r.channel.map { try ChannelService(db).resolve($0).id }
@@ -230,12 +246,30 @@ public struct JobService {
         return (job, subtitles)
     }
 
+    /// Probes a local source with ffprobe (the result is cached for ingest): a file that is not
+    /// media, or has no video stream, is bad input (65).
+    func probeSource(_ path: String) throws -> MediaInfo {
+        var ff = try FFmpeg()
+        ff.metadataCacheDirectory = workspace.cacheDir + "/probe"
+        do { return try ff.probe(path, requireVideo: true) } catch let e as OlleeyError where e.code == .invalid {
+            throw OlleeyError(.invalid, e.message, hint: e.hint ?? "give a video file that ffprobe can read (check it with: ffprobe \((path as NSString).lastPathComponent))")
+        }
+    }
+
+    /// Refuses a `--voice` the speech engine does not have (65), with the voices it has; only
+    /// engines that can list their voices (espeak-ng) are checked.
+    public func checkVoices(_ job: Job, speaker: any Speaker) throws {
+        guard let espeak = speaker as? EspeakSpeaker else { return }
+        for (lang, voice) in job.options.voices.sorted(by: { $0.key < $1.key }) { try espeak.checkVoice(voice, language: lang) }
+    }
+
     /// Creates a job (after validation and engine preflight): one transaction.
     public func create(_ r: JobCreateRequest) throws -> Job {
         let (job, subtitles) = try validate(r)
         try CostService(db).enforceBudget(job, hasSubtitles: subtitles != nil)  // issue 5: --max-cost (exit 1, nothing created)
-        _ = try engines(sourceLang: job.sourceLang, targets: job.options.targetLanguages, overrides: job.options.engines,
-                        needsTranscriber: subtitles == nil, lipSync: job.options.lipSync)
+        let engines = try engines(sourceLang: job.sourceLang, targets: job.options.targetLanguages, overrides: job.options.engines,
+                                  needsTranscriber: subtitles == nil, lipSync: job.options.lipSync)
+        try checkVoices(job, speaker: engines.speaker)
         try db.transaction {
             try JobStore(db).insert(job)
             if let s = subtitles {

@@ -64,6 +64,50 @@ public struct JobStore {
         return j
     }
 
+    /// The shortest prefix of `id` that names only that job among the jobs stored now, and at
+    /// least `minimum` characters long (as git abbreviates commits): what olleey prints for a
+    /// person to copy. UUIDv7 ids of jobs created in the same minute share their first 8
+    /// characters, so those get longer prefixes. A prefix never ends at a `-`.
+    ///
+    /// Unlike git's, a printed prefix also stays unique: ids begin with their creation time in
+    /// milliseconds, so a prefix is extended until the time span it covers has passed, and no
+    /// job created later can share it (`job create` three times in a row prints three prefixes
+    /// that all still resolve after the third).
+    public func shortId(_ id: String, minimum: Int = 8) throws -> String {
+        // the ids next to `id` in sorted order share the longest prefixes with it
+        let before = try db.queryOne("SELECT id FROM jobs WHERE id < ? ORDER BY id DESC LIMIT 1", [.text(id)]) { $0.string(0) }
+        let after = try db.queryOne("SELECT id FROM jobs WHERE id > ? ORDER BY id LIMIT 1", [.text(id)]) { $0.string(0) }
+        return JobStore.shortestUniquePrefix(id, neighbours: [before, after].compactMap { $0 }, minimum: minimum, nowMs: Clock.nowMillis())
+    }
+
+    /// `shortId` for a line a person reads (a progress line, a hint): the whole id when the
+    /// database cannot be read.
+    public func printedId(_ id: String) -> String { (try? shortId(id)) ?? id }
+
+    /// `shortId` without the database: the shortest prefix of `id`, at least `minimum` long,
+    /// that is not a prefix of any of `neighbours` and (for a UUIDv7, given `nowMs`) whose span
+    /// of creation times has ended by `nowMs`.
+    public static func shortestUniquePrefix(_ id: String, neighbours: [String], minimum: Int = 8, nowMs: Int64? = nil) -> String {
+        let chars = Array(id)
+        var n = min(chars.count, max(1, minimum))
+        for other in neighbours where other != id {
+            let o = Array(other)
+            var common = 0
+            while common < chars.count && common < o.count && chars[common] == o[common] { common += 1 }
+            n = max(n, min(chars.count, common + 1))
+        }
+        // the 12 hex digits of a UUIDv7's millisecond timestamp: "01a24ce3-5a3b-..."
+        let stamp = chars.count >= 13 && chars[8] == "-" ? Int64(String(chars[0..<8] + chars[9..<13]), radix: 16) : nil
+        func spanOpen(_ n: Int) -> Bool {
+            guard let now = nowMs, let stamp else { return false }
+            let digits = min(12, chars[0..<n].filter { $0 != "-" }.count)
+            let shift = Int64(4 * (12 - digits))
+            return now < ((stamp >> shift) + 1) << shift
+        }
+        while n < chars.count && (chars[n - 1] == "-" || (n < 13 && spanOpen(n))) { n += 1 }
+        return String(chars[0..<n])
+    }
+
     public func languages(_ jobId: String) throws -> [JobLanguage] {
         try db.query("SELECT \(JobStore.languageColumns) FROM job_languages WHERE job_id = ? ORDER BY rowid", [.text(jobId)], JobStore.language)
     }

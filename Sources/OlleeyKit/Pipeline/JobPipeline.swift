@@ -83,7 +83,7 @@ public final class JobPipeline: @unchecked Sendable {
                        [.int(cached ? 1 : 0), .text(Clock.nowISO()), .int(ms), .int(runId)])
             if !cached {
                 try events.append("stage.finished", job: job.id, language: language, ["stage": .string(s.rawValue), "duration_ms": .int(ms)])
-                log("\(job.id.prefix(8)) \(language.map { $0 + " " } ?? "")\(s.rawValue) done in \(ms) ms")
+                log("\(jobs.printedId(job.id)) \(language.map { $0 + " " } ?? "")\(s.rawValue) done in \(ms) ms")
             }
             return r
         } catch let stop as StopRequested {

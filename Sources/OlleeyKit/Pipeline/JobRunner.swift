@@ -228,12 +228,12 @@ public final class JobRunner: @unchecked Sendable {
                 try store.setLanguage(job.id, lang, status: .failed, stage: f.stage.rawValue, error: f.error.message + (f.error.hint.map { " (\($0))" } ?? ""),
                                       errorStage: f.stage.rawValue, failedCues: f.failedCues)
                 try EventStore(db).append("language.failed", job: job.id, language: lang, ["stage": .string(f.stage.rawValue), "error": .string(f.error.message)])
-                log("\(job.id.prefix(8)) \(lang) failed at \(f.stage.rawValue): \(f.error.message)")
+                log("\(store.printedId(job.id)) \(lang) failed at \(f.stage.rawValue): \(f.error.message)")
             } catch let e as OlleeyError {
                 // not a stage's failure (e.g. the database): labelled with the stage the language was at
                 let at = try store.language(job.id, lang)?.stage ?? Stage.translate.rawValue
                 try store.setLanguage(job.id, lang, status: .failed, error: e.message, errorStage: at)
-                log("\(job.id.prefix(8)) \(lang) failed: \(e.message)")
+                log("\(store.printedId(job.id)) \(lang) failed: \(e.message)")
             }
         case let .master(job):
             defer { try? store.releaseJob(job.id, worker: worker) }
@@ -243,13 +243,13 @@ public final class JobRunner: @unchecked Sendable {
                 try settleStopped(job.id, stop, store: store)
             } catch let f as StageFailure {
                 // finish builds it again and reports there; a failure here only loses the head start
-                log("\(job.id.prefix(8)) master (early) failed: \(f.error.message)")
+                log("\(store.printedId(job.id)) master (early) failed: \(f.error.message)")
             }
         case let .finish(job):
             defer { try? store.releaseJob(job.id, worker: worker) }
             do {
                 try pipeline.finish(job)
-                if let j = try store.get(job.id) { log("\(job.id.prefix(8)) \(j.status.rawValue)") }
+                if let j = try store.get(job.id) { log("\(store.printedId(job.id)) \(j.status.rawValue)") }
             } catch let stop as StopRequested {
                 try settleStopped(job.id, stop, store: store)
             } catch let f as StageFailure {
@@ -267,7 +267,7 @@ public final class JobRunner: @unchecked Sendable {
             try store.failUnrenderedLanguages(job.id, error: msg, errorStage: stage.rawValue)
             try EventStore(store.db).append("job.failed", job: job.id, ["stage": .string(stage.rawValue), "error": .string(error.message)])
         }
-        log("\(job.id.prefix(8)) failed at \(stage.rawValue): \(error.message)")
+        log("\(store.printedId(job.id)) failed at \(stage.rawValue): \(error.message)")
     }
 
     func settleStopped(_ jobId: String, _ stop: StopRequested, store: JobStore, language: String? = nil) throws {

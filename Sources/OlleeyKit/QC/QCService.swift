@@ -122,14 +122,14 @@ public struct QCService {
         if actor.role.isManager || (e.assigneeId != nil && e.assigneeId == actor.id) { return actor }
         let who = e.assigneeEmail.map { "the assigned linguist (\($0))" } ?? "the assigned linguist (none yet)"
         throw OlleeyError.permission("\(actor.email) (\(actor.role.rawValue)) may not \(verb) \(e.language): only \(who), a PM or an ADMIN may",
-                                     hint: e.assigneeEmail == nil ? "a PM assigns it: olleey qc assign \(e.jobId.prefix(8)) --lang \(e.language) --to EMAIL" : nil)
+                                     hint: e.assigneeEmail == nil ? "a PM assigns it: olleey qc assign \(JobStore(db).printedId(e.jobId)) --lang \(e.language) --to EMAIL" : nil)
     }
 
     func requireReviewable(_ job: Job, _ lang: String) throws {
         guard let jl = try JobStore(db).language(job.id, lang) else { return }
         guard QCService.reviewable.contains(jl.status) else {
             throw OlleeyError.conflict("\(lang) of job \(job.id) is not ready for review (it is \(jl.status.rawValue))",
-                                       hint: "run it first: olleey job run \(job.id.prefix(8))")
+                                       hint: "run it first: olleey job run \(JobStore(db).printedId(job.id))")
         }
     }
 
@@ -160,7 +160,7 @@ public struct QCService {
             if e.state == .rejected, let jl = try JobStore(db).language(job.id, lang), jl.approval == "rejected", jl.approvalReason == why { return e }
             if e.state == .approved {
                 throw OlleeyError.conflict("\(lang) of job \(job.id) is approved and locked",
-                                           hint: "edit it with 'olleey vtt edit \(job.id.prefix(8)) --lang \(lang) ... --reopen' to send it back to review")
+                                           hint: "edit it with 'olleey vtt edit \(JobStore(db).printedId(job.id)) --lang \(lang) ... --reopen' to send it back to review")
             }
             try requireReviewable(job, lang)
             let fresh = try JobStore(db).resolve(job.id)
