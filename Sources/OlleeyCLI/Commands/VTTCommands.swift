@@ -403,6 +403,9 @@ enum VTTCommands {
 
     static let asOption = OptionSpec.option("as", "NAME", "who is writing (default: $OLLEEY_USER, the vtt.author or user.email setting, the login name)")
 
+    /// The job's id as printed for a person to copy (its shortest unique prefix).
+    static func printed(_ ctx: Context, _ job: Job) -> String { (try? JobStore(ctx.database()).printedId(job.id)) ?? job.id }
+
     static func versionJSON(_ job: Job, _ lang: String, _ v: Int) -> JSON {
         .object([("job_id", .string(job.id)), ("language", .string(lang)), ("version", .int(Int64(v)))])
     }
@@ -438,7 +441,7 @@ enum VTTCommands {
         let v: TrackVersion
         if let n = ctx.args.int("version") {
             guard let old = try TrackStore(ctx.database()).version(job: job.id, language: lang, kind: try svc.kind(job: job, language: lang), n) else {
-                throw OlleeyError.notFound("no version \(n) of the \(lang) track", hint: "run 'olleey vtt versions \(job.id.prefix(8)) --lang \(lang)'")
+                throw OlleeyError.notFound("no version \(n) of the \(lang) track", hint: "run 'olleey vtt versions \(printed(ctx, job)) --lang \(lang)'")
             }
             v = old
         } else { v = try svc.current(job: job, language: lang) }
@@ -461,7 +464,7 @@ enum VTTCommands {
         let stale = zip(parsed.document.cues.indices, meta).filter { $0.1.stale }.map { k, _ in parsed.document.cues[k].id.isEmpty ? String(k + 1) : parsed.document.cues[k].id }
         if !stale.isEmpty && !ctx.json {
             ctx.warn("\(stale.count) stale cue\(stale.count == 1 ? "" : "s") (the source changed since a person wrote \(stale.count == 1 ? "it" : "them")): \(stale.prefix(20).joined(separator: ", "))"
-                     + "; edit \(stale.count == 1 ? "it" : "them"), or run 'olleey vtt retranslate \(job.id.prefix(8)) --lang \(lang) --stale'")
+                     + "; edit \(stale.count == 1 ? "it" : "them"), or run 'olleey vtt retranslate \(printed(ctx, job)) --lang \(lang) --stale'")
         }
         return 0
     }
@@ -492,7 +495,7 @@ enum VTTCommands {
         } else {
             throw OlleeyError.usage("'olleey vtt edit' needs --cue ID --text TEXT, or --file FILE")
         }
-        try ctx.emit(versionJSON(job, lang, v)) { "\(lang) track of job \(job.id): version \(v); run 'olleey job run \(job.id.prefix(8))' to render it" }
+        try ctx.emit(versionJSON(job, lang, v)) { "\(lang) track of job \(job.id): version \(v); run 'olleey job run \(printed(ctx, job))' to render it" }
         return 0
     }
 
@@ -520,12 +523,12 @@ enum VTTCommands {
     ) { ctx in
         let (job, lang) = try track(ctx)
         let cues = ctx.args.all("cue")
-        guard !cues.isEmpty || ctx.args.has("stale") else { throw OlleeyError.usage("'olleey vtt retranslate' needs --cue ID or --stale", hint: "e.g. olleey vtt retranslate \(job.id.prefix(8)) --lang \(lang) --stale") }
+        guard !cues.isEmpty || ctx.args.has("stale") else { throw OlleeyError.usage("'olleey vtt retranslate' needs --cue ID or --stale", hint: "e.g. olleey vtt retranslate \(printed(ctx, job)) --lang \(lang) --stale") }
         let svc = JobService(db: try ctx.database(), workspace: try ctx.workspace(), environment: ctx.environment)
         let r = try svc.retranslate(job: job, language: lang, cues: cues, stale: ctx.args.has("stale"), author: author(ctx), reopen: ctx.args.has("reopen"))
         var out = versionJSON(job, lang, r.version)
         if case .object(var f) = out { f.append(("translated", .array(r.translated.map { .string($0) }))); out = .object(f) }
-        try ctx.emit(out) { "\(lang) track of job \(job.id): version \(r.version), \(r.translated.count) cue\(r.translated.count == 1 ? "" : "s") translated again (\(r.translated.prefix(10).joined(separator: ", "))); run 'olleey job run \(job.id.prefix(8))' to render it" }
+        try ctx.emit(out) { "\(lang) track of job \(job.id): version \(r.version), \(r.translated.count) cue\(r.translated.count == 1 ? "" : "s") translated again (\(r.translated.prefix(10).joined(separator: ", "))); run 'olleey job run \(printed(ctx, job))' to render it" }
         return 0
     }
 

@@ -375,7 +375,7 @@ public struct JobService {
     /// A rejection's reason, trimmed; a usage error (64) when there is none.
     public static func rejectionReason(_ reason: String?, job: Job, language: String) throws -> String {
         guard let why = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !why.isEmpty else {
-            throw OlleeyError.usage("rejecting \(language) of job \(job.id.prefix(8)) needs a reason",
+            throw OlleeyError.usage("rejecting \(language) of job \(job.id) needs a reason",
                                     hint: "say what to fix: --reason 'wrong product names'")
         }
         return why

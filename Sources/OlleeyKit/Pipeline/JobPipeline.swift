@@ -262,7 +262,7 @@ public final class JobPipeline: @unchecked Sendable {
                 let ids = r.failedKeys
                 throw StageFailure(stage: .translate, error: .failure(
                     "\(engines.translator.name) failed on \(ids.count) cue(s) (\(ids.prefix(10).joined(separator: ", "))): \(r.failures.first?.message ?? "")",
-                    hint: "edit them with 'olleey vtt edit \(job.id.prefix(8)) --lang \(lang) --cue ID --text ...' or import a track, then 'olleey job retry'"),
+                    hint: "edit them with 'olleey vtt edit \(jobs.printedId(job.id)) --lang \(lang) --cue ID --text ...' or import a track, then 'olleey job retry'"),
                     failedCues: ids)
             }
             let version = try engines.translator.version(from: job.sourceLang, to: lang)

@@ -194,7 +194,7 @@ public final class JobRunner: @unchecked Sendable {
         do {
             try run(unit, pipeline: pipeline, store: store, db: db, worker: worker)
         } catch let lost as LeaseLost {
-            log("\(unitJob(unit).prefix(8)) \(lost.unit): lease lost to another worker, left to it")
+            log("\(store.printedId(unitJob(unit))) \(lost.unit): lease lost to another worker, left to it")
         }
     }
 
