@@ -47,9 +47,19 @@ public final class Context: @unchecked Sendable {
         return w
     }
 
+    /// The commands that only read the workspace: on a read-only workspace (a published archive,
+    /// a read-only mount) they open the database read-only; every other command fails there with
+    /// one message and hint (`Workspace.open`).
+    public static let readingCommands: Set<String> = [
+        "olleey job list", "olleey job show", "olleey job status", "olleey job watch", "olleey job outputs",
+        "olleey job events", "olleey job stats", "olleey vtt show", "olleey vtt versions",
+        "olleey config get", "olleey config list", "olleey qc status",
+    ]
+
     public func database() throws -> Database {
         if let d = dbCache { return d }
-        let d = try workspace().open()
+        let ws = try workspace()
+        let d = Context.readingCommands.contains(commandLine) ? try ws.openForReading() : try ws.open()
         dbCache = d
         return d
     }
