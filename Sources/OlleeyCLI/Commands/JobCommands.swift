@@ -198,7 +198,10 @@ enum JobCommands {
         // baselines, not a reset: the counters are process-wide (in-process callers share them)
         let t0 = Clock.monotonicNanos()
         let subWall0 = SubprocessStats.wallNanos, subCount0 = SubprocessStats.count
-        let signals = StopSignals { sig in runner.stop(reason: StopSignals.name(sig)) }
+        let wsDir = ws.dir
+        let signals = StopSignals(atExit: { StageCache.removeTemporaries(under: wsDir, pid: getpid()) }) { sig in
+            runner.stop(reason: StopSignals.name(sig))
+        }
         let outcome = Result { try runner.run() }
         signals.remove()
         let summary = try outcome.get()

@@ -30,8 +30,15 @@ public final class StopSignals: @unchecked Sendable {
     private let id: Int
 
     /// Calls `listener` (on another thread) at the first SIGINT or SIGTERM, until `remove()`.
-    public init(_ listener: @escaping Listener) {
-        id = Registry.shared.add(listener)
+    /// At a second one, every subprocess group is killed, then `atExit` runs (quick cleanup:
+    /// the run's temporary files), then the process exits.
+    public init(atExit: @escaping @Sendable () -> Void = {}, _ listener: @escaping Listener) {
+        id = Registry.shared.add(Entry(stop: listener, atExit: atExit))
+    }
+
+    struct Entry: Sendable {
+        let stop: Listener
+        let atExit: @Sendable () -> Void
     }
 
     /// Stops listening; the last listener restores the signals' previous actions.
@@ -43,14 +50,14 @@ public final class StopSignals: @unchecked Sendable {
     private final class Registry: @unchecked Sendable {
         static let shared = Registry()
         let lock = NSLock()
-        var listeners: [Int: Listener] = [:]
+        var listeners: [Int: Entry] = [:]
         var nextId = 0
         var installed = false
         var saved: [Int32: sigaction] = [:]
         var firstSignal: Int32?
         var reader: Thread?
 
-        func add(_ l: @escaping Listener) -> Int {
+        func add(_ l: Entry) -> Int {
             lock.lock(); defer { lock.unlock() }
             nextId += 1
             listeners[nextId] = l
@@ -140,10 +147,11 @@ public final class StopSignals: @unchecked Sendable {
                 let ls = Array(listeners.values)
                 lock.unlock()
                 if first {
-                    for l in ls { l(sig) }
+                    for l in ls { l.stop(sig) }
                 } else {
                     // a second signal: no more waiting
                     Subprocess.signalAll(SIGKILL)
+                    for l in ls { l.atExit() }
                     _exit(StopSignals.exitCode(sig))
                 }
             }
