@@ -49,7 +49,8 @@ enum MetaCommands {
         case "exit-codes":
             let json = JSON.array(ExitCodes.table.map { ["code": .int(Int64($0.code)), "name": .string($0.name), "meaning": .string($0.meaning)] })
             try ctx.emit(json) {
-                "Exit codes:\n" + ExitCodes.table.map { "  " + String($0.code).padding(4) + " " + $0.name.padding(14) + $0.meaning }.joined(separator: "\n")
+                let width = (ExitCodes.table.map(\.name.count).max() ?? 13) + 1
+                return "Exit codes:\n" + ExitCodes.table.map { "  " + String($0.code).padding(4) + " " + $0.name.padding(width) + $0.meaning }.joined(separator: "\n")
             }
             return 0
         case "engines":
