@@ -119,6 +119,28 @@ struct StopTests {
         try checkStopped(dir, id, run, exit: 130, signal: "SIGINT")
     }
 
+    @Test("a second signal exits at once (143), killing the subprocesses and removing the run's temporary files; the next run takes over and completes")
+    func secondSignal() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let id = try create(dir, langs: "es,ca,eo")
+        let run = try start(dir, id, ignoreSIGINT: false)
+        #expect(try waitForStage(dir, id, ["dub", "mix", "assemble"], run: run), "the run ended before reaching dub")
+        kill(run.processIdentifier, SIGTERM)
+        usleep(20_000)
+        kill(run.processIdentifier, SIGTERM)
+        let took = waitExit(run, limit: 1.5)
+        #expect(took != nil, "job run still running 1.5 s after a second SIGTERM")
+        if took == nil { kill(run.processIdentifier, SIGKILL); run.waitUntilExit() }
+        #expect(run.terminationReason == .exit && run.terminationStatus == 143, "exit \(run.terminationStatus)")
+        usleep(200_000)
+        let left = try children(dir), temps = try leftovers(dir)
+        #expect(left.isEmpty, "subprocesses left running: \(left)")
+        #expect(temps.isEmpty, "temporary files left: \(temps)")
+        let again = try Binary.run(["job", "run", id], cwd: dir)
+        #expect(again.exit == 0, "\(again.stderr)")
+    }
+
     @Test("a read-only workspace (another user, a-w): job list, job show, job outputs, vtt show read it; job run, job create and job cancel fail with one message and hint (73)")
     func readOnlyWorkspace() throws {
         let dir = try workspace()
@@ -144,6 +166,24 @@ struct StopTests {
             #expect(rc == 73, "\(cmd): exit \(rc): \(out)")
             #expect(out.contains("read-only") && out.contains("hint:") && !out.contains("attempt to write") && !out.contains("permission to"), "\(cmd): \(out)")
         }
+        // closed cleanly (no -wal, no -shm: SQLite cannot create -shm here): read immutable
+        let db = dir + "/.olleey/olleey.db"
+        _ = try Tools.sh("chmod -R u+w .olleey && sqlite3 '\(db)' 'PRAGMA wal_checkpoint(TRUNCATE)' && chmod -R a+rX,a-w .olleey", cwd: dir)
+        #expect(!FileManager.default.fileExists(atPath: db + "-wal") && !FileManager.default.fileExists(atPath: db + "-shm"))
+        for cmd in ["job list --json", "job show \(id) --json", "vtt show \(id) --lang es"] {
+            let (rc, out) = try olleey(cmd)
+            #expect(rc == 0 && !out.contains("attempt to write"), "\(cmd) on a checkpointed read-only workspace: \(out)")
+        }
+        // a -wal with changes that are not in the database yet, and no -shm (SQLite cannot read it read-only then):
+        // refused (78) with a hint to checkpoint it, never read immutable without them
+        _ = try Tools.sh("chmod -R u+w .olleey && python3 -c \"import sqlite3, os; c = sqlite3.connect('\(db)'); c.execute(\\\"UPDATE jobs SET error = 'from-the-wal'\\\"); c.commit(); os._exit(0)\" && rm -f '\(db)-shm' && chmod -R a+rX,a-w .olleey", cwd: dir)
+        #expect(FileManager.default.fileExists(atPath: db + "-wal"))
+        let (wrc, wout) = try olleey("job show \(id) --json")
+        #expect(wrc == 78 && wout.contains("wal_checkpoint") && !wout.contains("\"status\""), "exit \(wrc): \(wout)")
+        // with its -shm there too (a writer that did not close), SQLite reads the -wal read-only: the change is seen
+        _ = try Tools.sh("chmod -R u+w .olleey && python3 -c \"import sqlite3, os; c = sqlite3.connect('\(db)'); c.execute(\\\"UPDATE jobs SET error = 'from-the-wal'\\\"); c.commit(); os._exit(0)\" && chmod -R a+rX,a-w .olleey", cwd: dir)
+        let (src, sout) = try olleey("job show \(id) --json")
+        #expect(src == 0 && sout.contains("from-the-wal"), "exit \(src): \(sout)")
         // a read-only cache/ only: job run says so before it starts, not Foundation's "You don't have permission"
         _ = try Tools.sh("chmod -R u+w .olleey && chmod -R a+rX,a-w .olleey/cache", cwd: dir)
         let other = try create(dir, langs: "ca")
