@@ -192,5 +192,9 @@ struct StopTests {
         #expect(rc == 73 && out.contains("cache") && out.contains("read-only") && out.contains("hint:"), "exit \(rc): \(out)")
         _ = try Tools.sh("chmod -R u+w .olleey", cwd: dir)
         #expect(try Tools.sql(dir + "/.olleey/olleey.db", "SELECT status FROM jobs WHERE id = '\(other)'") == "queued")
+        // a read-only directory olleey must create in: the same kind of message, not Foundation's
+        _ = try Tools.sh("mkdir -p ro && chmod 555 ro", cwd: dir)
+        let (irc, iout) = try Tools.sh("\(asOther)'\(Binary.path)' init '\(dir)/ro/ws' 2>&1", cwd: "/")
+        #expect(irc == 73 && iout.contains("read-only") && iout.contains("hint:") && !iout.contains("permission to"), "exit \(irc): \(iout)")
     }
 }

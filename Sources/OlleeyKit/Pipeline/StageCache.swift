@@ -186,6 +186,9 @@ public func placeOutput(_ source: String, at dest: String) throws {
     let tmp = dest + ".tmp-\(getpid())"
     unlink(tmp)
     if link(source, tmp) != 0 {
+        let e = errno
+        // a read-only output directory: say so (a copy would fail the same way, in Foundation's words)
+        if e == EACCES || e == EROFS { throw FileIO.createError(dest, e) }
         do { try FileManager.default.copyItem(atPath: source, toPath: tmp) } catch {
             throw OlleeyError.cannotCreate("cannot write \(dest): \(error.localizedDescription)")
         }

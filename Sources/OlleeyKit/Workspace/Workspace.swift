@@ -44,11 +44,7 @@ public struct Workspace: Sendable {
     public static func initialize(at root: String) throws -> (Workspace, created: Bool) {
         let ws = Workspace(root: root)
         let existed = FileManager.default.fileExists(atPath: ws.dbPath)
-        for d in [ws.dir, ws.mediaDir, ws.cacheDir, ws.outputsDir] {
-            do { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) } catch {
-                throw OlleeyError.cannotCreate("cannot create \(d): \(error.localizedDescription)")
-            }
-        }
+        for d in [ws.dir, ws.mediaDir, ws.cacheDir, ws.outputsDir] { try FileIO.createDirectory(d) }
         let db = try ws.open()
         _ = db
         return (ws, !existed)
