@@ -53,7 +53,9 @@ public final class Context: @unchecked Sendable {
     public static let readingCommands: Set<String> = [
         "olleey job list", "olleey job show", "olleey job status", "olleey job watch", "olleey job outputs",
         "olleey job events", "olleey job stats", "olleey vtt show", "olleey vtt versions",
-        "olleey config get", "olleey config list", "olleey qc status",
+        "olleey vtt diff", "olleey config get", "olleey config list",
+        "olleey cost job", "olleey cost summary", "olleey glossary list", "olleey glossary show",
+        "olleey glossary export", "olleey glossary term list",
     ]
 
     public func database() throws -> Database {
