@@ -217,6 +217,8 @@ public final class JobRunner: @unchecked Sendable {
             } catch let f as StageFailure {
                 try fail(job: job, stage: f.stage, error: f.error, store: store)
             } catch let e as OlleeyError {
+                // a subprocess stopped by a signal's stop outside a stage: stopped, not failed
+                if isInterrupted { try settleStopped(job.id, StopRequested(cancelled: false), store: store); return }
                 try fail(job: job, stage: .ingest, error: e, store: store)
             }
         case let .language(job, lang):
@@ -235,6 +237,7 @@ public final class JobRunner: @unchecked Sendable {
                 try EventStore(db).append("language.failed", job: job.id, language: lang, ["stage": .string(f.stage.rawValue), "error": .string(f.error.message)])
                 log("\(job.id.prefix(8)) \(lang) failed at \(f.stage.rawValue): \(f.error.message)")
             } catch let e as OlleeyError {
+                if isInterrupted { try settleStopped(job.id, StopRequested(cancelled: false), store: store, language: lang); return }
                 // not a stage's failure (e.g. the database): labelled with the stage the language was at
                 let at = try store.language(job.id, lang)?.stage ?? Stage.translate.rawValue
                 try store.setLanguage(job.id, lang, status: .failed, error: e.message, errorStage: at)
@@ -270,6 +273,8 @@ public final class JobRunner: @unchecked Sendable {
         log("\(job.id.prefix(8)) failed at \(stage.rawValue): \(error.message)")
     }
 
+    var isInterrupted: Bool { lock.lock(); defer { lock.unlock() }; return interruptReason != nil }
+
     func settleStopped(_ jobId: String, _ stop: StopRequested, store: JobStore, language: String? = nil) throws {
         let at = try language.flatMap { try store.language(jobId, $0)?.stage } ?? store.get(jobId)?.stage
         if let language, let l = try store.language(jobId, language), l.status == .processing {
@@ -278,8 +283,7 @@ public final class JobRunner: @unchecked Sendable {
         guard let j = try store.get(jobId) else { return }
         if stop.cancelled && j.status != .cancelled { try store.setStatus(jobId, .cancelled) }
         if !stop.cancelled && j.paused && j.status != .paused { try store.setStatus(jobId, .paused) }
-        lock.lock(); let interrupted = interruptReason != nil; lock.unlock()
-        if interrupted && !stop.cancelled && !j.paused {
+        if isInterrupted && !stop.cancelled && !j.paused {
             // stopped by a signal: queued again (not left "syncing"), unless another worker runs one of its languages
             let busy = try store.languages(jobId).contains { $0.status == .processing }
             if !j.status.isSettled && !busy && j.status != .queued { try store.setStatus(jobId, .queued) }
