@@ -147,6 +147,8 @@ struct StopTests {
         defer { _ = try? Tools.sh("chmod -R u+w .olleey", cwd: dir); try? FileManager.default.removeItem(atPath: dir) }
         let id = try create(dir, langs: "es")
         #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 0)
+        // job run closed every connection before it exited: no -wal or -shm left to publish with the workspace
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.olleey/olleey.db-wal"), "job run left olleey.db-wal behind")
         // as root, file permissions do not apply: run as nobody, as the acceptance script does
         let asOther = getuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : ""
         if !asOther.isEmpty { #expect(try Tools.sh("command -v setpriv", cwd: dir).0 == 0, "needs setpriv (util-linux) to test as another user") }

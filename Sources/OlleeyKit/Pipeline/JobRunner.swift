@@ -89,9 +89,13 @@ public final class JobRunner: @unchecked Sendable {
             t.stackSize = 8 << 20
             t.start()
         }
-        let hb = Thread { [self] in self.heartbeat(group) }
+        // joined before returning: a connection still open at exit leaves -wal and -shm behind,
+        // and a workspace published then cannot be read where -shm cannot be created
+        let hbDone = DispatchSemaphore(value: 0)
+        let hb = Thread { [self] in self.heartbeat(group); hbDone.signal() }
         hb.start()
         group.wait()
+        hbDone.wait()
         lock.lock(); stopping = true; let err = firstError; let interrupted = interruptReason; let stopped = stoppedUnits; lock.unlock()
         if let interrupted {
             // what unwinding did not remove (every temporary name carries this process's id)
