@@ -50,7 +50,7 @@ struct RunExitCodeTests {
         #expect(try w.json(["job", "show", id])["status"] == .string("completed"))
     }
 
-    @Test("help exit-codes and job run --help document 3, 130 and 143")
+    @Test("help exit-codes and job run --help document 3, 130 and 143; help workspace, read-only workspaces")
     func documented() throws {
         let w = try ReviewWorkspace()
         let help = w.run(["help", "exit-codes"])
@@ -58,6 +58,7 @@ struct RunExitCodeTests {
         for needle in ["jobs_incomplete", "143", "SIGTERM", "130", "SIGINT"] { #expect(help.stdout.contains(needle), "\(needle)") }
         let run = w.run(["job", "run", "--help"])
         #expect(run.stdout.contains("3 when") && run.stdout.contains("143"), "\(run.stdout)")
+        #expect(w.run(["help", "workspace"]).stdout.contains("read-only"))
         // an error path: no job named
         #expect(w.run(["job", "run"]).exit == 64)
     }

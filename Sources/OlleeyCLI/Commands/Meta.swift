@@ -161,5 +161,11 @@ enum HelpTopics {
       Commands find the workspace from --workspace PATH, else $OLLEEY_WORKSPACE, else the nearest
       .olleey/ walking up from the current directory (like git). Without one they exit 78.
 
+      A workspace this user cannot write (a published archive, a read-only mount) can still be
+      read: job list|show|status|outputs|events|watch|stats, vtt show|versions|diff, config
+      get|list, cost job|summary and glossary list|show|export open the database read-only
+      (immutable when there is no -wal or -shm: safe only because nobody writes it). Every other
+      command fails there at once, exit 73, with a hint.
+
     """
 }
