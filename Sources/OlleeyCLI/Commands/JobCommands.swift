@@ -183,8 +183,8 @@ enum JobCommands {
 
     static let run: CommandSpec = CommandSpec(
         "run", "run queued work until done (resumable; several processes may share a workspace)",
-        discussion: "Runs the named jobs, or every queued job with --all. Exit 0 when all of them completed (or wait for approval), 2 when any failed. A killed run loses at most the stage in flight; run again to continue.",
-        examples: ["olleey job run --all", "olleey job run 0193a1b2 --parallel 3", "olleey job run --all --json"],
+        discussion: "Runs the named jobs, or every queued job with --all. Exits 0 only when every job it ran completed; 2 when any failed; 3 when none failed but one ended paused, cancelled or waiting for approval (its outputs are not all there). SIGINT (Ctrl-C) or SIGTERM stops it: no new work starts, running subprocesses are stopped, the stages in flight are left resumable and temporary files removed; it prints what it interrupted and exits 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once. A SIGINT ignored by the caller (a script's background job) stays ignored; SIGTERM always stops it. A killed run loses at most the stage in flight; run again to continue. See 'olleey help exit-codes'.",
+        examples: ["olleey job run --all", "olleey job run 0193a1b2 --parallel 3", "olleey job run --all --json || echo \"exit $?: not every job completed\""],
         arguments: [ArgumentSpec("JOB", "jobs to run (ids or prefixes)", optional: true, variadic: true)],
         options: [.flag("all", short: "a", "run every queued job"),
                   .option("parallel", short: "p", "N", "jobs or languages run at once (default: config job.parallel)", type: .int)]
@@ -209,22 +209,38 @@ enum JobCommands {
         // baselines, not a reset: the counters are process-wide (in-process callers share them)
         let t0 = Clock.monotonicNanos()
         let subWall0 = SubprocessStats.wallNanos, subCount0 = SubprocessStats.count
-        let summary = try runner.run()
+        let wsDir = ws.dir
+        let signals = StopSignals(atExit: { StageCache.removeTemporaries(under: wsDir, pid: getpid()) }) { sig in
+            runner.stop(reason: StopSignals.name(sig))
+        }
+        let outcome = Result { try runner.run() }
+        signals.remove()
+        let summary = try outcome.get()
         let wallMs = Int64((Clock.monotonicNanos() - t0) / 1_000_000)
         let subMs = Int64((SubprocessStats.wallNanos - subWall0) / 1_000_000)
         let json = JSON.object([
             ("jobs", .array(summary.jobs.map { .object([("id", .string($0.id)), ("status", .string($0.status)), ("error", JSON($0.error))]) })),
             ("completed", .int(Int64(summary.jobs.filter { $0.status == "completed" }.count))),
             ("failed", .int(Int64(summary.failed))),
+            ("incomplete", .int(Int64(summary.incomplete))),
+            ("interrupted", JSON(summary.interrupted)),
+            ("stopped", .array(summary.stopped.map { .object([("id", .string($0.job)), ("language", JSON($0.language)), ("stage", JSON($0.stage))]) })),
             ("wall_ms", .int(wallMs)),
             ("subprocess_wall_ms", .int(subMs)),
             ("subprocesses", .int(Int64(SubprocessStats.count - subCount0))),
             ("own_ms", .int(max(0, wallMs - subMs))),
         ])
+        if let why = summary.interrupted {
+            let store = JobStore(db)
+            let what = summary.stopped.map { "\(store.printedId($0.job))\($0.language.map { " " + $0 } ?? "")\($0.stage.map { " at " + $0 } ?? "")" }
+            ctx.warn("interrupted by \(why): " + (what.isEmpty ? "no stage was running" : "stopped \(what.joined(separator: ", "))")
+                     + "; run 'olleey job run \(ids == nil ? "--all" : summary.jobs.map { store.printedId($0.id) }.joined(separator: " "))' to resume")
+        }
         try ctx.emit(json) {
             summary.jobs.map { "\($0.id)  \($0.status)\($0.error.map { "  " + $0 } ?? "")" }.joined(separator: "\n")
         }
-        return summary.failed > 0 ? 2 : 0
+        if let sig = signals.received, summary.interrupted != nil { return StopSignals.exitCode(sig) }
+        return summary.exitCode
     }
 
     static let list: CommandSpec = CommandSpec(

@@ -49,7 +49,8 @@ enum MetaCommands {
         case "exit-codes":
             let json = JSON.array(ExitCodes.table.map { ["code": .int(Int64($0.code)), "name": .string($0.name), "meaning": .string($0.meaning)] })
             try ctx.emit(json) {
-                "Exit codes:\n" + ExitCodes.table.map { "  " + String($0.code).padding(4) + " " + $0.name.padding(14) + $0.meaning }.joined(separator: "\n")
+                let width = (ExitCodes.table.map(\.name.count).max() ?? 13) + 1
+                return "Exit codes:\n" + ExitCodes.table.map { "  " + String($0.code).padding(4) + " " + $0.name.padding(width) + $0.meaning }.joined(separator: "\n")
             }
             return 0
         case "engines":
@@ -161,6 +162,12 @@ enum HelpTopics {
 
       Commands find the workspace from --workspace PATH, else $OLLEEY_WORKSPACE, else the nearest
       .olleey/ walking up from the current directory (like git). Without one they exit 78.
+
+      A workspace this user cannot write (a published archive, a read-only mount) can still be
+      read: job list|show|status|outputs|events|watch|stats, vtt show|versions|diff, config
+      get|list, cost job|summary and glossary list|show|export open the database read-only
+      (immutable when there is no -wal or -shm: safe only because nobody writes it). Every other
+      command fails there at once, exit 73, with a hint.
 
     """
 }

@@ -47,9 +47,21 @@ public final class Context: @unchecked Sendable {
         return w
     }
 
+    /// The commands that only read the workspace: on a read-only workspace (a published archive,
+    /// a read-only mount) they open the database read-only; every other command fails there with
+    /// one message and hint (`Workspace.open`).
+    public static let readingCommands: Set<String> = [
+        "olleey job list", "olleey job show", "olleey job status", "olleey job watch", "olleey job outputs",
+        "olleey job events", "olleey job stats", "olleey vtt show", "olleey vtt versions",
+        "olleey vtt diff", "olleey config get", "olleey config list",
+        "olleey cost job", "olleey cost summary", "olleey glossary list", "olleey glossary show",
+        "olleey glossary export", "olleey glossary term list",
+    ]
+
     public func database() throws -> Database {
         if let d = dbCache { return d }
-        let d = try workspace().open()
+        let ws = try workspace()
+        let d = Context.readingCommands.contains(commandLine) ? try ws.openForReading() : try ws.open()
         dbCache = d
         return d
     }

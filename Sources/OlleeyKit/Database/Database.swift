@@ -14,18 +14,28 @@ public final class Database: @unchecked Sendable {
         public var create = true
         public var busyTimeoutMs: Int32 = 5000
         public var wal = true
+        /// Read-only, and promise SQLite that nobody changes the file while it is open: no lock,
+        /// no `-shm` file, the `-wal` file ignored. Only for a database no process writes (an
+        /// archive, a read-only mount) whose WAL was checkpointed (`Workspace.openForReading`).
+        public var immutable = false
         public init() {}
     }
 
     public init(path: String, options: Options = Options()) throws {
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX
-        if options.readOnly { flags |= SQLITE_OPEN_READONLY } else {
+        var name = path
+        if options.readOnly || options.immutable { flags |= SQLITE_OPEN_READONLY } else {
             flags |= SQLITE_OPEN_READWRITE
             if options.create { flags |= SQLITE_OPEN_CREATE }
         }
+        if options.immutable {
+            flags |= SQLITE_OPEN_URI
+            let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))) ?? path
+            name = "file:" + escaped + "?immutable=1"
+        }
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
@@ -37,7 +47,7 @@ public final class Database: @unchecked Sendable {
         do {
             // The first read of the schema tells a non-database file from a database.
             try execute("PRAGMA foreign_keys = ON")
-            if options.wal && !options.readOnly {
+            if options.wal && !options.readOnly && !options.immutable {
                 let mode = try scalarText("PRAGMA journal_mode = WAL")
                 if mode?.lowercased() != "wal" && path != ":memory:" {
                     throw OlleeyError.config("could not switch \(path) to WAL mode (got \(mode ?? "nothing"))")
@@ -219,7 +229,8 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         case SQLITE_CANTOPEN:
             return OlleeyError(.config, "cannot open \(path ?? file) (\(message))")
         case SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH:
-            return OlleeyError(.cannotCreate, "cannot write \(path ?? file) (\(message))")
+            return OlleeyError(.cannotCreate, "cannot write \(path ?? file): the workspace is read-only (\(message))",
+                               hint: "this command changes the workspace: make .olleey/ writable, or work on a writable copy; reading commands (job list, job show, job outputs, vtt show) work on a read-only workspace")
         case SQLITE_IOERR:
             return OlleeyError(.cannotCreate, "I/O error on \(path ?? file) (\(message))")
         case SQLITE_INTERRUPT:

@@ -7,7 +7,22 @@ import Foundation
 public final class JobRunner: @unchecked Sendable {
     public struct Summary: Sendable {
         public var jobs: [(id: String, status: String, error: String?)]
+        /// Why the run stopped before its work was done (`SIGTERM`, `SIGINT`), nil when it ran to the end.
+        public var interrupted: String?
+        /// What a stop interrupted: each unit in flight, left resumable.
+        public var stopped: [(job: String, language: String?, stage: String?)] = []
         public var failed: Int { jobs.filter { $0.status == "failed" }.count }
+        /// Jobs that ended neither completed nor failed (paused, cancelled, waiting for approval, or
+        /// left queued by a stop).
+        public var incomplete: Int { jobs.filter { $0.status != "completed" && $0.status != "failed" }.count }
+
+        /// The exit code of `job run`: 2 when a job failed, else 3 when a job did not complete,
+        /// else 0. A stop by a signal exits 128 + the signal instead (`StopSignals.exitCode`).
+        public var exitCode: Int32 {
+            if failed > 0 { return ExitCodes.jobsFailed }
+            if incomplete > 0 { return ExitCodes.jobsIncomplete }
+            return 0
+        }
     }
 
     enum Unit {
@@ -31,6 +46,8 @@ public final class JobRunner: @unchecked Sendable {
     private let lock = NSLock()
     private var tokens: [String: (job: String, token: CancelToken)] = [:]
     private var stopping = false
+    private var interruptReason: String?
+    private var stoppedUnits: [(job: String, language: String?, stage: String?)] = []
     private var firstError: Error?
     /// Signalled (with `generation` bumped) when a worker of this process finishes a unit, so
     /// an idle worker takes the work it unblocked (a job's languages after its preparation, the
@@ -54,7 +71,22 @@ public final class JobRunner: @unchecked Sendable {
         if testClaimDelayMs > 0 { usleep(testClaimDelayMs * 1000) }
     }
 
+    /// Stops the run (a SIGINT or SIGTERM): no unit is started any more, the running ones are
+    /// cancelled (their subprocesses' groups are terminated) and left resumable: their stage runs
+    /// are marked `stopped`, their languages and jobs `queued`. `run()` returns once they have.
+    public func stop(reason: String) {
+        lock.lock()
+        if interruptReason == nil { interruptReason = reason }
+        stopping = true
+        let running = tokens.values.map(\.token)
+        lock.unlock()
+        for t in running { t.cancel(reason: reason) }
+        finished.lock(); generation += 1; finished.broadcast(); finished.unlock()
+    }
+
     public func run() throws -> Summary {
+        // a workspace whose database or cache cannot be written fails here, before any job does
+        try workspace.requireWritable()
         let group = DispatchGroup()
         for n in 0..<parallel {
             group.enter()
@@ -67,15 +99,26 @@ public final class JobRunner: @unchecked Sendable {
             t.stackSize = 8 << 20
             t.start()
         }
-        let hb = Thread { [self] in self.heartbeat(group) }
+        // joined before returning: a connection still open at exit leaves -wal and -shm behind,
+        // and a workspace published then cannot be read where -shm cannot be created
+        let hbDone = DispatchSemaphore(value: 0)
+        let hb = Thread { [self] in self.heartbeat(group); hbDone.signal() }
         hb.start()
         group.wait()
-        lock.lock(); stopping = true; let err = firstError; lock.unlock()
-        if let err { throw err }
+        hbDone.wait()
+        lock.lock(); stopping = true; let err = firstError; let interrupted = interruptReason; let stopped = stoppedUnits; lock.unlock()
+        if let interrupted {
+            // what unwinding did not remove (every temporary name carries this process's id)
+            StageCache.removeTemporaries(under: workspace.dir, pid: getpid())
+            if let err { log("while stopping: \(err)") }
+        } else if let err {
+            throw err
+        }
         let db = try workspace.open()
         let store = JobStore(db)
         let ids = try only ?? db.query("SELECT id FROM jobs WHERE updated_at >= ? ORDER BY created_at", [.text(startedAt)]) { $0.string(0) }
-        return Summary(jobs: try ids.compactMap { try store.get($0) }.map { ($0.id, $0.status.rawValue, $0.error) })
+        return Summary(jobs: try ids.compactMap { try store.get($0) }.map { ($0.id, $0.status.rawValue, $0.error) },
+                       interrupted: interrupted, stopped: stopped)
     }
 
     let startedAt = Clock.nowISO()
@@ -117,7 +160,9 @@ public final class JobRunner: @unchecked Sendable {
             }
             idle = 0
             let token = CancelToken()
-            lock.lock(); tokens[worker] = (unitJob(unit), token); lock.unlock()
+            lock.lock(); tokens[worker] = (unitJob(unit), token); let reason = interruptReason; lock.unlock()
+            // a stop that came between the claim and here
+            if let reason { token.cancel(reason: reason) }
             defer { lock.lock(); tokens[worker] = nil; lock.unlock() }
             let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, log: log)
             defer { finished.lock(); generation += 1; finished.broadcast(); finished.unlock() }
@@ -210,6 +255,8 @@ public final class JobRunner: @unchecked Sendable {
             } catch let f as StageFailure {
                 try fail(job: job, stage: f.stage, error: f.error, store: store, worker: worker)
             } catch let e as OlleeyError {
+                // a subprocess stopped by a signal's stop outside a stage: stopped, not failed
+                if isInterrupted { try settleStopped(job.id, StopRequested(cancelled: false), store: store); return }
                 try fail(job: job, stage: .ingest, error: e, store: store, worker: worker)
             }
         case let .language(job, lang):
@@ -230,6 +277,7 @@ public final class JobRunner: @unchecked Sendable {
                 try EventStore(db).append("language.failed", job: job.id, language: lang, ["stage": .string(f.stage.rawValue), "error": .string(f.error.message)])
                 log("\(store.printedId(job.id)) \(lang) failed at \(f.stage.rawValue): \(f.error.message)")
             } catch let e as OlleeyError {
+                if isInterrupted { try settleStopped(job.id, StopRequested(cancelled: false), store: store, language: lang); return }
                 // not a stage's failure (e.g. the database): labelled with the stage the language was at
                 let at = try store.language(job.id, lang)?.stage ?? Stage.translate.rawValue
                 try store.setLanguage(job.id, lang, status: .failed, error: e.message, errorStage: at)
@@ -270,12 +318,22 @@ public final class JobRunner: @unchecked Sendable {
         log("\(store.printedId(job.id)) failed at \(stage.rawValue): \(error.message)")
     }
 
+    var isInterrupted: Bool { lock.lock(); defer { lock.unlock() }; return interruptReason != nil }
+
     func settleStopped(_ jobId: String, _ stop: StopRequested, store: JobStore, language: String? = nil) throws {
+        let at = try language.flatMap { try store.language(jobId, $0)?.stage } ?? store.get(jobId)?.stage
         if let language, let l = try store.language(jobId, language), l.status == .processing {
             try store.setLanguage(jobId, language, status: stop.cancelled ? .cancelled : .queued)
         }
         guard let j = try store.get(jobId) else { return }
         if stop.cancelled && j.status != .cancelled { try store.setStatus(jobId, .cancelled) }
         if !stop.cancelled && j.paused && j.status != .paused { try store.setStatus(jobId, .paused) }
+        if isInterrupted && !stop.cancelled && !j.paused {
+            // stopped by a signal: queued again (not left "syncing"), unless another worker runs one of its languages
+            let busy = try store.languages(jobId).contains { $0.status == .processing }
+            if !j.status.isSettled && !busy && j.status != .queued { try store.setStatus(jobId, .queued) }
+            lock.lock(); stoppedUnits.append((jobId, language, at)); lock.unlock()
+            try EventStore(store.db).append("job.interrupted", job: jobId, language: language, ["stage": at.map { .string($0) } ?? .null])
+        }
     }
 }

@@ -137,6 +137,39 @@ public final class StageCache: @unchecked Sendable {
         }
     }
 
+    /// Removes, under `dir` (recursively), the temporary files and directories of process `pid`
+    /// (`.tmp-PID-...`, `.patch-PID-...`, `.seg-PID-...`, `.joined-PID-...`, `.NAME.partial-PID-...`,
+    /// `NAME.tmp-PID`, ...): every temporary name olleey makes carries its process id. For a run
+    /// that was stopped, once its workers have returned. Returns how many were removed.
+    @discardableResult
+    public static func removeTemporaries(under dir: String, pid: Int32) -> Int {
+        let mark = "-\(pid)"
+        var removed = 0
+        func isOurs(_ name: String) -> Bool {
+            guard name.hasPrefix(".") || name.contains(".tmp-") else { return false }
+            var rest = Substring(name)
+            while let r = rest.range(of: mark) {
+                let after = rest[r.upperBound...]
+                if after.isEmpty || after.first == "-" || after.first == "." { return true }
+                rest = after
+            }
+            return false
+        }
+        func walk(_ d: String) {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: d) else { return }
+            for n in names {
+                let p = d + "/" + n
+                if isOurs(n) {
+                    if (try? FileManager.default.removeItem(atPath: p)) != nil { removed += 1 }
+                } else if Paths.isDirectory(p) {
+                    walk(p)
+                }
+            }
+        }
+        walk(dir)
+        return removed
+    }
+
     func count(hit: Bool) { lock.lock(); if hit { hits += 1 } else { misses += 1 }; lock.unlock() }
 
     public var stats: (hits: Int, misses: Int) { lock.lock(); defer { lock.unlock() }; return (hits, misses) }
@@ -153,6 +186,9 @@ public func placeOutput(_ source: String, at dest: String) throws {
     let tmp = dest + ".tmp-\(getpid())"
     unlink(tmp)
     if link(source, tmp) != 0 {
+        let e = errno
+        // a read-only output directory: say so (a copy would fail the same way, in Foundation's words)
+        if e == EACCES || e == EROFS { throw FileIO.createError(dest, e) }
         do { try FileManager.default.copyItem(atPath: source, toPath: tmp) } catch {
             throw OlleeyError.cannotCreate("cannot write \(dest): \(error.localizedDescription)")
         }

@@ -187,12 +187,27 @@ public enum FileIO {
 
     public static func createError(_ path: String, _ e: Int32) -> OlleeyError {
         if e == ENOSPC || e == EDQUOT { return .cannotCreate("no space left on device: cannot write \(path)") }
+        if e == EACCES || e == EPERM || e == EROFS { return readOnlyError(path, e) }
         return .cannotCreate("cannot write \(path): \(String(cString: strerror(e)))")
     }
 
+    /// A path olleey must write is read-only (permissions, or a read-only file system).
+    public static func readOnlyError(_ path: String, _ e: Int32 = EACCES) -> OlleeyError {
+        let why = e == EROFS ? "it is on a read-only file system" : "it is read-only for this user"
+        return .cannotCreate("cannot write \(path): \(why)",
+                             hint: "make it writable (chmod -R u+w), or work on a writable copy; reading commands (job list, job show, job outputs, vtt show) work on a read-only workspace")
+    }
+
+    /// Creates a directory and its missing parents (mkdir -p); errors name the directory and why.
     public static func createDirectory(_ path: String) throws {
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw OlleeyError.cannotCreate("cannot create directory \(path): \(error.localizedDescription)")
+        if Paths.isDirectory(path) { return }
+        let parent = Paths.parent(path)
+        if parent != path && !parent.isEmpty && parent != "/" { try createDirectory(parent) }
+        if mkdir(path, 0o755) != 0 {
+            let e = errno
+            if e == EEXIST && Paths.isDirectory(path) { return }
+            if e == ENOSPC || e == EDQUOT || e == EACCES || e == EPERM || e == EROFS { throw createError(path, e) }
+            throw OlleeyError.cannotCreate("cannot create directory \(path): \(String(cString: strerror(e)))")
         }
     }
 }

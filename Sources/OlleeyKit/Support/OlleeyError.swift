@@ -71,10 +71,16 @@ public struct OlleeyError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// The exit codes olleey documents (`olleey help exit-codes`).
 public enum ExitCodes {
+    /// `job run`: a job it ran failed (takes precedence over `jobsIncomplete`).
+    public static let jobsFailed: Int32 = 2
+    /// `job run`: a job it ran ended paused, cancelled or waiting for approval (no failures).
+    public static let jobsIncomplete: Int32 = 3
+
     public static let table: [(code: Int32, name: String, meaning: String)] = [
-        (0, "ok", "success"),
+        (0, "ok", "success; job run: every job it ran completed"),
         (1, "failure", "general failure; lint/check found errors; diff found differences"),
         (2, "jobs_failed", "job run finished with one or more failed jobs"),
+        (3, "jobs_incomplete", "job run finished with a job paused, cancelled or waiting for approval (none failed): its outputs are not all there"),
         (64, "usage", "wrong command line: unknown command or option, bad value"),
         (65, "invalid", "bad input data: malformed VTT/SRT/TBX/CSV, bad JSON"),
         (66, "not_found", "input file or id not found"),
@@ -83,6 +89,7 @@ public enum ExitCodes {
         (75, "busy", "temporary failure, retry (database busy)"),
         (77, "permission", "not allowed for this user or role"),
         (78, "config", "workspace or configuration error (no workspace, newer schema)"),
-        (130, "interrupted", "interrupted (SIGINT)"),
+        (130, "interrupted", "interrupted by SIGINT (Ctrl-C); job run leaves the stopped stages resumable"),
+        (143, "terminated", "stopped by SIGTERM; job run leaves the stopped stages resumable (a second signal exits at once)"),
     ]
 }

@@ -259,6 +259,33 @@ public struct Subprocess: Sendable {
     }
 }
 
+extension Subprocess {
+    /// Sends `signal` to the process group of every subprocess still running (each runs in its
+    /// own group): for a process that must exit at once (a second SIGINT or SIGTERM) without
+    /// leaving ffmpeg or espeak-ng behind. Returns how many groups were signalled.
+    @discardableResult
+    public static func signalAll(_ signal: Int32 = SIGKILL) -> Int {
+        let pids = LiveChildren.snapshot()
+        for pid in pids { kill(-pid, signal); kill(pid, signal) }
+        return pids.count
+    }
+
+    /// How many subprocesses this process is running now.
+    public static var running: Int { LiveChildren.snapshot().count }
+}
+
+/// The subprocesses running now (each the leader of its own process group), from spawn to reap.
+private enum LiveChildren {
+    private final class Box: @unchecked Sendable {
+        let lock = NSLock()
+        var pids = Set<pid_t>()
+    }
+    private static let box = Box()
+    static func add(_ pid: pid_t) { box.lock.lock(); box.pids.insert(pid); box.lock.unlock() }
+    static func remove(_ pid: pid_t) { box.lock.lock(); box.pids.remove(pid); box.lock.unlock() }
+    static func snapshot() -> [pid_t] { box.lock.lock(); defer { box.lock.unlock() }; return Array(box.pids) }
+}
+
 extension Subprocess.Result {
     /// The OlleeyError for a run that did not succeed.
     public func error(_ what: String) -> OlleeyError {
@@ -438,6 +465,8 @@ private struct Spawner {
             throw OlleeyError(.failure, "cannot start \(path): \(errnoText(rc))")
         }
         SubprocessStats.began()
+        LiveChildren.add(pid)
+        defer { LiveChildren.remove(pid) }
         return supervise(pid: pid, started: started, stdinWrite: stdinWrite, outRead: outRead, errRead: errRead)
     }
 

@@ -44,26 +44,77 @@ public struct Workspace: Sendable {
     public static func initialize(at root: String) throws -> (Workspace, created: Bool) {
         let ws = Workspace(root: root)
         let existed = FileManager.default.fileExists(atPath: ws.dbPath)
-        for d in [ws.dir, ws.mediaDir, ws.cacheDir, ws.outputsDir] {
-            do { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) } catch {
-                throw OlleeyError.cannotCreate("cannot create \(d): \(error.localizedDescription)")
-            }
-        }
+        for d in [ws.dir, ws.mediaDir, ws.cacheDir, ws.outputsDir] { try FileIO.createDirectory(d) }
         let db = try ws.open()
         _ = db
         return (ws, !existed)
     }
 
     /// Opens the database, applying pending migrations. Fails with 78 on a file that is not an
-    /// olleey database or whose schema is newer than this binary.
+    /// olleey database or whose schema is newer than this binary, and with 73 (one message and
+    /// hint) when the workspace is read-only: commands that only read use `openForReading`.
     public func open(busyTimeoutMs: Int32 = 5000) throws -> Database {
         guard FileManager.default.fileExists(atPath: dbPath) || Paths.isDirectory(dir) else {
             throw OlleeyError.config("no database at \(dbPath)", hint: "run 'olleey init'")
         }
+        if let r = readOnlyPath([dir, dbPath]) { throw FileIO.readOnlyError(r.0, r.1) }
         var opts = Database.Options()
         opts.busyTimeoutMs = busyTimeoutMs
         let db = try Database(path: dbPath, options: opts)
         try Migrator.migrate(db)
+        return db
+    }
+}
+
+extension Workspace {
+    /// The first of `paths` that exists and this process cannot write, and why (errno), if any.
+    func readOnlyPath(_ paths: [String]) -> (String, Int32)? {
+        for p in paths where Paths.exists(p) {
+            if access(p, W_OK) != 0 { return (p, errno) }
+        }
+        return nil
+    }
+
+    /// Whether this process can write the workspace's database.
+    public var isWritable: Bool { readOnlyPath([dir, dbPath]) == nil }
+
+    /// Fails with one message and hint (73) unless the database and the directories a run
+    /// writes (`media/`, `cache/`, `outputs/`) are writable: before a run starts any work.
+    public func requireWritable() throws {
+        if let r = readOnlyPath([dir, dbPath, mediaDir, cacheDir, outputsDir]) { throw FileIO.readOnlyError(r.0, r.1) }
+    }
+
+    /// Opens the database for a command that only reads (`job list`, `job show`, `job outputs`,
+    /// `vtt show`, ...): as `open` when the workspace is writable; else read-only, so a
+    /// published archive or a read-only mount can be read. SQLite reads a WAL database read-only
+    /// only where its `-shm` file exists or can be created; where neither (the usual case: the
+    /// last writer removed `-wal` and `-shm` on close), it is opened immutable, which is safe
+    /// because nobody can write it. A `-wal` file with transactions not yet in the database
+    /// cannot be read that way: that fails with a hint to checkpoint it where it is writable.
+    public func openForReading(busyTimeoutMs: Int32 = 5000) throws -> Database {
+        if isWritable || !Paths.exists(dbPath) { return try open(busyTimeoutMs: busyTimeoutMs) }
+        var opts = Database.Options()
+        opts.busyTimeoutMs = busyTimeoutMs
+        opts.readOnly = true
+        let db: Database
+        do {
+            db = try Database(path: dbPath, options: opts)
+        } catch {
+            var st = stat()
+            if stat(dbPath + "-wal", &st) == 0 && st.st_size > 0 {
+                throw OlleeyError.config("cannot read the read-only workspace database \(dbPath): its write-ahead log (\(Workspace.dbName)-wal) has changes that are not in the database, and SQLite cannot open it read-only here",
+                                         hint: "where the workspace is writable, run: sqlite3 \(dbPath) 'PRAGMA wal_checkpoint(TRUNCATE)' (or any olleey command), then publish it again")
+            }
+            opts.immutable = true
+            db = try Database(path: dbPath, options: opts)
+        }
+        let known = Schema.migrations.map(\.version).max() ?? 0
+        let current = try Migrator.currentVersion(db) ?? 0
+        if current > known { throw Migrator.newerSchema(current, known) }
+        if current < known {
+            throw OlleeyError.config("the read-only workspace at \(root) has an older schema (version \(current)) than this olleey (version \(known))",
+                                     hint: "open it once where it is writable (any olleey command migrates it), or read it with the olleey that wrote it")
+        }
         return db
     }
 }
