@@ -44,13 +44,34 @@ public enum CLI {
         }
     }
 
+    /// An error's hint as the command line says it: its words, then its next actions as flags,
+    /// `config set` and command lines.
+    public static func phrase(_ e: OlleeyError) -> String? {
+        let steps = e.next.map(phrase)
+        let parts = (e.hint.map { [$0] } ?? []) + steps
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    public static func phrase(_ n: NextAction) -> String {
+        switch n {
+        case let .input(name, example): return "pass --\(name)" + (example.map { " \($0)" } ?? "")
+        case let .setting(key, example): return "olleey config set \(key) \(example ?? "VALUE")"
+        case let .command(action, args, options):
+            func word(_ w: String) -> String { w.isEmpty || w.contains(where: { $0 == " " || $0 == "'" || $0 == "\"" }) ? "\"\(w)\"" : w }
+            let opts = options.sorted { $0.key < $1.key }.map { $0.value.isEmpty ? "--\($0.key)" : "--\($0.key) \(word($0.value))" }
+            return "run '" + (["olleey", action] + args.map(word) + opts).joined(separator: " ") + "'"
+        }
+    }
+
     static func report(_ e: OlleeyError, stderr: OutputSink, json: Bool, color: Bool) {
         let label = color ? "\u{1B}[1;31merror:\u{1B}[0m " : "error: "
         stderr.write(label + e.message + "\n")
-        if let h = e.hint { stderr.write((color ? "\u{1B}[2mhint:\u{1B}[0m " : "hint: ") + h + "\n") }
+        let hint = phrase(e)
+        if let h = hint { stderr.write((color ? "\u{1B}[2mhint:\u{1B}[0m " : "hint: ") + h + "\n") }
         if json {
             var err: [(String, JSON)] = [("code", .string(e.code.rawValue)), ("message", .string(e.message))]
-            if let h = e.hint { err.append(("hint", .string(h))) }
+            if let h = hint { err.append(("hint", .string(h))) }
+            if !e.next.isEmpty { err.append(("next", .array(e.next.map(\.json)))) }
             err.append(("exit_code", .int(Int64(e.code.exitCode))))
             stderr.write(JSON.object([("error", .object(err))]).encoded() + "\n")
         }

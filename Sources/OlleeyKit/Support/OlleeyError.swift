@@ -48,25 +48,58 @@ public struct OlleeyError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// What to do about it, in words that name no front end's syntax (no flags, no commands).
     public var hint: String?
+    /// What to change or run next, as data: each front end phrases it its own way (the CLI as a
+    /// flag, a `config set` or a command line; the server as a field, a setting or an action).
+    public var next: [NextAction]
 
-    public init(_ code: Code, _ message: String, hint: String? = nil) {
+    public init(_ code: Code, _ message: String, hint: String? = nil, next: [NextAction] = []) {
         self.code = code
         self.message = message
         self.hint = hint
+        self.next = next
     }
 
     public var description: String { message }
 
-    public static func usage(_ m: String, hint: String? = nil) -> OlleeyError { .init(.usage, m, hint: hint) }
-    public static func invalid(_ m: String, hint: String? = nil) -> OlleeyError { .init(.invalid, m, hint: hint) }
-    public static func notFound(_ m: String, hint: String? = nil) -> OlleeyError { .init(.notFound, m, hint: hint) }
-    public static func config(_ m: String, hint: String? = nil) -> OlleeyError { .init(.config, m, hint: hint) }
-    public static func unavailable(_ m: String, hint: String? = nil) -> OlleeyError { .init(.unavailable, m, hint: hint) }
-    public static func failure(_ m: String, hint: String? = nil) -> OlleeyError { .init(.failure, m, hint: hint) }
-    public static func cannotCreate(_ m: String, hint: String? = nil) -> OlleeyError { .init(.cannotCreate, m, hint: hint) }
-    public static func permission(_ m: String, hint: String? = nil) -> OlleeyError { .init(.permission, m, hint: hint) }
-    public static func conflict(_ m: String, hint: String? = nil) -> OlleeyError { .init(.conflict, m, hint: hint) }
+    public static func usage(_ m: String, hint: String? = nil, next: [NextAction] = []) -> OlleeyError { .init(.usage, m, hint: hint, next: next) }
+    public static func invalid(_ m: String, hint: String? = nil, next: [NextAction] = []) -> OlleeyError { .init(.invalid, m, hint: hint, next: next) }
+    public static func notFound(_ m: String, hint: String? = nil, next: [NextAction] = []) -> OlleeyError { .init(.notFound, m, hint: hint, next: next) }
+    public static func config(_ m: String, hint: String? = nil, next: [NextAction] = []) -> OlleeyError { .init(.config, m, hint: hint, next: next) }
+    public static func unavailable(_ m: String, hint: String? = nil, next: [NextAction] = []) -> OlleeyError { .init(.unavailable, m, hint: hint, next: next) }
+    public static func failure(_ m: String, hint: String? = nil, next: [NextAction] = []) -> OlleeyError { .init(.failure, m, hint: hint, next: next) }
+    public static func cannotCreate(_ m: String, hint: String? = nil, next: [NextAction] = []) -> OlleeyError { .init(.cannotCreate, m, hint: hint, next: next) }
+    public static func permission(_ m: String, hint: String? = nil, next: [NextAction] = []) -> OlleeyError { .init(.permission, m, hint: hint, next: next) }
+    public static func conflict(_ m: String, hint: String? = nil, next: [NextAction] = []) -> OlleeyError { .init(.conflict, m, hint: hint, next: next) }
+}
+
+/// A structured next step of an error.
+public enum NextAction: Sendable, Equatable {
+    /// Give or change an input: `name` as the command line spells the option without its dashes
+    /// (`lang`, `max-cost`); the HTTP API's field is its snake_case form. `example` is a value.
+    case input(String, example: String? = nil)
+    /// Change a setting (a config key), to `example` if given.
+    case setting(String, example: String? = nil)
+    /// Another action: `noun verb` (`"job retry"`), its arguments, and options by name (as for
+    /// `input`); a flag option has the value "".
+    case command(String, [String] = [], options: [String: String] = [:])
+
+    /// The HTTP API's field name for an input (`max-cost` -> `max_cost`).
+    public static func fieldName(_ option: String) -> String { option.replacingOccurrences(of: "-", with: "_") }
+
+    public var json: JSON {
+        switch self {
+        case let .input(name, example):
+            return .object([("kind", "input"), ("field", .string(NextAction.fieldName(name))), ("example", JSON(example))])
+        case let .setting(key, example):
+            return .object([("kind", "setting"), ("key", .string(key)), ("example", JSON(example))])
+        case let .command(action, args, options):
+            return .object([("kind", "command"), ("action", .string(action.replacingOccurrences(of: " ", with: "."))),
+                            ("arguments", .array(args.map { .string($0) })),
+                            ("fields", .object(options.sorted { $0.key < $1.key }.map { (NextAction.fieldName($0.key), .string($0.value)) }))])
+        }
+    }
 }
 
 /// The exit codes olleey documents (`olleey help exit-codes`).
