@@ -31,7 +31,7 @@ struct TrustCLITests {
         // the language is rendered and waiting for review (no run needed for the review rules)
         let db = try Workspace(root: w.path).open()
         try JobStore(db).setLanguage(job, "es", status: .waitingApproval, stage: "approval")
-        try JobStore(db).setStatus(job, .waitingApproval)
+        try JobStateMachine(db).transition(job, to: .waitingApproval, by: .awaitApproval)
 
         let bare = w.run(["qc", "reject", job, "--lang", "es", "--as", "pm@example.com"])
         #expect(bare.exit == 64, "\(bare.stderr)")

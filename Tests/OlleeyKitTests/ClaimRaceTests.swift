@@ -46,7 +46,7 @@ import Testing
         let me = WorkerID.make(0)
         #expect(try store.claimJob(job.id, worker: me, leaseMs: 60_000))
         try store.releaseJob(job.id, worker: me)
-        try store.setStatus(job.id, .failed, error: "x")
+        try JobStateMachine(db).transition(job.id, to: .failed, by: .fail, error: "x")
         // the lease is free, but the job is settled: nothing to claim
         #expect(try !store.claimJob(job.id, worker: me, leaseMs: 60_000))
         try store.setLanguage(job.id, "es", status: .draft)

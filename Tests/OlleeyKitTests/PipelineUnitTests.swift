@@ -165,7 +165,7 @@ struct PipelineUnitTests {
         let (ws, db, job) = try workspaceWithJob(t)
         let svc = JobService(db: db, workspace: ws, environment: [:])
         let store = JobStore(db)
-        try store.setStatus(job.id, .waitingApproval)
+        try JobStateMachine(db).transition(job.id, to: .waitingApproval, by: .awaitApproval)
         var j = try svc.review(try store.resolve(job.id), language: "es", approve: true, reason: nil, actor: "pm@x")
         #expect(j.status == .waitingApproval)
         j = try svc.review(j, language: "ca", approve: false, reason: "names wrong", actor: "pm@x")

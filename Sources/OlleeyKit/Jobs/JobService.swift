@@ -271,7 +271,7 @@ public struct JobService {
                                   needsTranscriber: subtitles == nil, lipSync: job.options.lipSync)
         try checkVoices(job, speaker: engines.speaker)
         try db.transaction {
-            try JobStore(db).insert(job)
+            try JobStateMachine(db).create(job)
             if let s = subtitles {
                 try TrackStore(db).add(job: job.id, language: job.sourceLang, kind: .source, content: s,
                                        author: try LocalAuthor.resolve(explicit: r.actor, environment: environment, config: ConfigStore(db)), message: "imported from \((r.subtitlesPath ?? "") as NSString).lastPathComponent)")
@@ -288,8 +288,7 @@ public struct JobService {
         guard ![.completed, .cancelled].contains(job.status) else { throw OlleeyError.conflict("job \(job.id) is \(job.status.rawValue); nothing to pause") }
         try db.transaction {
             try JobStore(db).setFlags(job.id, paused: true)
-            try JobStore(db).setStatus(job.id, .paused, error: job.error, errorStage: job.errorStage)
-            try EventStore(db).append("job.status", job: job.id, ["status": "paused"])
+            try JobStateMachine(db).transition(job.id, to: .paused, by: .pause, error: job.error, errorStage: job.errorStage)
         }
         return try JobStore(db).resolve(job.id)
     }
@@ -298,8 +297,7 @@ public struct JobService {
         guard job.status == .paused || job.paused else { throw OlleeyError.conflict("job \(job.id) is not paused (it is \(job.status.rawValue))") }
         try db.transaction {
             try JobStore(db).setFlags(job.id, paused: false)
-            try JobStore(db).setStatus(job.id, .queued)
-            try EventStore(db).append("job.status", job: job.id, ["status": "queued"])
+            try JobStateMachine(db).transition(job.id, to: .queued, by: .resume)
         }
         return try JobStore(db).resolve(job.id)
     }
@@ -312,8 +310,7 @@ public struct JobService {
             for l in try store.languages(job.id) where !l.status.isFinished || l.status == .waitingApproval {
                 try store.setLanguage(job.id, l.language, status: .cancelled)
             }
-            try store.setStatus(job.id, .cancelled)
-            try EventStore(db).append("job.status", job: job.id, ["status": "cancelled"])
+            try JobStateMachine(db).transition(job.id, to: .cancelled, by: .cancel)
         }
         return try JobStore(db).resolve(job.id)
     }
@@ -335,8 +332,7 @@ public struct JobService {
                     try db.run("UPDATE job_languages SET source_sha = NULL WHERE job_id = ? AND language = ?", [.text(job.id), .text(l.language)])
                 }
             }
-            try store.setStatus(job.id, .queued)
-            try EventStore(db).append("job.retry", job: job.id, ["stage": JSON(stage?.rawValue)])
+            try JobStateMachine(db).transition(job.id, to: .queued, by: .retry, record: ("job.retry", ["stage": JSON(stage?.rawValue)]))
         }
         return try store.resolve(job.id)
     }
@@ -359,7 +355,7 @@ public struct JobService {
                 try TrackStore(db).setLocked(job: job.id, language: language, true)
                 let all = try store.languages(job.id)
                 if job.status == .waitingApproval, all.allSatisfy({ $0.approval == "approved" || $0.status == .failed || $0.status == .cancelled }) {
-                    try store.setStatus(job.id, .queued)
+                    try JobStateMachine(db).transitionIfAllowed(job.id, to: .queued, by: .approve)  // not if it was paused or cancelled meanwhile
                 }
             } else {
                 try store.setLanguage(job.id, language, status: .waitingApproval, stage: Stage.approval.rawValue,

@@ -157,17 +157,6 @@ public struct JobStore {
 
     // MARK: updates
 
-    public func setStatus(_ id: String, _ status: JobStatus, stage: String? = nil, error: String? = nil, errorStage: String? = nil) throws {
-        let now = Clock.nowISO()
-        try db.run("""
-            UPDATE jobs SET status = ?, stage = coalesce(?, stage), error = ?, error_stage = ?, updated_at = ?,
-              started_at = CASE WHEN started_at IS NULL AND ? NOT IN ('pending','queued') THEN ? ELSE started_at END,
-              completed_at = CASE WHEN ? IN ('completed','failed','cancelled') THEN ? ELSE NULL END
-            WHERE id = ?
-            """, [.text(status.rawValue), stage.sqlValue, error.sqlValue, errorStage.sqlValue, .text(now),
-                  .text(status.rawValue), .text(now), .text(status.rawValue), .text(now), .text(id)])
-    }
-
     public func setFlags(_ id: String, paused: Bool? = nil, cancelRequested: Bool? = nil) throws {
         if let p = paused { try db.run("UPDATE jobs SET paused = ?, updated_at = ? WHERE id = ?", [.int(p ? 1 : 0), .text(Clock.nowISO()), .text(id)]) }
         if let c = cancelRequested { try db.run("UPDATE jobs SET cancel_requested = ?, updated_at = ? WHERE id = ?", [.int(c ? 1 : 0), .text(Clock.nowISO()), .text(id)]) }

@@ -131,9 +131,16 @@ public final class JobPipeline: @unchecked Sendable {
         if let running { stages.append(running) }
         guard let first = stages.min() else { return }
         if j.status != first.jobStatus || j.stage != first.rawValue {
-            try jobs.setStatus(jobId, first.jobStatus, stage: first.rawValue)
-            try events.append("job.status", job: jobId, ["status": .string(first.jobStatus.rawValue), "stage": .string(first.rawValue)])
+            try settle(jobId, to: first.jobStatus, by: .start, stage: first.rawValue)
         }
+    }
+
+    /// A worker's status change: when the job was paused or cancelled meanwhile (so the state
+    /// machine refuses it), the worker stops as it would between stages.
+    func settle(_ jobId: String, to status: JobStatus, by event: JobEvent, stage: String?, error: String? = nil, errorStage: String? = nil) throws {
+        if try JobStateMachine(db).transitionIfAllowed(jobId, to: status, by: event, stage: stage, error: error, errorStage: errorStage) { return }
+        try checkStop(jobId)
+        try JobStateMachine(db).transition(jobId, to: status, by: event, stage: stage, error: error, errorStage: errorStage)  // the refusal, as a conflict
     }
 
     // MARK: job-level stages
@@ -658,17 +665,15 @@ public final class JobPipeline: @unchecked Sendable {
         try checkLease(job.id, nil)  // the job's result is written only under its lease
         if !failed.isEmpty {
             let summary = failed.map { "\($0.language) (\($0.errorStage ?? "?")): \($0.error ?? "failed")" }.joined(separator: "; ")
-            try jobs.setStatus(job.id, .failed, stage: failed.first?.errorStage, error: "\(failed.count) of \(langs.count) language(s) failed: \(summary)",
-                               errorStage: failed.first?.errorStage)
-            try events.append("job.status", job: job.id, ["status": "failed"])
+            try settle(job.id, to: .failed, by: .fail, stage: failed.first?.errorStage, error: "\(failed.count) of \(langs.count) language(s) failed: \(summary)",
+                       errorStage: failed.first?.errorStage)
             return
         }
         if job.options.requireApproval {
             let waiting = langs.filter { $0.approval != "approved" }
             if !waiting.isEmpty {
                 for l in waiting where l.status != .waitingApproval { try jobs.setLanguage(job.id, l.language, status: .waitingApproval, stage: Stage.approval.rawValue) }
-                try jobs.setStatus(job.id, .waitingApproval, stage: Stage.approval.rawValue)
-                try events.append("job.status", job: job.id, ["status": "waiting_approval"])
+                try settle(job.id, to: .waitingApproval, by: .awaitApproval, stage: Stage.approval.rawValue)
                 return
             }
         }
@@ -682,8 +687,7 @@ public final class JobPipeline: @unchecked Sendable {
             try jobs.setLanguage(job.id, l.language, status: .draft, stage: Stage.publish.rawValue)
         }
         try CostService(db).recordJob(job)  // issue 5 (cost): the job-level actual cost (transcription)
-        try jobs.setStatus(job.id, .completed, stage: Stage.publish.rawValue)
-        try events.append("job.status", job: job.id, ["status": "completed"])
+        try settle(job.id, to: .completed, by: .complete, stage: Stage.publish.rawValue)
     }
 }
 

@@ -310,10 +310,10 @@ public final class JobRunner: @unchecked Sendable {
         guard try store.holdsJob(job.id, worker: worker) else { throw LeaseLost(unit: "job") }
         let msg = error.message + (error.hint.map { " (\($0))" } ?? "")
         try store.db.transaction {
-            try store.setStatus(job.id, .failed, stage: stage.rawValue, error: msg, errorStage: stage.rawValue)
+            try JobStateMachine(store.db).transition(job.id, to: .failed, by: .fail, stage: stage.rawValue, error: msg, errorStage: stage.rawValue,
+                                                     record: ("job.failed", ["stage": .string(stage.rawValue), "error": .string(error.message)]))
             // languages that never rendered fail with the job's reason (not left `queued`)
             try store.failUnrenderedLanguages(job.id, error: msg, errorStage: stage.rawValue)
-            try EventStore(store.db).append("job.failed", job: job.id, ["stage": .string(stage.rawValue), "error": .string(error.message)])
         }
         log("\(store.printedId(job.id)) failed at \(stage.rawValue): \(error.message)")
     }
@@ -326,12 +326,14 @@ public final class JobRunner: @unchecked Sendable {
             try store.setLanguage(jobId, language, status: stop.cancelled ? .cancelled : .queued)
         }
         guard let j = try store.get(jobId) else { return }
-        if stop.cancelled && j.status != .cancelled { try store.setStatus(jobId, .cancelled) }
-        if !stop.cancelled && j.paused && j.status != .paused { try store.setStatus(jobId, .paused) }
+        // settled after the fact: a status the job has since left is not written (the state machine refuses it)
+        let machine = JobStateMachine(store.db)
+        if stop.cancelled && j.status != .cancelled { try machine.transitionIfAllowed(jobId, to: .cancelled, by: .cancel) }
+        if !stop.cancelled && j.paused && j.status != .paused { try machine.transitionIfAllowed(jobId, to: .paused, by: .pause) }
         if isInterrupted && !stop.cancelled && !j.paused {
             // stopped by a signal: queued again (not left "syncing"), unless another worker runs one of its languages
             let busy = try store.languages(jobId).contains { $0.status == .processing }
-            if !j.status.isSettled && !busy && j.status != .queued { try store.setStatus(jobId, .queued) }
+            if !j.status.isSettled && !busy && j.status != .queued { try machine.transitionIfAllowed(jobId, to: .queued, by: .interrupt) }
             lock.lock(); stoppedUnits.append((jobId, language, at)); lock.unlock()
             try EventStore(store.db).append("job.interrupted", job: jobId, language: language, ["stage": at.map { .string($0) } ?? .null])
         }

@@ -233,7 +233,7 @@ public struct TrackService {
                 let langs = k == .source ? job.options.targetLanguages : [language]
                 for l in langs { try jobs.setLanguage(job.id, l, status: .queued) }
                 try QCService.trackRevised(db, jobId: job.id, languages: langs, author: author)  // issue 5: a fixed rejection goes back to review
-                if ![.paused, .cancelled].contains(job.status) { try jobs.setStatus(job.id, .queued) }
+                try JobStateMachine(db).transitionIfAllowed(job.id, to: .queued, by: .revise)  // not a paused or cancelled job
                 try EventStore(db).append("track.version", job: job.id, language: language, ["version": .int(Int64(v)), "author": .string(author)])
             }
             return v
