@@ -41,9 +41,21 @@ struct FoundationCLITests {
         let t = TempDir()
         let r = olleey(["config", "list"], cwd: t.path)
         #expect(r.exit == 78)
-        #expect(r.stderr.contains("hint: run 'olleey init'"))
+        #expect(r.stderr.contains("hint: create one here, or name one; run 'olleey init'; pass --workspace PATH"))
         let j = olleey(["config", "list", "--json"], cwd: t.path)
         #expect(j.stderr.contains(#""code":"config""#))
+        // the next actions as data, for programs (and, in the server, as field names)
+        #expect(j.stderr.contains(#""next":[{"kind":"command","action":"init","arguments":[],"fields":{}},{"kind":"input","field":"workspace","example":"PATH"}]"#), "\(j.stderr)")
+    }
+
+    @Test func errorsPhraseTheirNextActionsAsTheCommandLineSpellsThem() {
+        let e = OlleeyError(.invalid, "bad", hint: "fix it", next: [.input("max-cost", example: "5"), .setting("engines.speak", example: "http"),
+                                                                   .command("vtt edit", ["01a2"], options: ["lang": "es", "text": "Hola mundo", "plain": ""])])
+        #expect(CLI.phrase(e) == "fix it; pass --max-cost 5; olleey config set engines.speak http; run 'olleey vtt edit 01a2 --lang es --plain --text \"Hola mundo\"'")
+        #expect(CLI.phrase(OlleeyError(.invalid, "bad")) == nil)
+        // no front end's syntax in the data: the server names the field
+        #expect(NextAction.input("max-cost").json["field"] == .string("max_cost"))
+        #expect(NextAction.command("job retry", ["x"]).json["action"] == .string("job.retry"))
     }
 
     @Test func initThenConfig() throws {

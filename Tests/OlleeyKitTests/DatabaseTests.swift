@@ -202,7 +202,7 @@ struct WorkspaceTests {
         let other = TempDir()
         do { _ = try Workspace.discover(explicit: nil, environment: [:], cwd: other.path); Issue.record("expected 78") } catch let e as OlleeyError {
             #expect(e.code.exitCode == 78)
-            #expect(e.hint?.contains("olleey init") == true)
+            #expect(e.next.contains(.command("init")))
         }
     }
 

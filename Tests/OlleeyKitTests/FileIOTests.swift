@@ -41,6 +41,21 @@ struct FileIOTests {
         #expect(mode == 0o644)
     }
 
+    @Test("the temporary file names its process, so a stopped run removes it (StageCache.removeTemporaries)")
+    func temporaryNamesItsProcess() throws {
+        let t = TempDir()
+        var seen: [String] = []
+        try FileIO.writeAtomically(t.file("out.bin")) { write in
+            seen = ((try? FileManager.default.contentsOfDirectory(atPath: t.path)) ?? []).filter { $0.hasPrefix(".olleey-tmp-") }
+            [UInt8]("x".utf8).withUnsafeBytes { write($0) }
+        }
+        #expect(seen.count == 1 && seen[0].hasPrefix(".olleey-tmp-\(getpid())-"), "\(seen)")
+        // a run stopped by a second signal leaves such a file; its sweep finds it by the pid
+        if let name = seen.first { t.write(name, "left") }
+        #expect(StageCache.removeTemporaries(under: t.path, pid: getpid()) == 1)
+        #expect(StageCache.removeTemporaries(under: t.path, pid: getpid() + 1) == 0)
+    }
+
     @Test("an error thrown while producing leaves the previous file untouched and no temporary")
     func failureKeepsOldFile() {
         struct Stop: Error {}

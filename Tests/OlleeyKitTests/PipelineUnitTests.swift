@@ -179,7 +179,7 @@ struct PipelineUnitTests {
         try TrackStore(db).add(job: job.id, language: "es", kind: .translation, content: "WEBVTT\n\n00:01.000 --> 00:02.000\nHola\n", author: "t", message: "m")
         try TrackStore(db).setLocked(job: job.id, language: "es", true)
         do { try TrackService(db).commit(job: j, language: "es", content: "WEBVTT\n\n00:01.000 --> 00:02.000\nAdiós\n", author: "a", message: "m"); Issue.record("locked") }
-        catch let e as OlleeyError { #expect(e.hint?.contains("--reopen") == true) }
+        catch let e as OlleeyError { #expect(e.next == [.input("reopen")]) }
         #expect(try TrackService(db).commit(job: j, language: "es", content: "WEBVTT\n\n00:01.000 --> 00:02.000\nAdiós\n", author: "a", message: "m", reopen: true) == 2)
     }
 

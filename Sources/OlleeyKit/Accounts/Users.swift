@@ -102,14 +102,14 @@ public struct UserService {
     /// A user by email or id (66 when unknown).
     public func resolve(_ emailOrId: String) throws -> User {
         if let u = try store.find(email: emailOrId) ?? store.get(id: emailOrId) { return u }
-        throw OlleeyError.notFound("user \(emailOrId) not found", hint: "run 'olleey user list', or create it with 'olleey user create --email \(emailOrId) --role LINGUIST'")
+        throw OlleeyError.notFound("user \(emailOrId) not found", hint: "list the users, or create this one", next: [.command("user list"), .command("user create", options: ["email": emailOrId, "role": "LINGUIST"])])
     }
 
     /// The acting user for an action that needs one: nil email is 77 with a hint; an unknown
     /// email is 66; a disabled user is 77.
     public func actor(_ email: String?, action: String) throws -> User {
         guard let email, !email.isEmpty else {
-            throw OlleeyError.permission("\(action) needs a user: pass --as EMAIL or set one with 'olleey config set user.email EMAIL'")
+            throw OlleeyError.permission("\(action) needs a user", hint: "say who acts, or set the workspace's user", next: [.input("as", example: "EMAIL"), .setting("user.email", example: "EMAIL")])
         }
         let u = try resolve(email)
         if u.disabled { throw OlleeyError.permission("user \(u.email) is disabled") }
@@ -129,7 +129,7 @@ public struct UserService {
     public func create(email: String, name: String = "", role: Role, actor: String? = nil) throws -> User {
         let e = try UserService.normalizeEmail(email)
         try authorizeManage(actor, role: role, action: "create")
-        if try store.find(email: e) != nil { throw OlleeyError(.alreadyExists, "user \(e) already exists", hint: "change it with 'olleey user update \(e) --role ...'") }
+        if try store.find(email: e) != nil { throw OlleeyError(.alreadyExists, "user \(e) already exists", hint: "change it instead", next: [.command("user update", [e], options: ["role": "ROLE"])]) }
         let now = Clock.nowISO()
         let u = User(id: ID.uuid7(), email: e, name: name, role: role, disabled: false, createdAt: now, updatedAt: now)
         try db.transaction {

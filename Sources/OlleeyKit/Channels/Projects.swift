@@ -90,7 +90,7 @@ public struct ProjectService {
         let p = try resolve(ref)
         let c = try counts(p)
         if (c.jobs > 0 || c.channels > 0) && !force {
-            throw OlleeyError.conflict("project '\(p.name)' has \(c.jobs) job(s) and \(c.channels) channel(s)", hint: "pass --force to delete it and detach them")
+            throw OlleeyError.conflict("project '\(p.name)' has \(c.jobs) job(s) and \(c.channels) channel(s)", hint: "force it to delete it and detach them", next: [.input("force")])
         }
         try db.transaction {
             try db.run("UPDATE jobs SET project_id = NULL WHERE project_id = ?", [.text(p.id)])

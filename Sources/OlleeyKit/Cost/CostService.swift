@@ -185,7 +185,7 @@ public struct CostService {
     public static func estimate(durationMs: Int64, languages: [String], lipSync: Bool, card: RateCard = RateCard(),
                                 engines eng: [String: String] = defaultEngines) throws -> CostEstimate {
         try CostService.validateDuration(durationMs)
-        guard !languages.isEmpty else { throw OlleeyError.usage("no target languages", hint: "pass --lang es,fr") }
+        guard !languages.isEmpty else { throw OlleeyError.usage("no target languages", next: [.input("lang", example: "es,fr")]) }
         var langs: [String] = []
         for l in languages {
             let code = try Language.validate(l).code
@@ -229,15 +229,17 @@ public struct CostService {
     public func enforceBudget(_ job: Job, hasSubtitles: Bool) throws {
         guard let cap = job.options.maxCostMicros else { return }
         guard !job.source.contains("://") || job.source.hasPrefix("file://") else {
-            throw OlleeyError.usage("--max-cost needs the video's duration before the job is created: give a local file",
-                                    hint: "or estimate first: olleey cost estimate --duration 3m --lang \(job.options.targetLanguages.joined(separator: ","))")
+            throw OlleeyError.usage("a budget cap needs the video's duration before the job is created: give a local file",
+                                    hint: "or estimate the cost first", next: [.command("cost estimate", options: ["duration": "3m", "lang": job.options.targetLanguages.joined(separator: ",")])])
         }
         let path = job.source.hasPrefix("file://") ? String(job.source.dropFirst(7)).removingPercentEncoding ?? job.source : job.source
         let e = try estimate(durationMs: min(try CostService.durationMs(ofVideo: path), CostService.maxDurationMs), languages: job.options.targetLanguages,
                              lipSync: job.options.lipSync, engines: engines(overrides: job.options.engines, hasSubtitles: hasSubtitles))
         if e.totalMicros > cap {
-            throw OlleeyError.conflict("the estimated cost \(Money.format(e.totalMicros)) exceeds --max-cost \(Money.format(cap)); no job was created",
-                                       hint: "see 'olleey cost estimate --video \(job.source) --lang \(job.options.targetLanguages.joined(separator: ","))\(job.options.lipSync ? " --lip-sync" : "")', or raise --max-cost")
+            var options = ["video": job.source, "lang": job.options.targetLanguages.joined(separator: ",")]
+            if job.options.lipSync { options["lip-sync"] = "" }
+            throw OlleeyError.conflict("the estimated cost \(Money.format(e.totalMicros)) exceeds the budget cap of \(Money.format(cap)); no job was created",
+                                       hint: "see the estimate, or raise the cap", next: [.command("cost estimate", options: options), .input("max-cost")])
         }
     }
 

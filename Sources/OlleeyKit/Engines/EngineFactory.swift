@@ -51,7 +51,7 @@ public struct EngineFactory: Sendable {
 
     func template(_ key: String, example: String) throws -> CommandTemplate {
         guard let t = settings[key] else {
-            throw OlleeyError(.config, "\(key) is not set", hint: "olleey config set \(key) '\(example)'")
+            throw OlleeyError(.config, "\(key) is not set", next: [.setting(key, example: "'\(example)'")])
         }
         return try CommandTemplate(t, setting: key)
     }
@@ -60,7 +60,7 @@ public struct EngineFactory: Sendable {
     public func endpoint(_ kind: String) throws -> HTTPEndpoint {
         guard let base = settings.first(["engines.\(kind).base_url", "engines.http.base_url"], env: ["OLLEEY_HTTP_BASE_URL", "OPENAI_BASE_URL"]) else {
             throw OlleeyError(.config, "engines.http.base_url is not set (the \(kind) engine is 'http')",
-                              hint: "olleey config set engines.http.base_url http://127.0.0.1:8080 (or set OLLEEY_HTTP_BASE_URL)")
+                              hint: "or set OLLEEY_HTTP_BASE_URL", next: [.setting("engines.http.base_url", example: "http://127.0.0.1:8080")])
         }
         let key = settings.first(["engines.\(kind).api_key", "engines.http.api_key"], env: ["OLLEEY_HTTP_API_KEY", "OPENAI_API_KEY"])
         let timeout = try settings.double("engines.http.timeout", default: 120)

@@ -127,10 +127,10 @@ public struct EspeakSpeaker: Speaker {
         }
         guard let problem else { return }
         let mine = (try? voices(for: language)) ?? []
-        throw OlleeyError(.invalid, "\(problem) (--voice \(language)=\(voice))",
+        throw OlleeyError(.invalid, "\(problem) (voice \(language)=\(voice))",
                           hint: "voices for \(language): \(mine.isEmpty ? "none" : mine.joined(separator: ", ")); variants: +"
                               + variants.filter { $0.count == 2 && ($0.hasPrefix("f") || $0.hasPrefix("m")) }.sorted().joined(separator: ", +")
-                              + ", ... (e.g. \(mine.first ?? language)+f3); see 'olleey engines --lang \(language)'")
+                              + ", ... (e.g. \(mine.first ?? language)+f3)", next: [.input("voice", example: "\(language)=\(mine.first ?? language)"), .command("engines", options: ["lang": language])])
     }
 
     public func supports(_ language: String) throws -> Bool {
@@ -145,7 +145,7 @@ public struct EspeakSpeaker: Speaker {
         let missing = try languages.filter { try !supports($0) }
         guard missing.isEmpty else {
             throw OlleeyError(.unavailable, "espeak-ng has no voice for \(missing.joined(separator: ", "))",
-                              hint: "see the voices installed with 'olleey engines'; or choose another engine: olleey config set engines.speak http")
+                              hint: "see the voices installed, or choose another engine", next: [.command("engines"), .setting("engines.speak", example: "http")])
         }
     }
 

@@ -62,7 +62,7 @@ public struct PocketsphinxTranscriber: Transcriber {
         _ = try cli()
         guard Language.find(language)?.code == "en" else {
             throw OlleeyError(.unavailable, "pocketsphinx has only an English model; cannot transcribe '\(language)'",
-                              hint: "give the source subtitles (--subtitles FILE), or use engines.transcribe http or command")
+                              hint: "give the source subtitles, or use another transcriber", next: [.input("subtitles", example: "FILE"), .setting("engines.transcribe", example: "http")])
         }
         let model = hmm ?? PocketsphinxTranscriber.modelDir + "/en-us"
         guard fileExists(model) else {

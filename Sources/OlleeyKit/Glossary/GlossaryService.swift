@@ -23,7 +23,7 @@ public struct GlossaryService {
             switch ext {
             case "csv": return .csv
             case "tbx", "xml": return .tbx
-            default: throw OlleeyError.usage("cannot tell the format of '\(path ?? "-")'", hint: "name it .csv or .tbx, or pass --format csv|tbx")
+            default: throw OlleeyError.usage("cannot tell the format of '\(path ?? "-")'", hint: "name it .csv or .tbx, or say which", next: [.input("format", example: "csv|tbx")])
             }
         }
     }
@@ -44,7 +44,7 @@ public struct GlossaryService {
         let n = try GlossaryService.validName(name)
         let lang = try Language.validate(sourceLang).code
         if try db.scalarInt("SELECT count(*) FROM glossaries WHERE name = ?", [.text(n)]) ?? 0 > 0 {
-            throw OlleeyError(.alreadyExists, "glossary '\(n)' already exists", hint: "see it with 'olleey glossary show \(n)'")
+            throw OlleeyError(.alreadyExists, "glossary '\(n)' already exists", next: [.command("glossary show", [n])])
         }
         let now = Clock.nowISO()
         let g = Glossary(id: ID.uuid7(), name: n, sourceLang: lang, description: description, createdAt: now, updatedAt: now, termCount: 0)
@@ -94,7 +94,7 @@ public struct GlossaryService {
         let jobs = try activeJobs(g)
         if !jobs.isEmpty && !force {
             throw OlleeyError.conflict("glossary '\(g.name)' is used by \(jobs.count) unfinished job(s) (\(jobs.prefix(3).map { JobStore(db).printedId($0) }.joined(separator: ", ")))",
-                                       hint: "pass --force to delete it anyway; those jobs will fail at translate")
+                                       hint: "force it to delete it anyway; those jobs will fail at translate", next: [.input("force")])
         }
         try db.transaction {
             try store.delete(g.id)
@@ -115,7 +115,7 @@ public struct GlossaryService {
     public func addTerm(_ g: Glossary, _ term: GlossaryTerm, replace: Bool = false, actor: String? = nil) throws -> GlossaryTerm {
         let t = try term.validated(sourceLang: g.sourceLang)
         if !replace, try store.termId(g.id, term: t.term) != nil {
-            throw OlleeyError(.alreadyExists, "glossary '\(g.name)' already has the term '\(t.term)'", hint: "pass --replace to replace it")
+            throw OlleeyError(.alreadyExists, "glossary '\(g.name)' already has the term '\(t.term)'", hint: "replace it", next: [.input("replace")])
         }
         let id = try db.transaction { () -> String in
             let r = try store.upsertTerm(g.id, t)

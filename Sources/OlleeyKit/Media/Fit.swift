@@ -39,7 +39,7 @@ public struct FitOptions: Sendable, Equatable {
     /// Validates user-given values (`--fit-cap`): the cap must be in 1.0...4.0.
     public func validated() throws -> FitOptions {
         guard cap.isFinite, cap >= 1.0, cap <= 4.0 else {
-            throw OlleeyError(.invalid, "fit cap must be between 1.0 and 4.0 (got \(cap))", hint: "for example --fit-cap 1.3")
+            throw OlleeyError(.invalid, "fit cap must be between 1.0 and 4.0 (got \(cap))", next: [.input("max-tempo", example: "1.3")])
         }
         guard gapMs >= 0, maxStep.isFinite, maxStep >= 0, smoothingWindowMs >= 0 else {
             throw OlleeyError(.invalid, "fit options must not be negative")

@@ -122,7 +122,7 @@ extension FFmpeg {
         case "hevc": encoder = ["-c:v", "libx265", "-preset", "veryfast", "-crf", "20", "-tag:v", "hvc1"]
         default:
             throw OlleeyError(.unavailable, "fit mode 'video' needs an H.264 or HEVC source (this one is \(v.codec))",
-                              hint: "use --fit-mode audio, or convert the source to H.264 first")
+                              hint: "fit by audio instead, or convert the source to H.264 first", next: [.input("fit-mode", example: "audio")])
         }
         let durationMs = info.durationMs
 

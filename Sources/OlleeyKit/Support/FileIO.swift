@@ -123,7 +123,7 @@ public enum FileIO {
     /// `body` also removes the temporary file and leaves any previous file untouched.
     public static func writeAtomically(_ path: String, _ body: (_ write: (UnsafeRawBufferPointer) -> Void) throws -> Void) throws {
         let dir = Paths.parent(path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
-        var template = Array((dir + "/.olleey-tmp-XXXXXX").utf8CString)
+        var template = Array((dir + "/.olleey-tmp-\(getpid())-XXXXXX").utf8CString)
         let (fd, tmp) = template.withUnsafeMutableBufferPointer { buf -> (Int32, String) in
             guard let base = buf.baseAddress else { return (-1, "") }
             let fd = mkstemp(base)

@@ -206,7 +206,8 @@ public struct TrackService {
         let k = try kind(job: job, language: language)
         guard let v = try TrackStore(db).current(job: job.id, language: language, kind: k) else {
             throw OlleeyError.notFound("the \(language) track of job \(job.id) does not exist yet",
-                                       hint: k == .translation ? "run 'olleey job run \(job.id)' to translate it, or import one with 'olleey vtt import'" : "run 'olleey job run \(job.id)'")
+                                       hint: k == .translation ? "run the job to translate it, or import a track" : "run the job",
+                                       next: k == .translation ? [.command("job run", [job.id]), .command("vtt import", ["FILE"], options: ["job": job.id, "lang": language])] : [.command("job run", [job.id])])
         }
         return v
     }
@@ -221,7 +222,7 @@ public struct TrackService {
             if try store.isLocked(job: job.id, language: language) {
                 guard reopen else {
                     throw OlleeyError.conflict("the \(language) track of job \(job.id) is approved and locked",
-                                               hint: "pass --reopen to edit it; it goes back to review")
+                                               hint: "reopen it to edit it; it goes back to review", next: [.input("reopen")])
                 }
                 try store.setLocked(job: job.id, language: language, false)
                 try QCService.trackReopened(db, jobId: job.id, language: language, author: author)  // issue 5: back to review
@@ -250,7 +251,7 @@ public struct TrackService {
             if let p = problems.first {
                 throw OlleeyError(.invalid, "the new text of cue \(cue) is not valid WebVTT cue text: \(p.line):\(p.column): \(p.message)"
                                     + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""),
-                                  hint: "write '&amp;', '&lt;', '&gt;' for '&', '<', '>' in cue text, or pass --plain to have plain text escaped")
+                                  hint: "write '&amp;', '&lt;', '&gt;' for '&', '<', '>' in cue text, or give plain text to have it escaped", next: [.input("plain")])
             }
         }
         let cur = try current(job: job, language: language)
@@ -343,7 +344,7 @@ public struct TrackService {
     public func restore(job: Job, language: String, version v: Int, author: String, reopen: Bool) throws -> Int {
         let k = try kind(job: job, language: language)
         guard let old = try TrackStore(db).version(job: job.id, language: language, kind: k, v) else {
-            throw OlleeyError.notFound("the \(language) track of job \(job.id) has no version \(v)", hint: "run 'olleey vtt versions \(job.id) --lang \(language)'")
+            throw OlleeyError.notFound("the \(language) track of job \(job.id) has no version \(v)", next: [.command("vtt versions", [job.id], options: ["lang": language])])
         }
         let meta = try TrackStore(db).cues(job: job.id, language: language, kind: k, version: old)
         return try commit(job: job, language: language, content: old.content, author: author, message: "restore version \(v)", reopen: reopen, cues: meta)

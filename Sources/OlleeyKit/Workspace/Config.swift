@@ -202,7 +202,7 @@ public struct ConfigService {
         guard let k = ConfigKeys.find(name) else {
             let near = Suggest.closest(name, among: ConfigKeys.all.map(\.name))
             throw OlleeyError.usage("unknown config key '\(name)'",
-                                    hint: near.isEmpty ? "run 'olleey config list' to see the keys" : "did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?")
+                                    hint: near.isEmpty ? nil : "did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?", next: near.isEmpty ? [.command("config list")] : [])
         }
         return k
     }

@@ -24,7 +24,7 @@ public struct Workspace: Sendable {
             let root = abs.hasSuffix("/" + dirName) ? String(abs.dropLast(dirName.count + 1)) : abs
             let ws = Workspace(root: root.isEmpty ? "/" : root)
             guard Paths.isDirectory(ws.dir) else {
-                throw OlleeyError.config("no olleey workspace at \(abs)", hint: "run 'olleey init \(p)' to create one")
+                throw OlleeyError.config("no olleey workspace at \(abs)", hint: "create one", next: [.command("init", [p])])
             }
             return ws
         }
@@ -35,7 +35,7 @@ public struct Workspace: Sendable {
             dir = Paths.parent(dir)
         }
         throw OlleeyError.config("not in an olleey workspace (no .olleey/ here or in any parent directory)",
-                                 hint: "run 'olleey init' to create one here, or pass --workspace PATH")
+                                 hint: "create one here, or name one", next: [.command("init"), .input("workspace", example: "PATH")])
     }
 
     /// Creates `.olleey/` and its database at `root` (idempotent: an existing workspace is kept
@@ -55,7 +55,7 @@ public struct Workspace: Sendable {
     /// hint) when the workspace is read-only: commands that only read use `openForReading`.
     public func open(busyTimeoutMs: Int32 = 5000) throws -> Database {
         guard FileManager.default.fileExists(atPath: dbPath) || Paths.isDirectory(dir) else {
-            throw OlleeyError.config("no database at \(dbPath)", hint: "run 'olleey init'")
+            throw OlleeyError.config("no database at \(dbPath)", next: [.command("init")])
         }
         if let r = readOnlyPath([dir, dbPath]) { throw FileIO.readOnlyError(r.0, r.1) }
         var opts = Database.Options()
