@@ -195,7 +195,8 @@ public final class JobRunner: @unchecked Sendable {
                 continue
             }
             idle = 0
-            let unitName = "\(store.printedId(unitJob(unit))) \(describe(unit))"
+            // only the worker logs units (a printed id costs a query)
+            let unitName = waitForWork ? "\(store.printedId(unitJob(unit))) \(describe(unit))" : ""
             if waitForWork { log("\(unitName): started") }
             let token = CancelToken()
             lock.lock(); tokens[worker] = (unitJob(unit), token); let reason = interruptReason; lock.unlock()
