@@ -82,6 +82,8 @@ struct WorkerTests {
         usleep(200_000)
         let left = try Tools.sh("pgrep -af '\(dir)/[.]olleey' || true", cwd: dir).1
         #expect(left.isEmpty, "subprocesses left running: \(left)")
+        let temps = try Tools.sh("find .olleey \\( -name '*.tmp*' -o -name '.olleey-tmp-*' -o -name '.patch-*' -o -name '*.partial*' -o -name '.seg-*' -o -name '.joined-*' -o -name '.dubclip-*' -o -name '.slow-*' \\)", cwd: dir).1
+        #expect(temps.isEmpty, "temporary files left: \(temps)")
         let db = dir + "/.olleey/olleey.db"
         #expect(try Tools.sql(db, "SELECT count(*) FROM jobs WHERE lease_owner IS NOT NULL") == "0")
         #expect(try Tools.sql(db, "SELECT count(*) FROM job_languages WHERE lease_owner IS NOT NULL") == "0")
