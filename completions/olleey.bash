@@ -3,7 +3,7 @@
 
 _olleey_subcommands() {
     case "$1" in
-        'olleey') echo 'init config job vtt qc glossary cost project channel user engines demo version help completions man' ;;
+        'olleey') echo 'init config job vtt qc glossary cost project channel user worker engines demo version help completions man' ;;
         'olleey config') echo 'get set unset list' ;;
         'olleey job') echo 'create run list show status watch outputs events stats pause resume cancel retry approve reject delete' ;;
         'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore retranslate' ;;
@@ -103,6 +103,7 @@ _olleey_options() {
         'olleey user list') echo '--role --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey user show') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey user update') echo '--email --name --role --disable --enable --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey worker') echo '--parallel -p --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey engines') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey demo') echo '--dir --lang --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey version') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;

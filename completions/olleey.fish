@@ -19,7 +19,7 @@ end
 function __olleey_subs
     switch $argv[1]
                 case 'olleey'
-                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'cost' 'project' 'channel' 'user' 'engines' 'demo' 'version' 'help' 'completions' 'man'
+                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'cost' 'project' 'channel' 'user' 'worker' 'engines' 'demo' 'version' 'help' 'completions' 'man'
                 case 'olleey config'
                     printf '%s\n' 'get' 'set' 'unset' 'list'
                 case 'olleey job'
@@ -58,6 +58,7 @@ complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'cost' -d 'costs: estimate
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'project' -d 'projects: group jobs and channels'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'channel' -d 'publishing channels: a master channel and its language channels'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'user' -d 'local users and their roles (who may assign, approve and reject reviews)'
+complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'worker' -d 'claim and run queued work as jobs arrive, until SIGTERM or SIGINT'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'engines' -d 'show the engine of each stage: installed or not, version, language pairs and voices'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'demo' -d 'make a sample video with an English narration and dub it into Spanish and Catalan'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'version' -d 'print the version'
@@ -334,6 +335,7 @@ complete -c olleey -n '__olleey_at '\''olleey user update'\''' -l role -r -a 'CL
 complete -c olleey -n '__olleey_at '\''olleey user update'\''' -l disable -d 'disable the user (they can no longer act)'
 complete -c olleey -n '__olleey_at '\''olleey user update'\''' -l enable -d 'enable a disabled user'
 complete -c olleey -n '__olleey_at '\''olleey user update'\''' -l as -r -d 'act as this user (else config user.email)'
+complete -c olleey -n '__olleey_at '\''olleey worker'\''' -l parallel -s p -r -d 'units run at once (default: config job.parallel)'
 complete -c olleey -n '__olleey_at '\''olleey engines'\''' -l lang -s l -r -d 'only the language pairs and voices of this language'
 complete -c olleey -n '__olleey_at '\''olleey demo'\''' -l dir -r -a '(__fish_complete_directories)' -d 'where to make the demo workspace'
 complete -c olleey -n '__olleey_at '\''olleey demo'\''' -l lang -r -d 'target languages'

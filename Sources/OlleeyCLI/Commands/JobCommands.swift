@@ -197,10 +197,7 @@ enum JobCommands {
         } else if !ctx.args.has("all") {
             throw OlleeyError.usage("'olleey job run' needs JOB ids or --all")
         }
-        let cfg = ConfigStore(db)
-        let parallel = try ctx.args.int("parallel") ?? Int(cfg.value("job.parallel") ?? "2") ?? 2
-        guard parallel >= 1 && parallel <= 64 else { throw OlleeyError.usage("--parallel must be between 1 and 64") }
-        let lease = Int(try cfg.value("job.lease_seconds") ?? "60") ?? 60
+        let (parallel, lease) = try JobRunner.settings(db, parallel: ctx.args.int("parallel"))
         let quiet = ctx.quiet
         let err = ctx.stderr
         let runner = JobRunner(workspace: ws, jobs: ids, parallel: parallel, leaseSeconds: lease, environment: ctx.environment) { line in
@@ -377,19 +374,13 @@ enum JobCommands {
     }
 
     static func stream(_ ctx: Context, job: Job, after: Int64, untilSettled: Bool, follow: Bool, forceJSON: Bool = false) throws {
-        let db = try ctx.database()
-        var last = after
-        while true {
-            let evs = try EventStore(db).list(job: job.id, after: last)
+        var cursor = EventCursor(db: try ctx.database(), scope: .job(job.id), after: after)
+        try cursor.follow(until: !follow ? .caughtUp : untilSettled ? .settled : .stopped) { evs in
             for e in evs {
                 if ctx.json || forceJSON { ctx.stdout.write(e.json.encoded() + "\n") } else {
                     ctx.stdout.write("\(e.at)  \(e.kind)\(e.language.map { " [\($0)]" } ?? "")  \(e.data.encoded())\n")
                 }
-                last = e.id
             }
-            if !follow { return }
-            if untilSettled, let j = try JobStore(db).get(job.id), j.status.isSettled, evs.isEmpty { return }
-            usleep(200_000)
         }
     }
 

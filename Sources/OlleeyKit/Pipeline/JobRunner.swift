@@ -1,6 +1,7 @@
 import Foundation
 
-/// Runs queued work until done: claims units (a job's preparation, one language's render, a
+/// Runs queued work until done (`job run`), or as it arrives until stopped (`olleey worker`,
+/// `waitForWork`): claims units (a job's preparation, one language's render, a
 /// job's finish) with leases in SQLite, on N worker threads, each with its own connection.
 /// Several runner processes can share a workspace: a unit is never run twice at once, and a
 /// dead worker's lease is taken over.
@@ -43,6 +44,11 @@ public final class JobRunner: @unchecked Sendable {
     /// sleep between reading a unit as claimable and writing its lease, which widens the window in
     /// which another worker can settle that unit (the race regression tests use it). Unset in use.
     let testClaimDelayMs: UInt32
+    /// The worker mode: `run()` does not return when no work is left, it waits for new work
+    /// (polling the database every `pollMs`, and woken at once by this process's own units or
+    /// `wake()`) until `stop(reason:)`.
+    let waitForWork: Bool
+    let pollMs: Int
     private let lock = NSLock()
     private var tokens: [String: (job: String, token: CancelToken)] = [:]
     private var stopping = false
@@ -55,15 +61,29 @@ public final class JobRunner: @unchecked Sendable {
     private let finished = NSCondition()
     private var generation = 0
 
-    public init(workspace: Workspace, jobs: [String]?, parallel: Int, leaseSeconds: Int = 60,
+    /// `waitForWork`: the worker mode (see `waitForWork`); `jobs` must then be nil (every job).
+    public init(workspace: Workspace, jobs: [String]?, parallel: Int, leaseSeconds: Int = 60, waitForWork: Bool = false, pollMs: Int = 250,
                 environment: [String: String] = ProcessInfo.processInfo.environment, log: @escaping @Sendable (String) -> Void) {
         self.workspace = workspace
-        self.only = jobs
+        self.only = waitForWork ? nil : jobs
+        self.waitForWork = waitForWork
+        self.pollMs = max(10, min(pollMs, 10_000))
         self.parallel = max(1, parallel)
         self.leaseMs = Int64(leaseSeconds) * 1000
         self.environment = environment
         self.log = log
         self.testClaimDelayMs = environment["OLLEEY_TEST_CLAIM_DELAY_MS"].flatMap { UInt32($0) }.map { min($0, 10_000) } ?? 0
+    }
+
+    /// How a run of this workspace runs: `parallel` workers (the caller's request, else config
+    /// `job.parallel`, 1 to 64) and the lease length (config `job.lease_seconds`).
+    public static func settings(_ db: Database, parallel: Int?) throws -> (parallel: Int, leaseSeconds: Int) {
+        let cfg = ConfigStore(db)
+        let n = try parallel ?? Int(cfg.value("job.parallel") ?? "2") ?? 2
+        guard (1...64).contains(n) else {
+            throw OlleeyError(.usage, "parallel must be between 1 and 64 (got \(n))", hint: "jobs or languages run at once: 1 to 64")
+        }
+        return (n, Int(try cfg.value("job.lease_seconds") ?? "60") ?? 60)
     }
 
     /// The test-only pause before a claim (see `testClaimDelayMs`).
@@ -82,6 +102,19 @@ public final class JobRunner: @unchecked Sendable {
         lock.unlock()
         for t in running { t.cancel(reason: reason) }
         finished.lock(); generation += 1; finished.broadcast(); finished.unlock()
+    }
+
+    /// Wakes this runner's idle workers to look for work now (a caller in the same process that
+    /// has just queued a job: the server); other processes' jobs are found at the next poll.
+    public func wake() {
+        finished.lock(); generation += 1; finished.broadcast(); finished.unlock()
+    }
+
+    /// Waits until a unit of this process finishes, `wake()` or `stop` is called, or `micros` pass.
+    func idleWait(since seen: Int, micros: Int) {
+        finished.lock()
+        if generation == seen { _ = finished.wait(until: Date(timeIntervalSinceNow: Double(micros) / 1e6)) }
+        finished.unlock()
     }
 
     public func run() throws -> Summary {
@@ -147,18 +180,24 @@ public final class JobRunner: @unchecked Sendable {
             lock.lock(); let stop = stopping; lock.unlock()
             if stop { return }
             finished.lock(); let seen = generation; finished.unlock()
-            guard let (unit, remaining) = try next(store, db: db, worker: worker) else { return }
+            guard let (unit, remaining) = try next(store, db: db, worker: worker) else {
+                // nothing left: done, or (a worker) wait for new jobs
+                if !waitForWork { return }
+                idleWait(since: seen, micros: pollMs * 1000)
+                continue
+            }
             guard let unit else {
                 // others hold the remaining work: wait for them (or for their leases to expire;
                 // other processes' workers are polled)
                 if remaining == 0 { return }
                 idle += 1
-                finished.lock()
-                if generation == seen { _ = finished.wait(until: Date(timeIntervalSinceNow: Double(min(200_000, 25_000 * idle)) / 1e6)) }
-                finished.unlock()
+                idleWait(since: seen, micros: min(200_000, 25_000 * idle))
                 continue
             }
             idle = 0
+            // only the worker logs units (a printed id costs a query)
+            let unitName = waitForWork ? "\(store.printedId(unitJob(unit))) \(describe(unit))" : ""
+            if waitForWork { log("\(unitName): started") }
             let token = CancelToken()
             lock.lock(); tokens[worker] = (unitJob(unit), token); let reason = interruptReason; lock.unlock()
             // a stop that came between the claim and here
@@ -167,6 +206,16 @@ public final class JobRunner: @unchecked Sendable {
             let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, log: log)
             defer { finished.lock(); generation += 1; finished.broadcast(); finished.unlock() }
             try execute(unit, pipeline: pipeline, store: store, db: db, worker: worker)
+            if waitForWork { log("\(unitName): \(isInterrupted ? "stopped" : "finished")") }
+        }
+    }
+
+    func describe(_ u: Unit) -> String {
+        switch u {
+        case .prepare: return "prepare"
+        case let .language(_, l): return l
+        case .master: return "master"
+        case .finish: return "finish"
         }
     }
 

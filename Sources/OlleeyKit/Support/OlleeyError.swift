@@ -110,7 +110,7 @@ public enum ExitCodes {
     public static let jobsIncomplete: Int32 = 3
 
     public static let table: [(code: Int32, name: String, meaning: String)] = [
-        (0, "ok", "success; job run: every job it ran completed"),
+        (0, "ok", "success; job run: every job it ran completed; worker: stopped by SIGTERM or SIGINT (its units in flight left resumable)"),
         (1, "failure", "general failure; lint/check found errors; diff found differences"),
         (2, "jobs_failed", "job run finished with one or more failed jobs"),
         (3, "jobs_incomplete", "job run finished with a job paused, cancelled or waiting for approval (none failed): its outputs are not all there"),
