@@ -444,6 +444,22 @@ enum JobCommands {
 
     static let langOption = OptionSpec.option("lang", short: "l", "LANG", "the language")
 
+    /// job approve|reject: the one approval path (`QCService.decide`), whose permission check
+    /// `qc approve|reject` shares; prints the job as the other control verbs do.
+    static func decision(_ name: String, _ abstract: String, example: String, options: [OptionSpec],
+                         _ decision: @escaping @Sendable (Context) -> QCService.Decision) -> CommandSpec {
+        CommandSpec(name, abstract,
+                    discussion: "Only the language's assigned LINGUIST or REVIEWER, a PM or an ADMIN may \(name) (else 77). The acting user is --as, else $OLLEEY_USER (an email), else config user.email; once any user account exists one is needed (77 without). On a workspace without user accounts the local operator decides alone. The language must be rendered (waiting for approval, or later) (else 1).",
+                    examples: [example, example + " --json"], arguments: [jobArg], options: [langOption] + options + [ReviewOptions.asUser]) { ctx in
+            let j = try resolve(ctx, ctx.args.positionals[0])
+            _ = try QCCommands.service(ctx).decide(j, language: try requireLang(ctx), decision(ctx), actor: try ReviewOptions.actor(ctx), verb: "job \(name)")
+            let after = try resolve(ctx, j.id)
+            let langs = try JobStore(ctx.database()).languages(after.id)
+            try ctx.emit(try detailJSON(ctx, after, languages: langs, fit: false)) { "job \(after.id): \(after.status.rawValue)" }
+            return 0
+        }
+    }
+
     static func requireLang(_ ctx: Context) throws -> String {
         guard let l = ctx.args.string("lang") else { throw OlleeyError.usage("'\(ctx.commandLine)' needs --lang LANG") }
         return try Language.validate(l).code
@@ -462,14 +478,11 @@ enum JobCommands {
                     options: [.option("stage", "STAGE", "run this stage and those after it again", type: .choice(stageValues))]) { ctx, s, j in
                 try s.retry(j, stage: ctx.args.string("stage").flatMap(Stage.init(rawValue:)))
             },
-            control("approve", "approve a language of a job waiting for approval", example: "olleey job approve 0193a1b2 --lang es",
-                    options: [langOption]) { ctx, s, j in
-                try s.review(j, language: try requireLang(ctx), approve: true, reason: nil, actor: try ctx.actingUserEmail())
-            },
-            control("reject", "reject a language (with a reason); it goes back for fixes", example: "olleey job reject 0193a1b2 --lang es --reason 'wrong names'",
-                    options: [langOption, .option("reason", "TEXT", "what to fix (required)")]) { ctx, s, j in
-                try s.review(j, language: try requireLang(ctx), approve: false, reason: ctx.args.string("reason"), actor: try ctx.actingUserEmail())
-            },
+            decision("approve", "approve a language of a job waiting for approval (the same rules as 'olleey qc approve')",
+                     example: "olleey job approve 0193a1b2 --lang es --as pm@example.com", options: []) { _ in .approve },
+            decision("reject", "reject a language (with a reason); it goes back for fixes (the same rules as 'olleey qc reject')",
+                     example: "olleey job reject 0193a1b2 --lang es --reason 'wrong names' --as pm@example.com",
+                     options: [.option("reason", "TEXT", "what to fix (required)")]) { ctx in .reject(reason: ctx.args.string("reason")) },
             CommandSpec("delete", "delete a job and its outputs (cached artefacts stay for other jobs)",
                         examples: ["olleey job delete 0193a1b2", "olleey job delete 0193a1b2 --force --json"],
                         arguments: [jobArg], options: [.flag("force", "delete even while it runs")]) { ctx in

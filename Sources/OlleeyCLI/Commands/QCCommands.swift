@@ -73,13 +73,13 @@ enum QCCommands {
 
     static let approve: CommandSpec = CommandSpec(
         "approve", "approve a language: its tracks lock, and a job waiting for approval continues once all are approved",
-        discussion: "Only the assigned linguist, a PM or an ADMIN may approve (else 77). Approving twice is an error (1). An edit after approval needs --reopen and sends the language back to review.",
+        discussion: "Only the assigned linguist, a PM or an ADMIN may approve (else 77); the same check as 'olleey job approve'. On a workspace without any user account, the local operator may approve without --as. Approving twice is an error (1). An edit after approval needs --reopen and sends the language back to review.",
         examples: ["olleey qc approve 0193a1b2 --lang es --as ana@example.com", "olleey qc approve 0193a1b2 --lang es --json"],
         arguments: [JobCommands.jobArg],
         options: [langOption, ReviewOptions.asUser]
     ) { ctx in
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
-        let e = try service(ctx).approve(job, language: try lang(ctx), actor: try ctx.actingUserEmail())
+        let e = try service(ctx).decide(job, language: try lang(ctx), .approve, actor: try ReviewOptions.actor(ctx), verb: "qc approve")
         let after = try JobCommands.resolve(ctx, job.id)
         try ctx.emit(try entryJSON(ctx, job, e)) {
             "approved \(e.language) of job \(printed(ctx, job.id))" + (after.status == .queued && job.status == .waitingApproval ? "; every language is approved: run it with 'olleey job run \(printed(ctx, job.id))'" : "")
@@ -95,7 +95,7 @@ enum QCCommands {
         options: [langOption, .option("reason", "TEXT", "what to fix (required; rejecting again for the same reason records nothing)"), ReviewOptions.asUser]
     ) { ctx in
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
-        let e = try service(ctx).reject(job, language: try lang(ctx), reason: ctx.args.string("reason"), actor: try ctx.actingUserEmail())
+        let e = try service(ctx).decide(job, language: try lang(ctx), .reject(reason: ctx.args.string("reason")), actor: try ReviewOptions.actor(ctx), verb: "qc reject")
         try ctx.emit(try entryJSON(ctx, job, e)) {
             "rejected \(e.language) of job \(printed(ctx, job.id)); fix it with 'olleey vtt edit \(printed(ctx, job.id)) --lang \(e.language) ...', then run the job again"
         }
