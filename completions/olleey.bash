@@ -40,8 +40,8 @@ _olleey_options() {
         'olleey job resume') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job cancel') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job retry') echo '--stage --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey job approve') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey job reject') echo '--lang -l --reason --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job approve') echo '--lang -l --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job reject') echo '--lang -l --reason --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job delete') echo '--force --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt parse') echo '--strict --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;

@@ -48,7 +48,7 @@ struct TrustCLITests {
         // again, same reason: accepted, nothing recorded twice (qc and job reject alike)
         let again = try w.json(["qc", "reject", job, "--lang", "es", "--reason", "too literal", "--as", "pm@example.com"])
         #expect(again["state"] == .string("rejected") && again["reason"] == .string("too literal"))
-        _ = try w.json(["job", "reject", job, "--lang", "es", "--reason", "too literal"])
+        _ = try w.json(["job", "reject", job, "--lang", "es", "--reason", "too literal", "--as", "pm@example.com"])
         #expect(try rejections() == 1 && events() == 1)
         let history = try w.json(["qc", "status", job, "--lang", "es"])["languages"]?.arrayValue?.first?["history"]?.arrayValue ?? []
         #expect(history.filter { $0["action"] == .string("reject") }.count == 1, "\(history)")

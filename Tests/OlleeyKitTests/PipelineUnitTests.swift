@@ -163,18 +163,23 @@ struct PipelineUnitTests {
     @Test func approvalsReleaseAWaitingJob() throws {
         let t = TempDir()
         let (ws, db, job) = try workspaceWithJob(t)
-        let svc = JobService(db: db, workspace: ws, environment: [:])
         let store = JobStore(db)
         try JobStateMachine(db).transition(job.id, to: .waitingApproval, by: .awaitApproval)
-        var j = try svc.review(try store.resolve(job.id), language: "es", approve: true, reason: nil, actor: "pm@x")
+        for l in ["es", "ca"] { try store.setLanguage(job.id, l, status: .waitingApproval) }
+        // no accounts in this workspace: the local operator decides (QCService.decide, the one approval path)
+        let qc = QCService(db: db, workspace: ws)
+        let local = Actor(email: nil)
+        _ = try qc.decide(try store.resolve(job.id), language: "es", .approve, actor: local)
+        var j = try store.resolve(job.id)
         #expect(j.status == .waitingApproval)
-        j = try svc.review(j, language: "ca", approve: false, reason: "names wrong", actor: "pm@x")
+        _ = try qc.decide(j, language: "ca", .reject(reason: "names wrong"), actor: local)
         #expect(try store.language(job.id, "ca")?.approval == "rejected")
         #expect(try store.language(job.id, "ca")?.error?.contains("names wrong") == true)
-        j = try svc.review(j, language: "ca", approve: true, reason: nil, actor: "pm@x")
+        _ = try qc.decide(try store.resolve(job.id), language: "ca", .approve, actor: local)
+        j = try store.resolve(job.id)
         #expect(j.status == .queued)
-        #expect(throws: OlleeyError.self) { try svc.review(j, language: "ca", approve: true, reason: nil, actor: nil) }
-        #expect(throws: OlleeyError.self) { try svc.review(j, language: "fr", approve: true, reason: nil, actor: nil) }
+        #expect(throws: OlleeyError.self) { try qc.decide(j, language: "ca", .approve, actor: local) }
+        #expect(throws: OlleeyError.self) { try qc.decide(j, language: "fr", .approve, actor: local) }
         // approval locks the track: an edit needs reopen
         try TrackStore(db).add(job: job.id, language: "es", kind: .translation, content: "WEBVTT\n\n00:01.000 --> 00:02.000\nHola\n", author: "t", message: "m")
         try TrackStore(db).setLocked(job: job.id, language: "es", true)

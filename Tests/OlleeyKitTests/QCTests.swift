@@ -174,7 +174,7 @@ struct QCTests {
     func syncWithJobCommands() throws {
         let f = try ReviewFixture()
         let j = try f.job(["es"])
-        _ = try JobService(db: f.db, workspace: f.ws).review(j, language: "es", approve: false, reason: "meh", actor: nil)
+        _ = try f.qc.decide(j, language: "es", .reject(reason: "meh"), actor: Actor(email: nil), verb: "job reject")
         #expect(try f.qc.status(f.reload(j))[0].entry.state == .rejected)
     }
 

@@ -6,13 +6,7 @@ enum ChannelCommands {
 
     static func svc(_ ctx: Context) throws -> ChannelService { ChannelService(try ctx.database()) }
 
-    static func json(_ ctx: Context, _ c: Channel) throws -> JSON {
-        let s = try svc(ctx)
-        var pairs = c.json.objectValue ?? []
-        pairs.append(("jobs", .int(Int64(try s.jobIds(c).count))))
-        if c.kind == .master { pairs.append(("language_channels", .array(try s.children(c.id).map { .string($0.name) }))) }
-        return .object(pairs)
-    }
+    static func json(_ ctx: Context, _ c: Channel) throws -> JSON { try svc(ctx).view(c).json }
 
     static func describe(_ c: Channel) -> String {
         "\(c.name)  [\(c.kind.rawValue)\(c.language.map { ", " + $0 } ?? ""), \(c.status.rawValue)]"
@@ -69,13 +63,13 @@ enum ChannelCommands {
         arguments: [channelArg]
     ) { ctx in
         let c = try svc(ctx).resolve(ctx.args.positionals[0])
-        let j = try json(ctx, c)
-        try ctx.emit(j) {
+        let v = try svc(ctx).view(c)
+        try ctx.emit(v.json) {
             var s = "channel " + describe(c) + "\n  id         \(c.id)\n"
             if let e = c.externalId { s += "  external   \(e)\n" }
             if let p = c.publishCommand { s += "  publishes  command: \(p)\n" } else if let u = c.publishURL { s += "  publishes  POST \(u)\n" }
-            s += "  jobs       \(j["jobs"]?.intValue ?? 0)\n"
-            if let kids = j["language_channels"]?.arrayValue, !kids.isEmpty { s += "  languages  \(kids.compactMap(\.stringValue).joined(separator: ", "))\n" }
+            s += "  jobs       \(v.jobs)\n"
+            if let kids = v.languageChannels, !kids.isEmpty { s += "  languages  \(kids.joined(separator: ", "))\n" }
             return s
         }
         return 0

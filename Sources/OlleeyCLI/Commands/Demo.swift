@@ -40,19 +40,18 @@ enum DemoCommand {
         let summary = try JobRunner(workspace: ws, jobs: [job.id], parallel: 2, environment: ctx.environment) { l in if !quiet { err.line(l) } }.run()
         let seconds = Double(Clock.monotonicNanos() - start) / 1e9
         let final = try JobStore(db).resolve(job.id)
+        // no master when every language failed, or had its video slowed (config fit.mode video)
+        let outputs = try JobQueries(db: db, workspace: ws).outputs(final)
         let languages = try JobStore(db).languages(job.id)
-        let master = OutputLayout.master(outputsDir: ws.outputsDir, job: job)
-        // none when every language failed, or had its video slowed (config fit.mode video)
-        let hasMaster = FileManager.default.fileExists(atPath: master)
         let json = JSON.object([
             ("workspace", .string(ws.dir)), ("job_id", .string(job.id)), ("status", .string(final.status.rawValue)),
             ("seconds", .double((seconds * 10).rounded() / 10)),
-            ("master", hasMaster ? .string(master) : .null),
-            ("languages", .object(languages.map { ($0.language, JobCommands.absolute(root: ws.root, $0.outputs)) })),
+            ("master", JSON(outputs.master)),
+            ("languages", .object(outputs.languages.map { ($0.language, $0.outputs) })),
         ])
         try ctx.emit(json) {
             var s = "Dubbed \(video) into \(langs.joined(separator: ", ")) in \(String(format: "%.1f", seconds)) s: \(final.status.rawValue)\n"
-            s += hasMaster ? "  master (all languages): \(master)\n" : "  no master MP4 (see 'olleey job show \(JobStore(db).printedId(job.id))')\n"
+            s += outputs.master.map { "  master (all languages): \($0)\n" } ?? "  no master MP4 (see 'olleey job show \(JobStore(db).printedId(job.id))')\n"
             for l in languages {
                 s += "  \(l.language): " + (l.outputs["mp4"]?.stringValue.map { ws.root + "/" + $0 } ?? l.error ?? l.status.rawValue) + "\n"
             }

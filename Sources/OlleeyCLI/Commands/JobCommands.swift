@@ -13,57 +13,12 @@ enum JobCommands {
         JobService(db: try ctx.database(), workspace: try ctx.workspace(), environment: ctx.environment)
     }
 
-    // MARK: JSON
+    static func queries(_ ctx: Context) throws -> JobQueries { JobQueries(db: try ctx.database(), workspace: try ctx.workspace()) }
 
-    static func summaryJSON(_ j: Job, languages: [JobLanguage]) -> JSON {
-        .object([
-            ("id", .string(j.id)), ("status", .string(j.status.rawValue)), ("stage", JSON(j.stage)),
-            ("source_name", .string(j.sourceName)), ("source_lang", .string(j.sourceLang)),
-            ("target_languages", .array(j.options.targetLanguages.map { .string($0) })),
-            ("languages", .object(languages.map { ($0.language, .string($0.status.rawValue)) })),
-            ("project_id", JSON(j.projectId)), ("channel_id", JSON(j.channelId)),
-            ("error", JSON(j.error)), ("created_at", .string(j.createdAt)), ("updated_at", .string(j.updatedAt)),
-        ])
-    }
+    // MARK: human renderings (the JSON is the read models' own: JobSummary, JobDetail, JobPage, JobOutputs, JobStats)
 
-    static func absolute(_ ctx: Context, _ outputs: JSON) throws -> JSON {
-        absolute(root: try ctx.workspace().root, outputs)
-    }
-
-    static func absolute(root: String, _ outputs: JSON) -> JSON { .object((outputs.objectValue ?? []).map { k, v in (k, v.stringValue.map { .string(root + "/" + $0) } ?? v) })
-    }
-
-    static func detailJSON(_ ctx: Context, _ j: Job, languages: [JobLanguage], fit: Bool) throws -> JSON {
-        var langs: [JSON] = []
-        let attention = try TrackService(ctx.database()).attention(job: j)
-        for l in languages {
-            var pairs: [(String, JSON)] = [
-                ("language", .string(l.language)), ("status", .string(l.status.rawValue)), ("stage", JSON(l.stage)),
-                ("error", JSON(l.error)), ("error_stage", JSON(l.errorStage)),
-                ("failed_cues", .array(l.failedCues.map { .string($0) })),
-                ("approval", l.approval.isEmpty ? .null : .string(l.approval)), ("approval_reason", JSON(l.approvalReason)),
-                ("outputs", try absolute(ctx, l.outputs)), ("updated_at", .string(l.updatedAt)),
-                ("stale_cues", .int(Int64(attention[l.language]?.stale.count ?? 0))),
-                ("dropped_cues", .int(Int64(attention[l.language]?.dropped.count ?? 0))),
-            ]
-            if fit { pairs.append(("fit", l.fitReport ?? .null)) }
-            langs.append(.object(pairs))
-        }
-        return .object([
-            ("id", .string(j.id)), ("status", .string(j.status.rawValue)), ("stage", JSON(j.stage)),
-            ("source", .string(j.source)), ("source_name", .string(j.sourceName)), ("source_lang", .string(j.sourceLang)),
-            ("target_languages", .array(j.options.targetLanguages.map { .string($0) })),
-            ("project_id", JSON(j.projectId)), ("channel_id", JSON(j.channelId)),
-            ("error", JSON(j.error)), ("error_stage", JSON(j.errorStage)),
-            ("paused", .bool(j.paused)), ("options", j.options.json),
-            ("created_at", .string(j.createdAt)), ("updated_at", .string(j.updatedAt)),
-            ("started_at", JSON(j.startedAt)), ("completed_at", JSON(j.completedAt)),
-            ("languages", .array(langs)),
-            ("stale_cues", .int(Int64(attention.values.reduce(0) { $0 + $1.stale.count }))),
-        ])
-    }
-
-    static func humanDetail(_ j: Job, _ languages: [JobLanguage], fit: Bool, printedId: String, attention: [String: TrackService.Attention] = [:]) -> String {
+    static func humanDetail(_ d: JobDetail, printedId: String) -> String {
+        let j = d.job, languages = d.languages, fit = d.includeFit, attention = d.attention
         var s = "job \(j.id)\n  status   \(j.status.rawValue)\(j.stage.map { " (stage \($0))" } ?? "")\n  source   \(j.sourceName) [\(j.sourceLang)]\n  created  \(j.createdAt)\n"
         if let e = j.error { s += "  error    \(j.errorStage.map { "at \($0): " } ?? "")\(e)\n" }
         for l in languages {
@@ -164,8 +119,7 @@ enum JobCommands {
         }
         let job = try svc.create(r)
         let db = try ctx.database()
-        let langs = try JobStore(db).languages(job.id)
-        try ctx.emit(try detailJSON(ctx, job, languages: langs, fit: false)) {
+        try ctx.emit(try queries(ctx).detail(job).json) {
             "Created job \(job.id) (\(job.options.targetLanguages.joined(separator: ", "))); run it with 'olleey job run \(JobStore(db).printedId(job.id))'"
         }
         return 0
@@ -256,39 +210,26 @@ enum JobCommands {
             .option("page-size", "N", "jobs per page (1-500)", type: .int, default: "50"),
         ]
     ) { ctx in
-        var f = JobStore.Filter()
         let a = ctx.args
-        f.statuses = a.list("status")
-        for s in f.statuses where JobStatus(rawValue: s) == nil {
-            throw OlleeyError.usage("unknown status '\(s)'", hint: "statuses: \(statusValues.joined(separator: ", "))")
-        }
-        // filters take the same validation as create: an unknown language is 65, an unknown
-        // project or channel 66 (by id or name, as create takes them), not an empty list
-        let db = try ctx.database()
-        f.project = try a.string("project").map { try ProjectService(db).resolve($0).id }
-        f.channel = try a.string("channel").map { try ChannelService(db).resolve($0).id }
-        f.language = try a.string("lang").map { try Language.validate($0).code }
-        for (opt, val) in [("created-after", a.string("created-after")), ("created-before", a.string("created-before"))] {
-            if let v = val, Clock.parseISO8601(v) == nil { throw OlleeyError.usage("--\(opt) '\(v)' is not an ISO 8601 time") }
-        }
-        f.createdAfter = a.string("created-after").flatMap(Clock.parseISO8601).map(Clock.iso8601)
-        f.createdBefore = a.string("created-before").flatMap(Clock.parseISO8601).map(Clock.iso8601)
-        f.sortBy = a.string("sort-by") ?? "created_at"
-        f.sortOrder = a.string("sort-order") ?? "desc"
-        f.page = a.int("page") ?? 1
-        f.pageSize = a.int("page-size") ?? 50
-        guard f.page >= 1 else { throw OlleeyError.usage("--page starts at 1") }
-        guard (1...500).contains(f.pageSize) else { throw OlleeyError.usage("--page-size must be between 1 and 500") }
-        let (jobs, _) = try JobStore(db).list(f)
-        var langsByJob: [String: [JobLanguage]] = [:]
-        for j in jobs { langsByJob[j.id] = try JobStore(db).languages(j.id) }
+        var q = JobListQuery()
+        q.statuses = a.list("status")
+        q.project = a.string("project")
+        q.channel = a.string("channel")
+        q.language = a.string("lang")
+        q.createdAfter = a.string("created-after")
+        q.createdBefore = a.string("created-before")
+        q.sortBy = a.string("sort-by") ?? "created_at"
+        q.sortOrder = a.string("sort-order") ?? "desc"
+        q.page = a.int("page") ?? 1
+        q.pageSize = a.int("page-size") ?? 50
+        let page = try queries(ctx).page(q)
         // a person reads the table on a TTY: the shortest unique prefix; a pipe gets whole ids
         let tty = ctx.stdout.isTTY
-        let shown = try Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, tty ? try JobStore(db).shortId($0.id) : $0.id) })
-        try ctx.emit(list: .array(jobs.map { summaryJSON($0, languages: langsByJob[$0.id] ?? []) }),
-                     table: Table(["id", "status", "languages", "source", "created"], jobs.map { j in
-                         [shown[j.id] ?? j.id, j.status.rawValue, (langsByJob[j.id] ?? []).map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ","),
-                          j.sourceName, j.createdAt]
+        let store = JobStore(try ctx.database())
+        try ctx.emit(list: page.json,
+                     table: Table(["id", "status", "languages", "source", "created"], try page.items.map { s in
+                         [tty ? try store.shortId(s.job.id) : s.job.id, s.job.status.rawValue,
+                          s.languages.map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ","), s.job.sourceName, s.job.createdAt]
                      }))
         return 0
     }
@@ -300,12 +241,9 @@ enum JobCommands {
         options: [.flag("fit", "include the per-cue fit report (natural length, slot, factor, overflow; with --fit-mode video, the video's slow-down)")]
     ) { ctx in
         let j = try resolve(ctx, ctx.args.positionals[0])
+        let d = try queries(ctx).detail(j, fit: ctx.args.has("fit"))
         let db = try ctx.database()
-        let langs = try JobStore(db).languages(j.id)
-        let fit = ctx.args.has("fit")
-        try ctx.emit(try detailJSON(ctx, j, languages: langs, fit: fit)) {
-            humanDetail(j, langs, fit: fit, printedId: JobStore(db).printedId(j.id), attention: (try? TrackService(db).attention(job: j)) ?? [:])
-        }
+        try ctx.emit(d.json) { humanDetail(d, printedId: JobStore(db).printedId(j.id)) }
         return 0
     }
 
@@ -315,9 +253,9 @@ enum JobCommands {
         arguments: [jobArg]
     ) { ctx in
         let j = try resolve(ctx, ctx.args.positionals[0])
-        let langs = try JobStore(ctx.database()).languages(j.id)
-        try ctx.emit(summaryJSON(j, languages: langs)) {
-            "\(j.status.rawValue)\t" + langs.map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ",")
+        let sum = try queries(ctx).summary(j)
+        try ctx.emit(sum.json) {
+            "\(j.status.rawValue)\t" + sum.languages.map { "\($0.language):\($0.status.rawValue)" }.joined(separator: ",")
         }
         return 0
     }
@@ -328,25 +266,8 @@ enum JobCommands {
         arguments: [jobArg]
     ) { ctx in
         let j = try resolve(ctx, ctx.args.positionals[0])
-        let ws = try ctx.workspace()
-        let langs = try JobStore(ctx.database()).languages(j.id)
-        let master = OutputLayout.master(outputsDir: ws.outputsDir, job: j)
-        let srcVTT = OutputLayout.sourceVTT(outputsDir: ws.outputsDir, job: j)
-        var rows: [[String]] = []
-        var langJSON: [(String, JSON)] = []
-        for l in langs {
-            let o = try absolute(ctx, l.outputs)
-            langJSON.append((l.language, o))
-            for (k, v) in o.objectValue ?? [] { if let p = v.stringValue { rows.append([l.language, k, p]) } }
-        }
-        let hasMaster = FileManager.default.fileExists(atPath: master)
-        if hasMaster { rows.insert(["all", "master", master], at: 0) }
-        if FileManager.default.fileExists(atPath: srcVTT) { rows.append([j.sourceLang, "source_vtt", srcVTT]) }
-        let json = JSON.object([("job_id", .string(j.id)), ("status", .string(j.status.rawValue)),
-                                ("master", hasMaster ? .string(master) : .null),
-                                ("source_vtt", FileManager.default.fileExists(atPath: srcVTT) ? .string(srcVTT) : .null),
-                                ("languages", .object(langJSON))])
-        try ctx.emit(list: json, table: Table(["language", "kind", "path"], rows))
+        let o = try queries(ctx).outputs(j)
+        try ctx.emit(list: o.json, table: Table(["language", "kind", "path"], o.rows.map { [$0.language, $0.kind, $0.path] }))
         return 0
     }
 
@@ -388,34 +309,12 @@ enum JobCommands {
         "stats", "counts by status and language, failure reasons, average stage durations",
         examples: ["olleey job stats", "olleey job stats --json"]
     ) { ctx in
-        let db = try ctx.database()
-        let byStatus = try db.query("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY 2 DESC", []) { ($0.string(0), $0.int64(1)) }
-        let byLang = try db.query("SELECT language, status, count(*) FROM job_languages GROUP BY language, status ORDER BY language, status", []) {
-            ($0.string(0), $0.string(1), $0.int64(2)) }
-        let reasons = try db.query("""
-            SELECT coalesce(error_stage, '?'), error, count(*) FROM job_languages WHERE status = 'failed' GROUP BY 1, 2
-            UNION ALL SELECT coalesce(error_stage, '?'), error, count(*) FROM jobs WHERE status = 'failed' AND error_stage IN ('ingest', 'transcribe') GROUP BY 1, 2
-            ORDER BY 3 DESC LIMIT 20
-            """, []) { ($0.string(0), $0.optionalString(1) ?? "", $0.int64(2)) }
-        let stages = try db.query("SELECT stage, count(*), avg(duration_ms) FROM stage_runs WHERE state = 'done' AND cached = 0 GROUP BY stage", []) {
-            ($0.string(0), $0.int64(1), $0.double(2)) }
-        var langs: [(String, JSON)] = []
-        for (l, s, n) in byLang {
-            if let i = langs.firstIndex(where: { $0.0 == l }), case var .object(o) = langs[i].1 { o.append((s, .int(n))); langs[i].1 = .object(o) } else { langs.append((l, .object([(s, .int(n))]))) }
-        }
-        let ordered = stages.sorted { (Stage(rawValue: $0.0)?.order ?? 99) < (Stage(rawValue: $1.0)?.order ?? 99) }
-        let json = JSON.object([
-            ("total", .int(byStatus.reduce(0) { $0 + $1.1 })),
-            ("by_status", .object(byStatus.map { ($0.0, .int($0.1)) })),
-            ("by_language", .object(langs)),
-            ("failure_reasons", .array(reasons.map { .object([("stage", .string($0.0)), ("error", .string($0.1)), ("count", .int($0.2))]) })),
-            ("stage_durations", .array(ordered.map { .object([("stage", .string($0.0)), ("runs", .int($0.1)), ("avg_ms", .int(Int64($0.2.rounded())))]) })),
-        ])
-        try ctx.emit(json) {
-            var s = "jobs: \(byStatus.reduce(0) { $0 + $1.1 })\n" + byStatus.map { "  \($0.0.padding(18)) \($0.1)" }.joined(separator: "\n")
-            s += "\nlanguages:\n" + byLang.map { "  \($0.0.padding(5)) \($0.1.padding(18)) \($0.2)" }.joined(separator: "\n")
-            if !reasons.isEmpty { s += "\nfailure reasons:\n" + reasons.map { "  \($0.2)x at \($0.0): \($0.1)" }.joined(separator: "\n") }
-            s += "\naverage stage durations (not cached):\n" + ordered.map { "  \($0.0.padding(10)) \(Int($0.2.rounded())) ms over \($0.1) runs" }.joined(separator: "\n")
+        let st = try queries(ctx).stats()
+        try ctx.emit(st.json) {
+            var s = "jobs: \(st.total)\n" + st.byStatus.map { "  \($0.key.padding(18)) \($0.count)" }.joined(separator: "\n")
+            s += "\nlanguages:\n" + st.byLanguage.map { "  \($0.language.padding(5)) \($0.status.padding(18)) \($0.count)" }.joined(separator: "\n")
+            if !st.failureReasons.isEmpty { s += "\nfailure reasons:\n" + st.failureReasons.map { "  \($0.count)x at \($0.stage): \($0.error)" }.joined(separator: "\n") }
+            s += "\naverage stage durations (not cached):\n" + st.stageDurations.map { "  \($0.stage.padding(10)) \($0.avgMs) ms over \($0.runs) runs" }.joined(separator: "\n")
             return s
         }
         return 0
@@ -427,13 +326,27 @@ enum JobCommands {
             let j = try resolve(ctx, ctx.args.positionals[0])
             let svc = try service(ctx)
             let after = try body(ctx, svc, j)
-            let langs = try JobStore(ctx.database()).languages(after.id)
-            try ctx.emit(try detailJSON(ctx, after, languages: langs, fit: false)) { "job \(after.id): \(after.status.rawValue)" }
+            try ctx.emit(try queries(ctx).detail(after).json) { "job \(after.id): \(after.status.rawValue)" }
             return 0
         }
     }
 
     static let langOption = OptionSpec.option("lang", short: "l", "LANG", "the language")
+
+    /// job approve|reject: the one approval path (`QCService.decide`), whose permission check
+    /// `qc approve|reject` shares; prints the job as the other control verbs do.
+    static func decision(_ name: String, _ abstract: String, example: String, options: [OptionSpec],
+                         _ decision: @escaping @Sendable (Context) -> QCService.Decision) -> CommandSpec {
+        CommandSpec(name, abstract,
+                    discussion: "Only the language's assigned LINGUIST or REVIEWER, a PM or an ADMIN may \(name) (else 77). The acting user is --as, else $OLLEEY_USER (an email), else config user.email; once any user account exists one is needed (77 without). On a workspace without user accounts the local operator decides alone. The language must be rendered (waiting for approval, or later) (else 1).",
+                    examples: [example, example + " --json"], arguments: [jobArg], options: [langOption] + options + [ReviewOptions.asUser]) { ctx in
+            let j = try resolve(ctx, ctx.args.positionals[0])
+            _ = try QCCommands.service(ctx).decide(j, language: try requireLang(ctx), decision(ctx), actor: try ReviewOptions.actor(ctx), verb: "job \(name)")
+            let after = try resolve(ctx, j.id)
+            try ctx.emit(try queries(ctx).detail(after).json) { "job \(after.id): \(after.status.rawValue)" }
+            return 0
+        }
+    }
 
     static func requireLang(_ ctx: Context) throws -> String {
         guard let l = ctx.args.string("lang") else { throw OlleeyError.usage("'\(ctx.commandLine)' needs --lang LANG") }
@@ -453,14 +366,11 @@ enum JobCommands {
                     options: [.option("stage", "STAGE", "run this stage and those after it again", type: .choice(stageValues))]) { ctx, s, j in
                 try s.retry(j, stage: ctx.args.string("stage").flatMap(Stage.init(rawValue:)))
             },
-            control("approve", "approve a language of a job waiting for approval", example: "olleey job approve 0193a1b2 --lang es",
-                    options: [langOption]) { ctx, s, j in
-                try s.review(j, language: try requireLang(ctx), approve: true, reason: nil, actor: try ctx.actingUserEmail())
-            },
-            control("reject", "reject a language (with a reason); it goes back for fixes", example: "olleey job reject 0193a1b2 --lang es --reason 'wrong names'",
-                    options: [langOption, .option("reason", "TEXT", "what to fix (required)")]) { ctx, s, j in
-                try s.review(j, language: try requireLang(ctx), approve: false, reason: ctx.args.string("reason"), actor: try ctx.actingUserEmail())
-            },
+            decision("approve", "approve a language of a job waiting for approval (the same rules as 'olleey qc approve')",
+                     example: "olleey job approve 0193a1b2 --lang es --as pm@example.com", options: []) { _ in .approve },
+            decision("reject", "reject a language (with a reason); it goes back for fixes (the same rules as 'olleey qc reject')",
+                     example: "olleey job reject 0193a1b2 --lang es --reason 'wrong names' --as pm@example.com",
+                     options: [.option("reason", "TEXT", "what to fix (required)")]) { ctx in .reject(reason: ctx.args.string("reason")) },
             CommandSpec("delete", "delete a job and its outputs (cached artefacts stay for other jobs)",
                         examples: ["olleey job delete 0193a1b2", "olleey job delete 0193a1b2 --force --json"],
                         arguments: [jobArg], options: [.flag("force", "delete even while it runs")]) { ctx in

@@ -4,10 +4,7 @@ import OlleeyKit
 enum ProjectCommands {
     static let projectArg = ArgumentSpec("PROJECT", "a project name (or id)")
 
-    static func json(_ ctx: Context, _ p: Project) throws -> JSON {
-        let c = try ProjectService(ctx.database()).counts(p)
-        return .object((p.json.objectValue ?? []) + [("jobs", .int(Int64(c.jobs))), ("channels", .int(Int64(c.channels)))])
-    }
+    static func json(_ ctx: Context, _ p: Project) throws -> JSON { try ProjectService(ctx.database()).view(p).json }
 
     static let create: CommandSpec = CommandSpec(
         "create", "create a project (jobs and channels may belong to one)",
@@ -30,9 +27,9 @@ enum ProjectCommands {
         var rows: [[String]] = []
         var items: [JSON] = []
         for p in ps {
-            let c = try svc.counts(p)
-            rows.append([p.name, String(c.jobs), String(c.channels), p.id, p.description])
-            items.append(try json(ctx, p))
+            let v = try svc.view(p)
+            rows.append([p.name, String(v.jobs), String(v.channels), p.id, p.description])
+            items.append(v.json)
         }
         try ctx.emit(list: .array(items), table: Table(["name", "jobs", "channels", "id", "description"], rows))
         return 0
@@ -44,9 +41,9 @@ enum ProjectCommands {
         arguments: [projectArg]
     ) { ctx in
         let p = try ProjectService(ctx.database()).resolve(ctx.args.positionals[0])
-        let j = try json(ctx, p)
-        try ctx.emit(j) {
-            "project \(p.name)\n  id        \(p.id)\n  jobs      \(j["jobs"]?.intValue ?? 0)\n  channels  \(j["channels"]?.intValue ?? 0)\n  created   \(p.createdAt)" + (p.description.isEmpty ? "" : "\n  \(p.description)")
+        let v = try ProjectService(ctx.database()).view(p)
+        try ctx.emit(v.json) {
+            "project \(p.name)\n  id        \(p.id)\n  jobs      \(v.jobs)\n  channels  \(v.channels)\n  created   \(p.createdAt)" + (p.description.isEmpty ? "" : "\n  \(p.description)")
         }
         return 0
     }

@@ -14,15 +14,6 @@ enum QCCommands {
         return l
     }
 
-    static func entryJSON(_ ctx: Context, _ job: Job, _ e: QCEntry) throws -> JSON {
-        let jl = try JobStore(ctx.database()).language(job.id, e.language)
-        let fresh = try JobStore(ctx.database()).resolve(job.id)
-        return .object([("job_id", .string(job.id)), ("language", .string(e.language)), ("state", .string(e.state.rawValue)),
-                        ("assignee", JSON(e.assigneeEmail)), ("language_status", JSON(jl?.status.rawValue)),
-                        ("approval", (jl?.approval).flatMap { $0.isEmpty ? nil : JSON.string($0) } ?? .null), ("reason", JSON(jl?.approvalReason)),
-                        ("job_status", .string(fresh.status.rawValue))])
-    }
-
     static let status: CommandSpec = CommandSpec(
         "status", "show the review state of each language of a job (assignee, approval, glossary findings, history)",
         examples: ["olleey qc status 0193a1b2", "olleey qc status 0193a1b2 --json", "olleey qc status 0193a1b2 --lang es"],
@@ -30,14 +21,9 @@ enum QCCommands {
         options: [langOption]
     ) { ctx in
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
-        var rows = try service(ctx).status(job)
-        if let l = ctx.args.string("lang") {
-            let code = try service(ctx).language(job, l)
-            rows = rows.filter { $0.entry.language == code }
-        }
-        let json = JSON.object([("job_id", .string(job.id)), ("job_status", .string(try JobCommands.resolve(ctx, job.id).status.rawValue)),
-                                ("require_approval", .bool(job.options.requireApproval)), ("languages", .array(rows.map(\.json)))])
-        try ctx.emit(json) {
+        let view = try service(ctx).statusView(job, language: ctx.args.string("lang"))
+        let rows = view.languages
+        try ctx.emit(view.json) {
             var s = "job \(job.id) (\(job.status.rawValue))\n"
             for r in rows {
                 s += "  \(r.entry.language.padding(4)) \(r.entry.state.rawValue.padding(11)) \(r.entry.assigneeEmail ?? "-")  [\(r.languageStatus.rawValue)]"
@@ -67,21 +53,21 @@ enum QCCommands {
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
         guard let to = ctx.args.string("to") else { throw OlleeyError.usage("'olleey qc assign' needs --to EMAIL") }
         let e = try service(ctx).assign(job, language: try lang(ctx), to: to, actor: try ctx.actingUserEmail())
-        try ctx.emit(try entryJSON(ctx, job, e)) { "\(e.language) of job \(printed(ctx, job.id)) assigned to \(e.assigneeEmail ?? to) (\(e.state.rawValue))" }
+        try ctx.emit(try service(ctx).entryView(e).json) { "\(e.language) of job \(printed(ctx, job.id)) assigned to \(e.assigneeEmail ?? to) (\(e.state.rawValue))" }
         return 0
     }
 
     static let approve: CommandSpec = CommandSpec(
         "approve", "approve a language: its tracks lock, and a job waiting for approval continues once all are approved",
-        discussion: "Only the assigned linguist, a PM or an ADMIN may approve (else 77). Approving twice is an error (1). An edit after approval needs --reopen and sends the language back to review.",
+        discussion: "Only the assigned linguist, a PM or an ADMIN may approve (else 77); the same check as 'olleey job approve'. On a workspace without any user account, the local operator may approve without --as. Approving twice is an error (1). An edit after approval needs --reopen and sends the language back to review.",
         examples: ["olleey qc approve 0193a1b2 --lang es --as ana@example.com", "olleey qc approve 0193a1b2 --lang es --json"],
         arguments: [JobCommands.jobArg],
         options: [langOption, ReviewOptions.asUser]
     ) { ctx in
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
-        let e = try service(ctx).approve(job, language: try lang(ctx), actor: try ctx.actingUserEmail())
+        let e = try service(ctx).decide(job, language: try lang(ctx), .approve, actor: try ReviewOptions.actor(ctx), verb: "qc approve")
         let after = try JobCommands.resolve(ctx, job.id)
-        try ctx.emit(try entryJSON(ctx, job, e)) {
+        try ctx.emit(try service(ctx).entryView(e).json) {
             "approved \(e.language) of job \(printed(ctx, job.id))" + (after.status == .queued && job.status == .waitingApproval ? "; every language is approved: run it with 'olleey job run \(printed(ctx, job.id))'" : "")
         }
         return 0
@@ -95,8 +81,8 @@ enum QCCommands {
         options: [langOption, .option("reason", "TEXT", "what to fix (required; rejecting again for the same reason records nothing)"), ReviewOptions.asUser]
     ) { ctx in
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
-        let e = try service(ctx).reject(job, language: try lang(ctx), reason: ctx.args.string("reason"), actor: try ctx.actingUserEmail())
-        try ctx.emit(try entryJSON(ctx, job, e)) {
+        let e = try service(ctx).decide(job, language: try lang(ctx), .reject(reason: ctx.args.string("reason")), actor: try ReviewOptions.actor(ctx), verb: "qc reject")
+        try ctx.emit(try service(ctx).entryView(e).json) {
             "rejected \(e.language) of job \(printed(ctx, job.id)); fix it with 'olleey vtt edit \(printed(ctx, job.id)) --lang \(e.language) ...', then run the job again"
         }
         return 0

@@ -4,6 +4,11 @@ import OlleeyKit
 enum ReviewOptions {
     static let asUser = OptionSpec.option("as", "EMAIL", "act as this user (else config user.email)")
     static let roleValues = Role.allCases.map(\.rawValue)
+
+    /// Who acts: `--as`, else `$OLLEEY_USER` (an email), else config user.email (`Actor.local`).
+    static func actor(_ ctx: Context) throws -> Actor {
+        try Actor.local(explicit: ctx.args.string("as"), environment: ctx.environment, config: ConfigStore(ctx.database()))
+    }
 }
 
 /// olleey user create|list|show|update: local users and their roles.

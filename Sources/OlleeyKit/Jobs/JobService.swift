@@ -338,8 +338,9 @@ public struct JobService {
     }
 
     /// Records a language's approval or rejection; a job waiting for approval is queued again
-    /// once every language is approved.
-    public func review(_ job: Job, language: String, approve: Bool, reason: String?, actor: String?) throws -> Job {
+    /// once every language is approved. Not public: every approval goes through
+    /// `QCService.decide`, which checks who may decide first.
+    func review(_ job: Job, language: String, approve: Bool, reason: String?, actor: String?) throws -> Job {
         let store = JobStore(db)
         guard let l = try store.language(job.id, language) else {
             throw OlleeyError.notFound("job \(job.id) has no language \(language)", hint: "its languages: \(job.options.targetLanguages.joined(separator: ", "))")

@@ -31,7 +31,8 @@ public struct QCLanguageStatus: Sendable {
 ///
 /// States: unassigned -> assigned (qc assign) -> in_review (the language is rendered and waits)
 /// -> approved | rejected; an edit of a rejected language, or a reopened approved one, goes back
-/// to in_review. Approval and rejection go through `JobService.review`, which records the
+/// to in_review. Approval and rejection (from `qc` and from `job approve|reject`) go through
+/// `decide`, one permission check, then `JobService.review`, which records the
 /// approval on the job, locks the language's tracks and releases a job waiting for approval;
 /// the qc table keeps the review's own state and history. Only the assigned linguist (or
 /// reviewer), a PM or an ADMIN may approve or reject; only a PM or an ADMIN may assign.
@@ -116,12 +117,18 @@ public struct QCService {
         }
     }
 
-    /// The acting user, allowed to decide on this language: its assignee, a PM or an ADMIN.
-    func decider(_ e: QCEntry, actorEmail: String?, verb: String) throws -> User {
-        let actor = try users.actor(actorEmail, action: "qc \(verb)")
-        if actor.role.isManager || (e.assigneeId != nil && e.assigneeId == actor.id) { return actor }
+    /// The one permission check for approving or rejecting a language, whatever the front end
+    /// (`qc approve|reject`, `job approve|reject`, a route): its assigned LINGUIST or REVIEWER, a
+    /// PM or an ADMIN. On a workspace without any account, the local operator (an actor without
+    /// an email) decides alone, as before accounts existed; once an account exists, the actor
+    /// must be one (77 without, 66 unknown, 77 disabled). Returns the name recorded in the
+    /// history and the audit log.
+    func authorizeDecision(_ e: QCEntry, actor: Actor, verb: String) throws -> String {
+        if actor.email == nil, try UserStore(db).count() == 0 { return actor.author }
+        let user = try actor.user(db, action: verb)
+        if user.role.isManager || (e.assigneeId != nil && e.assigneeId == user.id) { return user.email }
         let who = e.assigneeEmail.map { "the assigned linguist (\($0))" } ?? "the assigned linguist (none yet)"
-        throw OlleeyError.permission("\(actor.email) (\(actor.role.rawValue)) may not \(verb) \(e.language): only \(who), a PM or an ADMIN may",
+        throw OlleeyError.permission("\(user.email) (\(user.role.rawValue)) may not \(verb.split(separator: " ").last ?? "decide") \(e.language): only \(who), a PM or an ADMIN may",
                                      hint: e.assigneeEmail == nil ? "a PM assigns it: olleey qc assign \(JobStore(db).printedId(e.jobId)) --lang \(e.language) --to EMAIL" : nil)
     }
 
@@ -133,42 +140,62 @@ public struct QCService {
         }
     }
 
-    public func approve(_ job: Job, language raw: String, actor actorEmail: String?) throws -> QCEntry {
+    /// A decision on a language: approve, or reject with a reason (what to fix).
+    public enum Decision: Sendable, Equatable {
+        case approve
+        case reject(reason: String?)
+    }
+
+    /// The one approval path: every front end's approve and reject comes here. One permission
+    /// check (`authorizeDecision`), the language must be rendered (reviewable), then the
+    /// approval is recorded on the job (tracks locked on approval, a job waiting for approval
+    /// released once all are approved), and the qc state and history follow. Approving twice is
+    /// a conflict; rejecting again for the same reason changes nothing (no second history row,
+    /// event or audit entry); a new reason is recorded as a new rejection. `verb` names the
+    /// action in messages ("qc approve", "job reject").
+    public func decide(_ job: Job, language raw: String, _ decision: Decision, actor: Actor, verb: String? = nil) throws -> QCEntry {
+        var why: String?
+        if case .reject(let reason) = decision { why = try JobService.rejectionReason(reason, job: job, language: raw) }
+        let approve = decision == .approve
         let lang = try language(job, raw)
+        let action = verb ?? (approve ? "qc approve" : "qc reject")
         return try db.transaction {
             let e = try sync(job, lang)
-            let actor = try decider(e, actorEmail: actorEmail, verb: "approve")
-            if e.state == .approved { throw OlleeyError.conflict("\(lang) of job \(job.id) is already approved") }
+            let by = try authorizeDecision(e, actor: actor, verb: action)
+            if approve {
+                if e.state == .approved { throw OlleeyError.conflict("\(lang) of job \(job.id) is already approved") }
+            } else {
+                if e.state == .rejected, let jl = try JobStore(db).language(job.id, lang), jl.approval == "rejected", jl.approvalReason == why { return e }
+                if e.state == .approved {
+                    throw OlleeyError.conflict("\(lang) of job \(job.id) is approved and locked",
+                                               hint: "edit it with 'olleey vtt edit \(JobStore(db).printedId(job.id)) --lang \(lang) ... --reopen' to send it back to review")
+                }
+            }
             try requireReviewable(job, lang)
             let fresh = try JobStore(db).resolve(job.id)
-            _ = try JobService(db: db, workspace: workspace).review(fresh, language: lang, approve: true, reason: nil, actor: actor.email)
-            try store.set(job: job.id, language: lang, state: .approved, assigneeId: e.assigneeId)
-            try store.addHistory(job: job.id, language: lang, actor: actor.email, action: "approve", from: e.state, to: .approved)
+            _ = try JobService(db: db, workspace: workspace).review(fresh, language: lang, approve: approve, reason: why, actor: by)
+            let to: QCState = approve ? .approved : .rejected
+            try store.set(job: job.id, language: lang, state: to, assigneeId: e.assigneeId)
+            try store.addHistory(job: job.id, language: lang, actor: by, action: approve ? "approve" : "reject", from: e.state, to: to, message: why)
             return try store.get(job: job.id, language: lang)
         }
     }
 
-    /// A rejection needs a reason (what to fix). Rejecting a language already rejected for the
-    /// same reason changes nothing (no second history row, event or audit entry); a new reason
-    /// is recorded as a new rejection.
+    public func approve(_ job: Job, language raw: String, actor: Actor) throws -> QCEntry {
+        try decide(job, language: raw, .approve, actor: actor)
+    }
+
+    public func reject(_ job: Job, language raw: String, reason: String?, actor: Actor) throws -> QCEntry {
+        try decide(job, language: raw, .reject(reason: reason), actor: actor)
+    }
+
+    /// The same, for an actor named by email only (tests and older callers).
+    public func approve(_ job: Job, language raw: String, actor actorEmail: String?) throws -> QCEntry {
+        try approve(job, language: raw, actor: Actor(email: actorEmail))
+    }
+
     public func reject(_ job: Job, language raw: String, reason: String?, actor actorEmail: String?) throws -> QCEntry {
-        let why = try JobService.rejectionReason(reason, job: job, language: raw)
-        let lang = try language(job, raw)
-        return try db.transaction {
-            let e = try sync(job, lang)
-            let actor = try decider(e, actorEmail: actorEmail, verb: "reject")
-            if e.state == .rejected, let jl = try JobStore(db).language(job.id, lang), jl.approval == "rejected", jl.approvalReason == why { return e }
-            if e.state == .approved {
-                throw OlleeyError.conflict("\(lang) of job \(job.id) is approved and locked",
-                                           hint: "edit it with 'olleey vtt edit \(JobStore(db).printedId(job.id)) --lang \(lang) ... --reopen' to send it back to review")
-            }
-            try requireReviewable(job, lang)
-            let fresh = try JobStore(db).resolve(job.id)
-            _ = try JobService(db: db, workspace: workspace).review(fresh, language: lang, approve: false, reason: why, actor: actor.email)
-            try store.set(job: job.id, language: lang, state: .rejected, assigneeId: e.assigneeId)
-            try store.addHistory(job: job.id, language: lang, actor: actor.email, action: "reject", from: e.state, to: .rejected, message: why)
-            return try store.get(job: job.id, language: lang)
-        }
+        try reject(job, language: raw, reason: reason, actor: Actor(email: actorEmail))
     }
 
     /// A note on a language's review, from any known user.

@@ -1,0 +1,288 @@
+import Foundation
+
+// Typed read models of jobs: what `job list|status|show|outputs|stats` print and what the
+// server's routes will return. Each has one `json` encoding (the CLI's field names, the
+// contract that scripts and tests read); a front end with other field names maps from here.
+// `JobQueries` builds them; no front end queries the database for them.
+
+/// A job in a list: its status and each language's status.
+public struct JobSummary: Sendable {
+    public var job: Job
+    public var languages: [JobLanguage]
+
+    public init(job: Job, languages: [JobLanguage]) { self.job = job; self.languages = languages }
+
+    public var json: JSON {
+        let j = job
+        return .object([
+            ("id", .string(j.id)), ("status", .string(j.status.rawValue)), ("stage", JSON(j.stage)),
+            ("source_name", .string(j.sourceName)), ("source_lang", .string(j.sourceLang)),
+            ("target_languages", .array(j.options.targetLanguages.map { .string($0) })),
+            ("languages", .object(languages.map { ($0.language, .string($0.status.rawValue)) })),
+            ("project_id", JSON(j.projectId)), ("channel_id", JSON(j.channelId)),
+            ("error", JSON(j.error)), ("created_at", .string(j.createdAt)), ("updated_at", .string(j.updatedAt)),
+        ])
+    }
+}
+
+/// A job in full: options, per-language state with outputs as absolute paths, stale and
+/// dropped cues (`TrackService.attention`), and optionally the per-cue fit report.
+public struct JobDetail: Sendable {
+    public var job: Job
+    public var languages: [JobLanguage]
+    /// Per language: cues whose source changed since a person wrote them, cues left out.
+    public var attention: [String: TrackService.Attention]
+    /// The workspace root: stored output paths are relative to it.
+    public var root: String
+    public var includeFit: Bool
+
+    public init(job: Job, languages: [JobLanguage], attention: [String: TrackService.Attention], root: String, includeFit: Bool) {
+        self.job = job; self.languages = languages; self.attention = attention; self.root = root; self.includeFit = includeFit
+    }
+
+    public var staleCues: Int { attention.values.reduce(0) { $0 + $1.stale.count } }
+
+    public var json: JSON {
+        let j = job
+        let langs: [JSON] = languages.map { l in
+            var pairs: [(String, JSON)] = [
+                ("language", .string(l.language)), ("status", .string(l.status.rawValue)), ("stage", JSON(l.stage)),
+                ("error", JSON(l.error)), ("error_stage", JSON(l.errorStage)),
+                ("failed_cues", .array(l.failedCues.map { .string($0) })),
+                ("approval", l.approval.isEmpty ? .null : .string(l.approval)), ("approval_reason", JSON(l.approvalReason)),
+                ("outputs", JobOutputs.absolute(root: root, l.outputs)), ("updated_at", .string(l.updatedAt)),
+                ("stale_cues", .int(Int64(attention[l.language]?.stale.count ?? 0))),
+                ("dropped_cues", .int(Int64(attention[l.language]?.dropped.count ?? 0))),
+            ]
+            if includeFit { pairs.append(("fit", l.fitReport ?? .null)) }
+            return .object(pairs)
+        }
+        return .object([
+            ("id", .string(j.id)), ("status", .string(j.status.rawValue)), ("stage", JSON(j.stage)),
+            ("source", .string(j.source)), ("source_name", .string(j.sourceName)), ("source_lang", .string(j.sourceLang)),
+            ("target_languages", .array(j.options.targetLanguages.map { .string($0) })),
+            ("project_id", JSON(j.projectId)), ("channel_id", JSON(j.channelId)),
+            ("error", JSON(j.error)), ("error_stage", JSON(j.errorStage)),
+            ("paused", .bool(j.paused)), ("options", j.options.json),
+            ("created_at", .string(j.createdAt)), ("updated_at", .string(j.updatedAt)),
+            ("started_at", JSON(j.startedAt)), ("completed_at", JSON(j.completedAt)),
+            ("languages", .array(langs)),
+            ("stale_cues", .int(Int64(staleCues))),
+        ])
+    }
+}
+
+/// What `job list` asks for, as given (strings): `JobQueries.page` validates it.
+public struct JobListQuery: Sendable {
+    public var statuses: [String] = []
+    /// A project or channel by id or name.
+    public var project: String?
+    public var channel: String?
+    public var language: String?
+    /// ISO 8601 times.
+    public var createdAfter: String?
+    public var createdBefore: String?
+    public var sortBy = "created_at"
+    public var sortOrder = "desc"
+    public var page = 1
+    public var pageSize = 50
+
+    public init() {}
+
+    public static let sortable = JobStore.sortable
+    public static let maxPageSize = 500
+}
+
+/// One page of jobs: the summaries, and how many jobs match in all.
+public struct JobPage: Sendable {
+    public var items: [JobSummary]
+    public var total: Int
+    public var page: Int
+    public var pageSize: Int
+
+    /// The CLI's `job list --json`: the array of summaries.
+    public var json: JSON { .array(items.map(\.json)) }
+}
+
+/// The paths of a job's outputs (absolute): the master MP4 and the source VTT when they exist,
+/// and each language's files by kind (mp4, vtt, srt, audio...).
+public struct JobOutputs: Sendable {
+    public var jobId: String
+    public var status: JobStatus
+    public var master: String?
+    public var sourceLang: String
+    public var sourceVTT: String?
+    /// Per language, in the job's order: its outputs object with absolute paths.
+    public var languages: [(language: String, outputs: JSON)]
+
+    /// Stored output paths are relative to the workspace root; strings become absolute paths.
+    public static func absolute(root: String, _ outputs: JSON) -> JSON {
+        .object((outputs.objectValue ?? []).map { k, v in (k, v.stringValue.map { .string(root + "/" + $0) } ?? v) })
+    }
+
+    /// (language, kind, path) rows: the master first ("all"), the source VTT last.
+    public var rows: [(language: String, kind: String, path: String)] {
+        var rows: [(String, String, String)] = []
+        if let m = master { rows.append(("all", "master", m)) }
+        for (l, o) in languages {
+            for (k, v) in o.objectValue ?? [] { if let p = v.stringValue { rows.append((l, k, p)) } }
+        }
+        if let s = sourceVTT { rows.append((sourceLang, "source_vtt", s)) }
+        return rows
+    }
+
+    public var json: JSON {
+        .object([("job_id", .string(jobId)), ("status", .string(status.rawValue)),
+                 ("master", JSON(master)), ("source_vtt", JSON(sourceVTT)),
+                 ("languages", .object(languages.map { ($0.language, $0.outputs) }))])
+    }
+}
+
+/// Counts by status and language, failure reasons, average stage durations (not cached).
+public struct JobStats: Sendable {
+    public struct Count: Sendable, Equatable {
+        public var key: String; public var count: Int64
+        public init(key: String, count: Int64) { self.key = key; self.count = count }
+    }
+    public struct LanguageCount: Sendable, Equatable {
+        public var language: String; public var status: String; public var count: Int64
+        public init(language: String, status: String, count: Int64) { self.language = language; self.status = status; self.count = count }
+    }
+    public struct FailureReason: Sendable, Equatable {
+        public var stage: String; public var error: String; public var count: Int64
+        public init(stage: String, error: String, count: Int64) { self.stage = stage; self.error = error; self.count = count }
+    }
+    public struct StageDuration: Sendable, Equatable {
+        public var stage: String; public var runs: Int64; public var avgMs: Int64
+        public init(stage: String, runs: Int64, avgMs: Int64) { self.stage = stage; self.runs = runs; self.avgMs = avgMs }
+    }
+
+    /// Most frequent first.
+    public var byStatus: [Count]
+    /// By language, then status.
+    public var byLanguage: [LanguageCount]
+    /// The 20 most frequent (stage, error) of failed languages, and of jobs failed before
+    /// their languages started (ingest, transcribe).
+    public var failureReasons: [FailureReason]
+    /// In pipeline order.
+    public var stageDurations: [StageDuration]
+
+    public var total: Int64 { byStatus.reduce(0) { $0 + $1.count } }
+
+    public var json: JSON {
+        var langs: [(String, JSON)] = []
+        for c in byLanguage {
+            if let i = langs.firstIndex(where: { $0.0 == c.language }), case var .object(o) = langs[i].1 {
+                o.append((c.status, .int(c.count))); langs[i].1 = .object(o)
+            } else {
+                langs.append((c.language, .object([(c.status, .int(c.count))])))
+            }
+        }
+        return .object([
+            ("total", .int(total)),
+            ("by_status", .object(byStatus.map { ($0.key, .int($0.count)) })),
+            ("by_language", .object(langs)),
+            ("failure_reasons", .array(failureReasons.map { .object([("stage", .string($0.stage)), ("error", .string($0.error)), ("count", .int($0.count))]) })),
+            ("stage_durations", .array(stageDurations.map { .object([("stage", .string($0.stage)), ("runs", .int($0.runs)), ("avg_ms", .int($0.avgMs))]) })),
+        ])
+    }
+}
+
+/// The read side of jobs: builds the read models above (the CLI and the server call these).
+public struct JobQueries {
+    public let db: Database
+    public let workspace: Workspace
+
+    public init(db: Database, workspace: Workspace) { self.db = db; self.workspace = workspace }
+
+    var store: JobStore { JobStore(db) }
+
+    public func summary(_ job: Job) throws -> JobSummary {
+        JobSummary(job: job, languages: try store.languages(job.id))
+    }
+
+    public func detail(_ job: Job, fit: Bool = false) throws -> JobDetail {
+        JobDetail(job: job, languages: try store.languages(job.id), attention: try TrackService(db).attention(job: job),
+                  root: workspace.root, includeFit: fit)
+    }
+
+    /// A page of jobs. Filters are validated as `job create` validates them: an unknown status
+    /// or a bad time or page is a usage error (64), an unknown language 65, an unknown project
+    /// or channel 66 (by id or name), never an empty list. Languages are read in one query.
+    public func page(_ q: JobListQuery) throws -> JobPage {
+        var f = JobStore.Filter()
+        f.statuses = q.statuses
+        for s in f.statuses where JobStatus(rawValue: s) == nil {
+            throw OlleeyError.usage("unknown status '\(s)'", hint: "statuses: \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        f.project = try q.project.map { try ProjectService(db).resolve($0).id }
+        f.channel = try q.channel.map { try ChannelService(db).resolve($0).id }
+        f.language = try q.language.map { try Language.validate($0).code }
+        for (opt, val) in [("created-after", q.createdAfter), ("created-before", q.createdBefore)] {
+            if let v = val, Clock.parseISO8601(v) == nil { throw OlleeyError.usage("--\(opt) '\(v)' is not an ISO 8601 time") }
+        }
+        f.createdAfter = q.createdAfter.flatMap(Clock.parseISO8601).map(Clock.iso8601)
+        f.createdBefore = q.createdBefore.flatMap(Clock.parseISO8601).map(Clock.iso8601)
+        guard JobStore.sortable.contains(q.sortBy) else {
+            throw OlleeyError.usage("cannot sort by '\(q.sortBy)'", hint: "sort fields: \(JobStore.sortable.joined(separator: ", "))")
+        }
+        guard ["asc", "desc"].contains(q.sortOrder.lowercased()) else { throw OlleeyError.usage("sort order '\(q.sortOrder)' is neither asc nor desc") }
+        f.sortBy = q.sortBy
+        f.sortOrder = q.sortOrder.lowercased()
+        guard q.page >= 1 else { throw OlleeyError.usage("--page starts at 1") }
+        guard (1...JobListQuery.maxPageSize).contains(q.pageSize) else { throw OlleeyError.usage("--page-size must be between 1 and \(JobListQuery.maxPageSize)") }
+        f.page = q.page
+        f.pageSize = q.pageSize
+        let (jobs, total) = try store.list(f)
+        let langs = try store.languages(jobIds: jobs.map(\.id))
+        return JobPage(items: jobs.map { JobSummary(job: $0, languages: langs[$0.id] ?? []) }, total: total, page: q.page, pageSize: q.pageSize)
+    }
+
+    public func outputs(_ job: Job) throws -> JobOutputs {
+        let master = OutputLayout.master(outputsDir: workspace.outputsDir, job: job)
+        let srcVTT = OutputLayout.sourceVTT(outputsDir: workspace.outputsDir, job: job)
+        let fm = FileManager.default
+        return JobOutputs(jobId: job.id, status: job.status, master: fm.fileExists(atPath: master) ? master : nil, sourceLang: job.sourceLang,
+                          sourceVTT: fm.fileExists(atPath: srcVTT) ? srcVTT : nil,
+                          languages: try store.languages(job.id).map { ($0.language, JobOutputs.absolute(root: workspace.root, $0.outputs)) })
+    }
+
+    public func stats() throws -> JobStats {
+        let s = try store.stats()
+        return JobStats(byStatus: s.byStatus, byLanguage: s.byLanguage, failureReasons: s.reasons,
+                        stageDurations: s.stages.sorted { (Stage(rawValue: $0.stage)?.order ?? 99) < (Stage(rawValue: $1.stage)?.order ?? 99) })
+    }
+}
+
+extension JobStore {
+    /// The languages of several jobs in one query, by job id (each in the job's order).
+    public func languages(jobIds: [String]) throws -> [String: [JobLanguage]] {
+        guard !jobIds.isEmpty else { return [:] }
+        var out: [String: [JobLanguage]] = [:]
+        // chunks stay far below SQLite's limit on bound parameters
+        for start in stride(from: 0, to: jobIds.count, by: 500) {
+            let chunk = Array(jobIds[start..<min(jobIds.count, start + 500)])
+            let marks = chunk.map { _ in "?" }.joined(separator: ",")
+            let rows = try db.query("SELECT \(JobStore.languageColumns) FROM job_languages WHERE job_id IN (\(marks)) ORDER BY rowid",
+                                    chunk.map { .text($0) }, JobStore.language)
+            for l in rows { out[l.jobId, default: []].append(l) }
+        }
+        return out
+    }
+
+    /// The aggregates of `job stats`.
+    func stats() throws -> (byStatus: [JobStats.Count], byLanguage: [JobStats.LanguageCount], reasons: [JobStats.FailureReason], stages: [JobStats.StageDuration]) {
+        let byStatus = try db.query("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY 2 DESC, 1", []) {
+            JobStats.Count(key: $0.string(0), count: $0.int64(1)) }
+        let byLang = try db.query("SELECT language, status, count(*) FROM job_languages GROUP BY language, status ORDER BY language, status", []) {
+            JobStats.LanguageCount(language: $0.string(0), status: $0.string(1), count: $0.int64(2)) }
+        let reasons = try db.query("""
+            SELECT coalesce(error_stage, '?'), error, count(*) FROM job_languages WHERE status = 'failed' GROUP BY 1, 2
+            UNION ALL SELECT coalesce(error_stage, '?'), error, count(*) FROM jobs WHERE status = 'failed' AND error_stage IN ('ingest', 'transcribe') GROUP BY 1, 2
+            ORDER BY 3 DESC LIMIT 20
+            """, []) { JobStats.FailureReason(stage: $0.string(0), error: $0.optionalString(1) ?? "", count: $0.int64(2)) }
+        let stages = try db.query("SELECT stage, count(*), avg(duration_ms) FROM stage_runs WHERE state = 'done' AND cached = 0 GROUP BY stage", []) {
+            JobStats.StageDuration(stage: $0.string(0), runs: $0.int64(1), avgMs: Int64($0.double(2).rounded())) }
+        return (byStatus, byLang, reasons, stages)
+    }
+}
