@@ -20,7 +20,7 @@ import Testing
         let t = TempDir()
         let r = olleey(["worker"], cwd: t.path, env: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
         #expect(r.exit == 78, "\(r.stderr)")
-        #expect(r.stderr.contains("hint: run 'olleey init'"), "\(r.stderr)")
+        #expect(r.stderr.contains("run 'olleey init'"), "\(r.stderr)")
     }
 
     @Test func helpHasAnExampleAndTheExitOnSIGTERM() {

@@ -55,7 +55,7 @@ import Testing
             _ = try? EventStore(db2).append("test.one", job: id)
             usleep(100_000)
             _ = try? EventStore(db2).append("test.two", job: id)
-            try? JobStore(db2).setStatus(id, .completed)
+            _ = try? JobStateMachine(db2).transition(id, to: .completed, by: .complete)
         }
         writer.start()
         var c = EventCursor(db: db, scope: .job(id), pollMs: 20)

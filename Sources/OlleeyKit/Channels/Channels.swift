@@ -138,7 +138,7 @@ public struct ChannelService {
         }
         let lang = try r.language.map { try Language.validate($0).code }
         if let master {
-            guard let lang else { throw OlleeyError.usage("a language channel needs --lang", hint: "olleey channel create \(name) --master \(master.name) --lang es") }
+            guard let lang else { throw OlleeyError.usage("a language channel needs a language", next: [.input("lang", example: "es")]) }
             if let other = try db.scalarText("SELECT name FROM channels WHERE master_id = ? AND language = ?", [.text(master.id), .text(lang)]) {
                 throw OlleeyError(.alreadyExists, "master '\(master.name)' already has a \(lang) channel ('\(other)')")
             }
@@ -226,7 +226,7 @@ public struct ChannelService {
         let kids = c.kind == .master ? try children(c.id) : []
         if !jobs.isEmpty && !force {
             throw OlleeyError.conflict("channel '\(c.name)' has \(jobs.count) job(s)\(kids.isEmpty ? "" : " (with its \(kids.count) language channel(s))")",
-                                       hint: "pass --force to delete it anyway; the jobs stay, without a channel")
+                                       hint: "force it to delete it anyway; the jobs stay, without a channel", next: [.input("force")])
         }
         try db.transaction {
             try db.run("UPDATE jobs SET channel_id = NULL WHERE channel_id = ? OR channel_id IN (SELECT id FROM channels WHERE master_id = ?)", [.text(c.id), .text(c.id)])

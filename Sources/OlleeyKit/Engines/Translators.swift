@@ -51,7 +51,8 @@ public struct ApertiumTranslator: Translator {
             let src = Language.find(sourceLang)?.code ?? sourceLang
             let there = EngineInventory.apertiumPairs(try modes()).filter { $0.source == src }.map(\.target)
             throw OlleeyError(.unavailable, "apertium has no \(pairs) pair\(missing.count > 1 ? "s" : "") installed (from \(src) it has: \(there.isEmpty ? "none" : there.joined(separator: ", ")); see 'olleey engines')",
-                              hint: "install one if Debian has it (apt-cache search apertium; e.g. apt-get install \(pkgs)), or choose another engine: olleey config set engines.translate http")
+                              hint: "install one if Debian has it (apt-cache search apertium; e.g. apt-get install \(pkgs)), or choose another engine",
+                              next: [.setting("engines.translate", example: "http")])
         }
     }
 

@@ -137,7 +137,7 @@ public struct GlossaryService {
         guard let t = match else {
             let near = Suggest.closest(wanted, among: all.map(\.term))
             throw OlleeyError.notFound("glossary '\(g.name)' has no term '\(wanted)'",
-                                       hint: near.isEmpty ? "run 'olleey glossary term list \(g.name)'" : "did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?")
+                                       hint: near.isEmpty ? nil : "did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?", next: near.isEmpty ? [.command("glossary term list", [g.name])] : [])
         }
         try db.transaction {
             try store.deleteTerm(t.id)

@@ -98,7 +98,7 @@ public struct JobService {
                                       hint: "edit the source track with 'olleey vtt edit', or re-translate a target language")
         }
         guard let source = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) else {
-            throw OlleeyError.notFound("job \(job.id) has no source track yet", hint: "run 'olleey job run \(job.id)'")
+            throw OlleeyError.notFound("job \(job.id) has no source track yet", next: [.command("job run", [job.id])])
         }
         let (cur, meta) = try tracks.currentCues(job: job, language: language)
         let doc = WebVTTParser.parse(cur.content, mode: .browser).document
@@ -164,7 +164,7 @@ public struct JobService {
             if let t = settings["engines.lipsync.command"] { l = try CommandTemplate(t, setting: "engines.lipsync.command") }
             if lipSync && l == nil {
                 throw OlleeyError.unavailable("--lip-sync needs a lip-sync hook, and engines.lipsync.command is not set",
-                                              hint: "olleey config set engines.lipsync.command 'my-lipsync {video} {audio} {output}'")
+                                              next: [.setting("engines.lipsync.command", example: "'my-lipsync {video} {audio} {output}'")])
             }
             return l
         }
@@ -176,7 +176,7 @@ public struct JobService {
     /// Validates the request; returns the job to insert (not yet stored) and the parsed subtitles.
     public func validate(_ r: JobCreateRequest) throws -> (Job, subtitles: String?) {
         let src = try Language.validate(r.sourceLang).code
-        guard !r.targetLanguages.isEmpty else { throw OlleeyError.usage("no target languages", hint: "pass --lang es,ca") }
+        guard !r.targetLanguages.isEmpty else { throw OlleeyError.usage("no target languages", next: [.input("lang", example: "es,ca")]) }
         var targets: [String] = []
         for t in r.targetLanguages {
             let l = try Language.validate(t).code
@@ -196,7 +196,7 @@ public struct JobService {
         let mediaDurationMs = media?.durationMs
         if let media, media.audio == nil, r.subtitlesPath == nil {
             let name = (r.source as NSString).lastPathComponent
-            throw OlleeyError.invalid("\(name) has no audio stream to transcribe", hint: "give its subtitles: --subtitles FILE (a video without audio can still be dubbed from them)")
+            throw OlleeyError.invalid("\(name) has no audio stream to transcribe", hint: "give its subtitles (a video without audio can still be dubbed from them)", next: [.input("subtitles", example: "FILE")])
         }
         for (stage, name) in r.engines {
             guard JobService.engineStages.contains(stage) else {
@@ -321,7 +321,7 @@ public struct JobService {
         let store = JobStore(db)
         let langs = try store.languages(job.id)
         guard job.status == .failed || stage != nil || langs.contains(where: { $0.status == .failed }) || job.status == .cancelled else {
-            throw OlleeyError.conflict("job \(job.id) has nothing to retry (it is \(job.status.rawValue))", hint: "pass --stage STAGE to run a stage again")
+            throw OlleeyError.conflict("job \(job.id) has nothing to retry (it is \(job.status.rawValue))", hint: "name a stage to run it again", next: [.input("stage", example: "STAGE")])
         }
         try db.transaction {
             try store.setFlags(job.id, paused: false, cancelRequested: false)
@@ -373,7 +373,7 @@ public struct JobService {
     public static func rejectionReason(_ reason: String?, job: Job, language: String) throws -> String {
         guard let why = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !why.isEmpty else {
             throw OlleeyError.usage("rejecting \(language) of job \(job.id) needs a reason",
-                                    hint: "say what to fix: --reason 'wrong product names'")
+                                    hint: "say what to fix", next: [.input("reason", example: "'wrong product names'")])
         }
         return why
     }
@@ -381,7 +381,7 @@ public struct JobService {
     public func delete(_ job: Job, force: Bool) throws {
         let running = (try db.scalarInt("SELECT count(*) FROM job_languages WHERE job_id = ? AND lease_owner IS NOT NULL AND lease_expires_ms > ?",
                                         [.text(job.id), .int(Clock.nowMillis())]) ?? 0) > 0
-        if running && !force { throw OlleeyError.conflict("job \(job.id) is running", hint: "cancel it first, or pass --force") }
+        if running && !force { throw OlleeyError.conflict("job \(job.id) is running", hint: "cancel it first, or force it", next: [.command("job cancel", [job.id]), .input("force")]) }
         try db.transaction {
             try JobStore(db).delete(job.id)
             try EventStore(db).append("job.deleted", job: job.id)

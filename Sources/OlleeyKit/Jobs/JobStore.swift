@@ -51,7 +51,7 @@ public struct JobStore {
     public func resolve(_ idOrPrefix: String) throws -> Job {
         if let j = try get(idOrPrefix) { return j }
         guard idOrPrefix.count >= 4 else {
-            throw OlleeyError.notFound("job \(idOrPrefix) not found", hint: "give at least 4 characters of the id; run 'olleey job list'")
+            throw OlleeyError.notFound("job \(idOrPrefix) not found", hint: "give at least 4 characters of the id", next: [.command("job list")])
         }
         let ids = try db.query("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 3",
                                [.text(idOrPrefix), .text(idOrPrefix + "\u{FFFF}")]) { $0.string(0) }
@@ -59,7 +59,7 @@ public struct JobStore {
             throw OlleeyError.usage("job id prefix '\(idOrPrefix)' is ambiguous (\(ids.joined(separator: ", "))...)", hint: "give more characters")
         }
         guard let id = ids.first, let j = try get(id) else {
-            throw OlleeyError.notFound("job \(idOrPrefix) not found", hint: "run 'olleey job list'")
+            throw OlleeyError.notFound("job \(idOrPrefix) not found", next: [.command("job list")])
         }
         return j
     }

@@ -45,7 +45,7 @@ public enum SubtitleCheck {
         let bytes = try FileIO.read(path)
         let name = (path as NSString).lastPathComponent
         let (cues, problems) = timing(bytes: bytes, isSRT: isSRT(path: path, bytes: bytes))
-        try refuse(problems, file: name, hint: "fix the timing lines (see every problem with 'olleey vtt lint \(name)'); cues must be in start-time order, each ending after it starts")
+        try refuse(problems, file: name, hint: "fix the timing lines; cues must be in start-time order, each ending after it starts", next: [.command("vtt lint", [name])])
         return cues
     }
 
@@ -123,10 +123,10 @@ public enum SubtitleCheck {
     }
 
     /// Throws the first problem as `.invalid` with `file:line:col`, counting the others.
-    public static func refuse(_ problems: [Problem], file: String, hint: String) throws {
+    public static func refuse(_ problems: [Problem], file: String, hint: String, next: [NextAction] = []) throws {
         guard let first = problems.first else { return }
         let more = problems.count > 1 ? " (and \(problems.count - 1) more problem\(problems.count > 2 ? "s" : ""): " +
             problems.dropFirst().prefix(3).map { "line \($0.line)" }.joined(separator: ", ") + (problems.count > 4 ? ", ..." : "") + ")" : ""
-        throw OlleeyError(.invalid, "\(file):\(first.line):\(first.column): \(first.message)\(more)", hint: hint)
+        throw OlleeyError(.invalid, "\(file):\(first.line):\(first.column): \(first.message)\(more)", hint: hint, next: next)
     }
 }

@@ -158,12 +158,12 @@ public final class JobPipeline: @unchecked Sendable {
         _ = try stage(.transcribe, job: job, language: nil) { () -> (Int, cached: Bool) in
             if try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) != nil { return (0, true) }
             guard let asr = transcriber else {
-                throw OlleeyError.invalid("job has no subtitles and no transcription engine", hint: "pass --subtitles FILE.vtt, or set engines.transcribe")
+                throw OlleeyError.invalid("job has no subtitles and no transcription engine", hint: "give subtitles, or choose a transcriber", next: [.input("subtitles", example: "FILE.vtt"), .setting("engines.transcribe", example: "pocketsphinx")])
             }
             let v = try videoRecord(job)
             guard v.hasAudio else {
                 throw OlleeyError.invalid("\(job.sourceName) has no audio stream and no subtitles were given: nothing to transcribe or dub",
-                                          hint: "create the job with --subtitles FILE.vtt, or use a video with sound")
+                                          hint: "create the job with subtitles, or use a video with sound", next: [.input("subtitles", example: "FILE.vtt")])
             }
             let key = StageCache.key(["speech16k", v.sha256])
             let wav = try cache.produce("audio", key, "wav") { tmp in try ffmpeg.extractAudio(from: v.path, to: tmp, target: .speech) }
@@ -269,7 +269,8 @@ public final class JobPipeline: @unchecked Sendable {
                 let ids = r.failedKeys
                 throw StageFailure(stage: .translate, error: .failure(
                     "\(engines.translator.name) failed on \(ids.count) cue(s) (\(ids.prefix(10).joined(separator: ", "))): \(r.failures.first?.message ?? "")",
-                    hint: "edit them with 'olleey vtt edit \(jobs.printedId(job.id)) --lang \(lang) --cue ID --text ...' or import a track, then 'olleey job retry'"),
+                    hint: "edit them by hand or import a track, then retry the job",
+                    next: [.command("vtt edit", [jobs.printedId(job.id)], options: ["lang": lang, "cue": "ID", "text": "TEXT"]), .command("job retry", [jobs.printedId(job.id)])]),
                     failedCues: ids)
             }
             let version = try engines.translator.version(from: job.sourceLang, to: lang)
@@ -334,7 +335,7 @@ public final class JobPipeline: @unchecked Sendable {
                 let v = try ffmpeg.probe(video.path, requireVideo: true).video
                 guard let v, FFmpeg.slowableVideoCodecs.contains(v.codec) else {
                     throw OlleeyError(.unavailable, "fit mode 'video' needs an H.264 or HEVC source (this one is \(v?.codec ?? "unknown")); \(slow.count) cue(s) overflow",
-                                      hint: "create the job with --fit-mode audio, or convert the source to H.264 first")
+                                      hint: "create the job fitting by audio, or convert the source to H.264 first", next: [.input("fit-mode", example: "audio")])
                 }
                 map = try VideoTimeMap.frameExact(slow, durationMs: video.durationMs, frameRate: v.frameRate)
             }
@@ -387,7 +388,7 @@ public final class JobPipeline: @unchecked Sendable {
         _ = try stage(.lipSync, job: job, language: lang) { () -> (Bool, cached: Bool) in
             if job.options.lipSync && engines.lipsync == nil {
                 throw OlleeyError.unavailable("lip sync was asked but engines.lipsync.command is not set",
-                                              hint: "olleey config set engines.lipsync.command 'my-lipsync {video} {audio} {output}'")
+                                              next: [.setting("engines.lipsync.command", example: "'my-lipsync {video} {audio} {output}'")])
             }
             return (false, true)
         }

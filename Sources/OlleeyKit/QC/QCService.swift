@@ -96,13 +96,13 @@ public struct QCService {
         let assignee = try users.resolve(assigneeRef)
         guard assignee.role.canBeAssigned else {
             throw OlleeyError.invalid("\(assignee.email) is a \(assignee.role.rawValue); only a LINGUIST or a REVIEWER can be assigned a review",
-                                      hint: "change the role with 'olleey user update \(assignee.email) --role LINGUIST'")
+                                      hint: "change the role first", next: [.command("user update", [assignee.email], options: ["role": "LINGUIST"])])
         }
         if assignee.disabled { throw OlleeyError.invalid("user \(assignee.email) is disabled") }
         return try db.transaction {
             let e = try sync(job, lang)
             if e.state == .approved {
-                throw OlleeyError.conflict("\(lang) of job \(job.id) is already approved", hint: "edit it with --reopen to send it back to review")
+                throw OlleeyError.conflict("\(lang) of job \(job.id) is already approved", hint: "reopen it with an edit to send it back to review", next: [.input("reopen")])
             }
             var to = e.state
             if e.state == .unassigned {
@@ -129,7 +129,8 @@ public struct QCService {
         if user.role.isManager || (e.assigneeId != nil && e.assigneeId == user.id) { return user.email }
         let who = e.assigneeEmail.map { "the assigned linguist (\($0))" } ?? "the assigned linguist (none yet)"
         throw OlleeyError.permission("\(user.email) (\(user.role.rawValue)) may not \(verb.split(separator: " ").last ?? "decide") \(e.language): only \(who), a PM or an ADMIN may",
-                                     hint: e.assigneeEmail == nil ? "a PM assigns it: olleey qc assign \(JobStore(db).printedId(e.jobId)) --lang \(e.language) --to EMAIL" : nil)
+                                     hint: e.assigneeEmail == nil ? "a PM assigns it" : nil,
+                                     next: e.assigneeEmail == nil ? [.command("qc assign", [JobStore(db).printedId(e.jobId)], options: ["lang": e.language, "to": "EMAIL"])] : [])
     }
 
     func requireReviewable(_ job: Job, _ lang: String) throws {
@@ -168,7 +169,8 @@ public struct QCService {
                 if e.state == .rejected, let jl = try JobStore(db).language(job.id, lang), jl.approval == "rejected", jl.approvalReason == why { return e }
                 if e.state == .approved {
                     throw OlleeyError.conflict("\(lang) of job \(job.id) is approved and locked",
-                                               hint: "edit it with 'olleey vtt edit \(JobStore(db).printedId(job.id)) --lang \(lang) ... --reopen' to send it back to review")
+                                               hint: "reopen it with an edit to send it back to review",
+                                               next: [.command("vtt edit", [JobStore(db).printedId(job.id)], options: ["lang": lang, "reopen": ""])])
                 }
             }
             try requireReviewable(job, lang)
@@ -202,7 +204,7 @@ public struct QCService {
     public func feedback(_ job: Job, language raw: String, message: String, actor actorEmail: String?) throws -> QCHistoryItem {
         let lang = try language(job, raw)
         let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw OlleeyError.usage("the feedback message is empty", hint: "pass --message TEXT") }
+        guard !text.isEmpty else { throw OlleeyError.usage("the feedback message is empty", next: [.input("message", example: "TEXT")]) }
         let actor = try users.actor(actorEmail, action: "qc feedback")
         return try db.transaction {
             let e = try sync(job, lang)
