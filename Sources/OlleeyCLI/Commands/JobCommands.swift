@@ -169,13 +169,7 @@ enum JobCommands {
         let summary = try outcome.get()
         let wallMs = Int64((Clock.monotonicNanos() - t0) / 1_000_000)
         let subMs = Int64((SubprocessStats.wallNanos - subWall0) / 1_000_000)
-        let json = JSON.object([
-            ("jobs", .array(summary.jobs.map { .object([("id", .string($0.id)), ("status", .string($0.status)), ("error", JSON($0.error))]) })),
-            ("completed", .int(Int64(summary.jobs.filter { $0.status == "completed" }.count))),
-            ("failed", .int(Int64(summary.failed))),
-            ("incomplete", .int(Int64(summary.incomplete))),
-            ("interrupted", JSON(summary.interrupted)),
-            ("stopped", .array(summary.stopped.map { .object([("id", .string($0.job)), ("language", JSON($0.language)), ("stage", JSON($0.stage))]) })),
+        let json = JSON.object(summary.json + [
             ("wall_ms", .int(wallMs)),
             ("subprocess_wall_ms", .int(subMs)),
             ("subprocesses", .int(Int64(SubprocessStats.count - subCount0))),

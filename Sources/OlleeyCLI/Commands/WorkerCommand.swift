@@ -32,14 +32,7 @@ enum WorkerCommand {
             let what = summary.stopped.map { "\(store.printedId($0.job))\($0.language.map { " " + $0 } ?? "")\($0.stage.map { " at " + $0 } ?? "")" }
             err.line("worker: stopped by \(why)" + (what.isEmpty ? "" : "; left resumable: \(what.joined(separator: ", "))"))
         }
-        let json = JSON.object([
-            ("jobs", .array(summary.jobs.map { .object([("id", .string($0.id)), ("status", .string($0.status)), ("error", JSON($0.error))]) })),
-            ("completed", .int(Int64(summary.jobs.filter { $0.status == "completed" }.count))),
-            ("failed", .int(Int64(summary.failed))),
-            ("incomplete", .int(Int64(summary.incomplete))),
-            ("interrupted", JSON(summary.interrupted)),
-            ("stopped", .array(summary.stopped.map { .object([("id", .string($0.job)), ("language", JSON($0.language)), ("stage", JSON($0.stage))]) })),
-        ])
+        let json = JSON.object(summary.json)
         try ctx.emit(json) {
             summary.jobs.map { "\($0.id)  \($0.status)\($0.error.map { "  " + $0 } ?? "")" }.joined(separator: "\n")
         }

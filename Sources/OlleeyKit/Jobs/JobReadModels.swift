@@ -219,7 +219,7 @@ public struct JobQueries {
         f.channel = try q.channel.map { try ChannelService(db).resolve($0).id }
         f.language = try q.language.map { try Language.validate($0).code }
         for (opt, val) in [("created-after", q.createdAfter), ("created-before", q.createdBefore)] {
-            if let v = val, Clock.parseISO8601(v) == nil { throw OlleeyError.usage("--\(opt) '\(v)' is not an ISO 8601 time") }
+            if let v = val, Clock.parseISO8601(v) == nil { throw OlleeyError.usage("\(opt) '\(v)' is not an ISO 8601 time", hint: "e.g. 2026-12-01T00:00:00Z", next: [.input(opt)]) }
         }
         f.createdAfter = q.createdAfter.flatMap(Clock.parseISO8601).map(Clock.iso8601)
         f.createdBefore = q.createdBefore.flatMap(Clock.parseISO8601).map(Clock.iso8601)
@@ -229,8 +229,8 @@ public struct JobQueries {
         guard ["asc", "desc"].contains(q.sortOrder.lowercased()) else { throw OlleeyError.usage("sort order '\(q.sortOrder)' is neither asc nor desc") }
         f.sortBy = q.sortBy
         f.sortOrder = q.sortOrder.lowercased()
-        guard q.page >= 1 else { throw OlleeyError.usage("--page starts at 1") }
-        guard (1...JobListQuery.maxPageSize).contains(q.pageSize) else { throw OlleeyError.usage("--page-size must be between 1 and \(JobListQuery.maxPageSize)") }
+        guard q.page >= 1 else { throw OlleeyError.usage("the page starts at 1", next: [.input("page", example: "1")]) }
+        guard (1...JobListQuery.maxPageSize).contains(q.pageSize) else { throw OlleeyError.usage("the page size must be between 1 and \(JobListQuery.maxPageSize)", next: [.input("page-size", example: "50")]) }
         f.page = q.page
         f.pageSize = q.pageSize
         let (jobs, total) = try store.list(f)
