@@ -117,7 +117,7 @@ public struct ChannelService {
             do { _ = try CommandTemplate(c, setting: "--publish-command") } catch let e as OlleeyError { throw OlleeyError.usage(e.message) }
         }
         if let u, !(u.hasPrefix("http://") || u.hasPrefix("https://")) || (try? HTTPURL(u)) == nil {
-            throw OlleeyError.usage("--publish-url '\(u)' is not an http(s) URL")
+            throw OlleeyError.usage("the publisher URL '\(u)' is not an http(s) URL", next: [.input("publish-url", example: "https://example.com/hook")])
         }
         if cmd != nil && u != nil { throw OlleeyError.usage("give a publisher command or a publisher URL, not both") }
         return (cmd, u)

@@ -200,7 +200,7 @@ public struct JobService {
         }
         for (stage, name) in r.engines {
             guard JobService.engineStages.contains(stage) else {
-                throw OlleeyError.usage("unknown stage '\(stage)' in --engine", hint: "stages: \(JobService.engineStages.joined(separator: ", "))")
+                throw OlleeyError.usage("unknown engine stage '\(stage)'", hint: "stages: \(JobService.engineStages.joined(separator: ", "))", next: [.input("engine", example: "translate=apertium")])
             }
             let names = stage == "translate" ? EngineFactory.translators : stage == "speak" ? EngineFactory.speakers : stage == "transcribe" ? EngineFactory.transcribers + ["subtitles"] : ["command"]
             guard names.contains(name) else {
@@ -210,12 +210,12 @@ public struct JobService {
         var voices: [String: String] = [:]
         for (l, v) in r.voices {
             let code = try Language.validate(l).code
-            guard targets.contains(code) else { throw OlleeyError.usage("--voice \(l)=\(v): \(code) is not a target language") }
+            guard targets.contains(code) else { throw OlleeyError.usage("a voice for \(l) (\(v)), which is not a target language", next: [.input("voice", example: "\(targets.first ?? "es")=VOICE")]) }
             voices[code] = v
         }
         if let b = r.burnIn {
             let code = try Language.validate(b).code
-            guard targets.contains(code) else { throw OlleeyError.usage("--burn-in \(b): not a target language") }
+            guard targets.contains(code) else { throw OlleeyError.usage("subtitles to burn in for \(b), which is not a target language", next: [.input("burn-in", example: targets.first ?? "es")]) }
         }
         var subtitles: String?
         if let p = r.subtitlesPath {

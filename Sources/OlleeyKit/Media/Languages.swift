@@ -29,7 +29,7 @@ public struct Language: Sendable, Equatable, Hashable {
         if let l = find(text) { return l }
         let near = Suggest.closest(text.lowercased(), among: all.map(\.code) + all.map { $0.name.lowercased() })
         throw OlleeyError(.invalid, "unknown language '\(text)'",
-                          hint: near.isEmpty ? "use an ISO 639-1 code such as es, fr, de (see 'olleey help engines')"
+                          hint: near.isEmpty ? "use an ISO 639-1 code such as es, fr, de"
                                              : "did you mean \(near.joined(separator: " or "))?")
     }
 
