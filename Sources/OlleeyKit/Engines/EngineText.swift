@@ -116,10 +116,7 @@ public struct TranslatableCue: Sendable {
                 if dash.count > 1 || t.isEmpty { lead += dash; toks[0].raw = String(t) }
             }
         }
-        while let l = toks.last, l.tag || l.raw.allSatisfy(\.isWhitespace) {
-            // a trailing tag that closes an element opened inside the unit stays inside
-            trail = l.raw + trail; toks.removeLast()
-        }
+        while let l = toks.last, l.tag || l.raw.allSatisfy(\.isWhitespace) { trail = l.raw + trail; toks.removeLast() }
         // keep open/close pairs balanced between lead/trail and the inside: a closing tag in
         // `trail` whose opening tag is inside goes back inside (it becomes a placeholder)
         var insideOpen: [String] = []

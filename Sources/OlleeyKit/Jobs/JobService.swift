@@ -120,10 +120,9 @@ public struct JobService {
                                       hint: "edit them by hand with 'olleey vtt edit'")
         }
         let version = try translator.version(from: job.sourceLang, to: language)
-        let total = WebVTTParser.parse(source.content, mode: .browser).document.cues.count
         let v = try db.transaction { () -> Int in
             let v = try tracks.commit(job: job, language: language, content: r.content, author: author,
-                                      message: "re-translated on request by \(author): " + TrackTranslation.message(r, engine: translator.name, version: version, total: total),
+                                      message: "re-translated on request by \(author): " + TrackTranslation.message(r, engine: translator.name, version: version),
                                       reopen: reopen, cues: r.cues, dropped: r.dropped)
             try db.run("UPDATE job_languages SET source_sha = ? WHERE job_id = ? AND language = ?", [.text(source.sha256), .text(job.id), .text(language)])
             return v

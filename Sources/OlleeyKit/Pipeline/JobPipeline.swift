@@ -274,9 +274,8 @@ public final class JobPipeline: @unchecked Sendable {
                     failedCues: ids)
             }
             let version = try engines.translator.version(from: job.sourceLang, to: lang)
-            let total = WebVTTParser.parse(source.content, mode: .browser).document.cues.count
             try tracks.add(job: job.id, language: lang, kind: .translation, content: r.content,
-                           author: "olleey/\(engines.translator.name)", message: TrackTranslation.message(r, engine: engines.translator.name, version: version, total: total),
+                           author: "olleey/\(engines.translator.name)", message: TrackTranslation.message(r, engine: engines.translator.name, version: version),
                            cues: r.cues, dropped: r.dropped)
             if !r.dropped.isEmpty || !r.stale.isEmpty {
                 try events.append("track.stale", job: job.id, language: lang, ["stale": .array(r.stale.map { .string($0) }),

@@ -145,7 +145,8 @@ public struct TrackTranslation {
     }
 
     /// A commit message for a result.
-    public static func message(_ r: TranslationResult, engine: String, version: String, total: Int) -> String {
+    public static func message(_ r: TranslationResult, engine: String, version: String) -> String {
+        let total = r.cues.count  // one per cue of the new track, which has one per source cue
         var m = r.translated.count == total ? "machine translation by \(engine) \(version)"
             : "machine translation of \(r.translated.count) of \(total) cues by \(engine) \(version)"
         if !r.stale.isEmpty { m += "; \(r.stale.count) stale cue\(r.stale.count == 1 ? "" : "s") kept (\(r.stale.prefix(10).joined(separator: ", ")))" }
