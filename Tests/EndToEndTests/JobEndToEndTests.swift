@@ -47,6 +47,16 @@ enum Tools {
         """.write(toFile: dir + "/\(name).en.vtt", atomically: true, encoding: .utf8)
     }
 
+    /// Seconds until `p` exits (nil after `limit`).
+    static func waitExit(_ p: Process, limit: Double) -> Double? {
+        let t0 = Date()
+        while p.isRunning {
+            if Date().timeIntervalSince(t0) > limit { return nil }
+            usleep(20_000)
+        }
+        return Date().timeIntervalSince(t0)
+    }
+
     static func json(_ s: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(s.utf8)) }
 
     static func sql(_ db: String, _ q: String) throws -> String {

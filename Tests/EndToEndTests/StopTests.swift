@@ -51,15 +51,6 @@ struct StopTests {
         return false
     }
 
-    /// Seconds until `p` exits (nil after `limit`).
-    func waitExit(_ p: Process, limit: Double) -> Double? {
-        let t0 = Date()
-        while p.isRunning {
-            if Date().timeIntervalSince(t0) > limit { return nil }
-            usleep(20_000)
-        }
-        return Date().timeIntervalSince(t0)
-    }
 
     func leftovers(_ dir: String) throws -> String {
         try Tools.sh("find .olleey \\( -name '*.tmp*' -o -name '.olleey-tmp-*' -o -name '.patch-*' -o -name '*.partial*' -o -name '.seg-*' -o -name '.joined-*' -o -name '.dubclip-*' -o -name '.slow-*' \\)", cwd: dir).1
@@ -70,7 +61,7 @@ struct StopTests {
     }
 
     func checkStopped(_ dir: String, _ id: String, _ run: Process, exit code: Int32, signal: String) throws {
-        let took = waitExit(run, limit: 5)
+        let took = Tools.waitExit(run, limit: 5)
         #expect(took != nil, "job run still running 5 s after \(signal)")
         if took == nil { run.terminate(); kill(run.processIdentifier, SIGKILL); run.waitUntilExit() }
         #expect(run.terminationReason == .exit && run.terminationStatus == code,
@@ -129,7 +120,7 @@ struct StopTests {
         kill(run.processIdentifier, SIGTERM)
         usleep(20_000)
         kill(run.processIdentifier, SIGTERM)
-        let took = waitExit(run, limit: 1.5)
+        let took = Tools.waitExit(run, limit: 1.5)
         #expect(took != nil, "job run still running 1.5 s after a second SIGTERM")
         if took == nil { kill(run.processIdentifier, SIGKILL); run.waitUntilExit() }
         #expect(run.terminationReason == .exit && run.terminationStatus == 143, "exit \(run.terminationStatus)")

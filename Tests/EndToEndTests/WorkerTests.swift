@@ -33,14 +33,6 @@ struct WorkerTests {
         return p
     }
 
-    func waitExit(_ p: Process, limit: Double) -> Double? {
-        let t0 = Date()
-        while p.isRunning {
-            if Date().timeIntervalSince(t0) > limit { return nil }
-            usleep(20_000)
-        }
-        return Date().timeIntervalSince(t0)
-    }
 
     @Test("a running worker completes a job created after it started, then SIGTERM mid-run exits 0 within 5 s, no child left, leases released, and the interrupted job resumes with job run")
     func workerPicksUpAndStopsCleanly() throws {
@@ -75,7 +67,7 @@ struct WorkerTests {
         }
         #expect(reached, "the worker did not start the second job")
         kill(worker.processIdentifier, SIGTERM)
-        let took = waitExit(worker, limit: 5)
+        let took = Tools.waitExit(worker, limit: 5)
         #expect(took != nil, "the worker still runs 5 s after SIGTERM")
         if took == nil { kill(worker.processIdentifier, SIGKILL); worker.waitUntilExit() }
         #expect(worker.terminationReason == .exit && worker.terminationStatus == 0, "exit \(worker.terminationStatus)")
