@@ -42,7 +42,7 @@ public final class JobPipeline: @unchecked Sendable {
     let media: any MediaToolkit
     let log: @Sendable (String) -> Void
     let runner: StageRunner
-    private let parses = Counter()
+    private let parses = ParseCounter()
 
     /// With ffmpeg for the media work.
     public convenience init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, log: @escaping @Sendable (String) -> Void) throws {
@@ -199,8 +199,8 @@ public final class JobPipeline: @unchecked Sendable {
     }
 }
 
-/// A thread-safe count.
-final class Counter: @unchecked Sendable {
+/// A thread-safe count (of parsed subtitle documents).
+private final class ParseCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
     var value: Int { lock.lock(); defer { lock.unlock() }; return n }
