@@ -21,7 +21,9 @@ let package = Package(
         .executableTarget(name: "olleey", dependencies: ["OlleeyCLI"], path: "Sources/olleey"),
         .executableTarget(name: "olleey-bench-db", dependencies: ["OlleeyKit", "CSQLite"], path: "Sources/olleey-bench-db"),
         .testTarget(name: "WebVTTTests", dependencies: ["WebVTT"], path: "Tests/WebVTTTests"),
-        .testTarget(name: "OlleeyKitTests", dependencies: ["OlleeyKit", "CSQLite"], path: "Tests/OlleeyKitTests"),
+        // test stand-ins (a call-recording FakeMedia, a FakeSpeaker): used by test targets only
+        .target(name: "OlleeyTestFakes", dependencies: ["OlleeyKit"], path: "Tests/OlleeyTestFakes"),
+        .testTarget(name: "OlleeyKitTests", dependencies: ["OlleeyKit", "CSQLite", "OlleeyTestFakes"], path: "Tests/OlleeyKitTests"),
         .testTarget(name: "OlleeyCLITests", dependencies: ["OlleeyCLI", "OlleeyKit"], path: "Tests/OlleeyCLITests"),
         .testTarget(name: "EndToEndTests", dependencies: [], path: "Tests/EndToEndTests", exclude: ["Fixtures"]),
     ],

@@ -353,7 +353,7 @@ struct MediaTests {
         let dub = fx.dir.path + "/mixdub2.wav"
         try ff.buildDubTrack(clips: [], durationSeconds: 4.0, output: dub)
         let ranges = (0..<3000).map { TimeRange(startMs: $0 * 20, endMs: $0 * 20 + 5) }
-        #expect(FFmpeg.mergeIntervals(ranges, gapMs: 400).count == 1)
+        #expect(AudioMixer.mergeIntervals(ranges, gapMs: 400).count == 1)
         let out = fx.dir.path + "/mix-many.m4a"
         try mixAAC(ff, dub: dub, background: original, speech: ranges, durationMs: 4000, output: out)
         let s = try decodePCM48k(out)
@@ -393,7 +393,7 @@ struct MediaTests {
         var o = MixOptions()
         o.rampMs = 100
         o.duckGain = 0.2
-        let g = FFmpeg.duckGains(speech: [TimeRange(startMs: 1000, endMs: 2000)], durationMs: 4000, options: o)
+        let g = AudioMixer.duckGains(speech: [TimeRange(startMs: 1000, endMs: 2000)], durationMs: 4000, options: o)
         #expect(g(0) == 1)
         #expect(g(899) == 1 || abs(g(899) - 1) < 0.01)
         #expect(abs(g(950) - 0.6) < 1e-9)

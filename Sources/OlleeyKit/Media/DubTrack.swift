@@ -22,6 +22,10 @@ public struct DubTrackReport: Sendable, Equatable {
     public var cutAtEnd: [String]
     /// Samples that had to be clamped after mixing overlaps.
     public var clampedSamples: Int
+
+    public init(clips: Int, durationMs: Int, overlapMs: Int = 0, cutAtEnd: [String] = [], clampedSamples: Int = 0) {
+        self.clips = clips; self.durationMs = durationMs; self.overlapMs = overlapMs; self.cutAtEnd = cutAtEnd; self.clampedSamples = clampedSamples
+    }
 }
 
 extension FFmpeg {

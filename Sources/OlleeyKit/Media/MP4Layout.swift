@@ -108,25 +108,8 @@ public enum MP4Layout {
             // compare the two side files' samples; both are small and read whole
             let wasBytes = try MP4Layout.samples(was, in: wasFile)
             let nowBytes = try MP4Layout.samples(now, in: nowFile)
-            // samples are matched by decode time, so a cue added or removed before others does
-            // not shift them
-            // (both in decode order: one walk)
-            var offsets = [Int](repeating: -1, count: now.sizes.count)
-            var kept = [Bool](repeating: false, count: current.sizes.count)
-            var j = 0, wasAt = 0, nowAt = 0
-            for i in 0..<now.sizes.count {
-                let n = Int(now.sizes[i])
-                while j < was.sizes.count, was.dts[j] < now.dts[i] { wasAt += Int(was.sizes[j]); j += 1 }
-                if j < was.sizes.count, was.dts[j] == now.dts[i], was.sizes[j] == now.sizes[i],
-                   n == 0 || wasBytes.withUnsafeBytes({ w in nowBytes.withUnsafeBytes { memcmp(w.baseAddress! + wasAt, $0.baseAddress! + nowAt, n) == 0 } }) {
-                    offsets[i] = current.offsets[j]
-                    kept[j] = true
-                    wasAt += n; j += 1
-                } else {
-                    spill.append((k, i))
-                }
-                nowAt += n
-            }
+            let (offsets, kept, moved) = MP4Layout.match(was, wasBytes, now, nowBytes, current: current)
+            spill += moved.map { (k, $0) }
             for i in current.sizes.indices where !kept[i] { stale.append((current.offsets[i], Int(current.sizes[i]))) }
             changed.append(Changed(k: k, source: now, fd: nowFile.fd, offsets: offsets))
         }
@@ -202,6 +185,36 @@ public enum MP4Layout {
     }
 
     // MARK: - parts
+
+    /// Matches the samples of a track's new side file (`now`) with its old one's (`was`), whose
+    /// samples the output `current` holds: a sample of the same decode time, size and bytes
+    /// stays where it is. Matched by decode time, so a cue added or removed before others does
+    /// not shift them (both in decode order: one walk). Returns each new sample's offset in the
+    /// output (-1: to append), which of `current`'s samples are kept, and the new samples to append.
+    static func match(_ was: MP4Track, _ wasBytes: [UInt8], _ now: MP4Track, _ nowBytes: [UInt8],
+                      current: MP4Track) -> (offsets: [Int], kept: [Bool], moved: [Int]) {
+        var offsets = [Int](repeating: -1, count: now.sizes.count)
+        var kept = [Bool](repeating: false, count: current.sizes.count)
+        var moved: [Int] = []
+        var j = 0, wasAt = 0, nowAt = 0
+        for i in 0..<now.sizes.count {
+            let n = Int(now.sizes[i])
+            while j < was.sizes.count, was.dts[j] < now.dts[i] { wasAt += Int(was.sizes[j]); j += 1 }
+            if j < was.sizes.count, was.dts[j] == now.dts[i], was.sizes[j] == now.sizes[i],
+               n == 0 || wasBytes.withUnsafeBytes({ w in nowBytes.withUnsafeBytes { v in
+                   guard let a = w.baseAddress, let b = v.baseAddress else { return false }
+                   return memcmp(a + wasAt, b + nowAt, n) == 0
+               } }) {
+                offsets[i] = current.offsets[j]
+                kept[j] = true
+                wasAt += n; j += 1
+            } else {
+                moved.append(i)
+            }
+            nowAt += n
+        }
+        return (offsets, kept, moved)
+    }
 
     /// All of a track's sample bytes, in order.
     static func samples(_ t: MP4Track, in file: MP4File) throws -> [UInt8] {

@@ -81,12 +81,12 @@ public struct TrackStore {
     /// `dropped`: cues a person wrote that this version leaves out (their source cue was deleted).
     @discardableResult
     public func add(job: String, language: String, kind: TrackKind, content: String, author: String, message: String,
-                    cues: [CueAuthorship]? = nil, dropped: [DroppedCue] = []) throws -> Int {
+                    cues: [CueAuthorship]? = nil, dropped: [DroppedCue] = [], document: WebVTTDocument? = nil) throws -> Int {
         try db.transaction {
             guard let tid = try trackID(job, language, kind, create: true) else { return 0 }
             let sha = Digest.sha256(content)
             let cur = try current(job: job, language: language, kind: kind)
-            let doc = WebVTTParser.parse(content, mode: .browser).document
+            let doc = document ?? WebVTTParser.parse(content, mode: .browser).document  // `document`: `content`, already parsed
             let meta: [CueAuthorship]
             if let cues, cues.count == doc.cues.count { meta = cues } else {
                 meta = try TrackStore.carryAuthorship(doc, from: cur.map { (WebVTTParser.parse($0.content, mode: .browser).document,

@@ -17,6 +17,8 @@ public struct TranslationResult: Sendable {
     public var stale: [String]
     /// What the engine still got wrong (the track is then not to be stored).
     public var failures: [TranslationIssue]
+    /// `content` as a document (so it need not be parsed again).
+    public var document: WebVTTDocument
 
     public var failedKeys: [String] {
         var seen = Set<String>()
@@ -48,10 +50,11 @@ public struct TrackTranslation {
     ///   by id, time and text), are translated;
     /// - a person's cue is kept; it becomes stale when its source text changed;
     /// - `force` adds cues to translate on request (`vtt retranslate`).
-    public func translate(job: Job, language: String, source: TrackVersion, translator: any Translator,
+    /// `sourceDocument`: `source` already parsed (the pipeline parses each version once per run).
+    public func translate(job: Job, language: String, source: TrackVersion, sourceDocument: WebVTTDocument? = nil, translator: any Translator,
                           force: Force = .none, cancel: CancelToken = .never) throws -> TranslationResult {
         let tracks = TrackStore(db)
-        let src = WebVTTParser.parse(source.content, mode: .browser).document
+        let src = sourceDocument ?? WebVTTParser.parse(source.content, mode: .browser).document
         let keys = JobPipeline.cueKeys(src.cues)
         let n = src.cues.count
         var targetFor = [Int?](repeating: nil, count: n)
@@ -141,7 +144,7 @@ public struct TrackTranslation {
         let finalMeta = meta.map { $0 ?? CueAuthorship.machine(translator.name) }
         return TranslationResult(content: WebVTTSerializer.serialize(doc), cues: finalMeta, dropped: dropped,
                                  translated: toTranslate.map { keys[$0] },
-                                 stale: (0..<n).filter { finalMeta[$0].stale }.map { keys[$0] }, failures: failures)
+                                 stale: (0..<n).filter { finalMeta[$0].stale }.map { keys[$0] }, failures: failures, document: doc)
     }
 
     /// A commit message for a result.

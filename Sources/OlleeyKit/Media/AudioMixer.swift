@@ -35,7 +35,7 @@ public struct MixOptions: Sendable, Equatable {
     }
 }
 
-/// What a segmented mix (`FFmpeg.mixSegmented`) is made of.
+/// What a segmented mix (`AudioMixer.mix`) is made of.
 public struct MixSources: Sendable, Equatable {
     /// The dub track: a 16-bit PCM WAV at 48 kHz, 1 or 2 channels.
     public var dub: String
@@ -56,15 +56,22 @@ public struct MixSources: Sendable, Equatable {
     }
 }
 
-extension FFmpeg {
+/// The in-process mixer: the dub over its background (ducked while the dub speaks, or a stem as
+/// is), mixed sample by sample in Swift; only the AAC encoding of its segments runs ffmpeg.
+public struct AudioMixer: Sendable {
+    /// Encodes the mixed segments (`SegmentedAAC`).
+    public let encoder: FFmpeg
+
+    public init(encoder: FFmpeg) { self.encoder = encoder }
+
     /// The mix as AAC (`.m4a`), made in cached segments of about 30 s: each segment is mixed in
     /// process (the background times the ducking envelope, plus the dub), limited and encoded by
     /// ffmpeg (`SegmentedAAC`). A segment's key covers the dub's samples, the background's
     /// identity and range, and the envelope's values over it, so after a one-cue edit only the
     /// segment under that cue is mixed and encoded again. Output channels: stereo when the dub or
     /// the background is stereo, else mono.
-    public func mixSegmented(_ src: MixSources, output: String, options: MixOptions = MixOptions(),
-                             cache: @escaping @Sendable (String, (String) throws -> Void) throws -> String) throws {
+    public func mix(_ src: MixSources, output: String, options: MixOptions = MixOptions(),
+                    cache: @escaping @Sendable (String, (String) throws -> Void) throws -> String) throws {
         let rate = 48_000
         let dub = try PCMReader(src.dub)
         let bg = try src.background.map { try PCMReader($0) }
@@ -74,7 +81,7 @@ extension FFmpeg {
         guard src.durationMs > 0 else { throw OlleeyError.invalid("the mix is empty (duration 0)") }
         let channels = max(dub.format.channels, bg?.format.channels ?? 1)
         let total = Int((Double(src.durationMs) * Double(rate) / 1000).rounded())
-        let gainAt = src.duck ? FFmpeg.duckGains(speech: src.speech, durationMs: src.durationMs + 1, options: options) : nil
+        let gainAt = src.duck ? AudioMixer.duckGains(speech: src.speech, durationMs: src.durationMs + 1, options: options) : nil
         let bgGain = Float(src.duck ? 1 : options.stemGain)
         let dubGain = Float(options.dubGain)
         let settings = ["mix2", String(channels), String(options.dubGain), String(bgGain), src.duck ? "duck" : "flat",
@@ -86,7 +93,7 @@ extension FFmpeg {
             return (m0...m1).map { Float(gainAt($0)) }
         }
         let limiter = "alimiter=limit=0.98:level=0:attack=5:release=50:latency=1"
-        try SegmentedAAC.encode(totalFrames: total, to: output, aac: options.aac(channels: channels), filter: limiter, language: options.language, ffmpeg: self, key: { g in
+        try SegmentedAAC.encode(totalFrames: total, to: output, aac: options.aac(channels: channels), filter: limiter, language: options.language, ffmpeg: encoder, key: { g in
             var h = SHA256Hasher()
             h.update(settings)
             h.update(try dub.bytes(g.start, g.end))

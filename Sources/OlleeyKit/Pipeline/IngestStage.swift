@@ -1,0 +1,44 @@
+import Foundation
+
+/// ingest: the source in media/ (copied or hard-linked by SHA-256, a URL fetched first) and
+/// probed. Cached: a job with a video is ingested.
+struct IngestStage: PipelineStage {
+    var stage: Stage { .ingest }
+
+    func run(_ context: StageContext) throws -> StageResult<String> {
+        let job = context.job
+        if let vid = job.videoId { return StageResult(vid, cached: true) }
+        let vid = try ingest(job, context)
+        try context.jobs.setVideo(job.id, videoId: vid)
+        return StageResult(vid, cached: false)
+    }
+
+    /// Copies or hard-links the source into media/ by SHA-256 and probes it.
+    func ingest(_ job: Job, _ context: StageContext) throws -> String {
+        let workspace = context.workspace
+        var local = job.source
+        var downloaded: String?
+        defer { if let d = downloaded { unlink(d) } }
+        if job.source.hasPrefix("http://") || job.source.hasPrefix("https://") {
+            let tmp = workspace.mediaDir + "/.download-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            downloaded = tmp
+            _ = try HTTPClient(timeout: 300).download(job.source, to: tmp)
+            local = tmp
+        } else if job.source.hasPrefix("file://") {
+            local = String(job.source.dropFirst("file://".count)).removingPercentEncoding ?? String(job.source.dropFirst(7))
+        }
+        guard FileManager.default.fileExists(atPath: local) else {
+            throw OlleeyError.notFound("the source \(job.source) no longer exists", hint: "restore it, or create the job again")
+        }
+        let sha = try Digest.sha256(file: local)
+        let videos = VideoStore(context.db)
+        if let id = try videos.id(sha256: sha) { return id }
+        let info = try context.media.probe(local, requireVideo: true)
+        let ext = (job.sourceName as NSString).pathExtension.lowercased()
+        let rel = "media/\(sha).\(ext.isEmpty ? "bin" : ext)"
+        let dest = workspace.dir + "/" + rel
+        if !FileManager.default.fileExists(atPath: dest) { try placeOutput(local, at: dest) }
+        let size = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
+        return try videos.insert(id: ID.uuid7(), sha256: sha, path: rel, originalName: job.sourceName, sizeBytes: size, info: info)
+    }
+}
