@@ -90,7 +90,7 @@ public struct CostService {
 
     public func rateCard() throws -> RateCard {
         var stored: [String: Int64] = [:]
-        for (k, v) in try db.query("SELECT key, micros FROM cost_rates", [], { ($0.string(0), $0.int64(1)) }) { stored[k] = v }
+        for (k, v) in try db.query("SELECT key, micros FROM cost_rates", [], { (try $0["key"] as String, try $0["micros"] as Int64) }) { stored[k] = v }
         return RateCard(stored: stored)
     }
 
@@ -297,8 +297,8 @@ public struct CostService {
     public func entries(job: String) throws -> [CostEntry] {
         try db.query("SELECT job_id, project_id, stage, language, engine, micros, usage, created_at FROM cost_entries WHERE job_id = ? ORDER BY id",
                      [.text(job)]) { r in
-            CostEntry(jobId: r.string(0), projectId: r.optionalString(1), stage: r.string(2), language: r.string(3), engine: r.string(4),
-                      micros: r.int64(5), usage: (try? JSON.parse(r.string(6))) ?? .object([]), createdAt: r.string(7))
+            CostEntry(jobId: try r["job_id"], projectId: try r["project_id"], stage: try r["stage"], language: try r["language"], engine: try r["engine"],
+                      micros: try r["micros"], usage: try r.json("usage") ?? .object([]), createdAt: try r["created_at"])
         }
     }
 
@@ -330,7 +330,7 @@ public struct CostService {
         if let s = sinceISO { clauses.append("created_at >= ?"); args.append(.text(s)) }
         if let p = projectId { clauses.append("project_id = ?"); args.append(.text(p)) }
         let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let rows = try db.query("SELECT stage, micros, created_at, job_id FROM cost_entries" + whereSQL, args) { ($0.string(0), $0.int64(1), $0.string(2), $0.string(3)) }
+        let rows = try db.query("SELECT stage, micros, created_at, job_id FROM cost_entries" + whereSQL, args) { (try $0["stage"] as String, try $0["micros"] as Int64, try $0["created_at"] as String, try $0["job_id"] as String) }
         let today = Clock.iso8601(millis: now)
         let y = Int(today.prefix(4)) ?? 1970, m = Int(today.dropFirst(5).prefix(2)) ?? 1
         func monthStart(_ y: Int, _ m: Int) -> String { String(format: "%04d-%02d-01T00:00:00.000Z", y, m) }
