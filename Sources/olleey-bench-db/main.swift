@@ -1,6 +1,6 @@
 // Benchmark of olleey's SQLite layer against the raw sqlite3 C API, in the same run.
 // Workload (as in the foundation issue): insert 100,000 rows in one transaction, read them all
-// into structs, 10,000 primary-key lookups. Run through scripts/bench-db.
+// into structs (olleey's side by column name, through RowDecodable), 10,000 primary-key lookups. Run through scripts/bench-db.
 import CSQLite
 import Foundation
 import OlleeyKit
@@ -11,6 +11,13 @@ struct Item {
     var lang: String
     var duration: Double
     var note: String?
+}
+
+// olleey's side reads rows by column name, as the stores do
+extension Item: RowDecodable {
+    init(row: Row) throws {
+        self.init(id: try row["id"], name: try row["name"], lang: try row["lang"], duration: try row["duration"], note: try row["note"])
+    }
 }
 
 let rows = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 100_000
@@ -111,15 +118,11 @@ func benchOlleey(_ keys: [Int64]) throws -> (Double, Double, Double, Int) {
         }
     }
     let t1 = now()
-    let items = try db.query("SELECT id, name, lang, duration, note FROM items") { r in
-        Item(id: r.int64(0), name: r.string(1), lang: r.string(2), duration: r.double(3), note: r.optionalString(4))
-    }
+    let items = try db.fetchAll(Item.self, "SELECT id, name, lang, duration, note FROM items")
     let t2 = now()
     var found = 0
     for k in keys {
-        if let it = try db.queryOne("SELECT id, name, lang, duration, note FROM items WHERE id = ?", [.int(k)], { r in
-            Item(id: r.int64(0), name: r.string(1), lang: r.string(2), duration: r.double(3), note: r.optionalString(4))
-        }), it.id == k { found += 1 }
+        if let it = try db.fetchOne(Item.self, "SELECT id, name, lang, duration, note FROM items WHERE id = ?", [.int(k)]), it.id == k { found += 1 }
     }
     let t3 = now()
     for s in ["", "-wal", "-shm"] { unlink(path + s) }

@@ -68,13 +68,13 @@ struct DatabaseTests {
         let db = try Database(path: t.file("a.db"))
         try db.execute("CREATE TABLE p(id INTEGER PRIMARY KEY, email TEXT UNIQUE); CREATE TABLE c(p INTEGER NOT NULL REFERENCES p(id))")
         try db.run("INSERT INTO p VALUES (1, 'a@x')")
-        do { try db.run("INSERT INTO p VALUES (2, 'a@x')"); Issue.record("expected a unique violation") } catch let e as OlleeyError {
-            #expect(e.code == .alreadyExists)
-            #expect(e.message.contains("UNIQUE"))
+        do { try db.run("INSERT INTO p VALUES (2, 'a@x')"); Issue.record("expected a unique violation") } catch let e as DatabaseError {
+            #expect(e.olleeyError.code == .alreadyExists)
+            #expect(e.olleeyError.message.contains("UNIQUE"))
         }
-        do { try db.run("INSERT INTO c VALUES (99)"); Issue.record("expected a foreign key violation") } catch let e as OlleeyError {
-            #expect(e.code == .invalid)
-            #expect(e.code.exitCode == 65)
+        do { try db.run("INSERT INTO c VALUES (99)"); Issue.record("expected a foreign key violation") } catch let e as DatabaseError {
+            #expect(OlleeyError.from(e).code == .invalid)
+            #expect(OlleeyError.from(e).code.exitCode == 65)
         }
     }
 
@@ -90,9 +90,10 @@ struct DatabaseTests {
         do {
             try b.transaction { try b.run("INSERT INTO t VALUES (2)") }
             Issue.record("expected busy")
-        } catch let e as OlleeyError {
-            #expect(e.code == .busy)
-            #expect(e.code.exitCode == 75)
+        } catch let e as DatabaseError {
+            #expect(e.resultCode == .SQLITE_BUSY)
+            #expect(OlleeyError.from(e).code == .busy)
+            #expect(OlleeyError.from(e).code.exitCode == 75)
         }
         // readers are not blocked by the writer under WAL
         #expect(try b.scalarInt("SELECT count(*) FROM t") == 0)
@@ -128,9 +129,9 @@ struct DatabaseTests {
     @Test func notADatabaseIsAClearConfigError() throws {
         let t = TempDir()
         let p = t.write("junk.db", String(repeating: "this is not sqlite at all ", count: 400))
-        do { _ = try Database(path: p); Issue.record("expected an error") } catch let e as OlleeyError {
-            #expect(e.code == .config)
-            #expect(e.message.contains("not a valid olleey database"))
+        do { _ = try Database(path: p); Issue.record("expected an error") } catch let e as DatabaseError {
+            #expect(e.olleeyError.code == .config)
+            #expect(e.olleeyError.message.contains("not a valid olleey database"))
         }
     }
 }
@@ -150,13 +151,15 @@ struct MigrationTests {
         #expect(try db.query("SELECT name FROM schema_migrations ORDER BY version", [], { $0.string(0) }) == ["one", "two"])
     }
 
-    @Test func failingMigrationAppliesNothing() throws {
+    @Test func failingMigrationIsRolledBackAloneAndTheOnesBeforeItStay() throws {
         let t = TempDir()
         let db = try Database(path: t.file("a.db"))
         let bad = Migration(2, "bad", "CREATE TABLE c(z INTEGER); THIS IS NOT SQL;")
-        #expect(throws: OlleeyError.self) { try Migrator.migrate(db, [m1, bad]) }
-        #expect(try Migrator.currentVersion(db) == nil)
-        #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'c')") == 0)
+        #expect(throws: DatabaseError.self) { try Migrator.migrate(db, [m1, bad]) }
+        // one transaction per migration: 1 applied, 2 rolled back entirely
+        #expect(try Migrator.currentVersion(db) == 1)
+        #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'a'") == 1)
+        #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'c'") == 0)
     }
 
     @Test func newerSchemaIsRefusedWith78() throws {

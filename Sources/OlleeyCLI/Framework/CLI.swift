@@ -39,8 +39,10 @@ public enum CLI {
             report(e, stderr: stderr, json: wantsJSON, color: color)
             return e.code.exitCode
         } catch {
-            report(OlleeyError.failure("\(error)"), stderr: stderr, json: wantsJSON, color: color)
-            return 1
+            // a database failure (or anything else a service let through), by its one mapping
+            let e = OlleeyError.from(error)
+            report(e, stderr: stderr, json: wantsJSON, color: color)
+            return e.code.exitCode
         }
     }
 

@@ -44,9 +44,9 @@ public struct UserStore {
 
     static let columns = "id, email, name, role, disabled, created_at, updated_at"
 
-    static func user(_ r: Row) -> User {
-        User(id: r.string(0), email: r.string(1), name: r.string(2), role: Role(rawValue: r.string(3)) ?? .client,
-             disabled: r.bool(4), createdAt: r.string(5), updatedAt: r.string(6))
+    static func user(_ r: Row) throws -> User {
+        User(id: try r["id"], email: try r["email"], name: try r["name"], role: Role(rawValue: try r["role"]) ?? .client,
+             disabled: try r["disabled"], createdAt: try r["created_at"], updatedAt: try r["updated_at"])
     }
 
     public func get(id: String) throws -> User? {
@@ -129,12 +129,18 @@ public struct UserService {
     public func create(email: String, name: String = "", role: Role, actor: String? = nil) throws -> User {
         let e = try UserService.normalizeEmail(email)
         try authorizeManage(actor, role: role, action: "create")
-        if try store.find(email: e) != nil { throw OlleeyError(.alreadyExists, "user \(e) already exists", hint: "change it instead", next: [.command("user update", [e], options: ["role": "ROLE"])]) }
+        let exists = OlleeyError(.alreadyExists, "user \(e) already exists", hint: "change it instead", next: [.command("user update", [e], options: ["role": "ROLE"])])
+        if try store.find(email: e) != nil { throw exists }
         let now = Clock.nowISO()
         let u = User(id: ID.uuid7(), email: e, name: name, role: role, disabled: false, createdAt: now, updatedAt: now)
-        try db.transaction {
-            try store.insert(u)
-            try AuditLog(db).record(actor: actor, action: "user.create", subject: u.email, detail: ["role": .string(role.rawValue)])
+        do {
+            try db.transaction {
+                try store.insert(u)
+                try AuditLog(db).record(actor: actor, action: "user.create", subject: u.email, detail: ["role": .string(role.rawValue)])
+            }
+        } catch DatabaseError.SQLITE_CONSTRAINT_UNIQUE {
+            // another connection created the same email between the check and the insert
+            throw exists
         }
         return u
     }

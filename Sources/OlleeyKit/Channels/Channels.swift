@@ -66,11 +66,11 @@ public struct ChannelService {
 
     static let columns = "id, name, kind, language, master_id, project_id, external_id, status, publish_command, publish_url, created_at, updated_at"
 
-    static func channel(_ r: Row) -> Channel {
-        Channel(id: r.string(0), name: r.string(1), kind: ChannelKind(rawValue: r.string(2)) ?? .master, language: r.optionalString(3),
-                masterId: r.optionalString(4), projectId: r.optionalString(5), externalId: r.optionalString(6),
-                status: ChannelStatus(rawValue: r.string(7)) ?? .active, publishCommand: r.optionalString(8), publishURL: r.optionalString(9),
-                createdAt: r.string(10), updatedAt: r.string(11))
+    static func channel(_ r: Row) throws -> Channel {
+        Channel(id: try r["id"], name: try r["name"], kind: ChannelKind(rawValue: try r["kind"]) ?? .master, language: try r["language"],
+                masterId: try r["master_id"], projectId: try r["project_id"], externalId: try r["external_id"],
+                status: ChannelStatus(rawValue: try r["status"]) ?? .active, publishCommand: try r["publish_command"], publishURL: try r["publish_url"],
+                createdAt: try r["created_at"], updatedAt: try r["updated_at"])
     }
 
     public func get(_ id: String) throws -> Channel? {
@@ -272,15 +272,15 @@ public struct ChannelService {
         let marks = channelIds.map { _ in "?" }.joined(separator: ",")
         if let language {
             return try db.query("""
-                SELECT j.id, j.status, l.status, j.source_name, j.created_at FROM jobs j JOIN job_languages l ON l.job_id = j.id AND l.language = ?
+                SELECT j.id, j.status, l.status AS language_status, j.source_name, j.created_at FROM jobs j JOIN job_languages l ON l.job_id = j.id AND l.language = ?
                 WHERE j.channel_id IN (\(marks)) ORDER BY j.created_at DESC LIMIT ?
                 """, [.text(language)] + channelIds.map { .text($0) } + [.int(Int64(limit))]) {
-                GraphJob(id: $0.string(0), status: $0.string(1), languageStatus: $0.string(2), sourceName: $0.string(3), createdAt: $0.string(4))
+                GraphJob(id: try $0["id"], status: try $0["status"], languageStatus: try $0["language_status"], sourceName: try $0["source_name"], createdAt: try $0["created_at"])
             }
         }
-        return try db.query("SELECT id, status, NULL, source_name, created_at FROM jobs WHERE channel_id IN (\(marks)) ORDER BY created_at DESC LIMIT ?",
+        return try db.query("SELECT id, status, NULL AS language_status, source_name, created_at FROM jobs WHERE channel_id IN (\(marks)) ORDER BY created_at DESC LIMIT ?",
                             channelIds.map { .text($0) } + [.int(Int64(limit))]) {
-            GraphJob(id: $0.string(0), status: $0.string(1), languageStatus: nil, sourceName: $0.string(3), createdAt: $0.string(4))
+            GraphJob(id: try $0["id"], status: try $0["status"], languageStatus: nil, sourceName: try $0["source_name"], createdAt: try $0["created_at"])
         }
     }
 

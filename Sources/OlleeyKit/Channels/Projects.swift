@@ -19,8 +19,8 @@ public struct ProjectService {
 
     public init(_ db: Database) { self.db = db }
 
-    static func project(_ r: Row) -> Project {
-        Project(id: r.string(0), name: r.string(1), description: r.string(2), createdAt: r.string(3), updatedAt: r.string(4))
+    static func project(_ r: Row) throws -> Project {
+        Project(id: try r["id"], name: try r["name"], description: try r["description"], createdAt: try r["created_at"], updatedAt: try r["updated_at"])
     }
 
     static func validName(_ raw: String) throws -> String {

@@ -89,9 +89,7 @@ public struct CostService {
     // MARK: rates
 
     public func rateCard() throws -> RateCard {
-        var stored: [String: Int64] = [:]
-        for (k, v) in try db.query("SELECT key, micros FROM cost_rates", [], { ($0.string(0), $0.int64(1)) }) { stored[k] = v }
-        return RateCard(stored: stored)
+        RateCard(stored: try CostStore(db).storedRates())
     }
 
     public struct RateRow: Sendable {
@@ -132,8 +130,7 @@ public struct CostService {
         }
         try db.transaction {
             for (k, m) in parsed {
-                try db.run("INSERT INTO cost_rates(key, micros, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET micros = excluded.micros, updated_at = excluded.updated_at",
-                           [.text(k), .int(m), .text(Clock.nowISO())])
+                try CostStore(db).setRate(k, micros: m)
                 try AuditLog(db).record(actor: actor, action: "cost.rate.set", subject: k, detail: ["micros": .int(m)])
             }
         }
@@ -143,7 +140,7 @@ public struct CostService {
         let valid = try keys.map(RateCard.validateKey)
         try db.transaction {
             for k in valid {
-                try db.run("DELETE FROM cost_rates WHERE key = ?", [.text(k)])
+                try CostStore(db).deleteRate(k)
                 try AuditLog(db).record(actor: actor, action: "cost.rate.reset", subject: k)
             }
         }
@@ -214,7 +211,7 @@ public struct CostService {
     /// when the duration cannot be known yet (a URL not yet downloaded).
     public func estimate(for job: Job) throws -> CostEstimate? {
         var ms: Int64?
-        if let vid = job.videoId { ms = try db.scalarInt("SELECT duration_ms FROM videos WHERE id = ?", [.text(vid)]) }
+        if let vid = job.videoId { ms = try CostStore(db).videoDurationMs(vid) }
         if ms == nil, !job.source.contains("://"), FileManager.default.fileExists(atPath: job.source) {
             ms = try? CostService.durationMs(ofVideo: job.source)
         }
@@ -246,16 +243,12 @@ public struct CostService {
     // MARK: actual costs
 
     func upsert(job: Job, stage: String, language: String, engine: String, micros: Int64, usage: JSON) throws {
-        try db.run("""
-            INSERT INTO cost_entries(job_id, project_id, stage, language, engine, micros, usage, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(job_id, stage, language) DO UPDATE SET engine = excluded.engine, micros = excluded.micros, usage = excluded.usage,
-              project_id = excluded.project_id
-            """, [.text(job.id), job.projectId.sqlValue, .text(stage), .text(language), .text(engine), .int(micros), .text(usage.encoded()), .text(Clock.nowISO())])
+        try CostStore(db).upsert(job: job, stage: stage, language: language, engine: engine, micros: micros, usage: usage)
     }
 
     func videoDuration(_ job: Job) throws -> Int64? {
         guard let vid = job.videoId else { return nil }
-        return try db.scalarInt("SELECT duration_ms FROM videos WHERE id = ?", [.text(vid)])
+        return try CostStore(db).videoDurationMs(vid)
     }
 
     static func characters(_ track: TrackVersion?) -> Int {
@@ -295,11 +288,7 @@ public struct CostService {
     }
 
     public func entries(job: String) throws -> [CostEntry] {
-        try db.query("SELECT job_id, project_id, stage, language, engine, micros, usage, created_at FROM cost_entries WHERE job_id = ? ORDER BY id",
-                     [.text(job)]) { r in
-            CostEntry(jobId: r.string(0), projectId: r.optionalString(1), stage: r.string(2), language: r.string(3), engine: r.string(4),
-                      micros: r.int64(5), usage: (try? JSON.parse(r.string(6))) ?? .object([]), createdAt: r.string(7))
-        }
+        try CostStore(db).entries(job: job)
     }
 
     /// `cost job`: the estimate, what was spent, by service and by entry.
@@ -325,12 +314,7 @@ public struct CostService {
 
     /// `cost summary`: spent in total, this month and last month (UTC), by service and stage.
     public func summary(sinceISO: String? = nil, projectId: String? = nil, now: Int64 = Clock.nowMillis()) throws -> JSON {
-        var clauses: [String] = []
-        var args: [SQLValue] = []
-        if let s = sinceISO { clauses.append("created_at >= ?"); args.append(.text(s)) }
-        if let p = projectId { clauses.append("project_id = ?"); args.append(.text(p)) }
-        let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let rows = try db.query("SELECT stage, micros, created_at, job_id FROM cost_entries" + whereSQL, args) { ($0.string(0), $0.int64(1), $0.string(2), $0.string(3)) }
+        let rows = try CostStore(db).summaryRows(sinceISO: sinceISO, projectId: projectId)
         let today = Clock.iso8601(millis: now)
         let y = Int(today.prefix(4)) ?? 1970, m = Int(today.dropFirst(5).prefix(2)) ?? 1
         func monthStart(_ y: Int, _ m: Int) -> String { String(format: "%04d-%02d-01T00:00:00.000Z", y, m) }

@@ -39,7 +39,7 @@ public final class Database: @unchecked Sendable {
         guard rc == SQLITE_OK, let db else {
             let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
-            throw DatabaseError(resultCode: rc, message: msg, sql: nil, path: path).olleeyError
+            throw DatabaseError(ResultCode(rawValue: rc), message: msg, path: path)
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
@@ -123,9 +123,13 @@ public final class Database: @unchecked Sendable {
         let h = s.handle
         while true {
             let rc = sqlite3_step(h)
-            if rc == SQLITE_ROW { out.append(try map(row)); continue }
+            if rc == SQLITE_ROW {
+                s.startRow()
+                out.append(try map(row))
+                continue
+            }
             if rc == SQLITE_DONE { return out }
-            throw error(rc, sql: sql)
+            throw error(rc, sql: sql, arguments: args.count)
         }
     }
 
@@ -189,54 +193,10 @@ public final class Database: @unchecked Sendable {
 
     // MARK: errors
 
+    /// The failure SQLite just reported on this connection, with the statement that failed.
     @usableFromInline
-    func error(_ rc: Int32, sql: String?, message: String? = nil) -> OlleeyError {
-        DatabaseError(resultCode: rc, message: message ?? String(cString: sqlite3_errmsg(handle)), sql: sql, path: path).olleeyError
-    }
-}
-
-/// A SQLite failure with its result code, message and statement, and its mapping to OlleeyError.
-public struct DatabaseError: Error, Sendable, CustomStringConvertible {
-    public var resultCode: Int32
-    public var message: String
-    public var sql: String?
-    public var path: String?
-
-    public var primaryCode: Int32 { resultCode & 0xFF }
-
-    public var description: String {
-        var d = "SQLite error \(resultCode): \(message)"
-        if let sql { d += " (in: \(sql.prefix(200)))" }
-        return d
-    }
-
-    public var olleeyError: OlleeyError {
-        let file = path.map { ($0 as NSString).lastPathComponent } ?? "database"
-        switch primaryCode {
-        case SQLITE_CONSTRAINT:
-            if resultCode == 2067 /* SQLITE_CONSTRAINT_UNIQUE */ || resultCode == 1555 /* SQLITE_CONSTRAINT_PRIMARYKEY */ {
-                return OlleeyError(.alreadyExists, "already exists (\(message))")
-            }
-            return OlleeyError(.invalid, "invalid data (\(message))")
-        case SQLITE_BUSY, SQLITE_LOCKED:
-            return OlleeyError(.busy, "the workspace database is busy (\(message))",
-                               hint: "another olleey process holds a write lock; retry in a moment")
-        case SQLITE_NOTADB, SQLITE_CORRUPT:
-            return OlleeyError(.config, "\(path ?? file) is not a valid olleey database (\(message))",
-                               hint: "restore it from a backup, or move it aside and run 'olleey init'")
-        case SQLITE_FULL:
-            return OlleeyError(.cannotCreate, "the disk is full: cannot write \(file)")
-        case SQLITE_CANTOPEN:
-            return OlleeyError(.config, "cannot open \(path ?? file) (\(message))")
-        case SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH:
-            return OlleeyError(.cannotCreate, "cannot write \(path ?? file): the workspace is read-only (\(message))",
-                               hint: "this command changes the workspace: make .olleey/ writable, or work on a writable copy; reading commands (job list, job show, job outputs, vtt show) work on a read-only workspace")
-        case SQLITE_IOERR:
-            return OlleeyError(.cannotCreate, "I/O error on \(path ?? file) (\(message))")
-        case SQLITE_INTERRUPT:
-            return OlleeyError(.interrupted, "interrupted")
-        default:
-            return OlleeyError(.failure, "database error: \(message)")
-        }
+    func error(_ rc: Int32, sql: String?, arguments: Int = 0, message: String? = nil) -> DatabaseError {
+        DatabaseError(ResultCode(rawValue: rc), message: message ?? String(cString: sqlite3_errmsg(handle)),
+                      sql: sql, argumentsCount: arguments, path: path)
     }
 }

@@ -5,6 +5,18 @@ public final class Statement: @unchecked Sendable {
     @usableFromInline unowned let connection: Database
     @usableFromInline let handle: OpaquePointer
     public let sql: String
+    /// How many arguments were bound last, for errors.
+    @usableFromInline var argumentsCount = 0
+
+    // Column names resolved once per prepared statement (see `columnIndex(_:)`). The per-row
+    // cache lives in fixed buffers allocated with the statement: `let` pointers, so reading a
+    // column by name pays no exclusivity check (a class's `var` would, on every access).
+    @usableFromInline var columnsByName: [String: Int]?
+    @usableFromInline let lookupCapacity: Int
+    /// [0]: the position in the current row's reading order; [1]: how many slots are filled.
+    @usableFromInline let lookupState: UnsafeMutablePointer<Int>
+    @usableFromInline let lookupKeys: UnsafeMutablePointer<UnsafeRawPointer?>
+    @usableFromInline let lookupIndexes: UnsafeMutablePointer<Int>
 
     init(connection: Database, sql: String) throws {
         self.connection = connection
@@ -13,9 +25,26 @@ public final class Statement: @unchecked Sendable {
         let rc = sqlite3_prepare_v3(connection.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw connection.error(rc, sql: sql) }
         handle = stmt
+        // a decoder may read a column twice; reads past the capacity use the map
+        lookupCapacity = 2 * Int(sqlite3_column_count(stmt)) + 4
+        lookupState = .allocate(capacity: 2)
+        lookupState.initialize(repeating: 0, count: 2)
+        lookupKeys = .allocate(capacity: lookupCapacity)
+        lookupKeys.initialize(repeating: nil, count: lookupCapacity)
+        lookupIndexes = .allocate(capacity: lookupCapacity)
+        lookupIndexes.initialize(repeating: 0, count: lookupCapacity)
     }
 
-    deinit { sqlite3_finalize(handle) }
+    deinit {
+        sqlite3_finalize(handle)
+        lookupState.deallocate()
+        lookupKeys.deallocate()
+        lookupIndexes.deallocate()
+    }
+
+    /// Starts a row's reading order (`columnIndex(_:)`) at position 0.
+    @inlinable @inline(__always)
+    func startRow() { lookupState[0] = 0 }
 
     public func reset() {
         sqlite3_reset(handle)
@@ -25,8 +54,10 @@ public final class Statement: @unchecked Sendable {
     public var parameterCount: Int { Int(sqlite3_bind_parameter_count(handle)) }
 
     public func bind(_ args: [SQLValue]) throws {
+        argumentsCount = args.count
         guard args.count == parameterCount else {
-            throw OlleeyError.failure("statement expects \(parameterCount) arguments, got \(args.count): \(sql.prefix(120))")
+            throw DatabaseError(.SQLITE_MISUSE, message: "the statement expects \(parameterCount) arguments, got \(args.count)",
+                                sql: sql, argumentsCount: args.count, path: connection.path)
         }
         for (i, v) in args.enumerated() { try bind(v, at: Int32(i + 1)) }
     }
@@ -42,7 +73,7 @@ public final class Statement: @unchecked Sendable {
         case let .blob(b):
             rc = b.withUnsafeBytes { sqlite3_bind_blob64(handle, i, $0.baseAddress, sqlite3_uint64($0.count), olleey_sqlite_transient()) }
         }
-        if rc != SQLITE_OK { throw connection.error(rc, sql: sql) }
+        if rc != SQLITE_OK { throw connection.error(rc, sql: sql, arguments: argumentsCount) }
     }
 
     @inline(__always)
@@ -67,9 +98,9 @@ public final class Statement: @unchecked Sendable {
     @inlinable
     public func step() throws -> Bool {
         let rc = sqlite3_step(handle)
-        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_ROW { startRow(); return true }
         if rc == SQLITE_DONE { return false }
-        let err = connection.error(rc, sql: sql)
+        let err = connection.error(rc, sql: sql, arguments: argumentsCount)
         sqlite3_reset(handle)
         throw err
     }
@@ -83,48 +114,49 @@ public final class Statement: @unchecked Sendable {
     }
 
     public var row: Row { Row(statement: self) }
-}
 
-/// A view of the current row of a statement. Valid until the next step.
-public struct Row {
-    @usableFromInline let stmt: OpaquePointer
+    // MARK: columns by name
 
-    @inlinable init(statement: Statement) { stmt = statement.handle }
-
-    public var columnCount: Int { Int(sqlite3_column_count(stmt)) }
-
-    public func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(stmt, Int32(i))) }
-
-    @inlinable public func isNull(_ i: Int) -> Bool { sqlite3_column_type(stmt, Int32(i)) == SQLITE_NULL }
-    @inlinable public func int64(_ i: Int) -> Int64 { sqlite3_column_int64(stmt, Int32(i)) }
-    @inlinable public func int(_ i: Int) -> Int { Int(sqlite3_column_int64(stmt, Int32(i))) }
-    @inlinable public func double(_ i: Int) -> Double { sqlite3_column_double(stmt, Int32(i)) }
-    @inlinable public func bool(_ i: Int) -> Bool { sqlite3_column_int64(stmt, Int32(i)) != 0 }
-
-    @inlinable
-    public func string(_ i: Int) -> String {
-        guard let p = sqlite3_column_text(stmt, Int32(i)) else { return "" }
-        let n = Int(sqlite3_column_bytes(stmt, Int32(i)))
-        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
-    }
-
-    @inlinable public func optionalString(_ i: Int) -> String? { isNull(i) ? nil : string(i) }
-    @inlinable public func optionalInt64(_ i: Int) -> Int64? { isNull(i) ? nil : int64(i) }
-    @inlinable public func optionalDouble(_ i: Int) -> Double? { isNull(i) ? nil : double(i) }
-
-    public func blob(_ i: Int) -> [UInt8] {
-        let n = Int(sqlite3_column_bytes(stmt, Int32(i)))
-        guard n > 0, let p = sqlite3_column_blob(stmt, Int32(i)) else { return [] }
-        return Array(UnsafeRawBufferPointer(start: p, count: n))
-    }
-
-    public func value(_ i: Int) -> SQLValue {
-        switch sqlite3_column_type(stmt, Int32(i)) {
-        case SQLITE_INTEGER: return .int(int64(i))
-        case SQLITE_FLOAT: return .double(double(i))
-        case SQLITE_TEXT: return .text(string(i))
-        case SQLITE_BLOB: return .blob(blob(i))
-        default: return .null
+    /// Names are resolved once per prepared statement: the first lookup of a name builds a
+    /// name -> index map, and each lookup is then remembered by its position in the row's
+    /// reading order (the n-th name a decoder asks for), keyed by the address of its static
+    /// string, so reading a row the way the previous row was read costs one pointer comparison
+    /// per column (`Row.columnIndex(_:)`). A decoder that reads in another order, or a name that
+    /// is not static, falls back to the map here. `step()` (and `Database.query`) start each row
+    /// at position 0.
+    @usableFromInline
+    func resolveColumn(_ name: StaticString, slot k: Int) throws -> Int {
+        let i = try columnIndex(named: name.description)
+        let key = name.hasPointerRepresentation ? UnsafeRawPointer(name.utf8Start) : nil
+        if k < lookupState[1] {
+            lookupKeys[k] = key
+            lookupIndexes[k] = i
+        } else if k == lookupState[1] && k < lookupCapacity {
+            lookupKeys[k] = key
+            lookupIndexes[k] = i
+            lookupState[1] = k + 1
         }
+        return i
+    }
+
+    /// The index of the column `name` (the leftmost when two have it), from the map built once.
+    public func columnIndex(named name: String) throws -> Int {
+        let map: [String: Int]
+        if let m = columnsByName { map = m } else {
+            var m: [String: Int] = [:]
+            let n = Int(sqlite3_column_count(handle))
+            for i in 0..<n {
+                guard let c = sqlite3_column_name(handle, Int32(i)) else { continue }
+                let s = String(cString: c)
+                if m[s] == nil { m[s] = i }
+            }
+            columnsByName = m
+            map = m
+        }
+        guard let i = map[name] else {
+            throw DatabaseError(.SQLITE_RANGE, message: "no column named '\(name)' in the results (columns: \(map.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ")))",
+                                sql: sql, argumentsCount: argumentsCount, path: connection.path)
+        }
+        return i
     }
 }

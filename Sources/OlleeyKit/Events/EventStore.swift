@@ -30,8 +30,8 @@ public struct EventStore {
                              : "SELECT id, at, kind, job_id, language, data FROM events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?"
         let args: [SQLValue] = job.map { [.text($0), .int(after), .int(Int64(limit))] } ?? [.int(after), .int(Int64(limit))]
         return try db.query(sql, args) { r in
-            Event(id: r.int64(0), at: r.string(1), kind: r.string(2), jobId: r.optionalString(3), language: r.optionalString(4),
-                  data: (try? JSON.parse(r.string(5))) ?? .object([]))
+            Event(id: try r["id"], at: try r["at"], kind: try r["kind"], jobId: try r["job_id"], language: try r["language"],
+                  data: try r.json("data") ?? .object([]))
         }
     }
 }

@@ -6,11 +6,11 @@ public struct GlossaryStore {
 
     public init(_ db: Database) { self.db = db }
 
-    static let columns = "g.id, g.name, g.source_lang, g.description, g.created_at, g.updated_at, (SELECT count(*) FROM glossary_terms t WHERE t.glossary_id = g.id)"
+    static let columns = "g.id, g.name, g.source_lang, g.description, g.created_at, g.updated_at, (SELECT count(*) FROM glossary_terms t WHERE t.glossary_id = g.id) AS term_count"
 
-    static func glossary(_ r: Row) -> Glossary {
-        Glossary(id: r.string(0), name: r.string(1), sourceLang: r.string(2), description: r.string(3), createdAt: r.string(4),
-                 updatedAt: r.string(5), termCount: r.int(6))
+    static func glossary(_ r: Row) throws -> Glossary {
+        Glossary(id: try r["id"], name: try r["name"], sourceLang: try r["source_lang"], description: try r["description"], createdAt: try r["created_at"],
+                 updatedAt: try r["updated_at"], termCount: try r["term_count"])
     }
 
     public func get(_ id: String) throws -> Glossary? {
@@ -56,15 +56,15 @@ public struct GlossaryStore {
             SELECT id, term, variants, part_of_speech, note, dnt, forbidden, case_sensitive FROM glossary_terms
             WHERE glossary_id = ? ORDER BY rowid
             """, [.text(glossaryId)]) { r in
-            GlossaryTerm(id: r.string(0), term: r.string(1), variants: GlossaryStore.strings(r.string(2)), partOfSpeech: r.optionalString(3),
-                         note: r.optionalString(4), dnt: r.bool(5), forbidden: r.bool(6), caseSensitive: r.bool(7))
+            GlossaryTerm(id: try r["id"], term: try r["term"], variants: GlossaryStore.strings(try r["variants"]), partOfSpeech: try r["part_of_speech"],
+                         note: try r["note"], dnt: try r["dnt"], forbidden: try r["forbidden"], caseSensitive: try r["case_sensitive"])
         }
         let targets = try db.query("""
             SELECT x.term_id, x.language, x.target, x.variants, x.forbidden FROM glossary_term_targets x
             JOIN glossary_terms t ON t.id = x.term_id WHERE t.glossary_id = ? ORDER BY x.language
             """, [.text(glossaryId)]) { r in
-            (r.string(0), TermTarget(language: r.string(1), target: r.string(2), variants: GlossaryStore.strings(r.string(3)),
-                                     forbidden: GlossaryStore.strings(r.string(4))))
+            (try r["term_id"] as String, TermTarget(language: try r["language"], target: try r["target"], variants: GlossaryStore.strings(try r["variants"]),
+                                                    forbidden: GlossaryStore.strings(try r["forbidden"])))
         }
         var byTerm: [String: [TermTarget]] = [:]
         for (id, t) in targets { byTerm[id, default: []].append(t) }

@@ -8,24 +8,24 @@ public struct JobStore {
 
     static let jobColumns = "id, source, source_name, source_lang, video_id, status, stage, options, project_id, channel_id, error, error_stage, paused, cancel_requested, created_at, updated_at, started_at, completed_at"
 
-    static func job(_ r: Row) -> Job {
-        Job(id: r.string(0), source: r.string(1), sourceName: r.string(2), sourceLang: r.string(3), videoId: r.optionalString(4),
-            status: JobStatus(rawValue: r.string(5)) ?? .failed, stage: r.optionalString(6),
-            options: JobOptions(json: (try? JSON.parse(r.string(7))) ?? .object([])),
-            projectId: r.optionalString(8), channelId: r.optionalString(9), error: r.optionalString(10), errorStage: r.optionalString(11),
-            paused: r.bool(12), cancelRequested: r.bool(13), createdAt: r.string(14), updatedAt: r.string(15),
-            startedAt: r.optionalString(16), completedAt: r.optionalString(17))
+    static func job(_ r: Row) throws -> Job {
+        Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
+            status: JobStatus(rawValue: try r["status"]) ?? .failed, stage: try r["stage"],
+            options: JobOptions(json: try r.json("options") ?? .object([])),
+            projectId: try r["project_id"], channelId: try r["channel_id"], error: try r["error"], errorStage: try r["error_stage"],
+            paused: try r["paused"], cancelRequested: try r["cancel_requested"], createdAt: try r["created_at"], updatedAt: try r["updated_at"],
+            startedAt: try r["started_at"], completedAt: try r["completed_at"])
     }
 
     static let languageColumns = "job_id, language, status, stage, error, error_stage, failed_cues, outputs, fit_report, render_key, source_sha, approval, approval_reason, updated_at, audio_key"
 
-    static func language(_ r: Row) -> JobLanguage {
-        JobLanguage(jobId: r.string(0), language: r.string(1), status: LanguageStatus(rawValue: r.string(2)) ?? .failed,
-                    stage: r.optionalString(3), error: r.optionalString(4), errorStage: r.optionalString(5),
-                    failedCues: r.optionalString(6).map { $0.split(separator: ",").map(String.init) } ?? [],
-                    outputs: (try? JSON.parse(r.string(7))) ?? .object([]),
-                    fitReport: r.optionalString(8).flatMap { try? JSON.parse($0) }, renderKey: r.optionalString(9), sourceSHA: r.optionalString(10),
-                    audioKey: r.optionalString(14), approval: r.string(11), approvalReason: r.optionalString(12), updatedAt: r.string(13))
+    static func language(_ r: Row) throws -> JobLanguage {
+        JobLanguage(jobId: try r["job_id"], language: try r["language"], status: LanguageStatus(rawValue: try r["status"]) ?? .failed,
+                    stage: try r["stage"], error: try r["error"], errorStage: try r["error_stage"],
+                    failedCues: (try r["failed_cues"] as String?).map { $0.split(separator: ",").map(String.init) } ?? [],
+                    outputs: try r.json("outputs") ?? .object([]),
+                    fitReport: try r.json("fit_report"), renderKey: try r["render_key"], sourceSHA: try r["source_sha"],
+                    audioKey: try r["audio_key"], approval: try r["approval"], approvalReason: try r["approval_reason"], updatedAt: try r["updated_at"])
     }
 
     public func insert(_ job: Job) throws {

@@ -314,7 +314,8 @@ public final class JobRunner: @unchecked Sendable {
                 try settleStopped(job.id, stop, store: store)
             } catch let f as StageFailure {
                 try fail(job: job, stage: f.stage, error: f.error, store: store, worker: worker)
-            } catch let e as OlleeyError {
+            } catch let error where error is OlleeyError || error is DatabaseError {
+                let e = OlleeyError.from(error)
                 // a subprocess stopped by a signal's stop outside a stage: stopped, not failed
                 if isInterrupted { try settleStopped(job.id, StopRequested(cancelled: false), store: store); return }
                 try fail(job: job, stage: .ingest, error: e, store: store, worker: worker)
@@ -336,7 +337,8 @@ public final class JobRunner: @unchecked Sendable {
                                       errorStage: f.stage.rawValue, failedCues: f.failedCues)
                 try EventStore(db).append("language.failed", job: job.id, language: lang, ["stage": .string(f.stage.rawValue), "error": .string(f.error.message)])
                 log("\(store.printedId(job.id)) \(lang) failed at \(f.stage.rawValue): \(f.error.message)")
-            } catch let e as OlleeyError {
+            } catch let error where error is OlleeyError || error is DatabaseError {
+                let e = OlleeyError.from(error)
                 if isInterrupted { try settleStopped(job.id, StopRequested(cancelled: false), store: store, language: lang); return }
                 // not a stage's failure (e.g. the database): labelled with the stage the language was at
                 let at = try store.language(job.id, lang)?.stage ?? Stage.translate.rawValue

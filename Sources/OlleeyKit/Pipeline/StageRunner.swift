@@ -46,7 +46,7 @@ struct StageRunner {
         } catch {
             let e: OlleeyError
             var cues: [String] = []
-            if let f = error as? StageFailure { e = f.error; cues = f.failedCues } else { e = (error as? OlleeyError) ?? OlleeyError.failure("\(error)") }
+            if let f = error as? StageFailure { e = f.error; cues = f.failedCues } else { e = OlleeyError.from(error) }
             if cancel.isCancelled {
                 // the subprocess was stopped because the job was paused or cancelled: not a failure
                 do { try checkStop(job.id) } catch let stop as StopRequested {

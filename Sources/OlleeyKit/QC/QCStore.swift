@@ -52,10 +52,10 @@ public struct QCStore {
         FROM qc q LEFT JOIN users u ON u.id = q.assignee_id
         """
 
-    static func entry(_ r: Row) -> QCEntry {
-        QCEntry(jobId: r.string(0), language: r.string(1), state: QCState(rawValue: r.string(2)) ?? .unassigned,
-                assigneeId: r.optionalString(3), assigneeEmail: r.optionalString(4),
-                glossaryReport: r.optionalString(5).flatMap { try? JSON.parse($0) }, updatedAt: r.string(6))
+    static func entry(_ r: Row) throws -> QCEntry {
+        QCEntry(jobId: try r["job_id"], language: try r["language"], state: QCState(rawValue: try r["state"]) ?? .unassigned,
+                assigneeId: try r["assignee_id"], assigneeEmail: try r["email"],
+                glossaryReport: try r.json("glossary_report"), updatedAt: try r["updated_at"])
     }
 
     public func get(job: String, language: String) throws -> QCEntry {
@@ -89,8 +89,8 @@ public struct QCStore {
             + (language == nil ? "" : " AND language = ?") + " ORDER BY id"
         let args: [SQLValue] = [.text(job)] + (language.map { [.text($0)] } ?? [])
         return try db.query(sql, args) { r in
-            QCHistoryItem(id: r.int64(0), at: r.string(1), language: r.string(2), actor: r.optionalString(3), action: r.string(4),
-                          fromState: r.optionalString(5), toState: r.optionalString(6), message: r.optionalString(7))
+            QCHistoryItem(id: try r["id"], at: try r["at"], language: try r["language"], actor: try r["actor"], action: try r["action"],
+                          fromState: try r["from_state"], toState: try r["to_state"], message: try r["message"])
         }
     }
 }

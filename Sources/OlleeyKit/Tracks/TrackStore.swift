@@ -127,7 +127,7 @@ public struct TrackStore {
 
     func cues(trackID tid: Int64, version v: TrackVersion) throws -> [CueAuthorship] {
         let rows = try db.query("SELECT author, human, stale FROM track_cues WHERE track_id = ? AND version = ? ORDER BY position",
-                                [.int(tid), .int(Int64(v.version))]) { CueAuthorship(author: $0.string(0), human: $0.bool(1), stale: $0.bool(2)) }
+                                [.int(tid), .int(Int64(v.version))]) { CueAuthorship(author: try $0["author"], human: try $0["human"], stale: try $0["stale"]) }
         if !rows.isEmpty { return rows }
         let n = WebVTTParser.parse(v.content, mode: .browser).document.cues.count
         return Array(repeating: CueAuthorship(author: v.author, human: !CueAuthorship.isMachine(v.author), stale: false), count: n)
@@ -167,7 +167,7 @@ public struct TrackStore {
 
     public func versions(job: String, language: String, kind: TrackKind) throws -> [TrackVersion] {
         try db.query("""
-            SELECT v.version, '', v.sha256, v.author, v.message, v.created_at FROM tracks t
+            SELECT v.version, '' AS content, v.sha256, v.author, v.message, v.created_at FROM tracks t
             JOIN track_versions v ON v.track_id = t.id WHERE t.job_id = ? AND t.language = ? AND t.kind = ? ORDER BY v.version
             """, [.text(job), .text(language), .text(kind.rawValue)], TrackStore.version)
     }
@@ -180,8 +180,8 @@ public struct TrackStore {
         try db.run("UPDATE tracks SET locked = ? WHERE job_id = ? AND language = ?", [.int(locked ? 1 : 0), .text(job), .text(language)])
     }
 
-    static func version(_ r: Row) -> TrackVersion {
-        TrackVersion(version: r.int(0), content: r.string(1), sha256: r.string(2), author: r.string(3), message: r.string(4), createdAt: r.string(5))
+    static func version(_ r: Row) throws -> TrackVersion {
+        TrackVersion(version: try r["version"], content: try r["content"], sha256: try r["sha256"], author: try r["author"], message: try r["message"], createdAt: try r["created_at"])
     }
 }
 

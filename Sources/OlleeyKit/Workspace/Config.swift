@@ -187,7 +187,7 @@ public struct ConfigStore {
 
     public func allStored() throws -> [String: String] {
         var d: [String: String] = [:]
-        for (k, v) in try db.query("SELECT key, value FROM settings", [], { ($0.string(0), $0.string(1)) }) { d[k] = v }
+        for (k, v) in try db.query("SELECT key, value FROM settings", [], { (try $0["key"] as String, try $0["value"] as String) }) { d[k] = v }
         return d
     }
 }

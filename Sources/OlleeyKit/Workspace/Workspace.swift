@@ -60,9 +60,34 @@ public struct Workspace: Sendable {
         if let r = readOnlyPath([dir, dbPath]) { throw FileIO.readOnlyError(r.0, r.1) }
         var opts = Database.Options()
         opts.busyTimeoutMs = busyTimeoutMs
-        let db = try Database(path: dbPath, options: opts)
-        try Migrator.migrate(db)
-        return db
+        return try Workspace.opening {
+            let db = try Database(path: dbPath, options: opts)
+            try Migrator.migrate(db)
+            return db
+        }
+    }
+
+    /// A pool of connections (one writer, up to `maximumReaders` readers) that threads share,
+    /// for a long-lived multi-threaded process (the server, an in-process worker pool); opened
+    /// and migrated as `open`. A command that runs once uses `open`: one connection, no pool.
+    public func pool(maximumReaders: Int = 4, busyTimeoutMs: Int32 = 5000) throws -> DatabasePool {
+        guard FileManager.default.fileExists(atPath: dbPath) || Paths.isDirectory(dir) else {
+            throw OlleeyError.config("no database at \(dbPath)", next: [.command("init")])
+        }
+        if let r = readOnlyPath([dir, dbPath]) { throw FileIO.readOnlyError(r.0, r.1) }
+        var opts = Database.Options()
+        opts.busyTimeoutMs = busyTimeoutMs
+        return try Workspace.opening {
+            let pool = try DatabasePool(path: dbPath, maximumReaders: maximumReaders, options: opts)
+            try pool.writeWithoutTransaction { try Migrator.migrate($0) }
+            return pool
+        }
+    }
+
+    /// Opening a workspace is where a database failure (not a database, cannot open) becomes
+    /// the workspace error a front end reports.
+    static func opening<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as DatabaseError { throw OlleeyError.from(e) }
     }
 }
 
@@ -106,10 +131,10 @@ extension Workspace {
                                          hint: "where the workspace is writable, run: sqlite3 \(dbPath) 'PRAGMA wal_checkpoint(TRUNCATE)' (or any olleey command), then publish it again")
             }
             opts.immutable = true
-            db = try Database(path: dbPath, options: opts)
+            db = try Workspace.opening { try Database(path: dbPath, options: opts) }
         }
         let known = Schema.migrations.map(\.version).max() ?? 0
-        let current = try Migrator.currentVersion(db) ?? 0
+        let current = try Workspace.opening { try Migrator.currentVersion(db) ?? 0 }
         if current > known { throw Migrator.newerSchema(current, known) }
         if current < known {
             throw OlleeyError.config("the read-only workspace at \(root) has an older schema (version \(current)) than this olleey (version \(known))",

@@ -1,0 +1,163 @@
+import CSQLite
+
+/// A view of the current row of a statement. Valid until the next step.
+///
+/// Read a column by name, typed by what receives it: `let status: String = try row["status"]`,
+/// `note = try row["note"]` for a `String?` (NULL -> nil). Names are resolved to indexes once per
+/// prepared statement (see `Statement.columnIndex(_:)`); an unknown name throws a `DatabaseError`.
+/// Positional reads (`row.string(3)`) remain for ad-hoc queries.
+public struct Row {
+    @usableFromInline let stmt: OpaquePointer
+    // The statement outlives every Row made from it (a Row is only valid while it steps).
+    @usableFromInline unowned(unsafe) let statement: Statement
+    // The statement's name lookup cache (see `Statement.columnIndex(_:)`), copied here so that
+    // the fast path touches no class reference (no retain, no exclusivity check).
+    @usableFromInline let lookupState: UnsafeMutablePointer<Int>
+    @usableFromInline let lookupKeys: UnsafeMutablePointer<UnsafeRawPointer?>
+    @usableFromInline let lookupIndexes: UnsafeMutablePointer<Int>
+
+    @inlinable init(statement: Statement) {
+        stmt = statement.handle
+        self.statement = statement
+        lookupState = statement.lookupState
+        lookupKeys = statement.lookupKeys
+        lookupIndexes = statement.lookupIndexes
+    }
+
+    /// The index of column `name`: the n-th name read in this row is compared, by address, with
+    /// the n-th name read in the previous row; on a miss the statement's map answers.
+    @inlinable @inline(__always)
+    func columnIndex(_ name: StaticString) throws -> Int {
+        let k = lookupState[0]
+        lookupState[0] = k &+ 1
+        if k < lookupState[1], name.hasPointerRepresentation, lookupKeys[k] == UnsafeRawPointer(name.utf8Start) {
+            return lookupIndexes[k]
+        }
+        return try statement.resolveColumn(name, slot: k)
+    }
+
+    /// The column `name`, decoded as `T`.
+    @inlinable
+    public subscript<T: ColumnDecodable>(_ name: StaticString) -> T {
+        @inline(__always) get throws { T.decode(self, at: try columnIndex(name)) }
+    }
+
+    /// The column `name` parsed as JSON text: nil when it is NULL or not valid JSON.
+    public func json(_ name: StaticString) throws -> JSON? {
+        let i = try columnIndex(name)
+        return isNull(i) ? nil : try? JSON.parse(string(i))
+    }
+
+    /// The column `name` (not a literal), decoded as `T`.
+    @inlinable
+    public func value<T: ColumnDecodable>(named name: String, as type: T.Type = T.self) throws -> T {
+        T.decode(self, at: try statement.columnIndex(named: name))
+    }
+
+    public var columnCount: Int { Int(sqlite3_column_count(stmt)) }
+
+    public func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(stmt, Int32(i))) }
+
+    @inlinable public func isNull(_ i: Int) -> Bool { sqlite3_column_type(stmt, Int32(i)) == SQLITE_NULL }
+    @inlinable public func int64(_ i: Int) -> Int64 { sqlite3_column_int64(stmt, Int32(i)) }
+    @inlinable public func int(_ i: Int) -> Int { Int(sqlite3_column_int64(stmt, Int32(i))) }
+    @inlinable public func double(_ i: Int) -> Double { sqlite3_column_double(stmt, Int32(i)) }
+    @inlinable public func bool(_ i: Int) -> Bool { sqlite3_column_int64(stmt, Int32(i)) != 0 }
+
+    @inlinable
+    public func string(_ i: Int) -> String {
+        guard let p = sqlite3_column_text(stmt, Int32(i)) else { return "" }
+        let n = Int(sqlite3_column_bytes(stmt, Int32(i)))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    @inlinable public func optionalString(_ i: Int) -> String? { isNull(i) ? nil : string(i) }
+    @inlinable public func optionalInt64(_ i: Int) -> Int64? { isNull(i) ? nil : int64(i) }
+    @inlinable public func optionalDouble(_ i: Int) -> Double? { isNull(i) ? nil : double(i) }
+
+    public func blob(_ i: Int) -> [UInt8] {
+        let n = Int(sqlite3_column_bytes(stmt, Int32(i)))
+        guard n > 0, let p = sqlite3_column_blob(stmt, Int32(i)) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+
+    public func value(_ i: Int) -> SQLValue {
+        switch sqlite3_column_type(stmt, Int32(i)) {
+        case SQLITE_INTEGER: return .int(int64(i))
+        case SQLITE_FLOAT: return .double(double(i))
+        case SQLITE_TEXT: return .text(string(i))
+        case SQLITE_BLOB: return .blob(blob(i))
+        default: return .null
+        }
+    }
+}
+
+/// A value read from a row's column: `String`, `Int`, `Int64`, `Double`, `Bool`, `[UInt8]`,
+/// `SQLValue`, and the optional of each (NULL -> nil).
+public protocol ColumnDecodable {
+    static func decode(_ row: Row, at index: Int) -> Self
+}
+
+extension String: ColumnDecodable {
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> String { row.string(i) }
+}
+extension Int: ColumnDecodable {
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Int { row.int(i) }
+}
+extension Int64: ColumnDecodable {
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Int64 { row.int64(i) }
+}
+extension Double: ColumnDecodable {
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Double { row.double(i) }
+}
+extension Bool: ColumnDecodable {
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Bool { row.bool(i) }
+}
+extension Array: ColumnDecodable where Element == UInt8 {
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> [UInt8] { row.blob(i) }
+}
+extension SQLValue: ColumnDecodable {
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> SQLValue { row.value(i) }
+}
+extension Optional: ColumnDecodable where Wrapped: ColumnDecodable {
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Wrapped? { row.isNull(i) ? nil : Wrapped.decode(row, at: i) }
+}
+
+/// A type built from a row by column names: `init(row:)` reads `try row["id"]`, ... A store
+/// fetches it with `db.fetchAll(T.self, sql, args)` / `db.fetchOne(T.self, sql, args)`.
+public protocol RowDecodable {
+    init(row: Row) throws
+}
+
+extension Database {
+    /// Every row of a query, decoded.
+    @inlinable
+    public func fetchAll<T: RowDecodable>(_ type: T.Type, _ sql: String, _ args: [SQLValue] = []) throws -> [T] {
+        // the loop of `query`, written out so that `T` is decoded in place (no closure between)
+        let s = try cached(sql)
+        try s.bind(args)
+        defer { s.reset() }
+        var out: [T] = []
+        let row = Row(statement: s)
+        let h = s.handle
+        while true {
+            let rc = sqlite3_step(h)
+            if rc == SQLITE_ROW {
+                s.startRow()
+                out.append(try T(row: row))
+                continue
+            }
+            if rc == SQLITE_DONE { return out }
+            throw error(rc, sql: sql, arguments: args.count)
+        }
+    }
+
+    /// The first row of a query, decoded, or nil.
+    @inlinable
+    public func fetchOne<T: RowDecodable>(_ type: T.Type, _ sql: String, _ args: [SQLValue] = []) throws -> T? {
+        let s = try cached(sql)
+        try s.bind(args)
+        defer { s.reset() }
+        return try s.step() ? T(row: Row(statement: s)) : nil
+    }
+}
