@@ -108,26 +108,10 @@ public enum MP4Layout {
             // compare the two side files' samples; both are small and read whole
             let wasBytes = try MP4Layout.samples(was, in: wasFile)
             let nowBytes = try MP4Layout.samples(now, in: nowFile)
-            // samples are matched by decode time, so a cue added or removed before others does
-            // not shift them
-            // (both in decode order: one walk)
-            var offsets = [Int](repeating: -1, count: now.sizes.count)
-            var kept = [Bool](repeating: false, count: current.sizes.count)
-            var j = 0, wasAt = 0, nowAt = 0
-            for i in 0..<now.sizes.count {
-                let n = Int(now.sizes[i])
-                while j < was.sizes.count, was.dts[j] < now.dts[i] { wasAt += Int(was.sizes[j]); j += 1 }
-                if j < was.sizes.count, was.dts[j] == now.dts[i], was.sizes[j] == now.sizes[i],
-                   n == 0 || wasBytes.withUnsafeBytes({ w in nowBytes.withUnsafeBytes { memcmp(w.baseAddress! + wasAt, $0.baseAddress! + nowAt, n) == 0 } }) {
-                    offsets[i] = current.offsets[j]
-                    kept[j] = true
-                    wasAt += n; j += 1
-                } else {
-                    spill.append((k, i))
-                }
-                nowAt += n
-            }
-            for i in current.sizes.indices where !kept[i] { stale.append((current.offsets[i], Int(current.sizes[i]))) }
+            let m = MP4Layout.match(was, wasBytes, to: now, nowBytes, in: current)
+            spill += m.spilled.map { (k: k, sample: $0) }
+            stale += m.stale
+            let offsets = m.offsets
             changed.append(Changed(k: k, source: now, fd: nowFile.fd, offsets: offsets))
         }
         if changed.isEmpty { return .unchanged }
@@ -199,6 +183,36 @@ public enum MP4Layout {
         // 4. no stale samples or moov left behind
         try MP4Layout.zero(out.fd, file, stale + [(active.offset + 8, active.size - 8)])
         return .updated(rewritten: spillBytes)
+    }
+
+    /// Matches a track's new samples to its current ones: samples are matched by decode time,
+    /// so a cue added or removed before others does not shift them (both in decode order: one
+    /// walk). Returns each new sample's offset in the file (-1: to be appended), the new samples
+    /// to append, and the file's samples no longer used.
+    static func match(_ was: MP4Track, _ wasBytes: [UInt8], to now: MP4Track, _ nowBytes: [UInt8], in current: MP4Track)
+        -> (offsets: [Int], spilled: [Int], stale: [(offset: Int, length: Int)]) {
+        var spilled: [Int] = []
+        var stale: [(offset: Int, length: Int)] = []
+        var offsets = [Int](repeating: -1, count: now.sizes.count)
+        var kept = [Bool](repeating: false, count: current.sizes.count)
+        var j = 0, wasAt = 0, nowAt = 0
+        for i in 0..<now.sizes.count {
+            let n = Int(now.sizes[i])
+            while j < was.sizes.count, was.dts[j] < now.dts[i] { wasAt += Int(was.sizes[j]); j += 1 }
+            if j < was.sizes.count, was.dts[j] == now.dts[i], was.sizes[j] == now.sizes[i],
+               n == 0 || wasBytes.withUnsafeBytes({ w in nowBytes.withUnsafeBytes { v in
+                   guard let a = w.baseAddress, let b = v.baseAddress else { return false }
+                   return memcmp(a + wasAt, b + nowAt, n) == 0 } }) {
+                offsets[i] = current.offsets[j]
+                kept[j] = true
+                wasAt += n; j += 1
+            } else {
+                spilled.append(i)
+            }
+            nowAt += n
+        }
+        for i in current.sizes.indices where !kept[i] { stale.append((current.offsets[i], Int(current.sizes[i]))) }
+        return (offsets, spilled, stale)
     }
 
     // MARK: - parts
