@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import WebVTT
 
 /// Small real media files generated once per test process with ffmpeg (and espeak-ng).
 final class MediaFixtures: @unchecked Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import WebVTT
 
 @Suite("Segmented AAC", .enabled(if: Subprocess.which("ffmpeg") != nil, "needs ffmpeg"))
 struct SegmentedAACTests {
