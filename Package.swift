@@ -22,11 +22,12 @@ let package = Package(
         .target(name: "OlleeyCLI", dependencies: ["OlleeyKit", "WebVTT"], path: "Sources/OlleeyCLI"),
         .executableTarget(name: "olleey", dependencies: ["OlleeyCLI"], path: "Sources/olleey"),
         .executableTarget(name: "olleey-bench-db", dependencies: ["OlleeyKit", "CSQLite"], path: "Sources/olleey-bench-db"),
+        .target(name: "OlleeyTestSupport", path: "Tests/OlleeyTestSupport"),
         .testTarget(name: "WebVTTTests", dependencies: ["WebVTT"], path: "Tests/WebVTTTests"),
         .testTarget(name: "OlleeyHTTPTests", dependencies: ["OlleeyHTTP"], path: "Tests/OlleeyHTTPTests"),
-        .testTarget(name: "OlleeyKitTests", dependencies: ["OlleeyKit", "CSQLite"], path: "Tests/OlleeyKitTests"),
-        .testTarget(name: "OlleeyCLITests", dependencies: ["OlleeyCLI", "OlleeyKit"], path: "Tests/OlleeyCLITests"),
-        .testTarget(name: "EndToEndTests", dependencies: [], path: "Tests/EndToEndTests", exclude: ["Fixtures"]),
+        .testTarget(name: "OlleeyKitTests", dependencies: ["OlleeyKit", "CSQLite", "OlleeyTestSupport"], path: "Tests/OlleeyKitTests"),
+        .testTarget(name: "OlleeyCLITests", dependencies: ["OlleeyCLI", "OlleeyKit", "OlleeyTestSupport"], path: "Tests/OlleeyCLITests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["OlleeyTestSupport"], path: "Tests/EndToEndTests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
