@@ -66,30 +66,13 @@ enum VTTCommands {
 
     static func name(_ p: String) -> String { p == "-" ? "<stdin>" : p }
 
-    /// Parses a subtitle file: WebVTT, or SRT when the name or the content says so.
+    /// Parses a subtitle file, WebVTT or SRT by the one sniffing rule (`SubtitleFormat.sniff`),
+    /// or as `format` (`vtt` or `srt`) when given.
     static func load(_ ctx: Context, _ p: String, mode: ParseMode = .browser, format: String? = nil) throws -> (WebVTTDocument, [Diagnostic]) {
         let bytes = try read(ctx, p)
-        let isSRT = format == "srt" || (format == nil && (p.lowercased().hasSuffix(".srt") || looksLikeSRT(bytes)))
-        if isSRT {
-            let r = SRT.parse(bytes)
-            return (r.document, r.diagnostics)
-        }
-        let r = WebVTTParser.parse(bytes, mode: mode)
-        if r.rejected {
-            let d = r.diagnostics.first(where: { $0.severity == .error }) ?? r.diagnostics.first
-            throw OlleeyError.invalid("\(name(p)):\(d?.line ?? 1):\(d?.column ?? 1): \(d?.message ?? "not a WebVTT file")",
-                                      hint: "a WebVTT file starts with the line WEBVTT")
-        }
+        let forced: SubtitleFormat? = format.map { $0 == "srt" ? .srt : .webvtt }
+        let r = try SubtitleLoader.parse(bytes, name: p == "-" ? nil : p, mode: mode, format: forced)
         return (r.document, r.diagnostics)
-    }
-
-    static func looksLikeSRT(_ b: [UInt8]) -> Bool {
-        var i = 0
-        if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3 }
-        if b.count >= i + 6, Array(b[i..<(i + 6)]) == Array("WEBVTT".utf8) { return false }
-        // an index line or a timing line with a comma
-        let head = String(decoding: b.prefix(i + 200).dropFirst(i), as: UTF8.self)
-        return head.contains(",") && head.contains("-->")
     }
 
     /// Where output goes: the absolute path of `-o FILE`, or nil for standard output.

@@ -50,10 +50,7 @@ public enum SubtitleCheck {
     }
 
     static func isSRT(path: String, bytes: [UInt8]) -> Bool {
-        if (path as NSString).pathExtension.lowercased() == "srt" { return true }
-        let head = String(decoding: bytes.prefix(16), as: UTF8.self)
-        let trimmed = head.hasPrefix("\u{FEFF}") ? String(head.dropFirst()) : head
-        return !trimmed.hasPrefix("WEBVTT")
+        SubtitleFormat.sniff(bytes, fileName: path) == .srt
     }
 
     /// The timing problems of a file's bytes (pure: for tests and for `timing(path:)`).

@@ -5,24 +5,16 @@ import WebVTT
 /// parse is bad input (65) with file:line.
 public enum SubtitleImport {
     public static func load(_ path: String) throws -> String {
-        let bytes = try FileIO.read(path)
-        let text = String(decoding: bytes, as: UTF8.self)
+        let (r, bytes) = try SubtitleLoader.load(path: path)
         let name = (path as NSString).lastPathComponent
-        let trimmed = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
-        if (path as NSString).pathExtension.lowercased() == "srt" || !trimmed.hasPrefix("WEBVTT") {
-            let (doc, diags) = SRT.parse(bytes)
-            if doc.cues.isEmpty {
-                let d = diags.first
+        if r.format == .srt {
+            if r.document.cues.isEmpty {
+                let d = r.diagnostics.first
                 throw OlleeyError.invalid("\(name):\(d?.line ?? 1):\(d?.column ?? 1): \(d?.message ?? "no subtitles found (neither WebVTT nor SRT)")")
             }
-            return WebVTTSerializer.serialize(doc)
-        }
-        let r = WebVTTParser.parse(bytes, mode: .browser)
-        if r.rejected {
-            let d = r.diagnostics.first
-            throw OlleeyError.invalid("\(name):\(d?.line ?? 1):\(d?.column ?? 1): \(d?.message ?? "not a WebVTT file")")
+            return WebVTTSerializer.serialize(r.document)
         }
         guard !r.document.cues.isEmpty else { throw OlleeyError.invalid("\(name): no cues") }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
