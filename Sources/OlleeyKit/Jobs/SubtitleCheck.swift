@@ -63,7 +63,9 @@ public enum SubtitleCheck {
             // a line with '-->' that no cue took as its timing line: a timestamp that did not parse
             let timingLines = Set(doc.cues.map(\.line))
             let text = String(decoding: bytes, as: UTF8.self)
-            for (i, l) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            // lines as the SRT parser counts them: CRLF, LF or CR ("\r\n" is one Character, so
+            // splitting on "\n" alone would leave a CRLF file as one line and refuse it)
+            for (i, l) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).enumerated()
             where l.contains("-->") && !timingLines.contains(i + 1) {
                 problems.append(Problem(line: i + 1, column: 1, message: "the timing line does not parse; the cue would be dropped"))
             }
