@@ -93,7 +93,7 @@ public enum MP4Layout {
         struct Changed { var k: Int; var source: MP4Track; var fd: Int32; var offsets: [Int] }
         var changed: [Changed] = []
         var stale: [(offset: Int, length: Int)] = []
-        var spill: [(k: Int, sample: Int)] = []
+        var spill: [(k: Int, c: Int, sample: Int)] = []  // c: the track's entry in `changed`
         for k in new.indices {
             let current = out.tracks[k]
             guard current.handler == (new[k].kind == .video ? "vide" : new[k].kind == .audio ? "soun" : current.handler),
@@ -109,7 +109,7 @@ public enum MP4Layout {
             let wasBytes = try MP4Layout.samples(was, in: wasFile)
             let nowBytes = try MP4Layout.samples(now, in: nowFile)
             let m = MP4Layout.match(was, wasBytes, to: now, nowBytes, in: current)
-            spill += m.spilled.map { (k: k, sample: $0) }
+            spill += m.spilled.map { (k: k, c: changed.count, sample: $0) }
             stale += m.stale
             let offsets = m.offsets
             changed.append(Changed(k: k, source: now, fd: nowFile.fd, offsets: offsets))
@@ -118,19 +118,18 @@ public enum MP4Layout {
 
         // appended samples: by second, then track, so a player streaming the file finds them together
         spill.sort { a, b in
-            let ta = changed.first { $0.k == a.k }!.source.seconds(a.sample), tb = changed.first { $0.k == b.k }!.source.seconds(b.sample)
+            let ta = changed[a.c].source.seconds(a.sample), tb = changed[b.c].source.seconds(b.sample)
             return Int(ta) != Int(tb) ? ta < tb : (a.k != b.k ? a.k < b.k : a.sample < b.sample)
         }
-        let index = Dictionary(uniqueKeysWithValues: changed.enumerated().map { ($1.k, $0) })
-        let spillBytes = spill.reduce(0) { $0 + Int(changed[index[$1.k]!].source.sizes[$1.sample]) }
+        let spillBytes = spill.reduce(0) { $0 + Int(changed[$1.c].source.sizes[$1.sample]) }
         let appended = out.boxes[(firstData + 1)...].reduce(0) { $0 + $1.size }
         if appended + spillBytes > max(32 << 20, out.size / 20) { return .declined("too much changed (\(spillBytes) bytes)") }
         let spillStart = out.size
         if !large, spillStart + 16 + spillBytes > Int(UInt32.max) { return .declined("the file would need 64-bit chunk offsets") }
         var at = spillStart + 8
         for s in spill {
-            changed[index[s.k]!].offsets[s.sample] = at
-            at += Int(changed[index[s.k]!].source.sizes[s.sample])
+            changed[s.c].offsets[s.sample] = at
+            at += Int(changed[s.c].source.sizes[s.sample])
         }
 
         // the new moov: the current one with the changed traks rebuilt
@@ -141,7 +140,7 @@ public enum MP4Layout {
             guard let trak = MP4Layout.rebuild(out.tracks[c.k].trak, from: c.source, offsets: c.offsets, large: large, movieScale: movieScale) else {
                 return .declined("cannot rebuild track \(c.k + 1)")
             }
-            moov.children![traks[c.k]] = trak
+            moov.children?[traks[c.k]] = trak
         }
         traks.removeAll()
         MP4Layout.setMovieDuration(moov)
@@ -160,7 +159,7 @@ public enum MP4Layout {
             header += Array("mdat".utf8)
             try w.append(header)
             for s in spill {
-                let c = changed[index[s.k]!]
+                let c = changed[s.c]
                 try w.copy(from: c.fd, offset: c.source.offsets[s.sample], length: Int(c.source.sizes[s.sample]))
             }
             try w.flush()
@@ -306,10 +305,11 @@ public enum MP4Layout {
                 else { putBE32(&elst.payload, at, UInt32(clamping: Int64((Double(be32(elst.payload[...], at)) * scale).rounded()))) }
             }
             if let edts = trak.find(["edts"]) { edts.children = [elst] } else {
-                trak.children!.insert(MP4Box(type: "edts", children: [elst]), at: min(1, trak.children!.count))
+                let at = min(1, trak.children?.count ?? 0)
+                trak.children?.insert(MP4Box(type: "edts", children: [elst]), at: at)
             }
         } else {
-            trak.children!.removeAll { $0.type == "edts" }
+            trak.children?.removeAll { $0.type == "edts" }
         }
         return trak
     }
