@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "olleey", targets: ["olleey"]),
         .library(name: "WebVTT", targets: ["WebVTT"]),
+        .library(name: "OlleeyHTTP", targets: ["OlleeyHTTP"]),
         .library(name: "OlleeyKit", targets: ["OlleeyKit"]),
     ],
     targets: [
@@ -16,16 +17,19 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
         .target(name: "WebVTT", path: "Sources/WebVTT"),
-        .target(name: "OlleeyKit", dependencies: ["WebVTT", "CSQLite", "COpenSSL"], path: "Sources/OlleeyKit"),
+        .target(name: "OlleeyHTTP", path: "Sources/OlleeyHTTP"),
+        .target(name: "OlleeyKit", dependencies: ["WebVTT", "CSQLite", "COpenSSL", "OlleeyHTTP"], path: "Sources/OlleeyKit"),
         .target(name: "OlleeyCLI", dependencies: ["OlleeyKit", "WebVTT"], path: "Sources/OlleeyCLI"),
         .executableTarget(name: "olleey", dependencies: ["OlleeyCLI"], path: "Sources/olleey"),
         .executableTarget(name: "olleey-bench-db", dependencies: ["OlleeyKit", "CSQLite"], path: "Sources/olleey-bench-db"),
+        .target(name: "OlleeyTestSupport", path: "Tests/OlleeyTestSupport"),
         .testTarget(name: "WebVTTTests", dependencies: ["WebVTT"], path: "Tests/WebVTTTests"),
         // test stand-ins (a call-recording FakeMedia, a FakeSpeaker): used by test targets only
         .target(name: "OlleeyTestFakes", dependencies: ["OlleeyKit"], path: "Tests/OlleeyTestFakes"),
-        .testTarget(name: "OlleeyKitTests", dependencies: ["OlleeyKit", "CSQLite", "OlleeyTestFakes"], path: "Tests/OlleeyKitTests"),
-        .testTarget(name: "OlleeyCLITests", dependencies: ["OlleeyCLI", "OlleeyKit"], path: "Tests/OlleeyCLITests"),
-        .testTarget(name: "EndToEndTests", dependencies: [], path: "Tests/EndToEndTests", exclude: ["Fixtures"]),
+        .testTarget(name: "OlleeyHTTPTests", dependencies: ["OlleeyHTTP"], path: "Tests/OlleeyHTTPTests"),
+        .testTarget(name: "OlleeyKitTests", dependencies: ["OlleeyKit", "CSQLite", "OlleeyTestSupport", "OlleeyTestFakes"], path: "Tests/OlleeyKitTests"),
+        .testTarget(name: "OlleeyCLITests", dependencies: ["OlleeyCLI", "OlleeyKit", "OlleeyTestSupport"], path: "Tests/OlleeyCLITests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["OlleeyTestSupport"], path: "Tests/EndToEndTests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

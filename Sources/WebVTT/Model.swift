@@ -37,18 +37,27 @@ public enum LineEnding: String, Sendable, CaseIterable {
     }
 }
 
-/// A half-open time range `[startMs, endMs)` in milliseconds.
+/// A half-open time range `[startMs, endMs)` in milliseconds: cues selected by a timing
+/// command, a cue's speech on a dub timeline. (The one TimeRange: OlleeyKit's mixer uses it too,
+/// so it counts in `Int`, 64 bits wide on every platform olleey builds for.)
 public struct TimeRange: Hashable, Sendable {
-    public var startMs: Int64
-    public var endMs: Int64
+    public var startMs: Int
+    public var endMs: Int
 
-    public init(startMs: Int64, endMs: Int64) {
+    public init(startMs: Int, endMs: Int) {
         self.startMs = startMs
         self.endMs = endMs
     }
 
+    public init(startMs: Int64, endMs: Int64) {
+        self.init(startMs: Int(startMs), endMs: Int(endMs))
+    }
+
+    /// `endMs - startMs`, or 0 when the range is empty or inverted.
+    public var durationMs: Int { max(0, endMs - startMs) }
+
     /// True when `ms` lies in `[startMs, endMs)`.
-    public func contains(_ ms: Int64) -> Bool { ms >= startMs && ms < endMs }
+    public func contains(_ ms: Int64) -> Bool { ms >= Int64(startMs) && ms < Int64(endMs) }
 }
 
 // MARK: - Cue settings

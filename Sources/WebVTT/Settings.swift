@@ -79,17 +79,9 @@ enum SettingsParser {
         var seen: UInt8 = 0 // bit per setting name, for strict duplicate detection
         var regionIgnoredOffset = -1
         var regionSetOffset = -1
-        while i < end {
-            while i < end, isASCIIWhitespace(p[i]) { i += 1 }
-            if i >= end { break }
-            let tokStart = i
-            var colon = -1
-            while i < end, !isASCIIWhitespace(p[i]) {
-                if colon < 0, p[i] == UInt8(ascii: ":") { colon = i }
-                i += 1
-            }
-            let tokEnd = i
-            if colon < 0 || colon == tokStart || colon == tokEnd - 1 {
+        while let token = SettingToken.next(p, &i, end) {
+            let tokStart = token.start, colon = token.colon, tokEnd = token.end
+            if !token.isNameValue {
                 bad = true; sink?.add(tokStart, .error, "invalid_setting",
                           "cue setting '\(text(p, tokStart, tokEnd))' is not of the form name:value; ignored")
                 continue
@@ -300,17 +292,9 @@ enum SettingsParser {
         var i = start
         var seenID = false
         var seen: UInt8 = 0
-        while i < end {
-            while i < end, isASCIIWhitespace(p[i]) { i += 1 }
-            if i >= end { break }
-            let tokStart = i
-            var colon = -1
-            while i < end, !isASCIIWhitespace(p[i]) {
-                if colon < 0, p[i] == UInt8(ascii: ":") { colon = i }
-                i += 1
-            }
-            let tokEnd = i
-            if colon < 0 || colon == tokStart || colon == tokEnd - 1 {
+        while let token = SettingToken.next(p, &i, end) {
+            let tokStart = token.start, colon = token.colon, tokEnd = token.end
+            if !token.isNameValue {
                 sink?.add(tokStart, .error, "invalid_region_setting",
                           "region setting '\(text(p, tokStart, tokEnd))' is not of the form name:value; ignored")
                 continue
@@ -384,6 +368,34 @@ enum SettingsParser {
     }
 
     // MARK: byte helpers
+
+    /// One token of cue settings or region settings: the bytes between ASCII whitespace, split
+    /// at the first colon into a name and a value (the spec's two "collect settings" loops
+    /// share it).
+    struct SettingToken {
+        var start: Int
+        /// The first colon, or -1.
+        var colon: Int
+        var end: Int
+
+        /// `name:value` with both parts non-empty; anything else is ignored with a diagnostic.
+        var isNameValue: Bool { colon > start && colon < end - 1 }
+
+        /// The next token at or after `i` and before `end` (nil when only whitespace is left);
+        /// `i` moves past it.
+        @inline(__always)
+        static func next(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ end: Int) -> SettingToken? {
+            while i < end, isASCIIWhitespace(p[i]) { i += 1 }
+            if i >= end { return nil }
+            let start = i
+            var colon = -1
+            while i < end, !isASCIIWhitespace(p[i]) {
+                if colon < 0, p[i] == UInt8(ascii: ":") { colon = i }
+                i += 1
+            }
+            return SettingToken(start: start, colon: colon, end: i)
+        }
+    }
 
     @inline(__always)
     static func equals(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, _ lit: StaticString) -> Bool {

@@ -34,8 +34,15 @@ public enum Timestamp {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Parses a human duration or offset: `1.5s`, `-200ms`, `2m`, `1h2m3.5s`, `90` (seconds),
-    /// `-1:02.5`, `00:01:02.500`, `01:02,500`. Returns milliseconds, or `nil` when not understood.
+    /// Parses a human duration or offset: `1.5s`, `-200ms`, `2m`, `1h2m3.5s`, `1m30` (a last
+    /// number without a unit is seconds), `90` (seconds), `-1:02.5`, `00:01:02.500`, and
+    /// `01:02,500` (SRT's comma). Returns milliseconds, or `nil` when not understood.
+    ///
+    /// The clock form follows WebVTT timestamps: every field but the first is at most 59
+    /// (`1:75` is refused, as `00:75.000` is not a timestamp), fields before the last are whole
+    /// numbers, and only the last has a fraction. The first field may be any size (`90:00`).
+    /// No exponents, no `inf` or `nan`. This is the one duration rule: the command line's
+    /// duration options use it too.
     public static func parseDuration(_ string: String) -> Int64? {
         var s = Substring(string.trimmingASCIISpaces())
         var sign: Int64 = 1
@@ -46,10 +53,13 @@ public enum Timestamp {
             let parts = s.replacingCommaWithDot().split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 2 || parts.count == 3 else { return nil }
             var total = 0.0
-            for part in parts {
-                guard let v = Double(part), v >= 0, !part.isEmpty else { return nil }
+            for (i, part) in parts.enumerated() {
+                let last = i == parts.count - 1
+                guard isDecimal(part, fraction: last), let v = Double(part), v.isFinite else { return nil }
+                if i > 0, v >= 60 { return nil }
                 total = total * 60 + v
             }
+            guard total < 9e12 else { return nil }
             return sign * Int64((total * 1000).rounded())
         }
         // unit form: sequence of number+unit
@@ -58,8 +68,8 @@ public enum Timestamp {
         var sawAny = false
         while i < s.endIndex {
             var j = i
-            while j < s.endIndex, s[j].isNumber || s[j] == "." { j = s.index(after: j) }
-            guard j > i, let v = Double(s[i..<j]) else { return nil }
+            while j < s.endIndex, s[j].isASCII, s[j].isNumber || s[j] == "." { j = s.index(after: j) }
+            guard j > i, isDecimal(s[i..<j], fraction: true), let v = Double(s[i..<j]) else { return nil }
             var k = j
             while k < s.endIndex, s[k].isLetter { k = s.index(after: k) }
             let unit = s[j..<k]
@@ -78,6 +88,15 @@ public enum Timestamp {
         }
         guard sawAny, total.isFinite, total < 9e15 else { return nil }
         return sign * Int64(total.rounded())
+    }
+
+    /// ASCII digits, with (when `fraction`) at most one `.` and a digit somewhere.
+    static func isDecimal<S: StringProtocol>(_ s: S, fraction: Bool) -> Bool {
+        var digits = 0, dots = 0
+        for b in s.utf8 {
+            if b >= 48 && b <= 57 { digits += 1 } else if b == 46 && fraction { dots += 1 } else { return false }
+        }
+        return digits > 0 && dots <= 1
     }
 
     // MARK: internals

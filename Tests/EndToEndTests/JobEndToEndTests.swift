@@ -1,14 +1,11 @@
 import Foundation
 import Testing
+import OlleeyTestSupport
 
 /// End-to-end tests of `olleey job` on the built binary, with real ffmpeg, apertium and espeak-ng.
 enum Tools {
-    static func has(_ t: String) -> Bool {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").contains {
-            FileManager.default.isExecutableFile(atPath: "\($0)/\(t)")
-        }
-    }
-    static var media: Bool { has("ffmpeg") && has("ffprobe") && has("espeak-ng") && has("apertium") && Binary.exists }
+    static func has(_ t: String) -> Bool { ToolCheck.installed(t) }
+    static var media: Bool { ToolCheck.missing(ToolCheck.media).isEmpty && Binary.exists }
 
     @discardableResult
     static func sh(_ script: String, cwd: String) throws -> (Int32, String) {

@@ -2,14 +2,15 @@ import Foundation
 import Testing
 import OlleeyCLI
 import OlleeyKit
+import OlleeyTestSupport
 
 // issue 10: bad input refused at `job create` (65, file:line:col, a hint), `olleey engines`,
 // and job ids printed as the shortest unique prefix. In process, on temporary workspaces with
 // a real (tiny) video.
 
 final class CreateWorkspace: @unchecked Sendable {
-    static let tools = ["ffmpeg", "ffprobe", "apertium", "espeak-ng"]
-    static let missing = tools.filter { Subprocess.which($0) == nil }
+    static let tools = ToolCheck.media
+    static let missing = ToolCheck.missing(tools)
     static var available: Bool { missing.isEmpty }
     static var skipReason: Comment { "needs \(tools.joined(separator: ", ")) (missing: \(missing.joined(separator: ", "))); run scripts/bootstrap" }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import OlleeyCLI
 import OlleeyKit
+import OlleeyTestSupport
 
 @Suite("CLI foundation commands")
 struct FoundationCLITests {
@@ -43,7 +44,8 @@ struct FoundationCLITests {
         #expect(r.exit == 78)
         #expect(r.stderr.contains("hint: create one here, or name one; run 'olleey init'; pass --workspace PATH"))
         let j = olleey(["config", "list", "--json"], cwd: t.path)
-        #expect(j.stderr.contains(#""code":"config""#))
+        #expect(ErrorEnvelope(stderr: j.stderr)?.code == "config")
+        #expect(ErrorEnvelope(stderr: j.stderr)?.next == ["command:init", "input:workspace"])
         // the next actions as data, for programs (and, in the server, as field names)
         #expect(j.stderr.contains(#""next":[{"kind":"command","action":"init","arguments":[],"fields":{}},{"kind":"input","field":"workspace","example":"PATH"}]"#), "\(j.stderr)")
     }

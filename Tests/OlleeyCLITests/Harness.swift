@@ -19,31 +19,6 @@ func olleey(_ args: [String], cwd: String, env: [String: String] = [:], stdin: S
     return CLIResult(exit: code, stdout: out.captured, stderr: err.captured)
 }
 
-final class TempDir: @unchecked Sendable {
-    let path: String
-
-    init(_ label: String = "olleey-cli") {
-        var template = Array((NSTemporaryDirectory() + "/\(label).XXXXXX").utf8CString)
-        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = p.map { String(cString: $0) } ?? NSTemporaryDirectory() + "/\(label)-\(UUID().uuidString)"
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let p = file(name)
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
-        return p
-    }
-
-    func read(_ name: String) -> String? {
-        FileManager.default.contents(atPath: file(name)).map { String(decoding: $0, as: UTF8.self) }
-    }
-}
-
 /// The repository root, found from this source file.
 let repoRoot: String = {
     var url = URL(fileURLWithPath: #filePath)

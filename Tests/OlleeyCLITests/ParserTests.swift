@@ -81,6 +81,12 @@ struct ParserTests {
         #expect(Values.duration("00:61:00") == nil)
         #expect(Values.duration("") == nil)
         #expect(Values.duration("s") == nil)
+        // issue 12: one rule, WebVTT's: SRT's comma and a last number without a unit are
+        // accepted; fields after the first stay under 60; blanks around the value are trimmed
+        #expect(Values.duration("01:02,500") == 62_500)
+        #expect(Values.duration("1m30") == 90_000)
+        #expect(Values.duration("1:75") == nil)
+        #expect(Values.duration("\t-2s ") == -2000)
     }
 
     @Test func unknownCommandSuggests() {

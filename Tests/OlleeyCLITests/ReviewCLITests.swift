@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import OlleeyCLI
 import OlleeyKit
+import OlleeyTestSupport
 
 // olleey user|qc|glossary|cost|project|channel, in process, on temporary workspaces.
 
@@ -51,7 +52,7 @@ struct ReviewCLITests {
         #expect(w.run(["cost", "estimate", "--video", "missing.mp4", "--lang", "es"]).exit == 66)
         #expect(w.run(["cost", "estimate", "--duration", "3m", "--lang", "xx"]).exit == 65)
         let err = w.run(["cost", "estimate", "--duration", "-5s", "--lang", "es", "--json"])
-        #expect(err.stderr.contains(#""code":"invalid""#))
+        #expect(ErrorEnvelope(stderr: err.stderr)?.code == "invalid")
         // outside a workspace: the default rate card (other cost commands need one: 78)
         let bare = TempDir("olleey-no-workspace")
         let outside = olleey(["cost", "estimate", "--duration", "3m", "--lang", "es,fr,de", "--lip-sync", "--json"], cwd: bare.path, env: w.env)
@@ -200,8 +201,8 @@ struct ReviewCLITests {
         #expect(try w.json(["channel", "show", "main"])["project_id"] == .null)
     }
 
-    static let tools = ["ffmpeg", "ffprobe", "apertium", "espeak-ng"]
-    static let missingTools = tools.filter { Subprocess.which($0) == nil }
+    static let tools = ToolCheck.media
+    static let missingTools = ToolCheck.missing(tools)
 
     @Test("end to end: --require-approval --glossary, approve one language, reject another, fix, approve, complete, cost recorded",
           .enabled(if: missingTools.isEmpty, "needs ffmpeg, ffprobe, apertium and espeak-ng (missing: \(missingTools.joined(separator: ", "))); run scripts/bootstrap"))

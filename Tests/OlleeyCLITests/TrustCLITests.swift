@@ -2,11 +2,12 @@ import Foundation
 import OlleeyCLI
 import OlleeyKit
 import Testing
+import OlleeyTestSupport
 
 /// Issue 10 (trust): honest review history, failed languages, config keys without effect.
 @Suite("trust: qc reject, failed preparation, config keys without effect")
 struct TrustCLITests {
-    static let hasFFmpeg = Subprocess.which("ffmpeg") != nil && Subprocess.which("ffprobe") != nil
+    static let hasFFmpeg = ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty
 
     /// A small real video and its English subtitles in the workspace directory.
     func sample(_ w: ReviewWorkspace) throws {

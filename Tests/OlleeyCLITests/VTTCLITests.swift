@@ -5,6 +5,7 @@ import FoundationXML
 import Testing
 import OlleeyCLI
 import OlleeyKit
+import OlleeyTestSupport
 
 // `olleey vtt` on files and standard input: output and exit code of every command, run in-process.
 
@@ -141,7 +142,7 @@ struct VTTCLIParseTests {
         #expect(r.stderr.hasPrefix("error: no such file: "))
         #expect(r.stderr.contains("nope.vtt"))
         let j = olleey(["vtt", "parse", "nope.vtt", "--json"], cwd: t.path)
-        #expect(j.exit == 66 && j.stderr.contains(#""code":"not_found""#))
+        #expect(j.exit == 66 && ErrorEnvelope(stderr: j.stderr)?.code == "not_found")
         try? FileManager.default.createDirectory(atPath: t.file("dir.vtt"), withIntermediateDirectories: true)
         #expect(olleey(["vtt", "parse", "dir.vtt"], cwd: t.path).exit == 65)
     }

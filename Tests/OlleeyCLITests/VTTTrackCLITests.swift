@@ -2,14 +2,15 @@ import Foundation
 import Testing
 import OlleeyCLI
 import OlleeyKit
+import OlleeyTestSupport
 
 // `olleey vtt import|show|edit|versions|restore|diff` on a job's tracks, in a real workspace with a
 // job created (not run) on a generated 2-second video.
 
 /// A workspace with one job (source en, target es) on a real video; nothing is rendered.
 final class TrackWorkspace: @unchecked Sendable {
-    static let tools = ["ffmpeg", "ffprobe", "apertium", "espeak-ng"]
-    static let missingTools = tools.filter { Subprocess.which($0) == nil }
+    static let tools = ToolCheck.media
+    static let missingTools = ToolCheck.missing(tools)
     static let available = missingTools.isEmpty
     static let skipReason: Comment = "needs \(tools.joined(separator: ", ")) (missing: \(missingTools.joined(separator: ", "))); run scripts/bootstrap"
 
@@ -139,7 +140,7 @@ struct VTTCLITrackTests {
         #expect(unknownJob.exit == 66)
         #expect(unknownJob.stderr.contains("job 0000aaaa not found"))
         #expect(w.run(["vtt", "import", "es.vtt", "--job", "0000aaaa", "--lang", "es"]).exit == 66)
-        #expect(w.run(["vtt", "versions", "0000aaaa", "--lang", "es", "--json"]).stderr.contains(#""code":"not_found""#))
+        #expect(ErrorEnvelope(stderr: w.run(["vtt", "versions", "0000aaaa", "--lang", "es", "--json"]).stderr)?.code == "not_found")
 
         for args in [["vtt", "show", j], ["vtt", "edit", j, "--cue", "1", "--text", "x"], ["vtt", "versions", j],
                      ["vtt", "restore", j, "--version", "1"], ["vtt", "import", "es.vtt", "--job", j]] {

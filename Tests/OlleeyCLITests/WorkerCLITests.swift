@@ -1,6 +1,7 @@
 import Foundation
 import OlleeyKit
 import Testing
+import OlleeyTestSupport
 
 /// Issue 11: `olleey worker`'s error paths (the running worker is tested end to end, in WorkerTests).
 @Suite struct WorkerCLITests {
@@ -13,7 +14,7 @@ import Testing
         }
         let n = w.run(["worker", "--parallel", "many", "--json"])
         #expect(n.exit == 64, "\(n.stderr)")
-        #expect(n.stderr.contains(#""code":"usage""#), "\(n.stderr)")
+        #expect(ErrorEnvelope(stderr: n.stderr)?.code == "usage", "\(n.stderr)")
     }
 
     @Test func noWorkspaceExits78() {

@@ -1,6 +1,7 @@
 import Foundation
 import OlleeyKit
 import Testing
+import OlleeyTestSupport
 
 /// Issue 10: with two workers, a failing job's preparation ran twice (duplicate stage runs,
 /// `stage.finished` and `job.failed`). A unit runs once per lease: the claim is a compare-and-set

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 @Suite("Cost: rate card, estimates, budget cap, actual costs")
 struct CostTests {
@@ -127,7 +128,7 @@ struct CostTests {
         #expect(try svc.summary()["total_spent_micros"] == .int(4_000_000))
     }
 
-    static let tools = ["ffmpeg", "ffprobe", "apertium", "espeak-ng"].filter { Subprocess.which($0) == nil }
+    static let tools = ToolCheck.missing(ToolCheck.media)
 
     @Test("job create --max-cost refuses a job whose estimate exceeds it: nothing is created",
           .enabled(if: tools.isEmpty, "needs ffmpeg, ffprobe, apertium and espeak-ng; run scripts/bootstrap"))

@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 @Suite("Database layer")
 struct DatabaseTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import OlleeyKit
 import WebVTT
+import OlleeyTestSupport
 
 // Cue text through translation engines (which see plain text only) and speech engines.
 

@@ -1,18 +1,20 @@
 import Foundation
 import Testing
 import OlleeyKit
+import WebVTT
+import OlleeyTestSupport
 
 enum Tools {
-    static let apertium = Subprocess.which("apertium") != nil
+    static let apertium = ToolCheck.installed("apertium")
     static let apertiumPairs: Bool = {
         guard apertium, let modes = try? ApertiumTranslator().modes() else { return false }
         return modes.contains("eng-spa") && modes.contains("eng-cat") && modes.contains("en-eo")
     }()
-    static let espeak = Subprocess.which("espeak-ng") != nil
-    static let ffmpeg = Subprocess.which("ffmpeg") != nil && Subprocess.which("ffprobe") != nil
+    static let espeak = ToolCheck.installed("espeak-ng")
+    static let ffmpeg = ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty
     static let pocketsphinx = (Subprocess.which("pocketsphinx_continuous") != nil || Subprocess.which("pocketsphinx") != nil)
         && FileManager.default.fileExists(atPath: PocketsphinxTranscriber.modelDir + "/en-us")
-    static let python3 = Subprocess.which("python3") != nil
+    static let python3 = ToolCheck.installed("python3")
 }
 
 /// A deterministic stand-in translator for testing the check-and-reask loop: answers from a

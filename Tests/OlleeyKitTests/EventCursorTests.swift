@@ -1,6 +1,7 @@
 import Foundation
 import OlleeyKit
 import Testing
+import OlleeyTestSupport
 
 /// Issue 11: the event cursor (what `job events`, `job watch` and the server's SSE follow), and
 /// the runner's worker mode (what `olleey worker` runs).

@@ -1,5 +1,6 @@
 import Testing
 import OlleeyKit
+import WebVTT
 
 @Suite("Fit planner")
 struct FitTests {

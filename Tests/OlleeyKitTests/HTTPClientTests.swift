@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 /// A tiny HTTP/1.1 server on 127.0.0.1, port 0: a test stand-in for real servers (OpenAI-compatible
 /// engines, file hosts). Each connection is served on its own thread by `handler`.
@@ -304,7 +305,7 @@ struct HTTPClientTests {
         do { _ = try c.get(server.baseURL); Issue.record("expected cancel") } catch let e as OlleeyError { #expect(e.code == .interrupted) }
     }
 
-    static let hasOpenSSL = Subprocess.which("openssl") != nil
+    static let hasOpenSSL = ToolCheck.installed("openssl")
 
     @Test("https through libssl: trusted with the right CA, refused without it",
           .enabled(if: hasOpenSSL, "openssl command not installed (apt-get install openssl)"))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 /// The job state machine: every allowed transition works and is recorded; every other
 /// (status, event, status) is refused as a conflict and writes nothing; it is the one writer.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 /// In-place updates of MP4 deliverables (`MP4Layout.update`) on real files made by ffmpeg.
 @Suite("MP4 in-place update (real ffmpeg)", .serialized, .enabled(if: MediaFixtures.hasFFmpeg, "ffmpeg/ffprobe not installed (apt-get install ffmpeg)"))

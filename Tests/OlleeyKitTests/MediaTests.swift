@@ -1,11 +1,13 @@
 import Foundation
 import Testing
 import OlleeyKit
+import WebVTT
+import OlleeyTestSupport
 
 /// Small real media files generated once per test process with ffmpeg (and espeak-ng).
 final class MediaFixtures: @unchecked Sendable {
-    static let hasFFmpeg = Subprocess.which("ffmpeg") != nil && Subprocess.which("ffprobe") != nil
-    static let hasEspeak = Subprocess.which("espeak-ng") != nil
+    static let hasFFmpeg = ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty
+    static let hasEspeak = ToolCheck.installed("espeak-ng")
     static let shared = MediaFixtures()
 
     let dir: TempDir

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 @Suite("Pipeline units: cache keys, resampling, state transitions")
 struct PipelineUnitTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 /// `FFmpeg.metadataCacheDirectory`: probe results and the ffmpeg version kept across processes.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 /// A workspace with users, and jobs inserted directly (no video, nothing rendered): enough for
 /// the review, glossary, cost and channel rules.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import OlleeyKit
+import WebVTT
+import OlleeyTestSupport
 
 @Suite("Segmented AAC", .enabled(if: Subprocess.which("ffmpeg") != nil, "needs ffmpeg"))
 struct SegmentedAACTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 @Suite("Subprocess")
 struct SubprocessTests {

@@ -20,6 +20,9 @@ struct SubtitleCheckTests {
         #expect(problems("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nA\n\n00:00:02.000 --> 00:00:03.000\nB\n").isEmpty)
         #expect(problems("1\n00:00:01,000 --> 00:00:0x,000\nBad\n", srt: true).map(\.line) == [2])
         #expect(problems("1\n00:00:03,000 --> 00:00:04,000\nB\n\n2\n00:00:01,000 --> 00:00:02,000\nA\n", srt: true).map(\.line) == [6])
+        // issue 12: CRLF SRT (what most SRT files are) has no problems, and a bad line is still found
+        #expect(problems("1\r\n00:00:01,000 --> 00:00:02,000\r\nA\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nB\r\n", srt: true).isEmpty)
+        #expect(problems("1\r\n00:00:01,000 --> 00:00:0x,000\r\nBad\r\n", srt: true).map(\.line) == [2])
     }
 
     @Test func farTooLongIsMoreThanFourTimesTheSlotWithTheSilenceAfterIt() {

@@ -1,6 +1,7 @@
 import Foundation
 import OlleeyKit
 import Testing
+import OlleeyTestSupport
 
 /// Issue 10: a language's `.m4a` carries its language; a subtitle track is not shown by default
 /// over audio in its own language. Real ffmpeg and ffprobe.

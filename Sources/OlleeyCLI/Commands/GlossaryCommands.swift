@@ -231,14 +231,7 @@ enum GlossaryCommands {
     // MARK: check
 
     static func loadVTT(_ ctx: Context, _ p: String) throws -> WebVTTDocument {
-        let bytes = try ctx.readInput(p)
-        if p.lowercased().hasSuffix(".srt") { return SRT.parse(bytes).document }
-        let r = WebVTTParser.parse(bytes, mode: .browser)
-        if r.rejected {
-            let d = r.diagnostics.first
-            throw OlleeyError.invalid("\(p):\(d?.line ?? 1):\(d?.column ?? 1): \(d?.message ?? "not a WebVTT file")", hint: "a WebVTT file starts with the line WEBVTT")
-        }
-        return r.document
+        try SubtitleLoader.parse(try ctx.readInput(p), name: p == "-" ? nil : p).document
     }
 
     static func clock(_ ms: Int64) -> String {

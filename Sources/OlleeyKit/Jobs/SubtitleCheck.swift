@@ -50,10 +50,7 @@ public enum SubtitleCheck {
     }
 
     static func isSRT(path: String, bytes: [UInt8]) -> Bool {
-        if (path as NSString).pathExtension.lowercased() == "srt" { return true }
-        let head = String(decoding: bytes.prefix(16), as: UTF8.self)
-        let trimmed = head.hasPrefix("\u{FEFF}") ? String(head.dropFirst()) : head
-        return !trimmed.hasPrefix("WEBVTT")
+        SubtitleFormat.sniff(bytes, fileName: path) == .srt
     }
 
     /// The timing problems of a file's bytes (pure: for tests and for `timing(path:)`).
@@ -66,7 +63,9 @@ public enum SubtitleCheck {
             // a line with '-->' that no cue took as its timing line: a timestamp that did not parse
             let timingLines = Set(doc.cues.map(\.line))
             let text = String(decoding: bytes, as: UTF8.self)
-            for (i, l) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            // lines as the SRT parser counts them: CRLF, LF or CR ("\r\n" is one Character, so
+            // splitting on "\n" alone would leave a CRLF file as one line and refuse it)
+            for (i, l) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).enumerated()
             where l.contains("-->") && !timingLines.contains(i + 1) {
                 problems.append(Problem(line: i + 1, column: 1, message: "the timing line does not parse; the cue would be dropped"))
             }

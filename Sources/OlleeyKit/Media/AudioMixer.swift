@@ -1,12 +1,5 @@
 import Foundation
-
-/// A time range in milliseconds (a cue's speech on the dub timeline).
-public struct TimeRange: Sendable, Equatable, Hashable {
-    public var startMs: Int
-    public var endMs: Int
-    public init(startMs: Int, endMs: Int) { self.startMs = startMs; self.endMs = endMs }
-    public var durationMs: Int { max(0, endMs - startMs) }
-}
+import WebVTT
 
 public struct MixOptions: Sendable, Equatable {
     /// Gain of the original audio while the dub speaks (0.2 = -14 dB).

@@ -1,3 +1,5 @@
+import WebVTT
+
 /// Fitting synthesized speech into subtitle slots: a pure planner (no I/O).
 ///
 /// Per cue: borrow the silence after the slot (up to the next cue's start minus a small gap),

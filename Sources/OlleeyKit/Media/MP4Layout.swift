@@ -93,7 +93,7 @@ public enum MP4Layout {
         struct Changed { var k: Int; var source: MP4Track; var fd: Int32; var offsets: [Int] }
         var changed: [Changed] = []
         var stale: [(offset: Int, length: Int)] = []
-        var spill: [(k: Int, sample: Int)] = []
+        var spill: [(k: Int, c: Int, sample: Int)] = []  // c: the track's entry in `changed`
         for k in new.indices {
             let current = out.tracks[k]
             guard current.handler == (new[k].kind == .video ? "vide" : new[k].kind == .audio ? "soun" : current.handler),
@@ -108,28 +108,28 @@ public enum MP4Layout {
             // compare the two side files' samples; both are small and read whole
             let wasBytes = try MP4Layout.samples(was, in: wasFile)
             let nowBytes = try MP4Layout.samples(now, in: nowFile)
-            let (offsets, kept, moved) = MP4Layout.match(was, wasBytes, now, nowBytes, current: current)
-            spill += moved.map { (k, $0) }
-            for i in current.sizes.indices where !kept[i] { stale.append((current.offsets[i], Int(current.sizes[i]))) }
+            let m = MP4Layout.match(was, wasBytes, to: now, nowBytes, in: current)
+            spill += m.spilled.map { (k: k, c: changed.count, sample: $0) }
+            stale += m.stale
+            let offsets = m.offsets
             changed.append(Changed(k: k, source: now, fd: nowFile.fd, offsets: offsets))
         }
         if changed.isEmpty { return .unchanged }
 
         // appended samples: by second, then track, so a player streaming the file finds them together
         spill.sort { a, b in
-            let ta = changed.first { $0.k == a.k }!.source.seconds(a.sample), tb = changed.first { $0.k == b.k }!.source.seconds(b.sample)
+            let ta = changed[a.c].source.seconds(a.sample), tb = changed[b.c].source.seconds(b.sample)
             return Int(ta) != Int(tb) ? ta < tb : (a.k != b.k ? a.k < b.k : a.sample < b.sample)
         }
-        let index = Dictionary(uniqueKeysWithValues: changed.enumerated().map { ($1.k, $0) })
-        let spillBytes = spill.reduce(0) { $0 + Int(changed[index[$1.k]!].source.sizes[$1.sample]) }
+        let spillBytes = spill.reduce(0) { $0 + Int(changed[$1.c].source.sizes[$1.sample]) }
         let appended = out.boxes[(firstData + 1)...].reduce(0) { $0 + $1.size }
         if appended + spillBytes > max(32 << 20, out.size / 20) { return .declined("too much changed (\(spillBytes) bytes)") }
         let spillStart = out.size
         if !large, spillStart + 16 + spillBytes > Int(UInt32.max) { return .declined("the file would need 64-bit chunk offsets") }
         var at = spillStart + 8
         for s in spill {
-            changed[index[s.k]!].offsets[s.sample] = at
-            at += Int(changed[index[s.k]!].source.sizes[s.sample])
+            changed[s.c].offsets[s.sample] = at
+            at += Int(changed[s.c].source.sizes[s.sample])
         }
 
         // the new moov: the current one with the changed traks rebuilt
@@ -140,7 +140,7 @@ public enum MP4Layout {
             guard let trak = MP4Layout.rebuild(out.tracks[c.k].trak, from: c.source, offsets: c.offsets, large: large, movieScale: movieScale) else {
                 return .declined("cannot rebuild track \(c.k + 1)")
             }
-            moov.children![traks[c.k]] = trak
+            moov.children?[traks[c.k]] = trak
         }
         traks.removeAll()
         MP4Layout.setMovieDuration(moov)
@@ -159,7 +159,7 @@ public enum MP4Layout {
             header += Array("mdat".utf8)
             try w.append(header)
             for s in spill {
-                let c = changed[index[s.k]!]
+                let c = changed[s.c]
                 try w.copy(from: c.fd, offset: c.source.offsets[s.sample], length: Int(c.source.sizes[s.sample]))
             }
             try w.flush()
@@ -184,18 +184,16 @@ public enum MP4Layout {
         return .updated(rewritten: spillBytes)
     }
 
-    // MARK: - parts
-
-    /// Matches the samples of a track's new side file (`now`) with its old one's (`was`), whose
-    /// samples the output `current` holds: a sample of the same decode time, size and bytes
-    /// stays where it is. Matched by decode time, so a cue added or removed before others does
-    /// not shift them (both in decode order: one walk). Returns each new sample's offset in the
-    /// output (-1: to append), which of `current`'s samples are kept, and the new samples to append.
-    static func match(_ was: MP4Track, _ wasBytes: [UInt8], _ now: MP4Track, _ nowBytes: [UInt8],
-                      current: MP4Track) -> (offsets: [Int], kept: [Bool], moved: [Int]) {
+    /// Matches a track's new samples to its current ones: samples are matched by decode time,
+    /// so a cue added or removed before others does not shift them (both in decode order: one
+    /// walk). Returns each new sample's offset in the file (-1: to be appended), the new samples
+    /// to append, and the file's samples no longer used.
+    static func match(_ was: MP4Track, _ wasBytes: [UInt8], to now: MP4Track, _ nowBytes: [UInt8], in current: MP4Track)
+        -> (offsets: [Int], spilled: [Int], stale: [(offset: Int, length: Int)]) {
+        var spilled: [Int] = []
+        var stale: [(offset: Int, length: Int)] = []
         var offsets = [Int](repeating: -1, count: now.sizes.count)
         var kept = [Bool](repeating: false, count: current.sizes.count)
-        var moved: [Int] = []
         var j = 0, wasAt = 0, nowAt = 0
         for i in 0..<now.sizes.count {
             let n = Int(now.sizes[i])
@@ -203,18 +201,20 @@ public enum MP4Layout {
             if j < was.sizes.count, was.dts[j] == now.dts[i], was.sizes[j] == now.sizes[i],
                n == 0 || wasBytes.withUnsafeBytes({ w in nowBytes.withUnsafeBytes { v in
                    guard let a = w.baseAddress, let b = v.baseAddress else { return false }
-                   return memcmp(a + wasAt, b + nowAt, n) == 0
-               } }) {
+                   return memcmp(a + wasAt, b + nowAt, n) == 0 } }) {
                 offsets[i] = current.offsets[j]
                 kept[j] = true
                 wasAt += n; j += 1
             } else {
-                moved.append(i)
+                spilled.append(i)
             }
             nowAt += n
         }
-        return (offsets, kept, moved)
+        for i in current.sizes.indices where !kept[i] { stale.append((current.offsets[i], Int(current.sizes[i]))) }
+        return (offsets, spilled, stale)
     }
+
+    // MARK: - parts
 
     /// All of a track's sample bytes, in order.
     static func samples(_ t: MP4Track, in file: MP4File) throws -> [UInt8] {
@@ -305,10 +305,11 @@ public enum MP4Layout {
                 else { putBE32(&elst.payload, at, UInt32(clamping: Int64((Double(be32(elst.payload[...], at)) * scale).rounded()))) }
             }
             if let edts = trak.find(["edts"]) { edts.children = [elst] } else {
-                trak.children!.insert(MP4Box(type: "edts", children: [elst]), at: min(1, trak.children!.count))
+                let at = min(1, trak.children?.count ?? 0)
+                trak.children?.insert(MP4Box(type: "edts", children: [elst]), at: at)
             }
         } else {
-            trak.children!.removeAll { $0.type == "edts" }
+            trak.children?.removeAll { $0.type == "edts" }
         }
         return trak
     }

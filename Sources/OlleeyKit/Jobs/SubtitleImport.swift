@@ -1,0 +1,20 @@
+import Foundation
+import WebVTT
+
+/// Loads provided subtitles (WebVTT or SRT) as canonical WebVTT text; a file that does not
+/// parse is bad input (65) with file:line.
+public enum SubtitleImport {
+    public static func load(_ path: String) throws -> String {
+        let (r, bytes) = try SubtitleLoader.load(path: path)
+        let name = (path as NSString).lastPathComponent
+        if r.format == .srt {
+            if r.document.cues.isEmpty {
+                let d = r.diagnostics.first
+                throw OlleeyError.invalid("\(name):\(d?.line ?? 1):\(d?.column ?? 1): \(d?.message ?? "no subtitles found (neither WebVTT nor SRT)")")
+            }
+            return WebVTTSerializer.serialize(r.document)
+        }
+        guard !r.document.cues.isEmpty else { throw OlleeyError.invalid("\(name): no cues") }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
