@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 @Suite("DatabaseError: extended codes, SQL, ~= patterns, one conversion")
 struct DatabaseErrorTests {

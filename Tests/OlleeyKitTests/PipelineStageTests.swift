@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WebVTT
 import OlleeyKit
+import OlleeyTestSupport
 import OlleeyTestFakes
 
 /// A job on a workspace whose pipeline has `FakeMedia` for ffmpeg, `FakeSpeaker` for speech and
