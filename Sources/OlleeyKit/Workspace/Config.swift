@@ -73,6 +73,7 @@ public struct ConfigKey: Sendable {
 public enum ConfigKeys {
     public static let all: [ConfigKey] = [
         ConfigKey("user.email", .email, "the user the CLI acts as when --as is not given"),
+        ConfigKey("user.org", .string, "the organisation the CLI acts in when $OLLEEY_ORG is not set (else 'default')"),
         ConfigKey("engines.transcribe", .choice(["subtitles", "pocketsphinx", "command", "http"]), default: "pocketsphinx",
                   "speech recognition engine (used when a job has no subtitles)"),
         ConfigKey("engines.translate", .choice(["apertium", "command", "http", "pseudo"]), default: "apertium", "translation engine"),
