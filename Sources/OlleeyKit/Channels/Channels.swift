@@ -122,7 +122,9 @@ public struct ChannelService {
         if cmd?.isEmpty == true { cmd = nil }
         if u?.isEmpty == true { u = nil }
         if let c = cmd {
-            do { _ = try CommandTemplate(c, setting: "--publish-command") } catch let e as OlleeyError { throw OlleeyError.usage(e.message) }
+            do { _ = try CommandTemplate(c, setting: "the publisher command") } catch let e as OlleeyError {
+                throw OlleeyError.usage(e.message, next: [.input("publish-command", example: "'upload.sh {video} {lang}'")])
+            }
         }
         if let u, !(u.hasPrefix("http://") || u.hasPrefix("https://")) || (try? HTTPURL(u)) == nil {
             throw OlleeyError.usage("the publisher URL '\(u)' is not an http(s) URL", next: [.input("publish-url", example: "https://example.com/hook")])

@@ -98,7 +98,7 @@ public struct JobService {
         let tracks = TrackService(db)
         guard try tracks.kind(job: job, language: language) == .translation else {
             throw OlleeyError.invalid("\(language) is the source language of job \(job.id): there is nothing to translate it from",
-                                      hint: "edit the source track with 'olleey vtt edit', or re-translate a target language")
+                                      hint: "edit the source track, or re-translate a target language", next: [.command("vtt edit", [JobStore(db).printedId(job.id)], options: ["lang": language])])
         }
         guard let source = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) else {
             throw OlleeyError.notFound("job \(job.id) has no source track yet", next: [.command("job run", [job.id])])
@@ -120,7 +120,7 @@ public struct JobService {
         let r = try TrackTranslation(db).translate(job: job, language: language, source: source, translator: translator, force: .positions(positions))
         if !r.failures.isEmpty {
             throw OlleeyError.failure("\(translator.name) failed on cue(s) \(r.failedKeys.prefix(10).joined(separator: ", ")): \(r.failures.first?.message ?? "")",
-                                      hint: "edit them by hand with 'olleey vtt edit'")
+                                      hint: "edit them by hand", next: [.command("vtt edit", [JobStore(db).printedId(job.id)], options: ["lang": language])])
         }
         let version = try translator.version(from: job.sourceLang, to: language)
         let v = try db.transaction { () -> Int in
@@ -165,7 +165,7 @@ public struct JobService {
             var l: CommandTemplate?
             if let t = settings["engines.lipsync.command"] { l = try CommandTemplate(t, setting: "engines.lipsync.command") }
             if lipSync && l == nil {
-                throw OlleeyError.unavailable("--lip-sync needs a lip-sync hook, and engines.lipsync.command is not set",
+                throw OlleeyError.unavailable("lip sync needs a lip-sync hook, and engines.lipsync.command is not set",
                                               next: [.setting("engines.lipsync.command", example: "'my-lipsync {video} {audio} {output}'")])
             }
             return l

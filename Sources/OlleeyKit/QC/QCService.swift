@@ -140,7 +140,7 @@ public struct QCService {
         guard let jl = try JobStore(db).language(job.id, lang) else { return }
         guard QCService.reviewable.contains(jl.status) else {
             throw OlleeyError.conflict("\(lang) of job \(job.id) is not ready for review (it is \(jl.status.rawValue))",
-                                       hint: "run it first: olleey job run \(JobStore(db).printedId(job.id))")
+                                       hint: "run it first", next: [.command("job run", [JobStore(db).printedId(job.id)])])
         }
     }
 

@@ -222,12 +222,13 @@ public struct ConfigService {
         return v
     }
 
-    /// A setting that the configured engines do not read: which key, and why.
+    /// A setting that the configured engines do not read: which key, why, and the setting that
+    /// would make it count (each front end phrases it: the CLI as a `config set` line).
     public struct NoEffect: Sendable, Equatable {
         public var key: String
         public var message: String
-        public var hint: String
-        public var json: JSON { .object([("key", .string(key)), ("message", .string(message)), ("hint", .string(hint))]) }
+        public var next: NextAction
+        public var json: JSON { .object([("key", .string(key)), ("message", .string(message)), ("next", next.json)]) }
     }
 
     /// What has no effect after `name` was set: the key itself when the engine configured for its
@@ -252,7 +253,7 @@ public struct ConfigService {
         let now = current.map { "\($0.setting) is \($0.engine.isEmpty ? "unset" : $0.engine)" }.joined(separator: ", ")
         let example = scope[0]
         return NoEffect(key: name, message: "\(name) has no effect while \(now): only the \(readers) engine reads it",
-                        hint: "to use it: olleey config set \(example.setting) \(example.engines[0])")
+                        next: .setting(example.setting, example: example.engines[0]))
     }
 
     @discardableResult
