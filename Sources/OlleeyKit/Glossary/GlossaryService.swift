@@ -46,7 +46,7 @@ public struct GlossaryService {
     public func create(name: String, sourceLang: String, description: String = "") throws -> Glossary {
         let n = try GlossaryService.validName(name)
         let lang = try Language.validate(sourceLang).code
-        if try db.scalarInt("SELECT count(*) FROM glossaries WHERE name = ?", [.text(n)]) ?? 0 > 0 {
+        if try store.nameTaken(n) {
             throw OlleeyError(.alreadyExists, "glossary '\(n)' already exists", next: [.command("glossary show", [n])])
         }
         let now = Clock.nowISO()
@@ -62,15 +62,14 @@ public struct GlossaryService {
         var g = try resolve(ref)
         if let name {
             let n = try GlossaryService.validName(name)
-            if n != g.name, try db.scalarInt("SELECT count(*) FROM glossaries WHERE name = ?", [.text(n)]) ?? 0 > 0 {
+            if n != g.name, try store.nameTaken(n) {
                 throw OlleeyError(.alreadyExists, "glossary '\(n)' already exists")
             }
             g.name = n
         }
         if let sourceLang {
             let l = try Language.validate(sourceLang).code
-            if l != g.sourceLang, try db.scalarInt("SELECT count(*) FROM glossary_term_targets x JOIN glossary_terms t ON t.id = x.term_id WHERE t.glossary_id = ? AND x.language = ?",
-                                                    [.text(g.id), .text(l)]) ?? 0 > 0 {
+            if l != g.sourceLang, try store.hasTargets(g.id, language: l) {
                 throw OlleeyError.conflict("glossary '\(g.name)' has \(l) targets; \(l) cannot become its source language")
             }
             g.sourceLang = l
@@ -85,12 +84,7 @@ public struct GlossaryService {
     }
 
     /// Jobs that are not finished and use the glossary.
-    public func activeJobs(_ g: Glossary) throws -> [String] {
-        try db.query("""
-            SELECT id FROM jobs WHERE status NOT IN ('completed','failed','cancelled')
-            AND (json_extract(options, '$.glossary') = ? OR json_extract(options, '$.glossary') = ?)
-            """, [.text(g.id), .text(g.name)]) { $0.string(0) }
-    }
+    public func activeJobs(_ g: Glossary) throws -> [String] { try store.activeJobs(g) }
 
     public func delete(_ ref: String, force: Bool) throws -> Glossary {
         let g = try resolve(ref)

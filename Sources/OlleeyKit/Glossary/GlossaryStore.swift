@@ -48,6 +48,25 @@ public struct GlossaryStore {
         try db.run("DELETE FROM glossaries WHERE id = ?", [.text(id)])
     }
 
+    /// Whether a glossary of that name exists (names are unique in the workspace).
+    public func nameTaken(_ name: String) throws -> Bool {
+        try db.scalarInt("SELECT count(*) FROM glossaries WHERE name = ?", [.text(name)]) ?? 0 > 0
+    }
+
+    /// Whether some term of the glossary has a target in `language`.
+    public func hasTargets(_ glossaryId: String, language: String) throws -> Bool {
+        try db.scalarInt("SELECT count(*) FROM glossary_term_targets x JOIN glossary_terms t ON t.id = x.term_id WHERE t.glossary_id = ? AND x.language = ?",
+                         [.text(glossaryId), .text(language)]) ?? 0 > 0
+    }
+
+    /// Jobs that are not finished and use the glossary (by id or name).
+    public func activeJobs(_ g: Glossary) throws -> [String] {
+        try db.query("""
+            SELECT id FROM jobs WHERE status NOT IN ('completed','failed','cancelled')
+            AND (json_extract(options, '$.glossary') = ? OR json_extract(options, '$.glossary') = ?)
+            """, [.text(g.id), .text(g.name)]) { $0.string(0) }
+    }
+
     // MARK: terms
 
     static func strings(_ text: String) -> [String] {
