@@ -41,7 +41,7 @@ enum UserCommands {
         options: [.option("role", "ROLE", "only this role", completion: .values(ReviewOptions.roleValues))]
     ) { ctx in
         let role = try ctx.args.string("role").map(Role.parse)
-        let users = try UserService(ctx.database()).list(actor: try ReviewOptions.actor(ctx)).filter { role == nil || $0.role == role }
+        let users = try UserService(ctx.database()).list(actor: try ReviewOptions.actor(ctx), role: role)
         try ctx.emit(list: .array(users.map(\.json)),
                      table: Table(["email", "role", "name", "status"], users.map { [$0.email, $0.role.rawValue, $0.name, $0.disabled ? "disabled" : "active"] }))
         return 0

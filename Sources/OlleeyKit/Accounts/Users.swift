@@ -134,9 +134,10 @@ public struct UserService {
         return u
     }
 
-    /// The members of the actor's organisation, each with their role there.
-    public func list(actor: Actor) throws -> [User] {
-        try OrgStore(db).members(actor.org).map(\.user)
+    /// The members of the actor's organisation (with `role`, those with that role there), each
+    /// with their role there.
+    public func list(actor: Actor, role: Role? = nil) throws -> [User] {
+        try OrgStore(db).members(actor.org).map(\.user).filter { role == nil || $0.role == role }
     }
 
     /// Checks that `actor` may create or change an account (or a membership) with `role` in the
