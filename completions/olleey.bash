@@ -3,7 +3,7 @@
 
 _olleey_subcommands() {
     case "$1" in
-        'olleey') echo 'init config job vtt qc glossary cost project channel user worker engines demo version help completions man' ;;
+        'olleey') echo 'init config job vtt qc glossary cost project channel user org worker engines demo version help completions man' ;;
         'olleey config') echo 'get set unset list' ;;
         'olleey job') echo 'create run list show status watch outputs events stats pause resume cancel retry approve reject delete' ;;
         'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore retranslate' ;;
@@ -14,6 +14,7 @@ _olleey_subcommands() {
         'olleey project') echo 'create list show update delete' ;;
         'olleey channel') echo 'create list show update pause unpause delete graph' ;;
         'olleey user') echo 'create list show update' ;;
+        'olleey org') echo 'list create members add remove' ;;
     esac
 }
 
@@ -103,6 +104,12 @@ _olleey_options() {
         'olleey user list') echo '--role --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey user show') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey user update') echo '--email --name --role --disable --enable --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey org') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey org list') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey org create') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey org members') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey org add') echo '--role --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey org remove') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey worker') echo '--parallel -p --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey engines') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey demo') echo '--dir --lang --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -154,6 +161,7 @@ _olleey_value() {
         'olleey user create|--role') echo 'values CLIENT REVIEWER LINGUIST PM ADMIN' ;;
         'olleey user list|--role') echo 'values CLIENT REVIEWER LINGUIST PM ADMIN' ;;
         'olleey user update|--role') echo 'values CLIENT REVIEWER LINGUIST PM ADMIN' ;;
+        'olleey org add|--role') echo 'values CLIENT REVIEWER LINGUIST PM ADMIN' ;;
         'olleey demo|--dir') echo 'dirs' ;;
         'olleey man|--output-dir') echo 'dirs' ;;
         'olleey man|-o') echo 'dirs' ;;

@@ -19,7 +19,7 @@ end
 function __olleey_subs
     switch $argv[1]
                 case 'olleey'
-                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'cost' 'project' 'channel' 'user' 'worker' 'engines' 'demo' 'version' 'help' 'completions' 'man'
+                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'cost' 'project' 'channel' 'user' 'org' 'worker' 'engines' 'demo' 'version' 'help' 'completions' 'man'
                 case 'olleey config'
                     printf '%s\n' 'get' 'set' 'unset' 'list'
                 case 'olleey job'
@@ -40,6 +40,8 @@ function __olleey_subs
                     printf '%s\n' 'create' 'list' 'show' 'update' 'pause' 'unpause' 'delete' 'graph'
                 case 'olleey user'
                     printf '%s\n' 'create' 'list' 'show' 'update'
+                case 'olleey org'
+                    printf '%s\n' 'list' 'create' 'members' 'add' 'remove'
             end
 end
 
@@ -58,6 +60,7 @@ complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'cost' -d 'costs: estimate
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'project' -d 'projects: group jobs and channels'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'channel' -d 'publishing channels: a master channel and its language channels'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'user' -d 'local users and their roles (who may assign, approve and reject reviews)'
+complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'org' -d 'organisations: who belongs to which, with which role'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'worker' -d 'claim and run queued work as jobs arrive, until SIGTERM or SIGINT'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'engines' -d 'show the engine of each stage: installed or not, version, language pairs and voices'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'demo' -d 'make a sample video with an English narration and dub it into Spanish and Catalan'
@@ -323,7 +326,7 @@ complete -c olleey -n '__olleey_at '\''olleey channel delete'\''' -l as -r -d 'a
 complete -c olleey -n '__olleey_at '\''olleey channel graph'\''' -l project -r -d 'only this project'\''s channels'
 complete -c olleey -n '__olleey_at '\''olleey channel graph'\''' -l jobs -r -d 'recent jobs per channel (default 5)'
 complete -c olleey -n '__olleey_at '\''olleey user'\''' -a 'create' -d 'create a local user with a role (CLIENT, REVIEWER, LINGUIST, PM, ADMIN)'
-complete -c olleey -n '__olleey_at '\''olleey user'\''' -a 'list' -d 'list users'
+complete -c olleey -n '__olleey_at '\''olleey user'\''' -a 'list' -d 'list the users of the acting organisation, with their role there'
 complete -c olleey -n '__olleey_at '\''olleey user'\''' -a 'show' -d 'show a user'
 complete -c olleey -n '__olleey_at '\''olleey user'\''' -a 'update' -d 'change a user'\''s email, name or role, or disable them'
 complete -c olleey -n '__olleey_at '\''olleey user create'\''' -l email -r -d 'the user'\''s email (their identity)'
@@ -337,6 +340,17 @@ complete -c olleey -n '__olleey_at '\''olleey user update'\''' -l role -r -a 'CL
 complete -c olleey -n '__olleey_at '\''olleey user update'\''' -l disable -d 'disable the user (they can no longer act)'
 complete -c olleey -n '__olleey_at '\''olleey user update'\''' -l enable -d 'enable a disabled user'
 complete -c olleey -n '__olleey_at '\''olleey user update'\''' -l as -r -d 'act as this user (else config user.email)'
+complete -c olleey -n '__olleey_at '\''olleey org'\''' -a 'list' -d 'list the organisations the acting user belongs to (all of them for the workspace'\''s owner)'
+complete -c olleey -n '__olleey_at '\''olleey org'\''' -a 'create' -d 'create an organisation (an ADMIN does this, and becomes its ADMIN)'
+complete -c olleey -n '__olleey_at '\''olleey org'\''' -a 'members' -d 'list an organisation'\''s members and their roles there'
+complete -c olleey -n '__olleey_at '\''olleey org'\''' -a 'add' -d 'add a user to an organisation with a role (or change their role there)'
+complete -c olleey -n '__olleey_at '\''olleey org'\''' -a 'remove' -d 'remove a user from an organisation (their account stays)'
+complete -c olleey -n '__olleey_at '\''olleey org list'\''' -l as -r -d 'act as this user (else config user.email)'
+complete -c olleey -n '__olleey_at '\''olleey org create'\''' -l as -r -d 'act as this user (else config user.email)'
+complete -c olleey -n '__olleey_at '\''olleey org members'\''' -l as -r -d 'act as this user (else config user.email)'
+complete -c olleey -n '__olleey_at '\''olleey org add'\''' -l role -r -a 'CLIENT REVIEWER LINGUIST PM ADMIN' -d 'CLIENT, REVIEWER, LINGUIST, PM or ADMIN'
+complete -c olleey -n '__olleey_at '\''olleey org add'\''' -l as -r -d 'act as this user (else config user.email)'
+complete -c olleey -n '__olleey_at '\''olleey org remove'\''' -l as -r -d 'act as this user (else config user.email)'
 complete -c olleey -n '__olleey_at '\''olleey worker'\''' -l parallel -s p -r -d 'units run at once (default: config job.parallel)'
 complete -c olleey -n '__olleey_at '\''olleey engines'\''' -l lang -s l -r -d 'only the language pairs and voices of this language'
 complete -c olleey -n '__olleey_at '\''olleey demo'\''' -l dir -r -a '(__fish_complete_directories)' -d 'where to make the demo workspace'

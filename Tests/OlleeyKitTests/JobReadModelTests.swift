@@ -26,7 +26,7 @@ struct JobReadModelTests {
     @Test("JobPage: filters, sort, paging, and each job's own languages")
     func page() throws {
         let (f, jobs) = try fixture()
-        let q = JobQueries(db: f.db, workspace: f.ws)
+        let q = JobQueries(db: f.db, workspace: f.ws, actor: Actor(email: nil))
         var all = JobListQuery()
         let p = try q.page(all)
         #expect(p.total == 5)
@@ -84,7 +84,7 @@ struct JobReadModelTests {
             try f.db.run("INSERT INTO stage_runs(job_id, language, stage, state, cached, started_at, duration_ms) VALUES (?, 'es', ?, 'done', ?, ?, ?)",
                          [.text(jobs[0].id), .text(stage), .int(Int64(cached)), .text(Clock.nowISO()), .int(Int64(ms))])
         }
-        let s = try JobQueries(db: f.db, workspace: f.ws).stats()
+        let s = try JobQueries(db: f.db, workspace: f.ws, actor: Actor(email: nil)).stats()
         #expect(s.total == 5)
         #expect(s.byStatus.first == JobStats.Count(key: "completed", count: 2))
         #expect(s.byLanguage.contains(JobStats.LanguageCount(language: "es", status: "queued", count: 3)))
@@ -103,7 +103,7 @@ struct JobReadModelTests {
         let f = try ReviewFixture()
         let j = try f.job(["es"])
         try JobStore(f.db).setLanguageAudio(j.id, "es", outputs: .object([("vtt", .string("outputs/\(j.id)/es/v.es.vtt")), ("cues", .int(3))]), audioKey: nil)
-        let q = JobQueries(db: f.db, workspace: f.ws)
+        let q = JobQueries(db: f.db, workspace: f.ws, actor: Actor(email: nil))
         let d = try q.detail(j, fit: true)
         let l = try #require(d.json["languages"]?.arrayValue?.first)
         #expect(l["outputs"]?["vtt"] == .string(f.ws.root + "/outputs/\(j.id)/es/v.es.vtt"))

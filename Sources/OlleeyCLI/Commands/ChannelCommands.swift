@@ -4,7 +4,7 @@ import OlleeyKit
 enum ChannelCommands {
     static let channelArg = ArgumentSpec("CHANNEL", "a channel name (or id)")
 
-    static func svc(_ ctx: Context) throws -> ChannelService { ChannelService(try ctx.database()) }
+    static func svc(_ ctx: Context) throws -> ChannelService { ChannelService(try ctx.database(), actor: try ReviewOptions.actor(ctx)) }
 
     static func json(_ ctx: Context, _ c: Channel) throws -> JSON { try svc(ctx).view(c).json }
 
@@ -33,7 +33,7 @@ enum ChannelCommands {
         var r = ChannelCreate(name: a.positionals[0])
         r.language = a.string("lang"); r.master = a.string("master"); r.project = a.string("project")
         r.externalId = a.string("external-id"); r.publishCommand = a.string("publish-command"); r.publishURL = a.string("publish-url")
-        let c = try svc(ctx).create(r, actor: try? ctx.actingUserEmail())
+        let c = try svc(ctx).create(r)
         try ctx.emit(try json(ctx, c)) { "Created \(c.kind.rawValue) channel " + describe(c) }
         return 0
     }
@@ -44,7 +44,7 @@ enum ChannelCommands {
         options: [.option("project", "PROJECT", "only this project's channels"), .option("master", "CHANNEL", "only this master and its language channels")]
     ) { ctx in
         let s = try svc(ctx)
-        let project = try ctx.args.string("project").map { try ProjectService(ctx.database()).resolve($0).id }
+        let project = try ctx.args.string("project").map { try ProjectService(ctx.database(), actor: try ReviewOptions.actor(ctx)).resolve($0).id }
         let master = try ctx.args.string("master").map { try s.resolve($0).id }
         let cs = try s.list(projectId: project, masterId: master)
         var names: [String: String] = [:]
@@ -97,8 +97,8 @@ enum ChannelCommands {
             throw OlleeyError.usage("nothing to change", hint: "pass --name, --lang, --project, --external-id, --publish-command, --publish-url or --is-paused")
         }
         let s = try svc(ctx)
-        var c = try s.update(a.positionals[0], u, actor: try? ctx.actingUserEmail())
-        if let p = paused, (c.status == .paused) != p { c = try s.setPaused(c.id, p, actor: try? ctx.actingUserEmail()) }
+        var c = try s.update(a.positionals[0], u)
+        if let p = paused, (c.status == .paused) != p { c = try s.setPaused(c.id, p) }
         try ctx.emit(try json(ctx, c)) { "Updated channel " + describe(c) }
         return 0
     }
@@ -111,7 +111,7 @@ enum ChannelCommands {
             arguments: [channelArg],
             options: [ReviewOptions.asUser]
         ) { ctx in
-            let c = try svc(ctx).setPaused(ctx.args.positionals[0], pause, actor: try? ctx.actingUserEmail())
+            let c = try svc(ctx).setPaused(ctx.args.positionals[0], pause)
             try ctx.emit(try json(ctx, c)) { "Channel \(c.name) \(pause ? "paused" : "unpaused")" }
             return 0
         }
@@ -123,7 +123,7 @@ enum ChannelCommands {
         arguments: [channelArg],
         options: [.flag("force", "delete even when jobs name it (they stay, without a channel)"), ReviewOptions.asUser]
     ) { ctx in
-        let (c, detached) = try svc(ctx).delete(ctx.args.positionals[0], force: ctx.args.has("force"), actor: try? ctx.actingUserEmail())
+        let (c, detached) = try svc(ctx).delete(ctx.args.positionals[0], force: ctx.args.has("force"))
         try ctx.emit(.object([("id", .string(c.id)), ("name", .string(c.name)), ("deleted", .bool(true)), ("detached_jobs", .int(Int64(detached)))])) {
             "Deleted channel \(c.name)" + (detached > 0 ? " (\(detached) job(s) detached)" : "")
         }
@@ -137,7 +137,7 @@ enum ChannelCommands {
     ) { ctx in
         let n = ctx.args.int("jobs") ?? 5
         guard (0...100).contains(n) else { throw OlleeyError.usage("--jobs must be between 0 and 100") }
-        let project = try ctx.args.string("project").map { try ProjectService(ctx.database()).resolve($0).id }
+        let project = try ctx.args.string("project").map { try ProjectService(ctx.database(), actor: try ReviewOptions.actor(ctx)).resolve($0).id }
         let g = try svc(ctx).graph(projectId: project, recent: n)
         try ctx.emit(g.json) { g.text }
         return 0

@@ -35,9 +35,14 @@ enum ConfigCommands {
                 let v = try svc.set(ctx.args.positionals[0], ctx.args.positionals[1])
                 let k = try svc.key(ctx.args.positionals[0])
                 let unused = try svc.noEffect(afterSetting: k.name)
-                for u in unused { ctx.warn("\(u.message) (\(u.hint))") }
+                let hints = unused.map { "to use it: " + CLI.phrase($0.next) }
+                for (u, h) in zip(unused, hints) { ctx.warn("\(u.message) (\(h))") }
                 var json = entry(k, v, false)
-                if case .object(let pairs) = json { json = .object(pairs + [("warnings", .array(unused.map(\.json)))]) }
+                let warnings: [JSON] = zip(unused, hints).map { u, h in
+                    guard case .object(let p) = u.json else { return u.json }
+                    return .object(p + [("hint", .string(h))])
+                }
+                if case .object(let pairs) = json { json = .object(pairs + [("warnings", .array(warnings))]) }
                 try ctx.emit(json) { "\(k.name) = \(display(k, v))" }
                 return 0
             },

@@ -78,7 +78,7 @@ enum CostCommands {
     ) { ctx in
         let db = try ctx.database()
         let sinceISO = try ctx.args.string("since").map(since)
-        let project = try ctx.args.string("project").map { try ProjectService(db).resolve($0) }
+        let project = try ctx.args.string("project").map { try ProjectService(db, actor: try ReviewOptions.actor(ctx)).resolve($0) }
         let json = try CostService(db).summary(sinceISO: sinceISO, projectId: project?.id)
         try ctx.emit(json) {
             func f(_ k: String) -> String { Money.format(json[k]?.intValue ?? 0) }

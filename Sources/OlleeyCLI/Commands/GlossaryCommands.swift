@@ -7,9 +7,8 @@ enum GlossaryCommands {
     static let glossaryArg = ArgumentSpec("GLOSSARY", "a glossary name (or id)")
     static let formatOption = OptionSpec.option("format", "FORMAT", "csv or tbx (default: from the file name)", type: .choice(["csv", "tbx"]))
 
-    static func service(_ ctx: Context) throws -> GlossaryService { GlossaryService(try ctx.database()) }
+    static func service(_ ctx: Context) throws -> GlossaryService { GlossaryService(try ctx.database(), actor: try ReviewOptions.actor(ctx)) }
 
-    static func actor(_ ctx: Context) -> String? { try? ctx.actingUserEmail() }
 
     static func termLine(_ t: GlossaryTerm) -> [String] {
         var flags: [String] = []
@@ -29,7 +28,7 @@ enum GlossaryCommands {
         options: [.option("source-lang", "LANG", "the language its terms are in", default: "en"), .option("description", "TEXT", "what it is for")]
     ) { ctx in
         let g = try service(ctx).create(name: ctx.args.positionals[0], sourceLang: ctx.args.string("source-lang") ?? "en",
-                                        description: ctx.args.string("description") ?? "", actor: actor(ctx))
+                                        description: ctx.args.string("description") ?? "")
         try ctx.emit(g.json) { "Created glossary \(g.name) [\(g.sourceLang)]; add terms with 'olleey glossary term add \(g.name) TERM ...'" }
         return 0
     }
@@ -72,7 +71,7 @@ enum GlossaryCommands {
         guard a.string("name") != nil || a.string("source-lang") != nil || a.string("description") != nil else {
             throw OlleeyError.usage("nothing to change", hint: "pass --name, --source-lang or --description")
         }
-        let g = try service(ctx).update(a.positionals[0], name: a.string("name"), sourceLang: a.string("source-lang"), description: a.string("description"), actor: actor(ctx))
+        let g = try service(ctx).update(a.positionals[0], name: a.string("name"), sourceLang: a.string("source-lang"), description: a.string("description"))
         try ctx.emit(g.json) { "Updated glossary \(g.name)" }
         return 0
     }
@@ -83,7 +82,7 @@ enum GlossaryCommands {
         arguments: [glossaryArg],
         options: [.flag("force", "delete even when unfinished jobs use it")]
     ) { ctx in
-        let g = try service(ctx).delete(ctx.args.positionals[0], force: ctx.args.has("force"), actor: actor(ctx))
+        let g = try service(ctx).delete(ctx.args.positionals[0], force: ctx.args.has("force"))
         try ctx.emit(.object([("id", .string(g.id)), ("name", .string(g.name)), ("deleted", .bool(true))])) { "Deleted glossary \(g.name)" }
         return 0
     }
@@ -142,7 +141,7 @@ enum GlossaryCommands {
                                 dnt: a.has("dnt"), forbidden: a.has("forbidden"), caseSensitive: a.has("case-sensitive"),
                                 targets: order.compactMap { targets[$0] })
         if term.dnt && term.forbidden { throw OlleeyError.usage("--dnt and --forbidden contradict each other") }
-        let t = try svc.addTerm(g, term, replace: a.has("replace"), actor: actor(ctx))
+        let t = try svc.addTerm(g, term, replace: a.has("replace"))
         try ctx.emit(t.json) { "Added '\(t.term)' to \(g.name)" }
         return 0
     }
@@ -154,7 +153,7 @@ enum GlossaryCommands {
     ) { ctx in
         let svc = try service(ctx)
         let g = try svc.resolve(ctx.args.positionals[0])
-        let t = try svc.removeTerm(g, ctx.args.positionals[1], actor: actor(ctx))
+        let t = try svc.removeTerm(g, ctx.args.positionals[1])
         try ctx.emit(.object([("glossary", .string(g.name)), ("term", .string(t.term)), ("removed", .bool(true))])) { "Removed '\(t.term)' from \(g.name)" }
         return 0
     }
@@ -193,7 +192,7 @@ enum GlossaryCommands {
         let format = try GlossaryService.Format.detect(ctx.args.string("format"), path: file == "-" ? nil : file)
         let bytes = try ctx.readInput(file)
         let r = try svc.importTerms(g, bytes: bytes, format: format, fileName: file == "-" ? "<stdin>" : file,
-                                    replace: ctx.args.has("replace"), actor: actor(ctx))
+                                    replace: ctx.args.has("replace"))
         let after = try svc.resolve(g.id)
         try ctx.emit(.object([("glossary", .string(g.name)), ("format", .string(r.format.rawValue)), ("imported", .int(Int64(r.total))),
                               ("created", .int(Int64(r.created))), ("updated", .int(Int64(r.updated))), ("terms", .int(Int64(after.termCount)))])) {

@@ -7,13 +7,16 @@ enum JobCommands {
     static let stageValues = Stage.allCases.map(\.rawValue)
     static let jobArg = ArgumentSpec("JOB", "a job id or a unique prefix of 4+ characters")
 
-    static func resolve(_ ctx: Context, _ id: String) throws -> Job { try JobStore(ctx.database()).resolve(id) }
+    /// A job of the acting organisation (another's is "not found").
+    static func resolve(_ ctx: Context, _ id: String) throws -> Job { try queries(ctx).job(id) }
 
     static func service(_ ctx: Context) throws -> JobService {
         JobService(db: try ctx.database(), workspace: try ctx.workspace(), environment: ctx.environment)
     }
 
-    static func queries(_ ctx: Context) throws -> JobQueries { JobQueries(db: try ctx.database(), workspace: try ctx.workspace()) }
+    static func queries(_ ctx: Context) throws -> JobQueries {
+        JobQueries(db: try ctx.database(), workspace: try ctx.workspace(), actor: try ReviewOptions.actor(ctx))
+    }
 
     // MARK: human renderings (the JSON is the read models' own: JobSummary, JobDetail, JobPage, JobOutputs, JobStats)
 
@@ -111,6 +114,7 @@ enum JobCommands {
         r.glossary = a.string("glossary")
         r.maxCostMicros = try a.string("max-cost").map { try Money.parse($0, what: "--max-cost") }
         r.actor = try ctx.actingUserEmail()
+        r.org = try ReviewOptions.actor(ctx).org
         let svc = try service(ctx)
         if a.has("dry-run") {
             let plan = try JobPlanner(service: svc).plan(r)
@@ -118,9 +122,9 @@ enum JobCommands {
             return 0
         }
         let job = try svc.create(r)
-        let db = try ctx.database()
-        try ctx.emit(try queries(ctx).detail(job).json) {
-            "Created job \(job.id) (\(job.options.targetLanguages.joined(separator: ", "))); run it with 'olleey job run \(JobStore(db).printedId(job.id))'"
+        let q = try queries(ctx)
+        try ctx.emit(try q.detail(job).json) {
+            "Created job \(job.id) (\(job.options.targetLanguages.joined(separator: ", "))); run it with 'olleey job run \(q.printedId(job.id))'"
         }
         return 0
     }
@@ -147,7 +151,7 @@ enum JobCommands {
         let db = try ctx.database()
         var ids: [String]?
         if !ctx.args.positionals.isEmpty {
-            ids = try ctx.args.positionals.map { try JobStore(db).resolve($0).id }
+            ids = try ctx.args.positionals.map { try resolve(ctx, $0).id }
         } else if !ctx.args.has("all") {
             throw OlleeyError.usage("'olleey job run' needs JOB ids or --all")
         }
@@ -219,7 +223,7 @@ enum JobCommands {
         let page = try queries(ctx).page(q)
         // a person reads the table on a TTY: the shortest unique prefix; a pipe gets whole ids
         let tty = ctx.stdout.isTTY
-        let store = JobStore(try ctx.database())
+        let store = JobStore(try ctx.database(), org: try ReviewOptions.actor(ctx).org)
         try ctx.emit(list: page.json,
                      table: Table(["id", "status", "languages", "source", "created"], try page.items.map { s in
                          [tty ? try store.shortId(s.job.id) : s.job.id, s.job.status.rawValue,
@@ -235,9 +239,9 @@ enum JobCommands {
         options: [.flag("fit", "include the per-cue fit report (natural length, slot, factor, overflow; with --fit-mode video, the video's slow-down)")]
     ) { ctx in
         let j = try resolve(ctx, ctx.args.positionals[0])
-        let d = try queries(ctx).detail(j, fit: ctx.args.has("fit"))
-        let db = try ctx.database()
-        try ctx.emit(d.json) { humanDetail(d, printedId: JobStore(db).printedId(j.id)) }
+        let q = try queries(ctx)
+        let d = try q.detail(j, fit: ctx.args.has("fit"))
+        try ctx.emit(d.json) { humanDetail(d, printedId: q.printedId(j.id)) }
         return 0
     }
 
@@ -289,7 +293,7 @@ enum JobCommands {
     }
 
     static func stream(_ ctx: Context, job: Job, after: Int64, untilSettled: Bool, follow: Bool, forceJSON: Bool = false) throws {
-        var cursor = EventCursor(db: try ctx.database(), scope: .job(job.id), after: after)
+        var cursor = try queries(ctx).events(job, after: after)
         try cursor.follow(until: !follow ? .caughtUp : untilSettled ? .settled : .stopped) { evs in
             for e in evs {
                 if ctx.json || forceJSON { ctx.stdout.write(e.json.encoded() + "\n") } else {

@@ -4,7 +4,7 @@ import OlleeyKit
 enum ProjectCommands {
     static let projectArg = ArgumentSpec("PROJECT", "a project name (or id)")
 
-    static func json(_ ctx: Context, _ p: Project) throws -> JSON { try ProjectService(ctx.database()).view(p).json }
+    static func json(_ ctx: Context, _ p: Project) throws -> JSON { try ProjectService(ctx.database(), actor: try ReviewOptions.actor(ctx)).view(p).json }
 
     static let create: CommandSpec = CommandSpec(
         "create", "create a project (jobs and channels may belong to one)",
@@ -12,8 +12,7 @@ enum ProjectCommands {
         arguments: [ArgumentSpec("NAME", "the project's name")],
         options: [.option("description", "TEXT", "what it is"), ReviewOptions.asUser]
     ) { ctx in
-        let p = try ProjectService(ctx.database()).create(name: ctx.args.positionals[0], description: ctx.args.string("description") ?? "",
-                                                           actor: try? ctx.actingUserEmail())
+        let p = try ProjectService(ctx.database(), actor: try ReviewOptions.actor(ctx)).create(name: ctx.args.positionals[0], description: ctx.args.string("description") ?? "")
         try ctx.emit(try json(ctx, p)) { "Created project \(p.name) (\(p.id))" }
         return 0
     }
@@ -22,7 +21,7 @@ enum ProjectCommands {
         "list", "list projects",
         examples: ["olleey project list", "olleey project list --json"]
     ) { ctx in
-        let svc = ProjectService(try ctx.database())
+        let svc = ProjectService(try ctx.database(), actor: try ReviewOptions.actor(ctx))
         let ps = try svc.list()
         var rows: [[String]] = []
         var items: [JSON] = []
@@ -40,8 +39,8 @@ enum ProjectCommands {
         examples: ["olleey project show Demo", "olleey project show Demo --json"],
         arguments: [projectArg]
     ) { ctx in
-        let p = try ProjectService(ctx.database()).resolve(ctx.args.positionals[0])
-        let v = try ProjectService(ctx.database()).view(p)
+        let p = try ProjectService(ctx.database(), actor: try ReviewOptions.actor(ctx)).resolve(ctx.args.positionals[0])
+        let v = try ProjectService(ctx.database(), actor: try ReviewOptions.actor(ctx)).view(p)
         try ctx.emit(v.json) {
             "project \(p.name)\n  id        \(p.id)\n  jobs      \(v.jobs)\n  channels  \(v.channels)\n  created   \(p.createdAt)" + (p.description.isEmpty ? "" : "\n  \(p.description)")
         }
@@ -57,8 +56,7 @@ enum ProjectCommands {
         guard ctx.args.string("name") != nil || ctx.args.string("description") != nil else {
             throw OlleeyError.usage("nothing to change", hint: "pass --name or --description")
         }
-        let p = try ProjectService(ctx.database()).update(ctx.args.positionals[0], name: ctx.args.string("name"), description: ctx.args.string("description"),
-                                                           actor: try? ctx.actingUserEmail())
+        let p = try ProjectService(ctx.database(), actor: try ReviewOptions.actor(ctx)).update(ctx.args.positionals[0], name: ctx.args.string("name"), description: ctx.args.string("description"))
         try ctx.emit(try json(ctx, p)) { "Updated project \(p.name)" }
         return 0
     }
@@ -69,7 +67,7 @@ enum ProjectCommands {
         arguments: [projectArg],
         options: [.flag("force", "delete even with jobs or channels (they stay, without a project)"), ReviewOptions.asUser]
     ) { ctx in
-        let p = try ProjectService(ctx.database()).delete(ctx.args.positionals[0], force: ctx.args.has("force"), actor: try? ctx.actingUserEmail())
+        let p = try ProjectService(ctx.database(), actor: try ReviewOptions.actor(ctx)).delete(ctx.args.positionals[0], force: ctx.args.has("force"))
         try ctx.emit(.object([("id", .string(p.id)), ("name", .string(p.name)), ("deleted", .bool(true))])) { "Deleted project \(p.name)" }
         return 0
     }

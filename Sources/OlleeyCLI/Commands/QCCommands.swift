@@ -7,7 +7,7 @@ enum QCCommands {
     static func service(_ ctx: Context) throws -> QCService { QCService(db: try ctx.database(), workspace: try ctx.workspace()) }
 
     /// A job id as printed for a person to copy: its shortest unique prefix.
-    static func printed(_ ctx: Context, _ id: String) -> String { (try? ctx.database()).map { JobStore($0).printedId(id) } ?? id }
+    static func printed(_ ctx: Context, _ id: String) -> String { (try? JobCommands.queries(ctx))?.printedId(id) ?? id }
 
     static func lang(_ ctx: Context) throws -> String {
         guard let l = ctx.args.string("lang") else { throw OlleeyError.usage("'\(ctx.commandLine)' needs --lang LANG") }
@@ -52,7 +52,7 @@ enum QCCommands {
     ) { ctx in
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
         guard let to = ctx.args.string("to") else { throw OlleeyError.usage("'olleey qc assign' needs --to EMAIL") }
-        let e = try service(ctx).assign(job, language: try lang(ctx), to: to, actor: try ctx.actingUserEmail())
+        let e = try service(ctx).assign(job, language: try lang(ctx), to: to, actor: try ReviewOptions.actor(ctx))
         try ctx.emit(try service(ctx).entryView(e).json) { "\(e.language) of job \(printed(ctx, job.id)) assigned to \(e.assigneeEmail ?? to) (\(e.state.rawValue))" }
         return 0
     }
@@ -97,7 +97,7 @@ enum QCCommands {
     ) { ctx in
         let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
         guard let m = ctx.args.string("message") else { throw OlleeyError.usage("'olleey qc feedback' needs --message TEXT") }
-        let h = try service(ctx).feedback(job, language: try lang(ctx), message: m, actor: try ctx.actingUserEmail())
+        let h = try service(ctx).feedback(job, language: try lang(ctx), message: m, actor: try ReviewOptions.actor(ctx))
         try ctx.emit(.object([("job_id", .string(job.id))] + (h.json.objectValue ?? []))) { "noted on \(h.language) of job \(printed(ctx, job.id))" }
         return 0
     }

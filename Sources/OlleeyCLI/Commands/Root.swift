@@ -26,6 +26,7 @@ public enum RootCommand {
             ProjectCommands.spec,
             ChannelCommands.spec,
             UserCommands.spec,
+            OrgCommands.spec,
             WorkerCommand.spec,
             EnginesCommand.spec,
             DemoCommand.spec,

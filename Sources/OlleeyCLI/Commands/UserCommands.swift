@@ -30,18 +30,18 @@ enum UserCommands {
         guard let email = ctx.args.string("email") else { throw OlleeyError.usage("'olleey user create' needs --email EMAIL") }
         guard let role = ctx.args.string("role") else { throw OlleeyError.usage("'olleey user create' needs --role ROLE", hint: "roles: \(ReviewOptions.roleValues.joined(separator: ", "))") }
         let u = try UserService(ctx.database()).create(email: email, name: ctx.args.string("name") ?? "", role: try Role.parse(role),
-                                                        actor: try ctx.actingUserEmail())
+                                                        actor: try ReviewOptions.actor(ctx))
         try ctx.emit(u.json) { "Created user \(u.email) (\(u.role.rawValue))" }
         return 0
     }
 
     static let list: CommandSpec = CommandSpec(
-        "list", "list users",
+        "list", "list the users of the acting organisation, with their role there",
         examples: ["olleey user list", "olleey user list --role LINGUIST --json"],
         options: [.option("role", "ROLE", "only this role", completion: .values(ReviewOptions.roleValues))]
     ) { ctx in
         let role = try ctx.args.string("role").map(Role.parse)
-        let users = try UserStore(ctx.database()).list(role: role)
+        let users = try UserService(ctx.database()).list(actor: try ReviewOptions.actor(ctx), role: role)
         try ctx.emit(list: .array(users.map(\.json)),
                      table: Table(["email", "role", "name", "status"], users.map { [$0.email, $0.role.rawValue, $0.name, $0.disabled ? "disabled" : "active"] }))
         return 0
@@ -52,7 +52,7 @@ enum UserCommands {
         examples: ["olleey user show ana@example.com", "olleey user show ana@example.com --json"],
         arguments: [userArg]
     ) { ctx in
-        let u = try UserService(ctx.database()).resolve(ctx.args.positionals[0])
+        let u = try UserService(ctx.database()).member(ctx.args.positionals[0], org: try ReviewOptions.actor(ctx).org)
         try ctx.emit(u.json) { "\(u.email)\n  role     \(u.role.rawValue)\n  name     \(u.name)\n  status   \(u.disabled ? "disabled" : "active")\n  created  \(u.createdAt)" }
         return 0
     }
@@ -77,7 +77,7 @@ enum UserCommands {
             throw OlleeyError.usage("nothing to change", hint: "pass --email, --name, --role, --disable or --enable")
         }
         let u = try UserService(ctx.database()).update(a.positionals[0], email: a.string("email"), name: a.string("name"),
-                                                        role: try a.string("role").map(Role.parse), disabled: disabled, actor: try ctx.actingUserEmail())
+                                                        role: try a.string("role").map(Role.parse), disabled: disabled, actor: try ReviewOptions.actor(ctx))
         try ctx.emit(u.json) { "Updated user \(u.email) (\(u.role.rawValue)\(u.disabled ? ", disabled" : ""))" }
         return 0
     }

@@ -10,7 +10,7 @@ extension VTTCommands {
 
     static func track(_ ctx: Context) throws -> (Job, String) {
         guard let l = ctx.args.string("lang") else { throw OlleeyError.usage("'\(ctx.commandLine)' needs --lang LANG", hint: "e.g. \(ctx.commandLine) \(ctx.args.positional(0) ?? "JOB") --lang es") }
-        let job = try JobStore(ctx.database()).resolve(ctx.args.positionals[0])
+        let job = try JobCommands.resolve(ctx, ctx.args.positionals[0])
         return (job, try Language.validate(l).code)
     }
 
@@ -36,7 +36,7 @@ extension VTTCommands {
                   .flag("reopen", "edit an approved (locked) track; it goes back to review"), asOption]
     ) { ctx in
         guard let jid = ctx.args.string("job"), let l = ctx.args.string("lang") else { throw OlleeyError.usage("'olleey vtt import' needs --job JOB and --lang LANG") }
-        let job = try JobStore(ctx.database()).resolve(jid)
+        let job = try JobCommands.resolve(ctx, jid)
         let lang = try Language.validate(l).code
         let p = ctx.args.positionals[0]
         let (doc, _) = try load(ctx, p)

@@ -59,10 +59,17 @@ public struct ChannelUpdate: Sendable {
 
 /// Rules of channels: masters and their language channels, pause, delete (jobs need force), the
 /// graph, and which channel a job's language publishes to.
+///
+/// For an actor, only the actor's organisation's channels exist and new ones are created in it;
+/// without one (the system: the publisher of a running job), every organisation's are seen.
 public struct ChannelService {
     public let db: Database
+    public let actor: Actor?
 
-    public init(_ db: Database) { self.db = db }
+    public init(_ db: Database, actor: Actor? = nil) { self.db = db; self.actor = actor }
+
+    var org: String? { actor?.org }
+    var own: (sql: String, args: [SQLValue]) { org.map { (" AND org_id = ?", [.text($0)]) } ?? ("", []) }
 
     static let columns = "id, name, kind, language, master_id, project_id, external_id, status, publish_command, publish_url, created_at, updated_at"
 
@@ -74,11 +81,11 @@ public struct ChannelService {
     }
 
     public func get(_ id: String) throws -> Channel? {
-        try db.queryOne("SELECT \(ChannelService.columns) FROM channels WHERE id = ?", [.text(id)], ChannelService.channel)
+        try db.queryOne("SELECT \(ChannelService.columns) FROM channels WHERE id = ?" + own.sql, [.text(id)] + own.args, ChannelService.channel)
     }
 
     public func resolve(_ ref: String) throws -> Channel {
-        let id = try NamedLookup.id(db, table: "channels", ref, what: "channel", listCommand: "olleey channel list")
+        let id = try NamedLookup.id(db, table: "channels", ref, what: "channel", listCommand: "olleey channel list", org: org)
         guard let c = try get(id) else { throw OlleeyError.notFound("channel '\(ref)' not found") }
         return c
     }
@@ -86,6 +93,7 @@ public struct ChannelService {
     public func list(projectId: String? = nil, masterId: String? = nil) throws -> [Channel] {
         var clauses: [String] = []
         var args: [SQLValue] = []
+        if let org { clauses.append("org_id = ?"); args.append(.text(org)) }
         if let p = projectId { clauses.append("project_id = ?"); args.append(.text(p)) }
         if let m = masterId { clauses.append("(master_id = ? OR id = ?)"); args += [.text(m), .text(m)] }
         let w = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
@@ -114,7 +122,9 @@ public struct ChannelService {
         if cmd?.isEmpty == true { cmd = nil }
         if u?.isEmpty == true { u = nil }
         if let c = cmd {
-            do { _ = try CommandTemplate(c, setting: "--publish-command") } catch let e as OlleeyError { throw OlleeyError.usage(e.message) }
+            do { _ = try CommandTemplate(c, setting: "the publisher command") } catch let e as OlleeyError {
+                throw OlleeyError.usage(e.message, next: [.input("publish-command", example: "'upload.sh {video} {lang}'")])
+            }
         }
         if let u, !(u.hasPrefix("http://") || u.hasPrefix("https://")) || (try? HTTPURL(u)) == nil {
             throw OlleeyError.usage("the publisher URL '\(u)' is not an http(s) URL", next: [.input("publish-url", example: "https://example.com/hook")])
@@ -123,7 +133,7 @@ public struct ChannelService {
         return (cmd, u)
     }
 
-    public func create(_ r: ChannelCreate, actor: String? = nil) throws -> Channel {
+    public func create(_ r: ChannelCreate) throws -> Channel {
         let name = try ChannelService.validName(r.name)
         if try db.scalarInt("SELECT count(*) FROM channels WHERE name = ?", [.text(name)]) ?? 0 > 0 {
             throw OlleeyError(.alreadyExists, "channel '\(name)' already exists")
@@ -144,23 +154,24 @@ public struct ChannelService {
             }
             if lang == master.language { throw OlleeyError.invalid("\(lang) is the master channel's own language") }
         }
-        let projectId = try r.project.map { try ProjectService(db).resolve($0).id } ?? master?.projectId
+        let projectId = try r.project.map { try ProjectService(db, actor: actor).resolve($0).id } ?? master?.projectId
         let (cmd, url) = try ChannelService.validPublisher(command: r.publishCommand, url: r.publishURL)
         let now = Clock.nowISO()
         let c = Channel(id: ID.uuid7(), name: name, kind: master == nil ? .master : .language, language: lang, masterId: master?.id,
                         projectId: projectId, externalId: r.externalId.flatMap { $0.isEmpty ? nil : $0 }, status: .active,
                         publishCommand: cmd, publishURL: url, createdAt: now, updatedAt: now)
         try db.transaction {
-            try db.run("INSERT INTO channels(\(ChannelService.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            try db.run("INSERT INTO channels(\(ChannelService.columns), org_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 .text(c.id), .text(c.name), .text(c.kind.rawValue), c.language.sqlValue, c.masterId.sqlValue, c.projectId.sqlValue,
                 c.externalId.sqlValue, .text(c.status.rawValue), c.publishCommand.sqlValue, c.publishURL.sqlValue, .text(now), .text(now),
+                .text(org ?? Actor.defaultOrg),
             ])
-            try AuditLog(db).record(actor: actor, action: "channel.create", subject: c.id, detail: ["name": .string(c.name), "kind": .string(c.kind.rawValue)])
+            try AuditLog(db).record(actor: actor?.email, action: "channel.create", subject: c.id, detail: ["name": .string(c.name), "kind": .string(c.kind.rawValue)])
         }
         return c
     }
 
-    public func update(_ ref: String, _ u: ChannelUpdate, actor: String? = nil) throws -> Channel {
+    public func update(_ ref: String, _ u: ChannelUpdate) throws -> Channel {
         var c = try resolve(ref)
         if let n = u.name {
             let name = try ChannelService.validName(n)
@@ -182,7 +193,7 @@ public struct ChannelService {
                 c.language = code
             }
         }
-        if let p = u.project { c.projectId = p.isEmpty ? nil : try ProjectService(db).resolve(p).id }
+        if let p = u.project { c.projectId = p.isEmpty ? nil : try ProjectService(db, actor: actor).resolve(p).id }
         if let e = u.externalId { c.externalId = e.isEmpty ? nil : e }
         if u.publishCommand != nil || u.publishURL != nil {
             var cmd = c.publishCommand, url = c.publishURL
@@ -197,12 +208,12 @@ public struct ChannelService {
                 UPDATE channels SET name = ?, language = ?, project_id = ?, external_id = ?, publish_command = ?, publish_url = ?, updated_at = ? WHERE id = ?
                 """, [.text(changed.name), changed.language.sqlValue, changed.projectId.sqlValue, changed.externalId.sqlValue,
                       changed.publishCommand.sqlValue, changed.publishURL.sqlValue, .text(changed.updatedAt), .text(changed.id)])
-            try AuditLog(db).record(actor: actor, action: "channel.update", subject: changed.id)
+            try AuditLog(db).record(actor: actor?.email, action: "channel.update", subject: changed.id)
         }
         return c
     }
 
-    public func setPaused(_ ref: String, _ paused: Bool, actor: String? = nil) throws -> Channel {
+    public func setPaused(_ ref: String, _ paused: Bool) throws -> Channel {
         var c = try resolve(ref)
         let want: ChannelStatus = paused ? .paused : .active
         if c.status == want {
@@ -213,14 +224,14 @@ public struct ChannelService {
         let changed = c
         try db.transaction {
             try db.run("UPDATE channels SET status = ?, updated_at = ? WHERE id = ?", [.text(want.rawValue), .text(changed.updatedAt), .text(changed.id)])
-            try AuditLog(db).record(actor: actor, action: paused ? "channel.pause" : "channel.unpause", subject: changed.id)
+            try AuditLog(db).record(actor: actor?.email, action: paused ? "channel.pause" : "channel.unpause", subject: changed.id)
         }
         return c
     }
 
     /// Deletes a channel (a master with its language channels). A channel that jobs name needs
     /// `force`, which detaches those jobs.
-    public func delete(_ ref: String, force: Bool, actor: String? = nil) throws -> (Channel, detachedJobs: Int) {
+    public func delete(_ ref: String, force: Bool) throws -> (Channel, detachedJobs: Int) {
         let c = try resolve(ref)
         let jobs = try jobIds(c)
         let kids = c.kind == .master ? try children(c.id) : []
@@ -231,7 +242,7 @@ public struct ChannelService {
         try db.transaction {
             try db.run("UPDATE jobs SET channel_id = NULL WHERE channel_id = ? OR channel_id IN (SELECT id FROM channels WHERE master_id = ?)", [.text(c.id), .text(c.id)])
             try db.run("DELETE FROM channels WHERE id = ?", [.text(c.id)])
-            try AuditLog(db).record(actor: actor, action: "channel.delete", subject: c.id,
+            try AuditLog(db).record(actor: actor?.email, action: "channel.delete", subject: c.id,
                                     detail: ["name": .string(c.name), "language_channels": .int(Int64(kids.count)), "detached_jobs": .int(Int64(jobs.count))])
         }
         return (c, jobs.count)
@@ -289,7 +300,7 @@ public struct ChannelService {
     /// The graph: master channels -> language channels -> recent jobs, as JSON (the HTTP API's
     /// `master_nodes` shape, plus status and recent jobs) and as a text tree.
     public func graph(projectId: String? = nil, recent: Int = 5) throws -> (json: JSON, text: String) {
-        var masters = try db.query("SELECT \(ChannelService.columns) FROM channels WHERE kind = 'master' ORDER BY created_at", [], ChannelService.channel)
+        var masters = try db.query("SELECT \(ChannelService.columns) FROM channels WHERE kind = 'master'\(own.sql) ORDER BY created_at", own.args, ChannelService.channel)
         if let p = projectId { masters = masters.filter { $0.projectId == p } }
         var nodes: [JSON] = []
         var text = ""

@@ -14,10 +14,17 @@ public struct Project: Sendable, Equatable {
 }
 
 /// Projects group jobs and channels. SQL and rules in one place: they are small.
+///
+/// For an actor, only the actor's organisation's projects exist and new ones are created in it;
+/// without one (the system, as the pipeline), every organisation's are seen.
 public struct ProjectService {
     public let db: Database
+    public let actor: Actor?
 
-    public init(_ db: Database) { self.db = db }
+    public init(_ db: Database, actor: Actor? = nil) { self.db = db; self.actor = actor }
+
+    var org: String? { actor?.org }
+    var own: (sql: String, args: [SQLValue]) { org.map { (" AND org_id = ?", [.text($0)]) } ?? ("", []) }
 
     static func project(_ r: Row) throws -> Project {
         Project(id: try r["id"], name: try r["name"], description: try r["description"], createdAt: try r["created_at"], updatedAt: try r["updated_at"])
@@ -30,18 +37,18 @@ public struct ProjectService {
     }
 
     public func get(_ id: String) throws -> Project? {
-        try db.queryOne("SELECT id, name, description, created_at, updated_at FROM projects WHERE id = ?", [.text(id)], ProjectService.project)
+        try db.queryOne("SELECT id, name, description, created_at, updated_at FROM projects WHERE id = ?" + own.sql, [.text(id)] + own.args, ProjectService.project)
     }
 
     /// By id, name or unique id prefix (66 when none).
     public func resolve(_ ref: String) throws -> Project {
-        let id = try NamedLookup.id(db, table: "projects", ref, what: "project", listCommand: "olleey project list")
+        let id = try NamedLookup.id(db, table: "projects", ref, what: "project", listCommand: "olleey project list", org: org)
         guard let p = try get(id) else { throw OlleeyError.notFound("project '\(ref)' not found") }
         return p
     }
 
     public func list() throws -> [Project] {
-        try db.query("SELECT id, name, description, created_at, updated_at FROM projects ORDER BY created_at", [], ProjectService.project)
+        try db.query("SELECT id, name, description, created_at, updated_at FROM projects WHERE 1\(own.sql) ORDER BY created_at", own.args, ProjectService.project)
     }
 
     public struct Counts: Sendable { public var jobs: Int; public var channels: Int }
@@ -51,7 +58,7 @@ public struct ProjectService {
                channels: Int(try db.scalarInt("SELECT count(*) FROM channels WHERE project_id = ?", [.text(p.id)]) ?? 0))
     }
 
-    public func create(name: String, description: String = "", actor: String? = nil) throws -> Project {
+    public func create(name: String, description: String = "") throws -> Project {
         let n = try ProjectService.validName(name)
         if try db.scalarInt("SELECT count(*) FROM projects WHERE name = ?", [.text(n)]) ?? 0 > 0 {
             throw OlleeyError(.alreadyExists, "project '\(n)' already exists")
@@ -59,14 +66,14 @@ public struct ProjectService {
         let now = Clock.nowISO()
         let p = Project(id: ID.uuid7(), name: n, description: description, createdAt: now, updatedAt: now)
         try db.transaction {
-            try db.run("INSERT INTO projects(id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                       [.text(p.id), .text(p.name), .text(p.description), .text(now), .text(now)])
-            try AuditLog(db).record(actor: actor, action: "project.create", subject: p.id, detail: ["name": .string(n)])
+            try db.run("INSERT INTO projects(id, name, description, created_at, updated_at, org_id) VALUES (?, ?, ?, ?, ?, ?)",
+                       [.text(p.id), .text(p.name), .text(p.description), .text(now), .text(now), .text(org ?? Actor.defaultOrg)])
+            try AuditLog(db).record(actor: actor?.email, action: "project.create", subject: p.id, detail: ["name": .string(n)])
         }
         return p
     }
 
-    public func update(_ ref: String, name: String?, description: String?, actor: String? = nil) throws -> Project {
+    public func update(_ ref: String, name: String?, description: String?) throws -> Project {
         var p = try resolve(ref)
         if let name {
             let n = try ProjectService.validName(name)
@@ -80,13 +87,13 @@ public struct ProjectService {
         let u = p
         try db.transaction {
             try db.run("UPDATE projects SET name = ?, description = ?, updated_at = ? WHERE id = ?", [.text(u.name), .text(u.description), .text(u.updatedAt), .text(u.id)])
-            try AuditLog(db).record(actor: actor, action: "project.update", subject: u.id)
+            try AuditLog(db).record(actor: actor?.email, action: "project.update", subject: u.id)
         }
         return p
     }
 
     /// Deletes a project. With jobs or channels it needs `force`, which detaches them.
-    public func delete(_ ref: String, force: Bool, actor: String? = nil) throws -> Project {
+    public func delete(_ ref: String, force: Bool) throws -> Project {
         let p = try resolve(ref)
         let c = try counts(p)
         if (c.jobs > 0 || c.channels > 0) && !force {
@@ -95,7 +102,7 @@ public struct ProjectService {
         try db.transaction {
             try db.run("UPDATE jobs SET project_id = NULL WHERE project_id = ?", [.text(p.id)])
             try db.run("DELETE FROM projects WHERE id = ?", [.text(p.id)])
-            try AuditLog(db).record(actor: actor, action: "project.delete", subject: p.id, detail: ["name": .string(p.name)])
+            try AuditLog(db).record(actor: actor?.email, action: "project.delete", subject: p.id, detail: ["name": .string(p.name)])
         }
         return p
     }

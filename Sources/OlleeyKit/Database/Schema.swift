@@ -243,5 +243,31 @@ public enum Schema {
             ) WITHOUT ROWID;
             ALTER TABLE track_versions ADD COLUMN dropped_cues TEXT NOT NULL DEFAULT '[]';
             """),
+        // organisations: everything a user lists belongs to one (existing data to `default`), and
+        // a user's role is per organisation (a membership); `users.role` stays for compatibility
+        // (the role the account was created with), the membership is the truth. `org_id` has no
+        // REFERENCES clause: SQLite cannot add a column with a foreign key and a non-null default.
+        Migration(6, "organizations", """
+            CREATE TABLE organizations (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL UNIQUE,
+              created_at TEXT NOT NULL
+            );
+            INSERT INTO organizations(id, name, created_at) VALUES ('default', 'default', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+            CREATE TABLE memberships (
+              org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+              user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+              role TEXT NOT NULL CHECK (role IN ('CLIENT','REVIEWER','LINGUIST','PM','ADMIN')),
+              created_at TEXT NOT NULL,
+              PRIMARY KEY (org_id, user_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX memberships_user ON memberships(user_id);
+            INSERT INTO memberships(org_id, user_id, role, created_at) SELECT 'default', id, role, created_at FROM users;
+            ALTER TABLE jobs ADD COLUMN org_id TEXT NOT NULL DEFAULT 'default';
+            ALTER TABLE projects ADD COLUMN org_id TEXT NOT NULL DEFAULT 'default';
+            ALTER TABLE channels ADD COLUMN org_id TEXT NOT NULL DEFAULT 'default';
+            ALTER TABLE glossaries ADD COLUMN org_id TEXT NOT NULL DEFAULT 'default';
+            CREATE INDEX jobs_org ON jobs(org_id, created_at);
+            """),
     ]
 }

@@ -3,12 +3,15 @@ import WebVTT
 
 /// Rules of glossaries: validated names and languages, terms, import and export (one
 /// transaction: a bad file imports nothing), and checking subtitles.
+///
+/// For an actor, only the actor's organisation's glossaries exist and new ones are created in it.
 public struct GlossaryService {
     public let db: Database
+    public let actor: Actor?
 
-    public init(_ db: Database) { self.db = db }
+    public init(_ db: Database, actor: Actor? = nil) { self.db = db; self.actor = actor }
 
-    var store: GlossaryStore { GlossaryStore(db) }
+    var store: GlossaryStore { GlossaryStore(db, org: actor?.org) }
 
     public enum Format: String, Sendable, CaseIterable {
         case csv, tbx
@@ -40,34 +43,33 @@ public struct GlossaryService {
 
     public func list() throws -> [Glossary] { try store.list() }
 
-    public func create(name: String, sourceLang: String, description: String = "", actor: String? = nil) throws -> Glossary {
+    public func create(name: String, sourceLang: String, description: String = "") throws -> Glossary {
         let n = try GlossaryService.validName(name)
         let lang = try Language.validate(sourceLang).code
-        if try db.scalarInt("SELECT count(*) FROM glossaries WHERE name = ?", [.text(n)]) ?? 0 > 0 {
+        if try store.nameTaken(n) {
             throw OlleeyError(.alreadyExists, "glossary '\(n)' already exists", next: [.command("glossary show", [n])])
         }
         let now = Clock.nowISO()
         let g = Glossary(id: ID.uuid7(), name: n, sourceLang: lang, description: description, createdAt: now, updatedAt: now, termCount: 0)
         try db.transaction {
             try store.insert(g)
-            try AuditLog(db).record(actor: actor, action: "glossary.create", subject: g.id, detail: ["name": .string(n)])
+            try AuditLog(db).record(actor: actor?.email, action: "glossary.create", subject: g.id, detail: ["name": .string(n)])
         }
         return g
     }
 
-    public func update(_ ref: String, name: String? = nil, sourceLang: String? = nil, description: String? = nil, actor: String? = nil) throws -> Glossary {
+    public func update(_ ref: String, name: String? = nil, sourceLang: String? = nil, description: String? = nil) throws -> Glossary {
         var g = try resolve(ref)
         if let name {
             let n = try GlossaryService.validName(name)
-            if n != g.name, try db.scalarInt("SELECT count(*) FROM glossaries WHERE name = ?", [.text(n)]) ?? 0 > 0 {
+            if n != g.name, try store.nameTaken(n) {
                 throw OlleeyError(.alreadyExists, "glossary '\(n)' already exists")
             }
             g.name = n
         }
         if let sourceLang {
             let l = try Language.validate(sourceLang).code
-            if l != g.sourceLang, try db.scalarInt("SELECT count(*) FROM glossary_term_targets x JOIN glossary_terms t ON t.id = x.term_id WHERE t.glossary_id = ? AND x.language = ?",
-                                                    [.text(g.id), .text(l)]) ?? 0 > 0 {
+            if l != g.sourceLang, try store.hasTargets(g.id, language: l) {
                 throw OlleeyError.conflict("glossary '\(g.name)' has \(l) targets; \(l) cannot become its source language")
             }
             g.sourceLang = l
@@ -76,20 +78,15 @@ public struct GlossaryService {
         let updated = g
         try db.transaction {
             try store.update(updated)
-            try AuditLog(db).record(actor: actor, action: "glossary.update", subject: updated.id)
+            try AuditLog(db).record(actor: actor?.email, action: "glossary.update", subject: updated.id)
         }
         return try resolve(g.id)
     }
 
     /// Jobs that are not finished and use the glossary.
-    public func activeJobs(_ g: Glossary) throws -> [String] {
-        try db.query("""
-            SELECT id FROM jobs WHERE status NOT IN ('completed','failed','cancelled')
-            AND (json_extract(options, '$.glossary') = ? OR json_extract(options, '$.glossary') = ?)
-            """, [.text(g.id), .text(g.name)]) { $0.string(0) }
-    }
+    public func activeJobs(_ g: Glossary) throws -> [String] { try store.activeJobs(g) }
 
-    public func delete(_ ref: String, force: Bool, actor: String? = nil) throws -> Glossary {
+    public func delete(_ ref: String, force: Bool) throws -> Glossary {
         let g = try resolve(ref)
         let jobs = try activeJobs(g)
         if !jobs.isEmpty && !force {
@@ -98,7 +95,7 @@ public struct GlossaryService {
         }
         try db.transaction {
             try store.delete(g.id)
-            try AuditLog(db).record(actor: actor, action: "glossary.delete", subject: g.id, detail: ["name": .string(g.name)])
+            try AuditLog(db).record(actor: actor?.email, action: "glossary.delete", subject: g.id, detail: ["name": .string(g.name)])
         }
         return g
     }
@@ -112,21 +109,21 @@ public struct GlossaryService {
         return all.map { var t = $0; t.targets = t.targets.filter { $0.language == l }; return t }
     }
 
-    public func addTerm(_ g: Glossary, _ term: GlossaryTerm, replace: Bool = false, actor: String? = nil) throws -> GlossaryTerm {
+    public func addTerm(_ g: Glossary, _ term: GlossaryTerm, replace: Bool = false) throws -> GlossaryTerm {
         let t = try term.validated(sourceLang: g.sourceLang)
         if !replace, try store.termId(g.id, term: t.term) != nil {
             throw OlleeyError(.alreadyExists, "glossary '\(g.name)' already has the term '\(t.term)'", hint: "replace it", next: [.input("replace")])
         }
         let id = try db.transaction { () -> String in
             let r = try store.upsertTerm(g.id, t)
-            try AuditLog(db).record(actor: actor, action: r.created ? "glossary.term.add" : "glossary.term.replace", subject: g.id, detail: ["term": .string(t.term)])
+            try AuditLog(db).record(actor: actor?.email, action: r.created ? "glossary.term.add" : "glossary.term.replace", subject: g.id, detail: ["term": .string(t.term)])
             return r.id
         }
         return try store.terms(g.id).first { $0.id == id } ?? t
     }
 
     /// Removes a term (exact text, else the only one equal ignoring case).
-    public func removeTerm(_ g: Glossary, _ text: String, actor: String? = nil) throws -> GlossaryTerm {
+    public func removeTerm(_ g: Glossary, _ text: String) throws -> GlossaryTerm {
         let all = try store.terms(g.id)
         let wanted = text.trimmingCharacters(in: .whitespaces)
         var match = all.first { $0.term == wanted }
@@ -141,7 +138,7 @@ public struct GlossaryService {
         }
         try db.transaction {
             try store.deleteTerm(t.id)
-            try AuditLog(db).record(actor: actor, action: "glossary.term.remove", subject: g.id, detail: ["term": .string(t.term)])
+            try AuditLog(db).record(actor: actor?.email, action: "glossary.term.remove", subject: g.id, detail: ["term": .string(t.term)])
         }
         return t
     }
@@ -158,7 +155,7 @@ public struct GlossaryService {
     /// Parses the whole file first, then writes every term in one transaction: a malformed file
     /// (65, with file:line) or any failing term imports nothing. Terms already in the glossary
     /// are replaced; `replace` empties the glossary first.
-    public func importTerms(_ g: Glossary, bytes: [UInt8], format: Format, fileName: String, replace: Bool = false, actor: String? = nil) throws -> ImportResult {
+    public func importTerms(_ g: Glossary, bytes: [UInt8], format: Format, fileName: String, replace: Bool = false) throws -> ImportResult {
         let terms: [GlossaryTerm]
         switch format {
         case .csv:
@@ -178,7 +175,7 @@ public struct GlossaryService {
             for t in terms {
                 if try store.upsertTerm(g.id, t).created { created += 1 } else { updated += 1 }
             }
-            try AuditLog(db).record(actor: actor, action: "glossary.import", subject: g.id,
+            try AuditLog(db).record(actor: actor?.email, action: "glossary.import", subject: g.id,
                                     detail: ["file": .string(fileName), "format": .string(format.rawValue), "terms": .int(Int64(terms.count))])
             return ImportResult(format: format, created: created, updated: updated, total: terms.count)
         }

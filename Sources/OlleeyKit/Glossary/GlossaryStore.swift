@@ -1,10 +1,16 @@
 import Foundation
 
 /// SQL for glossaries, their terms and the terms' per-language targets.
+///
+/// With an organisation, only its glossaries exist; without one (the system: a running job's
+/// glossary, stored by id), every organisation's.
 public struct GlossaryStore {
     let db: Database
+    let org: String?
 
-    public init(_ db: Database) { self.db = db }
+    public init(_ db: Database, org: String? = nil) { self.db = db; self.org = org }
+
+    var own: (sql: String, args: [SQLValue]) { org.map { (" AND g.org_id = ?", [.text($0)]) } ?? ("", []) }
 
     static let columns = "g.id, g.name, g.source_lang, g.description, g.created_at, g.updated_at, (SELECT count(*) FROM glossary_terms t WHERE t.glossary_id = g.id) AS term_count"
 
@@ -14,23 +20,23 @@ public struct GlossaryStore {
     }
 
     public func get(_ id: String) throws -> Glossary? {
-        try db.queryOne("SELECT \(GlossaryStore.columns) FROM glossaries g WHERE g.id = ?", [.text(id)], GlossaryStore.glossary)
+        try db.queryOne("SELECT \(GlossaryStore.columns) FROM glossaries g WHERE g.id = ?" + own.sql, [.text(id)] + own.args, GlossaryStore.glossary)
     }
 
     /// By id, name or unique id prefix (66 when none).
     public func resolve(_ ref: String) throws -> Glossary {
-        let id = try NamedLookup.id(db, table: "glossaries", ref, what: "glossary", listCommand: "olleey glossary list")
+        let id = try NamedLookup.id(db, table: "glossaries", ref, what: "glossary", listCommand: "olleey glossary list", org: org)
         guard let g = try get(id) else { throw OlleeyError.notFound("glossary '\(ref)' not found") }
         return g
     }
 
     public func list() throws -> [Glossary] {
-        try db.query("SELECT \(GlossaryStore.columns) FROM glossaries g ORDER BY g.name", [], GlossaryStore.glossary)
+        try db.query("SELECT \(GlossaryStore.columns) FROM glossaries g WHERE 1\(own.sql) ORDER BY g.name", own.args, GlossaryStore.glossary)
     }
 
     public func insert(_ g: Glossary) throws {
-        try db.run("INSERT INTO glossaries(id, name, source_lang, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                   [.text(g.id), .text(g.name), .text(g.sourceLang), .text(g.description), .text(g.createdAt), .text(g.updatedAt)])
+        try db.run("INSERT INTO glossaries(id, name, source_lang, description, created_at, updated_at, org_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [.text(g.id), .text(g.name), .text(g.sourceLang), .text(g.description), .text(g.createdAt), .text(g.updatedAt), .text(org ?? Actor.defaultOrg)])
     }
 
     public func update(_ g: Glossary) throws {
@@ -40,6 +46,25 @@ public struct GlossaryStore {
 
     public func delete(_ id: String) throws {
         try db.run("DELETE FROM glossaries WHERE id = ?", [.text(id)])
+    }
+
+    /// Whether a glossary of that name exists (names are unique in the workspace).
+    public func nameTaken(_ name: String) throws -> Bool {
+        try db.scalarInt("SELECT count(*) FROM glossaries WHERE name = ?", [.text(name)]) ?? 0 > 0
+    }
+
+    /// Whether some term of the glossary has a target in `language`.
+    public func hasTargets(_ glossaryId: String, language: String) throws -> Bool {
+        try db.scalarInt("SELECT count(*) FROM glossary_term_targets x JOIN glossary_terms t ON t.id = x.term_id WHERE t.glossary_id = ? AND x.language = ?",
+                         [.text(glossaryId), .text(language)]) ?? 0 > 0
+    }
+
+    /// Jobs that are not finished and use the glossary (by id or name).
+    public func activeJobs(_ g: Glossary) throws -> [String] {
+        try db.query("""
+            SELECT id FROM jobs WHERE status NOT IN ('completed','failed','cancelled')
+            AND (json_extract(options, '$.glossary') = ? OR json_extract(options, '$.glossary') = ?)
+            """, [.text(g.id), .text(g.name)]) { $0.string(0) }
     }
 
     // MARK: terms

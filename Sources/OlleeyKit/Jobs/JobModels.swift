@@ -124,6 +124,8 @@ public struct Job: Sendable {
     public var updatedAt: String
     public var startedAt: String?
     public var completedAt: String?
+    /// The organisation that owns the job.
+    public var orgId: String = Actor.defaultOrg
 
     public init(id: String, source: String, sourceName: String, sourceLang: String, videoId: String?, status: JobStatus, stage: String?,
                 options: JobOptions, projectId: String?, channelId: String?, error: String?, errorStage: String?,

@@ -188,21 +188,37 @@ public struct JobStats: Sendable {
     }
 }
 
-/// The read side of jobs: builds the read models above (the CLI and the server call these).
+/// The read side of jobs: builds the read models above (the CLI and the server call these), for
+/// an actor: only the jobs of the actor's organisation exist for it.
 public struct JobQueries {
     public let db: Database
     public let workspace: Workspace
+    public let actor: Actor
 
-    public init(db: Database, workspace: Workspace) { self.db = db; self.workspace = workspace }
+    public init(db: Database, workspace: Workspace, actor: Actor) { self.db = db; self.workspace = workspace; self.actor = actor }
 
-    var store: JobStore { JobStore(db) }
+    var store: JobStore { JobStore(db, org: actor.org) }
+
+    /// A job of the actor's organisation by id or unique prefix (66 otherwise).
+    public func job(_ ref: String) throws -> Job { try store.resolve(ref) }
+
+    /// The shortest unique prefix of a job's id among the organisation's jobs.
+    public func printedId(_ id: String) -> String { store.printedId(id) }
+
+    /// A cursor on a job's events (66 for a job of another organisation).
+    public func events(_ job: Job, after: Int64 = 0, pollMs: Int = 200) throws -> EventCursor {
+        try actor.check(job)
+        return EventCursor(db: db, scope: .job(job.id), after: after, pollMs: pollMs)
+    }
 
     public func summary(_ job: Job) throws -> JobSummary {
-        JobSummary(job: job, languages: try store.languages(job.id))
+        try actor.check(job)
+        return JobSummary(job: job, languages: try store.languages(job.id))
     }
 
     public func detail(_ job: Job, fit: Bool = false) throws -> JobDetail {
-        JobDetail(job: job, languages: try store.languages(job.id), attention: try TrackService(db).attention(job: job),
+        try actor.check(job)
+        return JobDetail(job: job, languages: try store.languages(job.id), attention: try TrackService(db).attention(job: job),
                   root: workspace.root, includeFit: fit)
     }
 
@@ -215,8 +231,8 @@ public struct JobQueries {
         for s in f.statuses where JobStatus(rawValue: s) == nil {
             throw OlleeyError.usage("unknown status '\(s)'", hint: "statuses: \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        f.project = try q.project.map { try ProjectService(db).resolve($0).id }
-        f.channel = try q.channel.map { try ChannelService(db).resolve($0).id }
+        f.project = try q.project.map { try ProjectService(db, actor: actor).resolve($0).id }
+        f.channel = try q.channel.map { try ChannelService(db, actor: actor).resolve($0).id }
         f.language = try q.language.map { try Language.validate($0).code }
         for (opt, val) in [("created-after", q.createdAfter), ("created-before", q.createdBefore)] {
             if let v = val, Clock.parseISO8601(v) == nil { throw OlleeyError.usage("\(opt) '\(v)' is not an ISO 8601 time", hint: "e.g. 2026-12-01T00:00:00Z", next: [.input(opt)]) }
@@ -239,6 +255,7 @@ public struct JobQueries {
     }
 
     public func outputs(_ job: Job) throws -> JobOutputs {
+        try actor.check(job)
         let master = OutputLayout.master(outputsDir: workspace.outputsDir, job: job)
         let srcVTT = OutputLayout.sourceVTT(outputsDir: workspace.outputsDir, job: job)
         let fm = FileManager.default
@@ -272,16 +289,19 @@ extension JobStore {
 
     /// The aggregates of `job stats`.
     func stats() throws -> (byStatus: [JobStats.Count], byLanguage: [JobStats.LanguageCount], reasons: [JobStats.FailureReason], stages: [JobStats.StageDuration]) {
-        let byStatus = try db.query("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY 2 DESC, 1", []) {
+        // scoped: the organisation's jobs only (`ofOrg` limits a table with a job_id column)
+        let (own, args) = orgClause
+        let ofOrg = org == nil ? "" : " AND job_id IN (SELECT id FROM jobs WHERE org_id = ?)"
+        let byStatus = try db.query("SELECT status, count(*) FROM jobs WHERE 1\(own) GROUP BY status ORDER BY 2 DESC, 1", args) {
             JobStats.Count(key: $0.string(0), count: $0.int64(1)) }
-        let byLang = try db.query("SELECT language, status, count(*) FROM job_languages GROUP BY language, status ORDER BY language, status", []) {
+        let byLang = try db.query("SELECT language, status, count(*) FROM job_languages WHERE 1\(ofOrg) GROUP BY language, status ORDER BY language, status", args) {
             JobStats.LanguageCount(language: $0.string(0), status: $0.string(1), count: $0.int64(2)) }
         let reasons = try db.query("""
-            SELECT coalesce(error_stage, '?'), error, count(*) FROM job_languages WHERE status = 'failed' GROUP BY 1, 2
-            UNION ALL SELECT coalesce(error_stage, '?'), error, count(*) FROM jobs WHERE status = 'failed' AND error_stage IN ('ingest', 'transcribe') GROUP BY 1, 2
+            SELECT coalesce(error_stage, '?'), error, count(*) FROM job_languages WHERE status = 'failed'\(ofOrg) GROUP BY 1, 2
+            UNION ALL SELECT coalesce(error_stage, '?'), error, count(*) FROM jobs WHERE status = 'failed' AND error_stage IN ('ingest', 'transcribe')\(own) GROUP BY 1, 2
             ORDER BY 3 DESC LIMIT 20
-            """, []) { JobStats.FailureReason(stage: $0.string(0), error: $0.optionalString(1) ?? "", count: $0.int64(2)) }
-        let stages = try db.query("SELECT stage, count(*), avg(duration_ms) FROM stage_runs WHERE state = 'done' AND cached = 0 GROUP BY stage", []) {
+            """, args + args) { JobStats.FailureReason(stage: $0.string(0), error: $0.optionalString(1) ?? "", count: $0.int64(2)) }
+        let stages = try db.query("SELECT stage, count(*), avg(duration_ms) FROM stage_runs WHERE state = 'done' AND cached = 0\(ofOrg) GROUP BY stage", args) {
             JobStats.StageDuration(stage: $0.string(0), runs: $0.int64(1), avgMs: Int64($0.double(2).rounded())) }
         return (byStatus, byLang, reasons, stages)
     }

@@ -19,6 +19,9 @@ public struct JobCreateRequest: Sendable {
     public var glossary: String?
     public var maxCostMicros: Int64?
     public var actor: String?
+    /// The organisation the job is created in (the actor's); its project, channel and glossary
+    /// are looked up there.
+    public var org: String = Actor.defaultOrg
 
     public init(source: String) { self.source = source }
 }
@@ -95,7 +98,7 @@ public struct JobService {
         let tracks = TrackService(db)
         guard try tracks.kind(job: job, language: language) == .translation else {
             throw OlleeyError.invalid("\(language) is the source language of job \(job.id): there is nothing to translate it from",
-                                      hint: "edit the source track with 'olleey vtt edit', or re-translate a target language")
+                                      hint: "edit the source track, or re-translate a target language", next: [.command("vtt edit", [JobStore(db).printedId(job.id)], options: ["lang": language])])
         }
         guard let source = try TrackStore(db).current(job: job.id, language: job.sourceLang, kind: .source) else {
             throw OlleeyError.notFound("job \(job.id) has no source track yet", next: [.command("job run", [job.id])])
@@ -117,14 +120,14 @@ public struct JobService {
         let r = try TrackTranslation(db).translate(job: job, language: language, source: source, translator: translator, force: .positions(positions))
         if !r.failures.isEmpty {
             throw OlleeyError.failure("\(translator.name) failed on cue(s) \(r.failedKeys.prefix(10).joined(separator: ", ")): \(r.failures.first?.message ?? "")",
-                                      hint: "edit them by hand with 'olleey vtt edit'")
+                                      hint: "edit them by hand", next: [.command("vtt edit", [JobStore(db).printedId(job.id)], options: ["lang": language])])
         }
         let version = try translator.version(from: job.sourceLang, to: language)
         let v = try db.transaction { () -> Int in
             let v = try tracks.commit(job: job, language: language, content: r.content, author: author,
                                       message: "re-translated on request by \(author): " + TrackTranslation.message(r, engine: translator.name, version: version),
                                       reopen: reopen, cues: r.cues, dropped: r.dropped)
-            try db.run("UPDATE job_languages SET source_sha = ? WHERE job_id = ? AND language = ?", [.text(source.sha256), .text(job.id), .text(language)])
+            try JobStore(db).setSourceSHA(job.id, language, source.sha256)
             return v
         }
         return (v, r.translated)
@@ -162,7 +165,7 @@ public struct JobService {
             var l: CommandTemplate?
             if let t = settings["engines.lipsync.command"] { l = try CommandTemplate(t, setting: "engines.lipsync.command") }
             if lipSync && l == nil {
-                throw OlleeyError.unavailable("--lip-sync needs a lip-sync hook, and engines.lipsync.command is not set",
+                throw OlleeyError.unavailable("lip sync needs a lip-sync hook, and engines.lipsync.command is not set",
                                               next: [.setting("engines.lipsync.command", example: "'my-lipsync {video} {audio} {output}'")])
             }
             return l
@@ -228,9 +231,10 @@ public struct JobService {
                                      hint: "split the cue or shorten its text: speech up to \(String(format: "%g", SubtitleCheck.farTooLongFactor))x its slot is sped up (fit.max_tempo) and the rest reported as overflow; more is refused")
         }
         // issue 5: project, channel and glossary by id or name (unknown: 66); the job stores ids
-        let projectId = try r.project.map { try ProjectService(db).resolve($0).id }
-        let channelId = try r.channel.map { try ChannelService(db).resolve($0).id }
-        let glossaryId = try r.glossary.map { try GlossaryStore(db).resolve($0).id }
+        let inOrg = Actor(email: r.actor, org: r.org)
+        let projectId = try r.project.map { try ProjectService(db, actor: inOrg).resolve($0).id }
+        let channelId = try r.channel.map { try ChannelService(db, actor: inOrg).resolve($0).id }
+        let glossaryId = try r.glossary.map { try GlossaryStore(db, org: r.org).resolve($0).id }
         let cfg = ConfigStore(db)
         let maxTempo = try r.maxTempo ?? Double(cfg.value("fit.max_tempo") ?? "1.3") ?? 1.3
         let fitMode = try r.fitMode ?? cfg.value("fit.mode") ?? "audio"
@@ -239,9 +243,10 @@ public struct JobService {
                               fitMode: fitMode, maxTempo: maxTempo, glossary: glossaryId, maxCostMicros: r.maxCostMicros)
         let now = Clock.nowISO()
         let name = isURL ? (URL(string: r.source)?.lastPathComponent ?? "video") : (r.source as NSString).lastPathComponent
-        let job = Job(id: ID.uuid7(), source: r.source, sourceName: name.isEmpty ? "video" : name, sourceLang: src, videoId: nil,
+        var job = Job(id: ID.uuid7(), source: r.source, sourceName: name.isEmpty ? "video" : name, sourceLang: src, videoId: nil,
                       status: .queued, stage: nil, options: opts, projectId: projectId, channelId: channelId, error: nil, errorStage: nil,
                       paused: false, cancelRequested: false, createdAt: now, updatedAt: now, startedAt: nil, completedAt: nil)
+        job.orgId = r.org
         return (job, subtitles)
     }
 
@@ -324,11 +329,11 @@ public struct JobService {
         }
         try db.transaction {
             try store.setFlags(job.id, paused: false, cancelRequested: false)
-            if stage == .ingest { try db.run("UPDATE jobs SET video_id = NULL WHERE id = ?", [.text(job.id)]) }
+            if stage == .ingest { try store.clearVideo(job.id) }
             for l in langs where l.status == .failed || l.status == .cancelled || stage != nil {
                 try store.setLanguage(job.id, l.language, status: .queued)
                 if let s = stage, s <= .translate {
-                    try db.run("UPDATE job_languages SET source_sha = NULL WHERE job_id = ? AND language = ?", [.text(job.id), .text(l.language)])
+                    try store.setSourceSHA(job.id, l.language, nil)
                 }
             }
             try JobStateMachine(db).transition(job.id, to: .queued, by: .retry, record: ("job.retry", ["stage": JSON(stage?.rawValue)]))
@@ -349,8 +354,7 @@ public struct JobService {
         // the same rejection again records nothing new
         if !approve && l.approval == "rejected" && l.approvalReason == why { return try store.resolve(job.id) }
         try db.transaction {
-            try db.run("UPDATE job_languages SET approval = ?, approval_reason = ?, updated_at = ? WHERE job_id = ? AND language = ?",
-                       [.text(approve ? "approved" : "rejected"), why.sqlValue, .text(Clock.nowISO()), .text(job.id), .text(language)])
+            try store.setApproval(job.id, language, approve ? "approved" : "rejected", reason: why)
             if approve {
                 try TrackStore(db).setLocked(job: job.id, language: language, true)
                 let all = try store.languages(job.id)
@@ -378,8 +382,7 @@ public struct JobService {
     }
 
     public func delete(_ job: Job, force: Bool) throws {
-        let running = (try db.scalarInt("SELECT count(*) FROM job_languages WHERE job_id = ? AND lease_owner IS NOT NULL AND lease_expires_ms > ?",
-                                        [.text(job.id), .int(Clock.nowMillis())]) ?? 0) > 0
+        let running = try JobStore(db).hasLiveLanguageLease(job.id)
         if running && !force { throw OlleeyError.conflict("job \(job.id) is running", hint: "cancel it first, or force it", next: [.command("job cancel", [job.id]), .input("force")]) }
         try db.transaction {
             try JobStore(db).delete(job.id)

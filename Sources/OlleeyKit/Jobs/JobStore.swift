@@ -1,20 +1,37 @@
 import Foundation
 
 /// SQL for jobs and their languages. Rules live in JobService and the pipeline.
+///
+/// With an organisation, every lookup (get, prefix, list, stats, short ids) sees that
+/// organisation's jobs only: another's job is "not found", like one that does not exist.
+/// Without one (`JobStore(db)`), it sees every organisation's: the worker and the runner act as
+/// the system, and updates by job id come after a scoped lookup.
 public struct JobStore {
     public let db: Database
+    /// The organisation whose jobs this store sees; nil: every organisation (the system).
+    public let org: String?
 
-    public init(_ db: Database) { self.db = db }
+    public init(_ db: Database, org: String? = nil) { self.db = db; self.org = org }
 
-    static let jobColumns = "id, source, source_name, source_lang, video_id, status, stage, options, project_id, channel_id, error, error_stage, paused, cancel_requested, created_at, updated_at, started_at, completed_at"
+    static let jobColumns = "id, source, source_name, source_lang, video_id, status, stage, options, project_id, channel_id, error, error_stage, paused, cancel_requested, created_at, updated_at, started_at, completed_at, org_id"
+
+    /// " AND org_id = ?" and its argument when scoped.
+    var orgClause: (sql: String, args: [SQLValue]) { org.map { (" AND org_id = ?", [.text($0)]) } ?? ("", []) }
+
+    /// The error for a job that does not exist or that this organisation may not see: one message.
+    public static func notFound(_ ref: String, hint: String? = nil) -> OlleeyError {
+        OlleeyError.notFound("job \(ref) not found", hint: hint, next: [.command("job list")])
+    }
 
     static func job(_ r: Row) throws -> Job {
-        Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
+        var j = Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
             status: JobStatus(rawValue: try r["status"]) ?? .failed, stage: try r["stage"],
             options: JobOptions(json: try r.json("options") ?? .object([])),
             projectId: try r["project_id"], channelId: try r["channel_id"], error: try r["error"], errorStage: try r["error_stage"],
             paused: try r["paused"], cancelRequested: try r["cancel_requested"], createdAt: try r["created_at"], updatedAt: try r["updated_at"],
             startedAt: try r["started_at"], completedAt: try r["completed_at"])
+        j.orgId = try r["org_id"]
+        return j
     }
 
     static let languageColumns = "job_id, language, status, stage, error, error_stage, failed_cues, outputs, fit_report, render_key, source_sha, approval, approval_reason, updated_at, audio_key"
@@ -30,11 +47,11 @@ public struct JobStore {
 
     public func insert(_ job: Job) throws {
         try db.transaction {
-            try db.run("INSERT INTO jobs(\(JobStore.jobColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+            try db.run("INSERT INTO jobs(\(JobStore.jobColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
                 .text(job.id), .text(job.source), .text(job.sourceName), .text(job.sourceLang), job.videoId.sqlValue,
                 .text(job.status.rawValue), job.stage.sqlValue, .text(job.options.json.encoded()), job.projectId.sqlValue,
                 job.channelId.sqlValue, job.error.sqlValue, job.errorStage.sqlValue, .int(job.paused ? 1 : 0),
-                .int(job.cancelRequested ? 1 : 0), .text(job.createdAt), .text(job.updatedAt), job.startedAt.sqlValue, job.completedAt.sqlValue,
+                .int(job.cancelRequested ? 1 : 0), .text(job.createdAt), .text(job.updatedAt), job.startedAt.sqlValue, job.completedAt.sqlValue, .text(job.orgId),
             ])
             for lang in job.options.targetLanguages {
                 try db.run("INSERT INTO job_languages(job_id, language, status, updated_at) VALUES (?, ?, ?, ?)",
@@ -44,23 +61,21 @@ public struct JobStore {
     }
 
     public func get(_ id: String) throws -> Job? {
-        try db.queryOne("SELECT \(JobStore.jobColumns) FROM jobs WHERE id = ?", [.text(id)], JobStore.job)
+        try db.queryOne("SELECT \(JobStore.jobColumns) FROM jobs WHERE id = ?" + orgClause.sql, [.text(id)] + orgClause.args, JobStore.job)
     }
 
     /// Finds a job by id or unique prefix (4+ characters).
     public func resolve(_ idOrPrefix: String) throws -> Job {
         if let j = try get(idOrPrefix) { return j }
         guard idOrPrefix.count >= 4 else {
-            throw OlleeyError.notFound("job \(idOrPrefix) not found", hint: "give at least 4 characters of the id", next: [.command("job list")])
+            throw JobStore.notFound(idOrPrefix, hint: "give at least 4 characters of the id")
         }
-        let ids = try db.query("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 3",
-                               [.text(idOrPrefix), .text(idOrPrefix + "\u{FFFF}")]) { $0.string(0) }
+        let ids = try db.query("SELECT id FROM jobs WHERE id >= ? AND id < ?\(orgClause.sql) ORDER BY id LIMIT 3",
+                               [.text(idOrPrefix), .text(idOrPrefix + "\u{FFFF}")] + orgClause.args) { $0.string(0) }
         if ids.count > 1 {
             throw OlleeyError.usage("job id prefix '\(idOrPrefix)' is ambiguous (\(ids.joined(separator: ", "))...)", hint: "give more characters")
         }
-        guard let id = ids.first, let j = try get(id) else {
-            throw OlleeyError.notFound("job \(idOrPrefix) not found", next: [.command("job list")])
-        }
+        guard let id = ids.first, let j = try get(id) else { throw JobStore.notFound(idOrPrefix) }
         return j
     }
 
@@ -75,8 +90,8 @@ public struct JobStore {
     /// that all still resolve after the third).
     public func shortId(_ id: String, minimum: Int = 8) throws -> String {
         // the ids next to `id` in sorted order share the longest prefixes with it
-        let before = try db.queryOne("SELECT id FROM jobs WHERE id < ? ORDER BY id DESC LIMIT 1", [.text(id)]) { $0.string(0) }
-        let after = try db.queryOne("SELECT id FROM jobs WHERE id > ? ORDER BY id LIMIT 1", [.text(id)]) { $0.string(0) }
+        let before = try db.queryOne("SELECT id FROM jobs WHERE id < ?\(orgClause.sql) ORDER BY id DESC LIMIT 1", [.text(id)] + orgClause.args) { $0.string(0) }
+        let after = try db.queryOne("SELECT id FROM jobs WHERE id > ?\(orgClause.sql) ORDER BY id LIMIT 1", [.text(id)] + orgClause.args) { $0.string(0) }
         return JobStore.shortestUniquePrefix(id, neighbours: [before, after].compactMap { $0 }, minimum: minimum, nowMs: Clock.nowMillis())
     }
 
@@ -137,6 +152,7 @@ public struct JobStore {
     public func list(_ f: Filter) throws -> (jobs: [Job], total: Int) {
         var clauses: [String] = []
         var args: [SQLValue] = []
+        if let org { clauses.append("org_id = ?"); args.append(.text(org)) }
         if !f.statuses.isEmpty {
             clauses.append("status IN (" + f.statuses.map { _ in "?" }.joined(separator: ",") + ")")
             args += f.statuses.map { .text($0) }
@@ -195,6 +211,28 @@ public struct JobStore {
 
     public func delete(_ id: String) throws {
         try db.run("DELETE FROM jobs WHERE id = ?", [.text(id)])
+    }
+
+    /// Forgets the ingested video (a retry from ingest).
+    public func clearVideo(_ id: String) throws {
+        try db.run("UPDATE jobs SET video_id = NULL WHERE id = ?", [.text(id)])
+    }
+
+    /// The source track a language was translated from (nil: translate it again).
+    public func setSourceSHA(_ jobId: String, _ lang: String, _ sha: String?) throws {
+        try db.run("UPDATE job_languages SET source_sha = ? WHERE job_id = ? AND language = ?", [sha.sqlValue, .text(jobId), .text(lang)])
+    }
+
+    /// Records a language's approval ("approved" or "rejected") and its reason.
+    public func setApproval(_ jobId: String, _ lang: String, _ approval: String, reason: String?) throws {
+        try db.run("UPDATE job_languages SET approval = ?, approval_reason = ?, updated_at = ? WHERE job_id = ? AND language = ?",
+                   [.text(approval), reason.sqlValue, .text(Clock.nowISO()), .text(jobId), .text(lang)])
+    }
+
+    /// Whether a worker holds an unexpired lease on one of the job's languages.
+    public func hasLiveLanguageLease(_ jobId: String) throws -> Bool {
+        (try db.scalarInt("SELECT count(*) FROM job_languages WHERE job_id = ? AND lease_owner IS NOT NULL AND lease_expires_ms > ?",
+                          [.text(jobId), .int(Clock.nowMillis())]) ?? 0) > 0
     }
 
     // MARK: leases

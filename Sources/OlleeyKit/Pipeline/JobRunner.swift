@@ -60,6 +60,11 @@ public final class JobRunner: @unchecked Sendable {
     /// `wake()`) until `stop(reason:)`.
     let waitForWork: Bool
     let pollMs: Int
+    /// How long one statement of a worker waits for another process's write lock.
+    let busyTimeoutMs: Int32
+    /// A worker whose database stays busy longer than that backs off and tries again, waiting
+    /// 50 ms, then twice as long each time, never more than this.
+    static let maxBusyBackoffMs = 2_000
     private let lock = NSLock()
     private var tokens: [String: (job: String, token: CancelToken)] = [:]
     private var stopping = false
@@ -74,8 +79,10 @@ public final class JobRunner: @unchecked Sendable {
 
     /// `waitForWork`: the worker mode (see `waitForWork`); `jobs` must then be nil (every job).
     public init(workspace: Workspace, jobs: [String]?, parallel: Int, leaseSeconds: Int = 60, waitForWork: Bool = false, pollMs: Int = 250,
+                busyTimeoutMs: Int32 = 30_000,
                 environment: [String: String] = ProcessInfo.processInfo.environment, log: @escaping @Sendable (String) -> Void) {
         self.workspace = workspace
+        self.busyTimeoutMs = busyTimeoutMs
         self.only = waitForWork ? nil : jobs
         self.waitForWork = waitForWork
         self.pollMs = max(10, min(pollMs, 10_000))
@@ -184,14 +191,25 @@ public final class JobRunner: @unchecked Sendable {
 
     func workerLoop(_ n: Int) throws {
         let worker = WorkerID.make(n)
-        let db = try workspace.open(busyTimeoutMs: 30_000)
+        let db = try workspace.open(busyTimeoutMs: busyTimeoutMs)
+        // the system: a worker claims every organisation's jobs (no organisation scope)
         let store = JobStore(db)
         var idle = 0
+        var busyMs = 0
         while true {
             lock.lock(); let stop = stopping; lock.unlock()
             if stop { return }
             finished.lock(); let seen = generation; finished.unlock()
-            guard let (unit, remaining) = try next(store, db: db, worker: worker) else {
+            // a worker outlives a busy database (another process holding the write lock longer
+            // than the busy timeout): it backs off and tries again instead of stopping; a unit it
+            // had claimed keeps its lease and is claimed again by this worker
+            let found: (Unit?, Int)?
+            do { found = try next(store, db: db, worker: worker) } catch where waitForWork && JobRunner.isBusy(error) {
+                busyMs = backOff(busyMs, error)
+                continue
+            }
+            busyMs = 0
+            guard let (unit, remaining) = found else {
                 // nothing left: done, or (a worker) wait for new jobs
                 if !waitForWork { return }
                 idleWait(since: seen, micros: pollMs * 1000)
@@ -216,9 +234,25 @@ public final class JobRunner: @unchecked Sendable {
             defer { lock.lock(); tokens[worker] = nil; lock.unlock() }
             let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, log: log)
             defer { finished.lock(); generation += 1; finished.broadcast(); finished.unlock() }
-            try execute(unit, pipeline: pipeline, store: store, db: db, worker: worker)
+            do { try execute(unit, pipeline: pipeline, store: store, db: db, worker: worker) } catch where waitForWork && JobRunner.isBusy(error) {
+                busyMs = backOff(busyMs, error)
+                continue
+            }
             if waitForWork { log("\(unitName): \(isInterrupted ? "stopped" : "finished")") }
         }
+    }
+
+    /// Whether `error` is the database being busy (SQLITE_BUSY, "database is locked").
+    static func isBusy(_ error: Error) -> Bool { OlleeyError.from(error).code == .busy }
+
+    /// Waits after a busy database (50 ms, doubling, at most `maxBusyBackoffMs`; a stop ends the
+    /// wait); returns the wait to use next time.
+    func backOff(_ lastMs: Int, _ error: Error) -> Int {
+        let ms = min(JobRunner.maxBusyBackoffMs, lastMs == 0 ? 50 : lastMs * 2)
+        log("worker: \((error as? OlleeyError)?.message ?? "the database is busy"); trying again in \(ms) ms")
+        finished.lock(); let now = generation; finished.unlock()
+        idleWait(since: now, micros: ms * 1000)
+        return ms
     }
 
     func describe(_ u: Unit) -> String {

@@ -87,13 +87,16 @@ public struct QCService {
         }
     }
 
-    public func assign(_ job: Job, language raw: String, to assigneeRef: String, actor actorEmail: String?) throws -> QCEntry {
+    /// Assigns a language's review to a LINGUIST or REVIEWER of the job's organisation; the
+    /// actor must be a PM or an ADMIN there.
+    public func assign(_ job: Job, language raw: String, to assigneeRef: String, actor who: Actor) throws -> QCEntry {
+        try who.check(job)
         let lang = try language(job, raw)
-        let actor = try users.actor(actorEmail, action: "qc assign")
+        let actor = try who.user(db, action: "qc assign")
         guard actor.role.isManager else {
             throw OlleeyError.permission("\(actor.email) (\(actor.role.rawValue)) may not assign reviews", hint: "a PM or an ADMIN assigns reviews")
         }
-        let assignee = try users.resolve(assigneeRef)
+        let assignee = try users.member(assigneeRef, org: who.org)
         guard assignee.role.canBeAssigned else {
             throw OlleeyError.invalid("\(assignee.email) is a \(assignee.role.rawValue); only a LINGUIST or a REVIEWER can be assigned a review",
                                       hint: "change the role first", next: [.command("user update", [assignee.email], options: ["role": "LINGUIST"])])
@@ -137,7 +140,7 @@ public struct QCService {
         guard let jl = try JobStore(db).language(job.id, lang) else { return }
         guard QCService.reviewable.contains(jl.status) else {
             throw OlleeyError.conflict("\(lang) of job \(job.id) is not ready for review (it is \(jl.status.rawValue))",
-                                       hint: "run it first: olleey job run \(JobStore(db).printedId(job.id))")
+                                       hint: "run it first", next: [.command("job run", [JobStore(db).printedId(job.id)])])
         }
     }
 
@@ -155,6 +158,7 @@ public struct QCService {
     /// event or audit entry); a new reason is recorded as a new rejection. `verb` names the
     /// action in messages ("qc approve", "job reject").
     public func decide(_ job: Job, language raw: String, _ decision: Decision, actor: Actor, verb: String? = nil) throws -> QCEntry {
+        try actor.check(job)
         var why: String?
         if case .reject(let reason) = decision { why = try JobService.rejectionReason(reason, job: job, language: raw) }
         let approve = decision == .approve
@@ -191,21 +195,13 @@ public struct QCService {
         try decide(job, language: raw, .reject(reason: reason), actor: actor)
     }
 
-    /// The same, for an actor named by email only (tests and older callers).
-    public func approve(_ job: Job, language raw: String, actor actorEmail: String?) throws -> QCEntry {
-        try approve(job, language: raw, actor: Actor(email: actorEmail))
-    }
-
-    public func reject(_ job: Job, language raw: String, reason: String?, actor actorEmail: String?) throws -> QCEntry {
-        try reject(job, language: raw, reason: reason, actor: Actor(email: actorEmail))
-    }
-
-    /// A note on a language's review, from any known user.
-    public func feedback(_ job: Job, language raw: String, message: String, actor actorEmail: String?) throws -> QCHistoryItem {
+    /// A note on a language's review, from any member of the job's organisation.
+    public func feedback(_ job: Job, language raw: String, message: String, actor who: Actor) throws -> QCHistoryItem {
+        try who.check(job)
         let lang = try language(job, raw)
         let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw OlleeyError.usage("the feedback message is empty", next: [.input("message", example: "TEXT")]) }
-        let actor = try users.actor(actorEmail, action: "qc feedback")
+        let actor = try who.user(db, action: "qc feedback")
         return try db.transaction {
             let e = try sync(job, lang)
             try store.addHistory(job: job.id, language: lang, actor: actor.email, action: "feedback", from: e.state, to: e.state, message: text)
@@ -223,7 +219,7 @@ public struct QCService {
     public static func trackReopened(_ db: Database, jobId: String, language: String, author: String) throws {
         let store = QCStore(db)
         let e = try store.get(job: jobId, language: language)
-        try db.run("UPDATE job_languages SET approval = '', approval_reason = NULL WHERE job_id = ? AND language = ?", [.text(jobId), .text(language)])
+        try store.withdrawApproval(job: jobId, language: language)
         try store.set(job: jobId, language: language, state: .inReview, assigneeId: e.assigneeId)
         try store.addHistory(job: jobId, language: language, actor: author, action: "reopen", from: e.state, to: .inReview)
         try AuditLog(db).record(actor: author, action: "qc.reopen", subject: "\(jobId)/\(language)")
@@ -233,10 +229,10 @@ public struct QCService {
     public static func trackRevised(_ db: Database, jobId: String, languages: [String], author: String) throws {
         let store = QCStore(db)
         for lang in languages {
-            let approval = try db.scalarText("SELECT approval FROM job_languages WHERE job_id = ? AND language = ?", [.text(jobId), .text(lang)])
+            let approval = try store.approval(job: jobId, language: lang)
             let e = try store.get(job: jobId, language: lang)
             guard e.state == .rejected || approval == "rejected" else { continue }
-            try db.run("UPDATE job_languages SET approval = '', approval_reason = NULL WHERE job_id = ? AND language = ?", [.text(jobId), .text(lang)])
+            try store.withdrawApproval(job: jobId, language: lang)
             try store.set(job: jobId, language: lang, state: .inReview, assigneeId: e.assigneeId)
             try store.addHistory(job: jobId, language: lang, actor: author, action: "revise", from: e.state, to: .inReview)
             try AuditLog(db).record(actor: author, action: "qc.revise", subject: "\(jobId)/\(lang)")

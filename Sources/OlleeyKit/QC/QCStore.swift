@@ -93,4 +93,16 @@ public struct QCStore {
                           fromState: try r["from_state"], toState: try r["to_state"], message: try r["message"])
         }
     }
+
+    // the approval recorded on the job's language (set by `JobService.review`)
+
+    /// The language's approval: "", "approved" or "rejected" (nil when the job has no such language).
+    public func approval(job: String, language: String) throws -> String? {
+        try db.scalarText("SELECT approval FROM job_languages WHERE job_id = ? AND language = ?", [.text(job), .text(language)])
+    }
+
+    /// Withdraws a language's approval or rejection (it goes back to review).
+    public func withdrawApproval(job: String, language: String) throws {
+        try db.run("UPDATE job_languages SET approval = '', approval_reason = NULL WHERE job_id = ? AND language = ?", [.text(job), .text(language)])
+    }
 }

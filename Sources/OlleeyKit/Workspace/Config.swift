@@ -73,6 +73,7 @@ public struct ConfigKey: Sendable {
 public enum ConfigKeys {
     public static let all: [ConfigKey] = [
         ConfigKey("user.email", .email, "the user the CLI acts as when --as is not given"),
+        ConfigKey("user.org", .string, "the organisation the CLI acts in when $OLLEEY_ORG is not set (else 'default')"),
         ConfigKey("engines.transcribe", .choice(["subtitles", "pocketsphinx", "command", "http"]), default: "pocketsphinx",
                   "speech recognition engine (used when a job has no subtitles)"),
         ConfigKey("engines.translate", .choice(["apertium", "command", "http", "pseudo"]), default: "apertium", "translation engine"),
@@ -221,12 +222,13 @@ public struct ConfigService {
         return v
     }
 
-    /// A setting that the configured engines do not read: which key, and why.
+    /// A setting that the configured engines do not read: which key, why, and the setting that
+    /// would make it count (each front end phrases it: the CLI as a `config set` line).
     public struct NoEffect: Sendable, Equatable {
         public var key: String
         public var message: String
-        public var hint: String
-        public var json: JSON { .object([("key", .string(key)), ("message", .string(message)), ("hint", .string(hint))]) }
+        public var next: NextAction
+        public var json: JSON { .object([("key", .string(key)), ("message", .string(message)), ("next", next.json)]) }
     }
 
     /// What has no effect after `name` was set: the key itself when the engine configured for its
@@ -251,7 +253,7 @@ public struct ConfigService {
         let now = current.map { "\($0.setting) is \($0.engine.isEmpty ? "unset" : $0.engine)" }.joined(separator: ", ")
         let example = scope[0]
         return NoEffect(key: name, message: "\(name) has no effect while \(now): only the \(readers) engine reads it",
-                        hint: "to use it: olleey config set \(example.setting) \(example.engines[0])")
+                        next: .setting(example.setting, example: example.engines[0]))
     }
 
     @discardableResult

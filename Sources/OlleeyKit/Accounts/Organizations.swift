@@ -1,0 +1,187 @@
+import Foundation
+
+/// An organisation: owns jobs, projects, channels and glossaries; users belong to it through a
+/// membership that carries their role there.
+public struct Organization: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var createdAt: String
+
+    public var json: JSON {
+        .object([("id", .string(id)), ("name", .string(name)), ("created_at", .string(createdAt))])
+    }
+}
+
+/// A user's membership of an organisation, with the role they have there.
+public struct Membership: Sendable, Equatable {
+    public var orgId: String
+    public var user: User
+    public var role: Role
+    public var createdAt: String
+
+    public var json: JSON {
+        .object([("org_id", .string(orgId)), ("user_id", .string(user.id)), ("email", .string(user.email)), ("name", .string(user.name)),
+                 ("role", .string(role.rawValue)), ("disabled", .bool(user.disabled)), ("created_at", .string(createdAt))])
+    }
+}
+
+/// SQL for organisations and memberships.
+public struct OrgStore {
+    let db: Database
+
+    public init(_ db: Database) { self.db = db }
+
+    static func org(_ r: Row) -> Organization { Organization(id: r.string(0), name: r.string(1), createdAt: r.string(2)) }
+
+    public func get(_ idOrName: String) throws -> Organization? {
+        try db.queryOne("SELECT id, name, created_at FROM organizations WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1",
+                        [.text(idOrName), .text(idOrName), .text(idOrName)], OrgStore.org)
+    }
+
+    public func list() throws -> [Organization] {
+        try db.query("SELECT id, name, created_at FROM organizations ORDER BY created_at, name", [], OrgStore.org)
+    }
+
+    /// The organisations `userId` is a member of.
+    public func list(member userId: String) throws -> [Organization] {
+        try db.query("SELECT o.id, o.name, o.created_at FROM organizations o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = ? ORDER BY o.created_at, o.name",
+                     [.text(userId)], OrgStore.org)
+    }
+
+    public func insert(_ o: Organization) throws {
+        try db.run("INSERT INTO organizations(id, name, created_at) VALUES (?, ?, ?)", [.text(o.id), .text(o.name), .text(o.createdAt)])
+    }
+
+    /// The role of `userId` in `orgId`, nil when not a member.
+    public func role(org orgId: String, user userId: String) throws -> Role? {
+        try db.scalarText("SELECT role FROM memberships WHERE org_id = ? AND user_id = ?", [.text(orgId), .text(userId)]).flatMap(Role.init(rawValue:))
+    }
+
+    public func members(_ orgId: String) throws -> [Membership] {
+        try db.query("SELECT m.org_id, m.role, m.created_at, \(UserStore.columns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")) FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.email",
+                     [.text(orgId)]) { r in
+            Membership(orgId: r.string(0), user: User(id: r.string(3), email: r.string(4), name: r.string(5), role: Role(rawValue: r.string(1)) ?? .client,
+                                                      disabled: r.bool(7), createdAt: r.string(8), updatedAt: r.string(9)),
+                       role: Role(rawValue: r.string(1)) ?? .client, createdAt: r.string(2))
+        }
+    }
+
+    public func memberCount(_ orgId: String) throws -> Int {
+        Int(try db.scalarInt("SELECT count(*) FROM memberships WHERE org_id = ?", [.text(orgId)]) ?? 0)
+    }
+
+    /// Adds the membership, or changes its role.
+    public func setMembership(org orgId: String, user userId: String, role: Role) throws {
+        try db.run("INSERT INTO memberships(org_id, user_id, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(org_id, user_id) DO UPDATE SET role = excluded.role",
+                   [.text(orgId), .text(userId), .text(role.rawValue), .text(Clock.nowISO())])
+    }
+
+    public func removeMembership(org orgId: String, user userId: String) throws {
+        try db.run("DELETE FROM memberships WHERE org_id = ? AND user_id = ?", [.text(orgId), .text(userId)])
+    }
+}
+
+/// Rules of organisations: who may create one, see its members, add and remove them. The rules
+/// of `UserService` apply within an organisation: an ADMIN of it manages every membership, a PM
+/// manages CLIENT, REVIEWER and LINGUIST ones; with no acting user, or while no user exists, the
+/// local operator (whoever can write the workspace) may.
+public struct OrgService {
+    public let db: Database
+
+    public init(_ db: Database) { self.db = db }
+
+    var store: OrgStore { OrgStore(db) }
+
+    /// An organisation by id or name (66 when unknown).
+    public func resolve(_ ref: String) throws -> Organization {
+        if let o = try store.get(ref) { return o }
+        throw OlleeyError.notFound("organisation '\(ref)' not found", hint: "list the organisations", next: [.command("org list")])
+    }
+
+    static func validName(_ raw: String) throws -> String {
+        let n = raw.trimmingCharacters(in: .whitespaces)
+        guard !n.isEmpty, n.count <= 100, !n.contains(where: { $0.isNewline || $0 == "/" }) else {
+            throw OlleeyError.usage("an organisation name must be 1-100 characters on one line, without '/'")
+        }
+        return n
+    }
+
+    /// The organisations the actor may see: all of them for the local operator (no acting user,
+    /// or no user yet), else those the actor is a member of.
+    public func list(actor: Actor) throws -> [Organization] {
+        guard let email = actor.email, try UserStore(db).count() > 0 else { return try store.list() }
+        let u = try UserService(db).resolve(email)
+        return try store.list(member: u.id)
+    }
+
+    /// Creates an organisation; the acting user (an ADMIN of their organisation) becomes its ADMIN.
+    public func create(name: String, actor: Actor) throws -> Organization {
+        let n = try OrgService.validName(name)
+        var creator: User?
+        if actor.email != nil, try UserStore(db).count() > 0 {
+            let u = try actor.user(db, action: "org create")
+            guard u.role == .admin else {
+                throw OlleeyError.permission("\(u.email) (\(u.role.rawValue)) may not create an organisation", hint: "an ADMIN creates organisations")
+            }
+            creator = u
+        }
+        if try store.get(n) != nil { throw OlleeyError(.alreadyExists, "organisation '\(n)' already exists") }
+        let o = Organization(id: ID.uuid7(), name: n, createdAt: Clock.nowISO())
+        try db.transaction {
+            try store.insert(o)
+            if let creator { try store.setMembership(org: o.id, user: creator.id, role: .admin) }
+            try AuditLog(db).record(actor: actor.email, action: "org.create", subject: o.id, detail: ["name": .string(n)])
+        }
+        return o
+    }
+
+    /// The members of an organisation the actor belongs to (a non-member gets "not found", as for
+    /// an organisation that does not exist).
+    public func members(_ ref: String, actor: Actor) throws -> (Organization, [Membership]) {
+        let o = try visible(ref, actor: actor)
+        return (o, try store.members(o.id))
+    }
+
+    /// Adds a user (who must exist) to an organisation with a role, or changes their role there.
+    public func add(_ ref: String, email: String, role: Role, actor: Actor) throws -> Membership {
+        let o = try visible(ref, actor: actor)
+        let user = try UserService(db).resolve(email)
+        let inOrg = Actor(email: actor.email, org: o.id, author: actor.author)
+        let svc = UserService(db)
+        if let old = try store.role(org: o.id, user: user.id) { try svc.authorizeManage(inOrg, role: old, action: "change") }
+        try svc.authorizeManage(inOrg, role: role, action: "make")
+        try db.transaction {
+            try store.setMembership(org: o.id, user: user.id, role: role)
+            try AuditLog(db).record(actor: actor.email, action: "org.add", subject: "\(o.id)/\(user.email)", detail: ["role": .string(role.rawValue)])
+        }
+        guard let m = try store.members(o.id).first(where: { $0.user.id == user.id }) else { throw OlleeyError.failure("membership not stored") }
+        return m
+    }
+
+    /// Removes a user from an organisation (their account stays).
+    public func remove(_ ref: String, email: String, actor: Actor) throws -> Membership {
+        let o = try visible(ref, actor: actor)
+        let user = try UserService(db).resolve(email)
+        guard let m = try store.members(o.id).first(where: { $0.user.id == user.id }) else {
+            throw OlleeyError.notFound("\(user.email) is not a member of organisation '\(o.name)'", next: [.command("org members", [o.name])])
+        }
+        try UserService(db).authorizeManage(Actor(email: actor.email, org: o.id, author: actor.author), role: m.role, action: "remove")
+        try db.transaction {
+            try store.removeMembership(org: o.id, user: user.id)
+            try AuditLog(db).record(actor: actor.email, action: "org.remove", subject: "\(o.id)/\(user.email)")
+        }
+        return m
+    }
+
+    /// An organisation the actor may act in: any for the local operator, else one they are a
+    /// member of; any other is "not found" (its existence is not revealed).
+    func visible(_ ref: String, actor: Actor) throws -> Organization {
+        let o = try resolve(ref)
+        guard let email = actor.email, try UserStore(db).count() > 0 else { return o }
+        let u = try UserService(db).resolve(email)
+        guard try store.role(org: o.id, user: u.id) != nil else {
+            throw OlleeyError.notFound("organisation '\(ref)' not found", hint: "list the organisations", next: [.command("org list")])
+        }
+        return o
+    }
+}
