@@ -74,7 +74,7 @@ struct DatabaseErrorTests {
         Thread.detachNewThread {
             do {
                 let db = try Workspace(root: path).open()
-                result.set(.success(try UserService(db).create(email: "ana@example.com", role: .linguist)))
+                result.set(.success(try UserService(db).create(email: "ana@example.com", role: .linguist, actor: Actor(email: nil))))
             } catch { result.set(.failure(error)) }
             done.signal()
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 /// Organisations: memberships carry the role, and every query is scoped to the actor's
 /// organisation (another's job is "not found", with the message of a job that does not exist).

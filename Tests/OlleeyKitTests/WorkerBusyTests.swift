@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OlleeyKit
+import OlleeyTestSupport
 
 /// `olleey worker` outlives a busy database: another connection holding the write lock longer
 /// than the worker's busy timeout makes it back off and try again, not stop.
