@@ -59,8 +59,7 @@ public struct ChannelPublisher {
             let record: JSON = .object([("channel_id", .string(target.id)), ("channel_name", .string(target.name)), ("url", JSON(publishedURL)),
                                         ("published_at", .string(Clock.nowISO()))])
             try db.transaction {
-                try db.run("UPDATE job_languages SET outputs = json_set(outputs, '$.published', json(?)) WHERE job_id = ? AND language = ?",
-                           [.text(record.encoded()), .text(job.id), .text(l.language)])
+                try store.setPublished(job.id, l.language, record)
                 try store.setLanguage(job.id, l.language, status: .published, stage: Stage.publish.rawValue)
                 try EventStore(db).append("language.published", job: job.id, language: l.language, record)
                 try AuditLog(db).record(actor: "olleey", action: "language.publish", subject: "\(job.id)/\(l.language)", detail: record)

@@ -3,11 +3,16 @@ public struct Migration: Sendable {
     public let version: Int
     public let name: String
     public let sql: String
+    /// A migration that rebuilds tables (create new, copy, drop old, rename: SQLite's way to
+    /// change a constraint) runs with foreign keys off, so that dropping the old table neither
+    /// cascades into its children nor fails; `PRAGMA foreign_key_check` still runs before commit.
+    public let rebuildsTables: Bool
 
-    public init(_ version: Int, _ name: String, _ sql: String) {
+    public init(_ version: Int, _ name: String, rebuildsTables: Bool = false, _ sql: String) {
         self.version = version
         self.name = name
         self.sql = sql
+        self.rebuildsTables = rebuildsTables
     }
 }
 
@@ -26,6 +31,9 @@ public enum Migrator {
         }
         var applied: [Int] = []
         for m in migrations.sorted(by: { $0.version < $1.version }) {
+            // foreign_keys cannot change inside a transaction: off before it, on again after
+            if m.rebuildsTables { try db.execute("PRAGMA foreign_keys = OFF") }
+            defer { if m.rebuildsTables { try? db.execute("PRAGMA foreign_keys = ON") } }
             let done: Bool = try db.transaction(.immediate) {
                 try db.execute("""
                     CREATE TABLE IF NOT EXISTS schema_migrations (

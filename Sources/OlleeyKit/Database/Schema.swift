@@ -269,5 +269,58 @@ public enum Schema {
             ALTER TABLE glossaries ADD COLUMN org_id TEXT NOT NULL DEFAULT 'default';
             CREATE INDEX jobs_org ON jobs(org_id, created_at);
             """),
+        // Names are unique per organisation, not per workspace: another organisation's project,
+        // channel or glossary of the same name neither blocks a create nor reveals itself.
+        Migration(7, "names_per_organization", rebuildsTables: true, """
+            CREATE TABLE projects_new (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL,
+              description TEXT NOT NULL DEFAULT '',
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL,
+              org_id TEXT NOT NULL DEFAULT 'default',
+              UNIQUE (org_id, name)
+            );
+            INSERT INTO projects_new(id, name, description, created_at, updated_at, org_id)
+              SELECT id, name, description, created_at, updated_at, org_id FROM projects;
+            DROP TABLE projects;
+            ALTER TABLE projects_new RENAME TO projects;
+            CREATE TABLE channels_new (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL,
+              kind TEXT NOT NULL CHECK (kind IN ('master','language')),
+              language TEXT,
+              master_id TEXT REFERENCES channels(id) ON DELETE CASCADE,
+              project_id TEXT REFERENCES projects(id) ON DELETE SET NULL,
+              external_id TEXT,
+              status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','paused')),
+              publish_command TEXT,
+              publish_url TEXT,
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL,
+              org_id TEXT NOT NULL DEFAULT 'default',
+              UNIQUE (master_id, language),
+              UNIQUE (org_id, name)
+            );
+            INSERT INTO channels_new(id, name, kind, language, master_id, project_id, external_id, status, publish_command, publish_url, created_at, updated_at, org_id)
+              SELECT id, name, kind, language, master_id, project_id, external_id, status, publish_command, publish_url, created_at, updated_at, org_id FROM channels;
+            DROP TABLE channels;
+            ALTER TABLE channels_new RENAME TO channels;
+            CREATE INDEX channels_master ON channels(master_id);
+            CREATE TABLE glossaries_new (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL,
+              source_lang TEXT NOT NULL,
+              description TEXT NOT NULL DEFAULT '',
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL,
+              org_id TEXT NOT NULL DEFAULT 'default',
+              UNIQUE (org_id, name)
+            );
+            INSERT INTO glossaries_new(id, name, source_lang, description, created_at, updated_at, org_id)
+              SELECT id, name, source_lang, description, created_at, updated_at, org_id FROM glossaries;
+            DROP TABLE glossaries;
+            ALTER TABLE glossaries_new RENAME TO glossaries;
+            """),
     ]
 }

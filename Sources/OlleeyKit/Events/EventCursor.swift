@@ -7,7 +7,10 @@ import Foundation
 public struct EventCursor {
     public enum Scope: Sendable, Equatable {
         case job(String)
+        /// Every event of the workspace (the system's view).
         case workspace
+        /// The events of one organisation's jobs (what a person of that organisation may follow).
+        case organization(String)
     }
 
     /// When `follow` stops.
@@ -44,7 +47,9 @@ public struct EventCursor {
 
     /// The events after `last` (at most one batch), and moves past them.
     public mutating func next() throws -> [Event] {
-        let evs = try EventStore(db).list(job: jobId, after: last, limit: batch)
+        var org: String?
+        if case let .organization(o) = scope { org = o }
+        let evs = try EventStore(db).list(job: jobId, org: org, after: last, limit: batch)
         if let e = evs.last { last = e.id }
         return evs
     }
@@ -56,8 +61,9 @@ public struct EventCursor {
             // a job deleted while followed is settled too: nothing more will come
             return try JobStore(db).get(id)?.status.isSettled ?? true
         case .workspace:
-            let open = try db.scalarInt("SELECT count(*) FROM jobs WHERE status NOT IN ('completed','failed','cancelled','paused','waiting_approval')", []) ?? 0
-            return open == 0
+            return try JobStore(db).openCount() == 0
+        case let .organization(org):
+            return try JobStore(db, org: org).openCount() == 0
         }
     }
 

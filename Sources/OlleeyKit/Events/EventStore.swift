@@ -25,10 +25,14 @@ public struct EventStore {
         return db.lastInsertRowID
     }
 
-    public func list(job: String?, after: Int64 = 0, limit: Int = 10_000) throws -> [Event] {
-        let sql = job == nil ? "SELECT id, at, kind, job_id, language, data FROM events WHERE id > ? ORDER BY id LIMIT ?"
-                             : "SELECT id, at, kind, job_id, language, data FROM events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?"
-        let args: [SQLValue] = job.map { [.text($0), .int(after), .int(Int64(limit))] } ?? [.int(after), .int(Int64(limit))]
+    /// Events after an id, oldest first: of one job, of one organisation's jobs, or (neither) all.
+    public func list(job: String?, org: String? = nil, after: Int64 = 0, limit: Int = 10_000) throws -> [Event] {
+        var sql = "SELECT id, at, kind, job_id, language, data FROM events WHERE id > ?"
+        var args: [SQLValue] = [.int(after)]
+        if let job { sql += " AND job_id = ?"; args.append(.text(job)) }
+        if let org { sql += " AND job_id IN (SELECT id FROM jobs WHERE org_id = ?)"; args.append(.text(org)) }
+        sql += " ORDER BY id LIMIT ?"
+        args.append(.int(Int64(limit)))
         return try db.query(sql, args) { r in
             Event(id: try r["id"], at: try r["at"], kind: try r["kind"], jobId: try r["job_id"], language: try r["language"],
                   data: try r.json("data") ?? .object([]))

@@ -25,7 +25,7 @@ public struct GlossaryStore {
 
     /// By id, name or unique id prefix (66 when none).
     public func resolve(_ ref: String) throws -> Glossary {
-        let id = try NamedLookup.id(db, table: "glossaries", ref, what: "glossary", listCommand: "olleey glossary list", org: org)
+        let id = try NamedLookup.id(db, table: "glossaries", ref, what: "glossary", listCommand: "glossary list", org: org)
         guard let g = try get(id) else { throw OlleeyError.notFound("glossary '\(ref)' not found") }
         return g
     }
@@ -48,9 +48,9 @@ public struct GlossaryStore {
         try db.run("DELETE FROM glossaries WHERE id = ?", [.text(id)])
     }
 
-    /// Whether a glossary of that name exists (names are unique in the workspace).
+    /// Whether this organisation has a glossary of that name (names are unique per organisation).
     public func nameTaken(_ name: String) throws -> Bool {
-        try db.scalarInt("SELECT count(*) FROM glossaries WHERE name = ?", [.text(name)]) ?? 0 > 0
+        try db.scalarInt("SELECT count(*) FROM glossaries WHERE name = ? AND org_id = ?", [.text(name), .text(org ?? Actor.defaultOrg)]) ?? 0 > 0
     }
 
     /// Whether some term of the glossary has a target in `language`.

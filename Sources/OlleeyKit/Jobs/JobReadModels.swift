@@ -211,6 +211,11 @@ public struct JobQueries {
         return EventCursor(db: db, scope: .job(job.id), after: after, pollMs: pollMs)
     }
 
+    /// A cursor on the events of every job of the actor's organisation (a dashboard's stream).
+    public func events(after: Int64 = 0, pollMs: Int = 200) -> EventCursor {
+        EventCursor(db: db, scope: .organization(actor.org), after: after, pollMs: pollMs)
+    }
+
     public func summary(_ job: Job) throws -> JobSummary {
         try actor.check(job)
         return JobSummary(job: job, languages: try store.languages(job.id))
@@ -268,41 +273,5 @@ public struct JobQueries {
         let s = try store.stats()
         return JobStats(byStatus: s.byStatus, byLanguage: s.byLanguage, failureReasons: s.reasons,
                         stageDurations: s.stages.sorted { (Stage(rawValue: $0.stage)?.order ?? 99) < (Stage(rawValue: $1.stage)?.order ?? 99) })
-    }
-}
-
-extension JobStore {
-    /// The languages of several jobs in one query, by job id (each in the job's order).
-    public func languages(jobIds: [String]) throws -> [String: [JobLanguage]] {
-        guard !jobIds.isEmpty else { return [:] }
-        var out: [String: [JobLanguage]] = [:]
-        // chunks stay far below SQLite's limit on bound parameters
-        for start in stride(from: 0, to: jobIds.count, by: 500) {
-            let chunk = Array(jobIds[start..<min(jobIds.count, start + 500)])
-            let marks = chunk.map { _ in "?" }.joined(separator: ",")
-            let rows = try db.query("SELECT \(JobStore.languageColumns) FROM job_languages WHERE job_id IN (\(marks)) ORDER BY rowid",
-                                    chunk.map { .text($0) }, JobStore.language)
-            for l in rows { out[l.jobId, default: []].append(l) }
-        }
-        return out
-    }
-
-    /// The aggregates of `job stats`.
-    func stats() throws -> (byStatus: [JobStats.Count], byLanguage: [JobStats.LanguageCount], reasons: [JobStats.FailureReason], stages: [JobStats.StageDuration]) {
-        // scoped: the organisation's jobs only (`ofOrg` limits a table with a job_id column)
-        let (own, args) = orgClause
-        let ofOrg = org == nil ? "" : " AND job_id IN (SELECT id FROM jobs WHERE org_id = ?)"
-        let byStatus = try db.query("SELECT status, count(*) FROM jobs WHERE 1\(own) GROUP BY status ORDER BY 2 DESC, 1", args) {
-            JobStats.Count(key: $0.string(0), count: $0.int64(1)) }
-        let byLang = try db.query("SELECT language, status, count(*) FROM job_languages WHERE 1\(ofOrg) GROUP BY language, status ORDER BY language, status", args) {
-            JobStats.LanguageCount(language: $0.string(0), status: $0.string(1), count: $0.int64(2)) }
-        let reasons = try db.query("""
-            SELECT coalesce(error_stage, '?'), error, count(*) FROM job_languages WHERE status = 'failed'\(ofOrg) GROUP BY 1, 2
-            UNION ALL SELECT coalesce(error_stage, '?'), error, count(*) FROM jobs WHERE status = 'failed' AND error_stage IN ('ingest', 'transcribe')\(own) GROUP BY 1, 2
-            ORDER BY 3 DESC LIMIT 20
-            """, args + args) { JobStats.FailureReason(stage: $0.string(0), error: $0.optionalString(1) ?? "", count: $0.int64(2)) }
-        let stages = try db.query("SELECT stage, count(*), avg(duration_ms) FROM stage_runs WHERE state = 'done' AND cached = 0\(ofOrg) GROUP BY stage", args) {
-            JobStats.StageDuration(stage: $0.string(0), runs: $0.int64(1), avgMs: Int64($0.double(2).rounded())) }
-        return (byStatus, byLang, reasons, stages)
     }
 }

@@ -167,7 +167,7 @@ public final class JobRunner: @unchecked Sendable {
         }
         let db = try workspace.open()
         let store = JobStore(db)
-        let ids = try only ?? db.query("SELECT id FROM jobs WHERE updated_at >= ? ORDER BY created_at", [.text(startedAt)]) { $0.string(0) }
+        let ids = try only ?? store.ids(updatedSince: startedAt)
         return Summary(jobs: try ids.compactMap { try store.get($0) }.map { ($0.id, $0.status.rawValue, $0.error) },
                        interrupted: interrupted, stopped: stopped)
     }
@@ -271,8 +271,7 @@ public final class JobRunner: @unchecked Sendable {
     /// The next unit this worker may run, or (nil, count of jobs still in progress elsewhere);
     /// nil overall when nothing is left.
     func next(_ store: JobStore, db: Database, worker: String) throws -> (Unit?, Int)? {
-        let ids = try only ?? db.query("SELECT id FROM jobs WHERE status NOT IN ('completed','failed','cancelled','paused','waiting_approval') ORDER BY created_at",
-                                       []) { $0.string(0) }
+        let ids = try only ?? store.openIds()
         var pending = 0
         for id in ids {
             guard let job = try store.get(id) else { continue }

@@ -36,7 +36,7 @@ struct TranslateStage: PipelineStage {
             try EventStore(db).append("track.stale", job: job.id, language: lang, ["stale": .array(r.stale.map { .string($0) }),
                                                                                    "dropped": .array(r.dropped.map(\.json))])
         }
-        try db.run("UPDATE job_languages SET source_sha = ? WHERE job_id = ? AND language = ?", [.text(source.sha256), .text(job.id), .text(lang)])
+        try JobStore(db).setSourceSHA(job.id, lang, source.sha256)
         guard let cur = try tracks.current(job: job.id, language: lang, kind: .translation) else { throw OlleeyError.failure("translation not stored") }
         if cur.sha256 == Digest.sha256(r.content) { context.remember(r.document, for: cur.sha256) }  // the stored text is the result's: no second parse
         return StageResult(cur, cached: false)

@@ -1,7 +1,7 @@
 /// Finds a row of a table with a text id and a unique name: by exact id, by exact name, or by a
 /// unique id prefix of 4+ characters. Used for glossaries, projects and channels.
 enum NamedLookup {
-    /// With `org`, only that organisation's rows exist (another's is "not found").
+    /// `listCommand` is the command (noun verb) that lists them. With `org`, only that organisation's rows exist (another's is "not found").
     static func id(_ db: Database, table: String, nameColumn: String = "name", _ value: String, what: String, listCommand: String, org: String? = nil) throws -> String {
         let (own, ownArgs): (String, [SQLValue]) = org.map { (" AND org_id = ?", [.text($0)]) } ?? ("", [])
         if let id = try db.scalarText("SELECT id FROM \(table) WHERE (id = ? OR \(nameColumn) = ?)\(own) ORDER BY id = ? DESC LIMIT 1",
@@ -19,6 +19,7 @@ enum NamedLookup {
         let names = try db.query("SELECT \(nameColumn) FROM \(table) WHERE 1\(own) ORDER BY \(nameColumn) LIMIT 500", ownArgs) { $0.string(0) }
         let near = Suggest.closest(value, among: names)
         throw OlleeyError.notFound("\(what) '\(value)' not found",
-                                   hint: near.isEmpty ? "run '\(listCommand)'" : "did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?")
+                                   hint: near.isEmpty ? nil : "did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?",
+                                   next: near.isEmpty ? [.command(listCommand)] : [])
     }
 }

@@ -1,19 +1,6 @@
 import Foundation
 
-public struct Project: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var description: String
-    public var createdAt: String
-    public var updatedAt: String
-
-    public var json: JSON {
-        .object([("id", .string(id)), ("name", .string(name)), ("description", .string(description)),
-                 ("created_at", .string(createdAt)), ("updated_at", .string(updatedAt))])
-    }
-}
-
-/// Projects group jobs and channels. SQL and rules in one place: they are small.
+/// Rules of projects, which group jobs and channels (the SQL is ProjectStore's).
 ///
 /// For an actor, only the actor's organisation's projects exist and new ones are created in it;
 /// without one (the system, as the pipeline), every organisation's are seen.
@@ -24,11 +11,7 @@ public struct ProjectService {
     public init(_ db: Database, actor: Actor? = nil) { self.db = db; self.actor = actor }
 
     var org: String? { actor?.org }
-    var own: (sql: String, args: [SQLValue]) { org.map { (" AND org_id = ?", [.text($0)]) } ?? ("", []) }
-
-    static func project(_ r: Row) throws -> Project {
-        Project(id: try r["id"], name: try r["name"], description: try r["description"], createdAt: try r["created_at"], updatedAt: try r["updated_at"])
-    }
+    var store: ProjectStore { ProjectStore(db, org: org) }
 
     static func validName(_ raw: String) throws -> String {
         let n = raw.trimmingCharacters(in: .whitespaces)
@@ -36,38 +19,32 @@ public struct ProjectService {
         return n
     }
 
-    public func get(_ id: String) throws -> Project? {
-        try db.queryOne("SELECT id, name, description, created_at, updated_at FROM projects WHERE id = ?" + own.sql, [.text(id)] + own.args, ProjectService.project)
-    }
+    public func get(_ id: String) throws -> Project? { try store.get(id) }
 
     /// By id, name or unique id prefix (66 when none).
     public func resolve(_ ref: String) throws -> Project {
-        let id = try NamedLookup.id(db, table: "projects", ref, what: "project", listCommand: "olleey project list", org: org)
-        guard let p = try get(id) else { throw OlleeyError.notFound("project '\(ref)' not found") }
+        guard let p = try store.get(try store.id(ref)) else { throw OlleeyError.notFound("project '\(ref)' not found") }
         return p
     }
 
-    public func list() throws -> [Project] {
-        try db.query("SELECT id, name, description, created_at, updated_at FROM projects WHERE 1\(own.sql) ORDER BY created_at", own.args, ProjectService.project)
-    }
+    public func list() throws -> [Project] { try store.list() }
 
     public struct Counts: Sendable { public var jobs: Int; public var channels: Int }
 
     public func counts(_ p: Project) throws -> Counts {
-        Counts(jobs: Int(try db.scalarInt("SELECT count(*) FROM jobs WHERE project_id = ?", [.text(p.id)]) ?? 0),
-               channels: Int(try db.scalarInt("SELECT count(*) FROM channels WHERE project_id = ?", [.text(p.id)]) ?? 0))
+        let c = try store.counts(p.id)
+        return Counts(jobs: c.jobs, channels: c.channels)
     }
 
     public func create(name: String, description: String = "") throws -> Project {
         let n = try ProjectService.validName(name)
-        if try db.scalarInt("SELECT count(*) FROM projects WHERE name = ?", [.text(n)]) ?? 0 > 0 {
+        if try store.nameTaken(n) {
             throw OlleeyError(.alreadyExists, "project '\(n)' already exists")
         }
         let now = Clock.nowISO()
         let p = Project(id: ID.uuid7(), name: n, description: description, createdAt: now, updatedAt: now)
         try db.transaction {
-            try db.run("INSERT INTO projects(id, name, description, created_at, updated_at, org_id) VALUES (?, ?, ?, ?, ?, ?)",
-                       [.text(p.id), .text(p.name), .text(p.description), .text(now), .text(now), .text(org ?? Actor.defaultOrg)])
+            try store.insert(p)
             try AuditLog(db).record(actor: actor?.email, action: "project.create", subject: p.id, detail: ["name": .string(n)])
         }
         return p
@@ -77,7 +54,7 @@ public struct ProjectService {
         var p = try resolve(ref)
         if let name {
             let n = try ProjectService.validName(name)
-            if n != p.name, try db.scalarInt("SELECT count(*) FROM projects WHERE name = ?", [.text(n)]) ?? 0 > 0 {
+            if n != p.name, try store.nameTaken(n) {
                 throw OlleeyError(.alreadyExists, "project '\(n)' already exists")
             }
             p.name = n
@@ -86,7 +63,7 @@ public struct ProjectService {
         p.updatedAt = Clock.nowISO()
         let u = p
         try db.transaction {
-            try db.run("UPDATE projects SET name = ?, description = ?, updated_at = ? WHERE id = ?", [.text(u.name), .text(u.description), .text(u.updatedAt), .text(u.id)])
+            try store.update(u)
             try AuditLog(db).record(actor: actor?.email, action: "project.update", subject: u.id)
         }
         return p
@@ -100,8 +77,7 @@ public struct ProjectService {
             throw OlleeyError.conflict("project '\(p.name)' has \(c.jobs) job(s) and \(c.channels) channel(s)", hint: "force it to delete it and detach them", next: [.input("force")])
         }
         try db.transaction {
-            try db.run("UPDATE jobs SET project_id = NULL WHERE project_id = ?", [.text(p.id)])
-            try db.run("DELETE FROM projects WHERE id = ?", [.text(p.id)])
+            try store.delete(p.id)
             try AuditLog(db).record(actor: actor?.email, action: "project.delete", subject: p.id, detail: ["name": .string(p.name)])
         }
         return p
