@@ -125,6 +125,10 @@ struct GlossaryImportTests {
         let latin = Self.tbx("<conceptEntry><langSec xml:lang=\"en\"><termSec><term>caf@</term></termSec></langSec></conceptEntry>",
                              header: "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>").map { $0 == UInt8(ascii: "@") ? 0xE9 : $0 }
         #expect(try Self.read(latin).terms.map(\.term) == ["café"])
+        // a UTF-8 byte-order mark outranks a Latin-1 declaration
+        let marked = [0xEF, 0xBB, 0xBF] + Self.tbx("<conceptEntry><langSec xml:lang=\"en\"><termSec><term>café</term></termSec></langSec></conceptEntry>",
+                                                   header: "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>")
+        #expect(try Self.read(marked).terms.map(\.term) == ["café"])
         let text = String(decoding: Self.tbx("<conceptEntry><langSec xml:lang=\"en\"><termSec><term>café</term></termSec></langSec></conceptEntry>",
                                              header: "<?xml version=\"1.0\" encoding=\"UTF-16\"?>"), as: UTF8.self)
         let utf16: [UInt8] = [0xFF, 0xFE] + text.utf16.flatMap { (u: UInt16) -> [UInt8] in [UInt8(u & 0xFF), UInt8(u >> 8)] }

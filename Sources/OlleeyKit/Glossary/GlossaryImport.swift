@@ -86,9 +86,10 @@ public enum GlossaryImport {
         return String(rest.dropFirst().prefix { $0 != q }).lowercased()
     }
 
-    /// The file as UTF-8: a UTF-16 byte-order mark, or an XML declaration of ISO-8859-1 or
-    /// Windows-1252, is decoded; anything else must be valid UTF-8 (65 with the line and column of
-    /// the first bad byte: a Latin-1 file declared as UTF-8 is refused, not stored as U+FFFD).
+    /// The file as UTF-8: a UTF-16 byte-order mark, or (without a byte-order mark) an XML
+    /// declaration of ISO-8859-1 or Windows-1252, is decoded; anything else must be valid UTF-8
+    /// (65 with the line and column of the first bad byte: a Latin-1 file declared as UTF-8 is
+    /// refused, not stored as U+FFFD).
     public static func decode(_ b: [UInt8], fileName: String, declared: String?) throws -> [UInt8] {
         func other(_ enc: String.Encoding, _ name: String) throws -> [UInt8] {
             guard let s = String(bytes: b, encoding: enc) else {
@@ -98,7 +99,8 @@ public enum GlossaryImport {
         }
         if b.count >= 2, b[0] == 0xFF, b[1] == 0xFE, !(b.count >= 4 && b[2] == 0 && b[3] == 0) { return try other(.utf16LittleEndian, "UTF-16").dropFirstBOM() }
         if b.count >= 2, b[0] == 0xFE, b[1] == 0xFF { return try other(.utf16BigEndian, "UTF-16").dropFirstBOM() }
-        switch declared {
+        let utf8BOM = b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF
+        switch utf8BOM ? nil : declared {   // a byte-order mark outranks the declaration
         case nil, "utf-8", "utf8", "us-ascii", "ascii": break
         case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1": return try other(.isoLatin1, "ISO-8859-1")
         case "windows-1252", "cp1252": return try other(.windowsCP1252, "Windows-1252")
