@@ -76,7 +76,7 @@ _olleey_options() {
         'olleey glossary term add') echo '--target -t --forbid --variant --pos --note --dnt --forbidden --case-sensitive --replace --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey glossary term rm') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey glossary term list') echo '--lang --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey glossary import') echo '--format --replace --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey glossary import') echo '--format --replace --strict --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey glossary export') echo '--format --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey glossary check') echo '--glossary -g --lang -l --source --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey cost') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;

@@ -237,7 +237,7 @@ complete -c olleey -n '__olleey_at '\''olleey glossary'\''' -a 'show' -d 'show a
 complete -c olleey -n '__olleey_at '\''olleey glossary'\''' -a 'update' -d 'rename a glossary, or change its description or source language'
 complete -c olleey -n '__olleey_at '\''olleey glossary'\''' -a 'delete' -d 'delete a glossary and its terms (one used by unfinished jobs needs --force)'
 complete -c olleey -n '__olleey_at '\''olleey glossary'\''' -a 'term' -d 'add, remove and list a glossary'\''s terms'
-complete -c olleey -n '__olleey_at '\''olleey glossary'\''' -a 'import' -d 'import terms from CSV or TBX (ISO 30042): all or nothing'
+complete -c olleey -n '__olleey_at '\''olleey glossary'\''' -a 'import' -d 'import terms from CSV or TBX (ISO 30042); bad entries are skipped and reported'
 complete -c olleey -n '__olleey_at '\''olleey glossary'\''' -a 'export' -d 'export a glossary as CSV or TBX (TBX-Basic, ISO 30042)'
 complete -c olleey -n '__olleey_at '\''olleey glossary'\''' -a 'check' -d 'check translated subtitles against a glossary (exit 1 on violations)'
 complete -c olleey -n '__olleey_at '\''olleey glossary create'\''' -l source-lang -r -d 'the language its terms are in'
@@ -262,6 +262,7 @@ complete -c olleey -n '__olleey_at '\''olleey glossary term add'\''' -l replace 
 complete -c olleey -n '__olleey_at '\''olleey glossary term list'\''' -l lang -r -d 'only this target language'\''s translations'
 complete -c olleey -n '__olleey_at '\''olleey glossary import'\''' -l format -r -a 'csv tbx' -d 'csv or tbx (default: from the file name)'
 complete -c olleey -n '__olleey_at '\''olleey glossary import'\''' -l replace -d 'remove every term first (in the same transaction)'
+complete -c olleey -n '__olleey_at '\''olleey glossary import'\''' -l strict -d 'all or nothing: import nothing when any entry or row is bad'
 complete -c olleey -n '__olleey_at '\''olleey glossary import'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey glossary export'\''' -l format -r -a 'csv tbx' -d 'csv or tbx (default: from the file name)'
 complete -c olleey -n '__olleey_at '\''olleey glossary export'\''' -l output -s o -r -F -d 'write here (atomically) instead of standard output'

@@ -124,7 +124,7 @@ struct GlossaryTests {
         ]
         for (text, line) in cases {
             do {
-                _ = try svc.importTerms(g, bytes: Array(text.utf8), format: .tbx, fileName: "bad.tbx")
+                _ = try svc.importTerms(g, bytes: Array(text.utf8), format: .tbx, fileName: "bad.tbx", strict: true)
                 Issue.record("imported malformed TBX: \(text)")
             } catch let e as OlleeyError {
                 #expect(e.code == .invalid)
@@ -132,14 +132,14 @@ struct GlossaryTests {
             }
         }
         #expect(try svc.resolve(g.id).termCount == 5)
-        // one good entry and one bad one: nothing
+        // one good entry and one bad one: nothing with strict
         let mixed = """
             <tbx><text><body>
             <conceptEntry><langSec xml:lang="en"><termSec><term>new one</term></termSec></langSec></conceptEntry>
             <conceptEntry><langSec xml:lang="qq"><termSec><term>x</term></termSec></langSec></conceptEntry>
             </body></text></tbx>
             """
-        #expect(errorCode { _ = try svc.importTerms(g, bytes: Array(mixed.utf8), format: .tbx, fileName: "m.tbx") } == .invalid)
+        #expect(errorCode { _ = try svc.importTerms(g, bytes: Array(mixed.utf8), format: .tbx, fileName: "m.tbx", strict: true) } == .invalid)
         #expect(try svc.resolve(g.id).termCount == 5)
     }
 
@@ -161,7 +161,7 @@ struct GlossaryTests {
         ]
         for (text, prefix) in cases {
             do {
-                _ = try svc.importTerms(g, bytes: Array(text.utf8), format: .csv, fileName: "x.csv")
+                _ = try svc.importTerms(g, bytes: Array(text.utf8), format: .csv, fileName: "x.csv", strict: true)
                 Issue.record("imported malformed CSV: \(text)")
             } catch let e as OlleeyError {
                 #expect(e.code == .invalid)

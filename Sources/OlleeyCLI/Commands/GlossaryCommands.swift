@@ -179,24 +179,31 @@ enum GlossaryCommands {
     // MARK: import, export
 
     static let importCommand: CommandSpec = CommandSpec(
-        "import", "import terms from CSV or TBX (ISO 30042): all or nothing",
-        discussion: "CSV: a header row with term, variants, part_of_speech, note, dnt, forbidden, case_sensitive and one column per target language (es; es_forbidden for forms not to use; TERM|VARIANT for variants). TBX: v3 (tbx/conceptEntry/langSec/termSec) or v2 (martif/termEntry/langSet/tig); administrativeStatus (preferred, admitted, deprecated), partOfSpeech and transferComment ('do not translate') are kept. The whole file is checked first and written in one transaction: a malformed file exits 65 with file:line and imports nothing. Existing terms are replaced; --replace empties the glossary first.",
+        "import", "import terms from CSV or TBX (ISO 30042); bad entries are skipped and reported",
+        discussion: "CSV: a header row with term, variants, part_of_speech, note, dnt, forbidden, case_sensitive and one column per target language (es; es_forbidden for forms not to use; TERM|VARIANT for variants). TBX: v3 (tbx/conceptEntry/langSec/termSec, DCA style <termNote type=\"administrativeStatus\"> or DCT style <basic:administrativeStatus>) or v2 (martif/termEntry/langSet/tig); administrativeStatus and usageStatus (preferred; admitted: a variant; deprecated, superseded, notRecommended, obsolete: forbidden), partOfSpeech and transferComment ('do not translate') are kept. The whole file is checked first and its valid terms written in one transaction. A file that is malformed as a whole (not UTF-8, not well-formed XML, no CSV header) exits 65 with file:line and imports nothing; an entry or row that is bad (no term in the glossary's source language, an unknown language, an empty term) is skipped and reported with its line and reason, and the rest is imported (exit 0; 65 when no entry is valid). --strict imports nothing when any entry is bad. Entries with the same source term are merged into one term (reported). Existing terms are replaced; --replace empties the glossary first.",
         examples: ["olleey glossary import brand terms.tbx", "olleey glossary import brand terms.csv --replace --json",
-                   "olleey glossary import brand export.xml --format tbx"],
+                   "olleey glossary import brand export.xml --format tbx --strict"],
         arguments: [glossaryArg, ArgumentSpec("FILE", "a .csv or .tbx file, or - for standard input (with --format)", completion: .files(["csv", "tbx", "xml"]))],
-        options: [formatOption, .flag("replace", "remove every term first (in the same transaction)")]
+        options: [formatOption, .flag("replace", "remove every term first (in the same transaction)"),
+                  .flag("strict", "all or nothing: import nothing when any entry or row is bad")]
     ) { ctx in
         let svc = try service(ctx)
         let g = try svc.resolve(ctx.args.positionals[0])
         let file = ctx.args.positionals[1]
         let format = try GlossaryService.Format.detect(ctx.args.string("format"), path: file == "-" ? nil : file)
         let bytes = try ctx.readInput(file)
-        let r = try svc.importTerms(g, bytes: bytes, format: format, fileName: file == "-" ? "<stdin>" : file,
-                                    replace: ctx.args.has("replace"))
+        let name = file == "-" ? "<stdin>" : file
+        let r = try svc.importTerms(g, bytes: bytes, format: format, fileName: name,
+                                    replace: ctx.args.has("replace"), strict: ctx.args.has("strict"))
         let after = try svc.resolve(g.id)
+        for s in r.skipped { ctx.warn("\(name):\(s.line): skipped \(format == .csv ? "row" : "entry")\(s.entry.map { " '\($0)'" } ?? ""): \(s.reason)") }
+        for m in r.merged { ctx.note("\(name):\(m.line): merged the entry for '\(m.term)' into the one at line \(m.into)") }
+        func plural(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
         try ctx.emit(.object([("glossary", .string(g.name)), ("format", .string(r.format.rawValue)), ("imported", .int(Int64(r.total))),
-                              ("created", .int(Int64(r.created))), ("updated", .int(Int64(r.updated))), ("terms", .int(Int64(after.termCount)))])) {
-            "Imported \(r.total) term\(r.total == 1 ? "" : "s") into \(g.name) (\(r.created) new, \(r.updated) replaced); it has \(after.termCount)"
+                              ("created", .int(Int64(r.created))), ("updated", .int(Int64(r.updated))), ("terms", .int(Int64(after.termCount))),
+                              ("skipped", .int(Int64(r.skipped.count))), ("merged", .int(Int64(r.merged.count))),
+                              ("skipped_entries", .array(r.skipped.map(\.json))), ("merges", .array(r.merged.map(\.json)))])) {
+            "Imported \(plural(r.total, "term", "terms")) into \(g.name) (\(r.created) new, \(r.updated) replaced); skipped \(format == .csv ? plural(r.skipped.count, "row", "rows") : plural(r.skipped.count, "entry", "entries")), merged \(r.merged.count); it has \(after.termCount)"
         }
         return 0
     }

@@ -84,7 +84,16 @@ public enum GlossaryCSV {
         s.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    /// Every row's term, strictly: any bad row is a 65 listing the bad rows.
     public static func parse(_ text: String, sourceLang: String, fileName: String) throws -> [GlossaryTerm] {
+        let file = try read(text, sourceLang: sourceLang, fileName: fileName)
+        try file.requireNoSkips(fileName)
+        return file.terms
+    }
+
+    /// The valid rows' terms and the rows left out, with their line and reason. A file without a
+    /// usable header, or with a broken quote, is a 65.
+    public static func read(_ text: String, sourceLang: String, fileName: String) throws -> GlossaryImportFile {
         let recs = try records(text, fileName: fileName)
         guard let header = recs.first else { throw OlleeyError.invalid("\(fileName): empty file (no header row)", hint: "the first row names the columns: term,es,fr,...") }
         var columns: [Column] = []
@@ -107,13 +116,12 @@ public enum GlossaryCSV {
         guard columns.contains(where: { if case .fixed("term") = $0 { return true }; return false }) else {
             throw OlleeyError.invalid("\(fileName):\(header.line): no 'term' column in the header", hint: "the first row names the columns: term,es,fr,...")
         }
-        var errors: [String] = []
-        var out: [GlossaryTerm] = []
+        var file = GlossaryImportFile()
         var seen: [String: Int] = [:]
         for rec in recs.dropFirst() {
             if rec.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
             guard rec.fields.count == columns.count else {
-                errors.append("\(fileName):\(rec.line): \(rec.fields.count) fields, the header has \(columns.count)")
+                file.skipped.append(GlossaryImportSkip(line: rec.line, reason: "\(rec.fields.count) fields, the header has \(columns.count)"))
                 continue
             }
             var t = GlossaryTerm(term: "")
@@ -130,7 +138,7 @@ public enum GlossaryCSV {
                     case "note": t.note = value.isEmpty ? nil : value
                     default:
                         guard let f = flag(value) else {
-                            errors.append("\(fileName):\(rec.line): '\(value)' in column \(name) is not a flag (true/false, yes/no, 1/0)")
+                            if !bad { file.skipped.append(GlossaryImportSkip(line: rec.line, reason: "'\(value)' in column \(name) is not a flag (true/false, yes/no, 1/0)")) }
                             bad = true; continue
                         }
                         if name == "dnt" { t.dnt = f } else if name == "forbidden" { t.forbidden = f } else { t.caseSensitive = f }
@@ -149,22 +157,18 @@ public enum GlossaryCSV {
                 }
             }
             if bad { continue }
-            guard !t.term.isEmpty else { errors.append("\(fileName):\(rec.line): empty term"); continue }
+            guard !t.term.isEmpty else { file.skipped.append(GlossaryImportSkip(line: rec.line, reason: "empty term")); continue }
             if let first = seen[t.term] {
-                errors.append("\(fileName):\(rec.line): term '\(t.term)' is already on line \(first)")
+                file.skipped.append(GlossaryImportSkip(line: rec.line, reason: "term '\(t.term)' is already on line \(first)"))
                 continue
             }
             seen[t.term] = rec.line
             t.targets = order.compactMap { targets[$0] }
-            do { out.append(try t.validated(sourceLang: sourceLang)) } catch let e as OlleeyError {
-                errors.append("\(fileName):\(rec.line): \(e.message)")
+            do { file.terms.append(try t.validated(sourceLang: sourceLang)) } catch let e as OlleeyError {
+                file.skipped.append(GlossaryImportSkip(line: rec.line, reason: e.message))
             }
         }
-        if !errors.isEmpty {
-            let shown = errors.prefix(10).joined(separator: "; ") + (errors.count > 10 ? "; ... (\(errors.count) errors)" : "")
-            throw OlleeyError.invalid(shown, hint: "nothing was imported")
-        }
-        return out
+        return file
     }
 
     static func field(_ s: String) -> String {

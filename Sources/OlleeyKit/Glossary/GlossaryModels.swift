@@ -87,7 +87,7 @@ public struct GlossaryTerm: Sendable, Equatable {
     }
 
     /// Checks the entry: a term without line breaks, no empty forms, known target languages
-    /// other than the source. Normalizes language codes and trims.
+    /// other than the source. Normalizes language codes, trims, and drops repeated forms.
     public func validated(sourceLang: String) throws -> GlossaryTerm {
         var t = self
         func clean(_ s: String) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -96,7 +96,7 @@ public struct GlossaryTerm: Sendable, Equatable {
         for s in [t.term] + variants where s.contains(where: { $0 == "\n" || $0 == "\r" }) {
             throw OlleeyError.invalid("a glossary term cannot contain a line break: '\(s)'")
         }
-        t.variants = variants.map(clean).filter { !$0.isEmpty && $0 != t.term }
+        t.variants = uniqueForms(variants.map(clean).filter { !$0.isEmpty && $0 != t.term })
         t.partOfSpeech = partOfSpeech.map(clean).flatMap { $0.isEmpty ? nil : $0 }
         t.note = note.map(clean).flatMap { $0.isEmpty ? nil : $0 }
         var seen: Set<String> = []
@@ -108,8 +108,8 @@ public struct GlossaryTerm: Sendable, Equatable {
             seen.insert(code)
             x.language = code
             x.target = clean(x.target)
-            x.variants = x.variants.map(clean).filter { !$0.isEmpty && $0 != x.target }
-            x.forbidden = x.forbidden.map(clean).filter { !$0.isEmpty }
+            x.variants = uniqueForms(x.variants.map(clean).filter { !$0.isEmpty && $0 != x.target })
+            x.forbidden = uniqueForms(x.forbidden.map(clean).filter { !$0.isEmpty })
             if x.target.isEmpty {
                 guard let first = x.variants.first else {
                     if x.forbidden.isEmpty { throw OlleeyError.invalid("term '\(t.term)' has an empty \(code) target") }

@@ -145,30 +145,13 @@ public struct GlossaryService {
 
     // MARK: import and export
 
-    public struct ImportResult: Sendable {
-        public var format: Format
-        public var created: Int
-        public var updated: Int
-        public var total: Int
-    }
-
-    /// Parses the whole file first, then writes every term in one transaction: a malformed file
-    /// (65, with file:line) or any failing term imports nothing. Terms already in the glossary
-    /// are replaced; `replace` empties the glossary first.
-    public func importTerms(_ g: Glossary, bytes: [UInt8], format: Format, fileName: String, replace: Bool = false) throws -> ImportResult {
-        let terms: [GlossaryTerm]
-        switch format {
-        case .csv:
-            terms = try GlossaryCSV.parse(String(decoding: bytes, as: UTF8.self), sourceLang: g.sourceLang, fileName: fileName)
-        case .tbx:
-            var valid: [GlossaryTerm] = []
-            for t in try TBX.parse(bytes, sourceLang: g.sourceLang, fileName: fileName) {
-                do { valid.append(try t.validated(sourceLang: g.sourceLang)) } catch let e as OlleeyError {
-                    throw OlleeyError.invalid("\(fileName): term '\(t.term)': \(e.message)", hint: "nothing was imported")
-                }
-            }
-            terms = valid
-        }
+    /// Parses the whole file first, then writes its valid terms in one transaction: a malformed
+    /// file (65, with file:line) imports nothing; bad entries are left out and reported in the
+    /// result (with `strict`, any bad entry imports nothing). Terms already in the glossary are
+    /// replaced; `replace` empties the glossary first.
+    public func importTerms(_ g: Glossary, bytes: [UInt8], format: Format, fileName: String, replace: Bool = false, strict: Bool = false) throws -> ImportResult {
+        let file = try GlossaryImport.read(bytes, format: format, sourceLang: g.sourceLang, fileName: fileName, strict: strict)
+        let terms = file.terms
         return try db.transaction {
             if replace { try store.deleteAllTerms(g.id) }
             var created = 0, updated = 0
@@ -177,7 +160,7 @@ public struct GlossaryService {
             }
             try AuditLog(db).record(actor: actor?.email, action: "glossary.import", subject: g.id,
                                     detail: ["file": .string(fileName), "format": .string(format.rawValue), "terms": .int(Int64(terms.count))])
-            return ImportResult(format: format, created: created, updated: updated, total: terms.count)
+            return ImportResult(format: format, created: created, updated: updated, total: terms.count, skipped: file.skipped, merged: file.merged)
         }
     }
 

@@ -13,7 +13,17 @@ import Foundation
 /// Export writes TBX-Basic v3 (DCA style) with the same data categories, so a round trip keeps
 /// every flag.
 public enum TBX {
+    /// Every entry's terms, strictly: any bad entry is a 65 listing the bad entries.
     public static func parse(_ bytes: [UInt8], sourceLang: String, fileName: String) throws -> [GlossaryTerm] {
+        let file = try read(bytes, sourceLang: sourceLang, fileName: fileName)
+        try file.requireNoSkips(fileName)
+        return file.terms
+    }
+
+    /// The valid terms of a TBX file (validated for the glossary), the entries left out with
+    /// their line and reason, and the entries merged into an earlier one with the same source
+    /// term. A file that is not well-formed XML, or not TBX, is a 65.
+    public static func read(_ bytes: [UInt8], sourceLang: String, fileName: String) throws -> GlossaryImportFile {
         let root: XMLElementNode
         do { root = try XMLReader.parse(bytes) } catch let e as XMLSyntaxError {
             throw OlleeyError.invalid("\(fileName):\(e.line): malformed XML: \(e.message)", hint: "nothing was imported")
@@ -25,28 +35,41 @@ public enum TBX {
         guard let body = root.elements("text").first?.elements("body").first else {
             throw OlleeyError.invalid("\(fileName):\(root.line): no <text><body> in the TBX file", hint: "nothing was imported")
         }
-        var errors: [String] = []
-        var out: [GlossaryTerm] = []
+        var file = GlossaryImportFile()
+        var out: [(term: GlossaryTerm, line: Int, id: String?)] = []
         var index: [String: Int] = [:]
         for entry in body.elements where entry.localName == "conceptEntry" || entry.localName == "termEntry" {
             do {
                 for t in try terms(of: entry, sourceLang: sourceLang) {
-                    if let k = index[t.term] { out[k] = merge(out[k], t) } else { index[t.term] = out.count; out.append(t) }
+                    if let k = index[t.term] {
+                        out[k].term = merge(out[k].term, t)
+                        file.merged.append(GlossaryImportMerge(term: t.term, line: entry.line, into: out[k].line))
+                    } else {
+                        index[t.term] = out.count
+                        out.append((t, entry.line, entry.attribute("id")))
+                    }
                 }
             } catch let e as EntryError {
-                errors.append("\(fileName):\(e.line): \(e.message)")
+                file.skipped.append(GlossaryImportSkip(line: e.line, entry: entry.attribute("id"), reason: e.message))
             }
         }
-        if !errors.isEmpty {
-            let shown = errors.prefix(10).joined(separator: "; ") + (errors.count > 10 ? "; ... (\(errors.count) errors)" : "")
-            throw OlleeyError.invalid(shown, hint: "nothing was imported")
+        for (t, line, id) in out {
+            do { file.terms.append(try t.validated(sourceLang: sourceLang)) } catch let e as OlleeyError {
+                file.skipped.append(GlossaryImportSkip(line: line, entry: id, reason: "term '\(t.term)': \(e.message)"))
+            }
         }
-        return out
+        file.skipped.sort { $0.line < $1.line }
+        return file
     }
 
     struct EntryError: Error { var line: Int; var message: String }
 
-    enum Status { case preferred, admitted, deprecated, unspecified }
+    /// A term's status, from the least to the most restrictive (when a term gives two, say an
+    /// `administrativeStatus` and a `usageStatus`, the more restrictive one counts).
+    enum Status: Int, Comparable {
+        case unspecified, preferred, admitted, deprecated
+        static func < (a: Status, b: Status) -> Bool { a.rawValue < b.rawValue }
+    }
 
     struct TermInfo {
         var text: String
@@ -58,12 +81,40 @@ public enum TBX {
         var line: Int
     }
 
+    /// TBX-Basic's `administrativeStatus` (`preferredTerm-admn-sts`, `admittedTerm-admn-sts`,
+    /// `deprecatedTerm-admn-sts`, `supersededTerm-admn-sts`), TBX-Min's and ISO 12620's
+    /// `usageStatus`/`termStatus` (`preferred`, `admitted`, `notRecommended`, `obsolete`) and v2's
+    /// `normativeAuthorization` (also `standardized`, `legal`, `regulated`: preferred). Deprecated,
+    /// superseded, not recommended and obsolete terms are not to be used: forbidden.
     static func status(_ value: String) -> Status {
         let v = value.lowercased()
-        if v.contains("deprecated") || v.contains("superseded") || v.contains("forbidden") { return .deprecated }
+        if ["deprecated", "superseded", "forbidden", "notrecommended", "not recommended", "obsolete"].contains(where: { v.contains($0) }) { return .deprecated }
         if v.contains("admitted") { return .admitted }
-        if v.contains("preferred") || v.contains("legal") || v.contains("regulated") { return .preferred }
+        if ["preferred", "standardized", "legal", "regulated"].contains(where: { v.contains($0) }) { return .preferred }
         return .unspecified
+    }
+
+    /// Data categories as TBX v3 writes them in the DCT style: an element per category, usually
+    /// namespaced (`<basic:administrativeStatus>`, `<min:partOfSpeech>`).
+    static let dctCategories: Set<String> = ["partOfSpeech", "administrativeStatus", "normativeAuthorization", "usageStatus", "termStatus",
+                                             "transferComment", "doNotTranslate", "caseSensitive"]
+
+    /// The data categories of a term group, in document order, as (type, value): DCA style
+    /// (`<termNote type="administrativeStatus">`, also `descrip` and `admin`) and DCT style.
+    static func dataCategories(_ group: XMLElementNode) -> [(type: String, value: String)] {
+        var out: [(type: String, value: String)] = []
+        var stack = Array(group.elements.reversed())
+        while let n = stack.popLast() {
+            let value = n.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if ["termNote", "descrip", "admin"].contains(n.localName) {
+                out.append((n.attribute("type") ?? "", value))
+            } else if dctCategories.contains(n.localName) {
+                out.append((n.localName, value))
+            } else if n.localName != "term" {
+                stack += n.elements.reversed()   // groups: termNoteGrp, termGrp, adminGrp
+            }
+        }
+        return out
     }
 
     static func isTrue(_ s: String) -> Bool { ["true", "yes", "1", "y"].contains(s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()) }
@@ -82,11 +133,10 @@ public enum TBX {
         guard !text.isEmpty else { throw EntryError(line: termEl.line, message: "empty <term>") }
         var info = TermInfo(text: text, pos: nil, status: .unspecified, dnt: false, caseSensitive: false, note: nil, line: termEl.line)
         var notes: [String] = []
-        for n in group.descendants("termNote") + group.descendants("descrip") + group.descendants("admin") {
-            let value = n.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            switch n.attribute("type") ?? "" {
+        for (type, value) in dataCategories(group) {
+            switch type {
             case "partOfSpeech": info.pos = value.isEmpty ? nil : value
-            case "administrativeStatus", "normativeAuthorization": info.status = status(value)
+            case "administrativeStatus", "normativeAuthorization", "usageStatus", "termStatus": info.status = max(info.status, status(value))
             case "transferComment": if saysDoNotTranslate(value) { info.dnt = true }
             case "doNotTranslate", "x-doNotTranslate": if isTrue(value) { info.dnt = true }
             case "caseSensitive", "x-caseSensitive": info.caseSensitive = isTrue(value)
@@ -105,7 +155,7 @@ public enum TBX {
     /// source terms beside the preferred one: each of those is a forbidden entry).
     static func terms(of entry: XMLElementNode, sourceLang: String) throws -> [GlossaryTerm] {
         var entryNotes: [String] = []
-        for n in entry.elements where n.localName == "note" || (n.localName == "descrip" && n.attribute("type") == "definition") {
+        for n in entry.elements where n.localName == "note" || n.localName == "definition" || (n.localName == "descrip" && n.attribute("type") == "definition") {
             let v = n.text.trimmingCharacters(in: .whitespacesAndNewlines)
             if !v.isEmpty { entryNotes.append(v) }
         }
@@ -130,8 +180,7 @@ public enum TBX {
             }
             if code == sourceLang { source += infos } else if let k = targets.firstIndex(where: { $0.0 == code }) { targets[k].1 += infos } else { targets.append((code, infos)) }
         }
-        let id = entry.attribute("id").map { " '\($0)'" } ?? ""
-        guard !source.isEmpty else { throw EntryError(line: entry.line, message: "entry\(id) has no \(sourceLang) term (the glossary's source language)") }
+        guard !source.isEmpty else { throw EntryError(line: entry.line, message: "no \(sourceLang) term (the glossary's source language)") }
         let usable = source.filter { $0.status != .deprecated }
         let main = usable.first ?? source[0]
         let forbidden = usable.isEmpty
@@ -164,7 +213,7 @@ public enum TBX {
         var m = a
         for v in b.variants where !m.variants.contains(v) { m.variants.append(v) }
         m.partOfSpeech = a.partOfSpeech ?? b.partOfSpeech
-        if let n = b.note { m.note = a.note.map { $0 + "; " + n } ?? n }
+        if let n = b.note, !(a.note?.components(separatedBy: "; ").contains(n) ?? false) { m.note = a.note.map { $0 + "; " + n } ?? n }
         m.dnt = a.dnt || b.dnt
         m.forbidden = a.forbidden && b.forbidden
         m.caseSensitive = a.caseSensitive || b.caseSensitive
