@@ -2,7 +2,7 @@
 # Install: copy to ~/.config/fish/completions/olleey.fish
 
 function __olleey_path
-    set -l valueopts --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t
+    set -l valueopts --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t
     set -l tokens (commandline -opc)
     set -l path olleey
     set -l skip 0
@@ -138,7 +138,7 @@ complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'scale' -d 'stretch ti
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'sync' -d 'retime to anchor points, piecewise linear between them (fixes ad breaks and cuts)'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'convert' -d 'convert between WebVTT, SRT, TTML (IMSC1) and EBU-TT-D'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'diff' -d 'compare two files, or two versions of a job'\''s track; exit 1 when different'
-complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'cat' -d 'merge files into one, cues ordered by start time'
+complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'cat' -d 'merge files into one, cues ordered by start time, every cue id unique'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'import' -d 'import a subtitle file as a new version of a job'\''s track'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'show' -d 'print a job'\''s track (current or --version)'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'edit' -d 'change a job'\''s track: one cue'\''s text, or the whole file; creates a new version'
@@ -148,6 +148,7 @@ complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'retranslate' -d 'tran
 complete -c olleey -n '__olleey_at '\''olleey vtt parse'\''' -l strict -d 'report every deviation from the spec as an error; exit 65 on errors'
 complete -c olleey -n '__olleey_at '\''olleey vtt parse'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l output -s o -r -F -d 'write here (atomically) instead of standard output'
+complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l to -r -a 'vtt srt ttml imsc1 ebu-tt-d' -d 'output format: vtt, srt, ttml (imsc1) or ebu-tt-d (default: -o'\''s extension, else the input'\''s format)'
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l hours -d 'write every timestamp with hours (hh:mm:ss.ttt)'
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l canonical -d 'canonical timing lines: start --> end with one space around the arrow (settings are kept as written)'
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l line-ending -r -a 'lf crlf cr' -d 'line terminator'
@@ -167,18 +168,20 @@ complete -c olleey -n '__olleey_at '\''olleey vtt lint'\''' -l output -s o -r -F
 complete -c olleey -n '__olleey_at '\''olleey vtt lint'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt shift'\''' -l by -r -d 'how much (1.5s, -250ms, 00:00:01.200)'
 complete -c olleey -n '__olleey_at '\''olleey vtt shift'\''' -l from -r -d 'only cues starting at or after TIME'
-complete -c olleey -n '__olleey_at '\''olleey vtt shift'\''' -l to -r -d 'only cues starting before TIME'
+complete -c olleey -n '__olleey_at '\''olleey vtt shift'\''' -l to -r -d 'only cues starting before TIME; or the output format (vtt, srt, ttml, imsc1, ebu-tt-d)'
 complete -c olleey -n '__olleey_at '\''olleey vtt shift'\''' -l cues -r -d 'only cues N to M (1-based)'
 complete -c olleey -n '__olleey_at '\''olleey vtt shift'\''' -l output -s o -r -F -d 'write here (atomically) instead of standard output'
 complete -c olleey -n '__olleey_at '\''olleey vtt shift'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt scale'\''' -l factor -r -d 'multiply every time by F'
 complete -c olleey -n '__olleey_at '\''olleey vtt scale'\''' -l fps -r -d 'frame-rate conversion, e.g. 25:23.976'
 complete -c olleey -n '__olleey_at '\''olleey vtt scale'\''' -l output -s o -r -F -d 'write here (atomically) instead of standard output'
+complete -c olleey -n '__olleey_at '\''olleey vtt scale'\''' -l to -r -a 'vtt srt ttml imsc1 ebu-tt-d' -d 'output format: vtt, srt, ttml (imsc1) or ebu-tt-d (default: -o'\''s extension, else the input'\''s format)'
 complete -c olleey -n '__olleey_at '\''olleey vtt scale'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt sync'\''' -l map -r -d 'an anchor: time in the file = time it should be (repeatable)'
 complete -c olleey -n '__olleey_at '\''olleey vtt sync'\''' -l output -s o -r -F -d 'write here (atomically) instead of standard output'
+complete -c olleey -n '__olleey_at '\''olleey vtt sync'\''' -l to -r -a 'vtt srt ttml imsc1 ebu-tt-d' -d 'output format: vtt, srt, ttml (imsc1) or ebu-tt-d (default: -o'\''s extension, else the input'\''s format)'
 complete -c olleey -n '__olleey_at '\''olleey vtt sync'\''' -F
-complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l to -r -a 'vtt srt ttml imsc1 ebu-tt-d' -d 'output format'
+complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l to -r -a 'vtt srt ttml imsc1 ebu-tt-d' -d 'output format (default: -o'\''s extension)'
 complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l from -r -a 'vtt srt' -d 'input format (default: detected)'
 complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l lang -r -d 'document language for TTML (xml:lang)'
 complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l output -s o -r -F -d 'write here (atomically) instead of standard output'
@@ -187,6 +190,8 @@ complete -c olleey -n '__olleey_at '\''olleey vtt diff'\''' -l lang -s l -r -d '
 complete -c olleey -n '__olleey_at '\''olleey vtt diff'\''' -l from -r -d 'older version (job tracks)'
 complete -c olleey -n '__olleey_at '\''olleey vtt diff'\''' -l to -r -d 'newer version (job tracks)'
 complete -c olleey -n '__olleey_at '\''olleey vtt cat'\''' -l output -s o -r -F -d 'write here (atomically) instead of standard output'
+complete -c olleey -n '__olleey_at '\''olleey vtt cat'\''' -l to -r -a 'vtt srt ttml imsc1 ebu-tt-d' -d 'output format: vtt, srt, ttml (imsc1) or ebu-tt-d (default: -o'\''s extension, else the input'\''s format)'
+complete -c olleey -n '__olleey_at '\''olleey vtt cat'\''' -l offset -r -d 'move the cues of the Nth file by TIME (10:00, 1.5s, -250ms); once per file, in order'
 complete -c olleey -n '__olleey_at '\''olleey vtt cat'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -l job -r -d 'the job'
 complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -l lang -s l -r -d 'the track'\''s language'

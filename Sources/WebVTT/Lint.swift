@@ -229,10 +229,14 @@ public struct LintFinding: Hashable, Sendable {
         case maxDuration = "max_duration"
         case gap
         case invalidSetting = "invalid_setting"
+        case duplicateId = "duplicate_id"
     }
 
-    /// 0-based index of the cue in the document.
+    /// 0-based index of the cue in the document (reports show `cueNumber`, from 1).
     public var cueIndex: Int
+    /// The cue's number as reports show it: 1 for the first cue, as `--cue`, `diff` and
+    /// `vtt show` count.
+    public var cueNumber: Int { cueIndex + 1 }
     public var cueId: String
     /// 1-based source line of the cue's timing line (0 when unknown).
     public var line: Int
@@ -244,8 +248,8 @@ public struct LintFinding: Hashable, Sendable {
     public var value: Double?
     /// The limit it was checked against.
     public var limit: Double?
-    /// Rule-specific detail: the other cue (overlap, 0-based), the line number (line length), the
-    /// character count (reading speed).
+    /// Rule-specific detail: the other cue (overlap and duplicate id: its 0-based index), the line
+    /// number (line length), the character count (reading speed).
     public var related: Int?
     /// Free text detail (invalid settings).
     public var detail: String?
@@ -280,7 +284,7 @@ public struct LintFinding: Hashable, Sendable {
         switch rule {
         case .overlap:
             w.append("cue overlaps cue " as StaticString)
-            w.appendDecimal(Int64(related ?? 0))
+            w.appendDecimal(Int64((related ?? 0) + 1))
             w.append(" by " as StaticString); num(value, &w); w.append(" ms" as StaticString)
         case .outOfOrder:
             w.append("cue starts before the previous cue; cues must be in start-time order" as StaticString)
@@ -311,6 +315,10 @@ public struct LintFinding: Hashable, Sendable {
             w.append(" ms" as StaticString)
         case .invalidSetting:
             w.append(detail ?? "invalid cue setting")
+        case .duplicateId:
+            w.append("cue id '" as StaticString); w.append(detail ?? "")
+            w.append("' is already used by cue " as StaticString)
+            w.appendDecimal(Int64((related ?? 0) + 1))
         }
     }
 }
@@ -334,8 +342,8 @@ public enum Lint {
         let gap = p.minGapMs
         var lineLengths: [Int] = []
         lineLengths.reserveCapacity(8)
-        var maxEndSoFar: Int64 = Int64.min
-        var maxEndIndex = -1
+        let neighbours = Neighbours(doc.cues)
+        let duplicates = Lint.duplicateIds(doc)
         let regions = doc.regions
         let regionIDs = regions.map { Array($0.id.utf8) }
         let sink = DiagnosticSink()
@@ -354,19 +362,15 @@ public enum Lint {
                                                 severity: sev, rule: rule, value: value, limit: limit,
                                                 related: related, detail: detail))
                 }
-                // Order and overlap with the previous cue(s).
-                if i > 0 {
-                    let ps = cues[i - 1].startMs
-                    if s < ps {
-                        add(.outOfOrder, .error, nil, nil)
-                    } else if maxEndIndex >= 0, s < maxEndSoFar {
-                        add(.overlap, .error, Double(maxEndSoFar - s), 0, related: maxEndIndex)
-                    } else if gap > 0 {
-                        let g = s - cues[i - 1].endMs
-                        if g >= 0 && g < gap { add(.gap, sev, Double(g), Double(gap)) }
-                    }
+                // Order in the file; overlap and gap with the cues that start before this one
+                // (in start-time order, so cues that are only out of order do not overlap).
+                if i > 0, s < cues[i - 1].startMs { add(.outOfOrder, .error, nil, nil) }
+                if let (other, by) = neighbours.overlap(i) {
+                    add(.overlap, .error, Double(by), 0, related: other)
+                } else if gap > 0, let g = neighbours.gap(i), g >= 0 && g < gap {
+                    add(.gap, sev, Double(g), Double(gap))
                 }
-                if e > maxEndSoFar { maxEndSoFar = e; maxEndIndex = i }
+                if let first = duplicates[i] { add(.duplicateId, .error, nil, nil, related: first, detail: cues[i].id) }
                 // Duration.
                 let d = e - s
                 if d <= 0 {
@@ -422,6 +426,18 @@ public enum Lint {
         return findings
     }
 
+    /// The cues whose id an earlier cue already has: cue index -> index of the first cue with
+    /// that id (cues without an id are never duplicates).
+    public static func duplicateIds(_ doc: WebVTTDocument) -> [Int: Int] {
+        var first: [String: Int] = [:]
+        var out: [Int: Int] = [:]
+        for i in doc.cues.indices where !doc.cues[i].idIsEmpty {
+            let id = doc.cues[i].id
+            if let f = first[id] { out[i] = f } else { first[id] = i }
+        }
+        return out
+    }
+
     /// Lint with counts.
     public static func report(_ doc: WebVTTDocument, profile: LintProfile, overrides: LintOverrides = .none) -> LintReport {
         LintReport(profile: overrides.apply(to: profile), findings: lint(doc, profile: profile, overrides: overrides))
@@ -473,8 +489,8 @@ public enum Lint {
     // MARK: output
 
     /// Lint findings as JSON:
-    /// `{"profile","lang","errors","warnings","findings":[{"cue_index","cue_id","line","start_ms",
-    /// "end_ms","severity","rule","message","value","limit"}]}` (`cue_index` is 0-based).
+    /// `{"profile","lang","errors","warnings","findings":[{"cue","cue_id","line","start_ms",
+    /// "end_ms","severity","rule","message","value","limit"}]}` (`cue` counts from 1).
     public static func json(_ findings: [LintFinding], profile: LintProfile) -> String {
         var w = JSONWriter(capacity: 128 + findings.count * 220)
         let errors = findings.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
@@ -491,8 +507,8 @@ public enum Lint {
         findings.withUnsafeBufferPointer { fs in
             for k in 0..<fs.count {
                 if k > 0 { w.byte(0x2C) }
-                w.raw("{\"cue_index\":")
-                w.int(fs[k].cueIndex)
+                w.raw("{\"cue\":")
+                w.int(fs[k].cueNumber)
                 w.raw(",\"cue_id\":")
                 w.string(fs[k].cueId)
                 w.raw(",\"line\":")
@@ -521,11 +537,11 @@ public enum Lint {
     }
 
     /// Lint findings as CSV (RFC 4180, header row, CRLF-free: LF line ends):
-    /// `cue_index,cue_id,line,start,end,severity,rule,message,value,limit`.
+    /// `cue,cue_id,line,start,end,severity,rule,message,value,limit` (`cue` counts from 1).
     public static func csv(_ findings: [LintFinding]) -> String {
-        var out = "cue_index,cue_id,line,start,end,severity,rule,message,value,limit\n"
+        var out = "cue,cue_id,line,start,end,severity,rule,message,value,limit\n"
         for f in findings {
-            let fields = [String(f.cueIndex), f.cueId, String(f.line), Timestamp.format(f.startMs), Timestamp.format(f.endMs),
+            let fields = [String(f.cueNumber), f.cueId, String(f.line), Timestamp.format(f.startMs), Timestamp.format(f.endMs),
                           f.severity.rawValue, f.rule.rawValue, f.message,
                           f.value.map(formatNumber) ?? "", f.limit.map(formatNumber) ?? ""]
             out += fields.map(csvField).joined(separator: ",")
@@ -582,4 +598,43 @@ extension Substring {
         }
         return nil
     }
+}
+
+/// For each cue, the cue before it in start-time order (stable: equal starts keep file order):
+/// the overlap with the latest-ending earlier cue, and the gap to the previous one.
+struct Neighbours {
+    /// Per cue: the index of the earlier-starting cue it overlaps (-1 for none).
+    var overlapWith: [Int32]
+    /// Per cue: milliseconds of overlap, or the gap to the previous cue when it does not
+    /// overlap (Int64.min for the first cue).
+    var amount: [Int64]
+
+    init(_ cues: [Cue]) {
+        let n = cues.count
+        overlapWith = [Int32](repeating: -1, count: n)
+        amount = [Int64](repeating: Int64.min, count: n)
+        var sorted = true
+        for i in 1..<max(n, 1) where cues[i].startMs < cues[i - 1].startMs { sorted = false; break }
+        let order: [Int] = sorted ? Array(0..<n) : cues.indices.sorted { a, b in
+            cues[a].startMs != cues[b].startMs ? cues[a].startMs < cues[b].startMs : a < b
+        }
+        var maxEnd = Int64.min
+        var maxEndIndex = -1
+        for k in order.indices {
+            let i = order[k]
+            let s = cues[i].startMs
+            if k > 0 {
+                if maxEndIndex >= 0, s < maxEnd {
+                    overlapWith[i] = Int32(truncatingIfNeeded: maxEndIndex)
+                    amount[i] = maxEnd - s
+                } else {
+                    amount[i] = s - cues[order[k - 1]].endMs
+                }
+            }
+            if cues[i].endMs > maxEnd { maxEnd = cues[i].endMs; maxEndIndex = i }
+        }
+    }
+
+    func overlap(_ i: Int) -> (Int, Int64)? { overlapWith[i] >= 0 ? (Int(overlapWith[i]), amount[i]) : nil }
+    func gap(_ i: Int) -> Int64? { overlapWith[i] < 0 && amount[i] != Int64.min ? amount[i] : nil }
 }

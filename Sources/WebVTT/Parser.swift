@@ -638,6 +638,15 @@ struct ParserState {
         if let sink = sink {
             UTF8Check.scan(p, sink: sink, limit: maxDiagnostics)
             diags = locate(sink.items)
+            let dups = Lint.duplicateIds(doc)
+            if !dups.isEmpty {
+                for (i, f) in dups.sorted(by: { $0.key < $1.key }) {
+                    let c = doc.cues[i]
+                    diags.append(Diagnostic(line: max(c.line - 1, 0), column: c.line > 1 ? 1 : 0, severity: .error, code: "duplicate_cue_id",
+                                            message: "cue id '\(c.id)' is already used by cue \(f + 1) (line \(max(doc.cues[f].line - 1, 0))); cue ids must be unique"))
+                }
+                diags = diags.enumerated().sorted { $0.element.line != $1.element.line ? $0.element.line < $1.element.line : $0.offset < $1.offset }.map(\.element)
+            }
         }
         return ParseResult(document: doc, diagnostics: diags, rejected: false)
     }

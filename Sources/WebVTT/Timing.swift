@@ -51,29 +51,73 @@ public enum Timing {
         case nearestSegment = "segment"
     }
 
+    /// What `shiftReporting` did besides moving times.
+    public struct ShiftResult: Sendable {
+        /// The shifted document.
+        public var document: WebVTTDocument
+        /// How many cues were pushed before zero and had their start clamped to zero (they keep
+        /// the part of their time that is still after zero).
+        public var clamped: Int
+        /// The cues that vanished (they ended at or before zero once shifted): dropped, never
+        /// written as zero-length or negative cues. Their id, 1-based number in the input, and
+        /// their times before the shift.
+        public var dropped: [DroppedCue]
+    }
+
+    /// A cue `shiftReporting` left out.
+    public struct DroppedCue: Hashable, Sendable {
+        public var number: Int
+        public var id: String
+        public var startMs: Int64
+        public var endMs: Int64
+
+        public init(number: Int, id: String, startMs: Int64, endMs: Int64) {
+            self.number = number
+            self.id = id
+            self.startMs = startMs
+            self.endMs = endMs
+        }
+    }
+
     /// Shifts cues by `byMs` (negative moves earlier). With `range`, only cues starting in it
     /// move; with `cues`, only those indices (0-based, clamped to the document). Times are
-    /// clamped at zero.
+    /// clamped at zero; a cue that had a duration and has none left once clamped (it ends at
+    /// or before zero) is dropped. See `shiftReporting` for what was clamped and dropped.
     public static func shift(_ doc: consuming WebVTTDocument, byMs: Int64, range: TimeRange? = nil,
                              cues: ClosedRange<Int>? = nil) -> WebVTTDocument {
+        shiftReporting(consume doc, byMs: byMs, range: range, cues: cues).document
+    }
+
+    /// `shift`, saying which cues were clamped at zero and which were dropped.
+    public static func shiftReporting(_ doc: consuming WebVTTDocument, byMs: Int64, range: TimeRange? = nil,
+                                      cues: ClosedRange<Int>? = nil) -> ShiftResult {
         var out = consume doc
-        if byMs == 0 || out.cues.isEmpty { return out }
+        if byMs == 0 || out.cues.isEmpty { return ShiftResult(document: out, clamped: 0, dropped: []) }
         let lo = max(cues?.lowerBound ?? 0, 0)
         let hi = min(cues?.upperBound ?? (out.cues.count - 1), out.cues.count - 1)
-        if lo > hi { return out }
+        if lo > hi { return ShiftResult(document: out, clamped: 0, dropped: []) }
         let tagged = out.cuesWithTimestampTags()
+        var clamped = 0
+        var vanished: [Int] = []
         out.cues.withUnsafeMutableBufferPointer { buf in
             for i in lo...hi {
                 let s = buf[i].startMs
+                let e = buf[i].endMs
                 if let r = range, !r.contains(s) { continue }
                 let ns = clampAdd(s, byMs)
-                let ne = clampAdd(buf[i].endMs, byMs)
+                let ne = clampAdd(e, byMs)
+                if e > s && ne <= ns { vanished.append(i); continue }
+                if byMs < 0, s.addingReportingOverflow(byMs).partialValue < 0 || s.addingReportingOverflow(byMs).overflow { clamped += 1 }
                 if ns != s { buf[i].startMs = ns }
-                if ne != buf[i].endMs { buf[i].endMs = ne }
+                if ne != e { buf[i].endMs = ne }
                 if tagged.contains(i) { buf[i].retimeTextTimestamps { clampAdd($0, byMs) } }
             }
         }
-        return out
+        let dropped = vanished.map { i in
+            DroppedCue(number: i + 1, id: out.cues[i].id, startMs: out.cues[i].startMs, endMs: out.cues[i].endMs)
+        }
+        if !vanished.isEmpty { out.removeCues(at: vanished) }
+        return ShiftResult(document: out, clamped: clamped, dropped: dropped)
     }
 
     /// Multiplies every time by `factor` around `originMs` (times before the origin scale too).
@@ -193,6 +237,21 @@ public enum Timing {
 }
 
 extension WebVTTDocument {
+    /// Removes the cues at `indices` (sorted, 0-based); blocks keep their place among the cues
+    /// that are left.
+    mutating func removeCues(at indices: [Int]) {
+        guard !indices.isEmpty else { return }
+        let gone = Set(indices)
+        var kept: [Cue] = []
+        kept.reserveCapacity(cues.count - gone.count)
+        for i in cues.indices where !gone.contains(i) { kept.append(cues[i]) }
+        cues = kept
+        for b in blocks.indices {
+            let before = indices.reduce(0) { $0 + ($1 < blocks[b].cueIndex ? 1 : 0) }
+            blocks[b].cueIndex -= before
+        }
+    }
+
     /// Indices of the cues whose text may hold a timestamp tag (`<` followed by a digit).
     func cuesWithTimestampTags() -> Set<Int> {
         var out = Set<Int>()

@@ -286,12 +286,17 @@ struct VTTCLIFmtTests {
         #expect(olleey(["vtt", "fmt", "missing.vtt"], cwd: t.path).exit == 66)
     }
 
-    @Test("fmt reads SRT too (by name or content) and writes WebVTT")
+    @Test("fmt reads SRT too (by name or content): SRT stays SRT, --to vtt or -o x.vtt writes WebVTT")
     func srtInput() {
         let t = TempDir()
         t.write("c.srt", VTTFixtures.srt)
-        let r = olleey(["vtt", "fmt", "c.srt"], cwd: t.path)
-        #expect(r.exit == 0)
+        let same = olleey(["vtt", "fmt", "c.srt"], cwd: t.path)
+        #expect(same.exit == 0)
+        #expect(same.stdout.hasPrefix("1\r\n00:00:01,000 --> 00:00:02,000\r\n"))
+        #expect(olleey(["vtt", "fmt", "c.srt", "-o", "c.vtt"], cwd: t.path).exit == 0)
+        #expect((t.read("c.vtt") ?? "").hasPrefix("WEBVTT\r\n"))
+        let r = olleey(["vtt", "fmt", "c.srt", "--to", "vtt"], cwd: t.path)
+        #expect(r.exit == 0 && r.stdout == t.read("c.vtt"))
         #expect(r.stdout.hasPrefix("WEBVTT\r\n"))   // the SRT's CRLF line ends are kept
         #expect(VTTFixtures.timings(r.stdout) == ["00:00:01.000 --> 00:00:02.000", "00:00:03.500 --> 00:00:04.000"])
     }
@@ -329,8 +334,8 @@ struct VTTCLILintTests {
         #expect(doc.objectValue?.map(\.0) == ["profile", "lang", "errors", "warnings", "findings"])
         #expect(doc["profile"] == "netflix" && doc["lang"] == "en" && doc["errors"] == .int(1) && doc["warnings"] == .int(0))
         let f = try #require(doc["findings"]?.arrayValue?.first)
-        #expect(f.objectValue?.map(\.0) == ["cue_index", "cue_id", "line", "start_ms", "end_ms", "severity", "rule", "message", "value", "limit"])
-        #expect(f["cue_index"] == .int(0) && f["line"] == .int(3) && f["start_ms"] == .int(1000) && f["end_ms"] == .int(3000))
+        #expect(f.objectValue?.map(\.0) == ["cue", "cue_id", "line", "start_ms", "end_ms", "severity", "rule", "message", "value", "limit"])
+        #expect(f["cue"] == .int(1) && f["line"] == .int(3) && f["start_ms"] == .int(1000) && f["end_ms"] == .int(3000))
         #expect(f["severity"] == "error" && f["rule"] == "reading_speed" && f["value"] == .int(21) && f["limit"] == .int(20))
         // --format json is the same document
         let fj = olleey(["vtt", "lint", "cps21.vtt", "--profile", "netflix", "--lang", "en", "--format", "json"], cwd: t.path)
@@ -340,8 +345,8 @@ struct VTTCLILintTests {
         #expect(c.exit == 1)
         let rows = c.stdout.split(separator: "\n").map(String.init)
         #expect(rows.count == 2)
-        #expect(rows.first == "cue_index,cue_id,line,start,end,severity,rule,message,value,limit")
-        #expect(rows.last?.hasPrefix("0,,3,00:00:01.000,00:00:03.000,error,reading_speed,\"reading speed 21") == true)
+        #expect(rows.first == "cue,cue_id,line,start,end,severity,rule,message,value,limit")
+        #expect(rows.last?.hasPrefix("1,,3,00:00:01.000,00:00:03.000,error,reading_speed,\"reading speed 21") == true)
         #expect(rows.last?.hasSuffix(",21,20") == true)
 
         t.write("clean.vtt", VTTFixtures.cps19)
@@ -421,7 +426,9 @@ struct VTTCLITimingTests {
         let back = olleey(["vtt", "shift", "t.vtt", "--by", "-500ms"], cwd: t.path)
         #expect(VTTFixtures.timings(back.stdout) == ["00:00:00.500 --> 00:00:01.500", "00:00:04.500 --> 00:00:05.500", "00:00:09.500 --> 00:00:10.500 line:0"])
         let clamped = olleey(["vtt", "shift", "t.vtt", "--by", "-00:00:05.500"], cwd: t.path)
-        #expect(VTTFixtures.timings(clamped.stdout).prefix(2) == ["00:00:00.000 --> 00:00:00.000", "00:00:00.000 --> 00:00:00.500"])
+        // cue 1 (1-2 s) vanishes: dropped with a warning, never written as 0 --> 0; cue 2 is clamped
+        #expect(VTTFixtures.timings(clamped.stdout).prefix(2) == ["00:00:00.000 --> 00:00:00.500", "00:00:04.500 --> 00:00:05.500 line:0"])
+        #expect(clamped.stderr.contains("cue 1 (1)"))
         // the issue's example, on the issue's fixture
         t.write("a.vtt", VTTFixtures.a)
         #expect(olleey(["vtt", "shift", "a.vtt", "--by", "-500ms"], cwd: t.path).stdout.contains("00:00:00.500 --> 00:00:02.000 align:start\n"))
@@ -660,9 +667,10 @@ struct VTTCLIConvertDiffCatTests {
                                                   "00:00:04.000 --> 00:00:05.000", "00:00:06.000 --> 00:00:07.000 align:end"])
         let texts = r.stdout.split(separator: "\n").filter { $0.hasPrefix("from") }.map(String.init)
         #expect(texts == ["from y at 0.5", "from x at 2", "from y at 4", "from x at 6"])
-        #expect(r.stdout.contains("x1\n00:00:02.000"))   // ids kept
+        #expect(r.stdout.contains("x1\n00:00:02.000"))   // named ids kept
+        #expect(r.stdout.contains("\n1\n00:00:00.500") && r.stdout.contains("\n3\n00:00:04.000"))   // numbers renumbered
         // the merge is symmetric in order of the arguments for distinct start times
-        let swapped = olleey(["vtt", "cat", "y.srt", "x.vtt"], cwd: t.path)
+        let swapped = olleey(["vtt", "cat", "y.srt", "x.vtt", "--to", "vtt"], cwd: t.path)
         #expect(VTTFixtures.timings(swapped.stdout) == VTTFixtures.timings(r.stdout))
         let o = olleey(["vtt", "cat", "x.vtt", "y.srt", "-o", "all.vtt"], cwd: t.path)
         #expect(o.exit == 0 && t.read("all.vtt") == r.stdout)

@@ -249,7 +249,7 @@ struct LintTests {
         #expect(obj["warnings"] as? Int == 1)
         #expect(obj["errors"] as? Int == 0)
         let first = try #require((obj["findings"] as? [[String: Any]])?.first)
-        #expect(first["cue_index"] as? Int == 0)
+        #expect(first["cue"] as? Int == 1)   // cues count from 1
         #expect(first["cue_id"] as? String == "id,1")
         #expect(first["line"] as? Int == 4)
         #expect(first["rule"] as? String == "min_duration")
@@ -259,7 +259,7 @@ struct LintTests {
         #expect(first["severity"] as? String == "warning")
         let csv = Lint.csv(f)
         let lines = csv.split(separator: "\n")
-        #expect(lines.first == "cue_index,cue_id,line,start,end,severity,rule,message,value,limit")
-        #expect(lines[1].hasPrefix("0,\"id,1\",4,00:00:01.000,00:00:01.500,warning,min_duration,"))
+        #expect(lines.first == "cue,cue_id,line,start,end,severity,rule,message,value,limit")
+        #expect(lines[1].hasPrefix("1,\"id,1\",4,00:00:01.000,00:00:01.500,warning,min_duration,"))
     }
 }

@@ -32,11 +32,14 @@ struct TimingTests {
         #expect(WebVTTSerializer.serialize(d).contains("00:00:02.500 --> 00:00:03.500"))
     }
 
-    @Test("shift clamps at zero and keeps order")
+    @Test("shift clamps at zero, drops the cues that vanish, and keeps order")
     func shiftClamp() {
         let d = Timing.shift(doc, byMs: -5500)
-        #expect(times(d) == [[0, 0], [0, 500], [4500, 6500]])
-        #expect(d.cues.map(\.id) == ["1", "2", "3"])
+        #expect(times(d) == [[0, 500], [4500, 6500]])
+        #expect(d.cues.map(\.id) == ["2", "3"])
+        let r = Timing.shiftReporting(doc, byMs: -5500)
+        #expect(r.clamped == 1)
+        #expect(r.dropped == [Timing.DroppedCue(number: 1, id: "1", startMs: 1000, endMs: 2000)])
     }
 
     @Test("shift a time range or a cue range")

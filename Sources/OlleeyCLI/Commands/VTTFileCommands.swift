@@ -44,9 +44,11 @@ extension VTTCommands {
 
     static let fmt: CommandSpec = CommandSpec(
         "fmt", "write a file back, byte for byte, normalizing only what is asked",
-        examples: ["olleey vtt fmt in.vtt | cmp - in.vtt", "olleey vtt fmt in.vtt --hours --canonical --lf -o out.vtt", "olleey vtt fmt in.vtt --renumber --strip-notes"],
+        discussion: formatDiscussion,
+        examples: ["olleey vtt fmt in.vtt | cmp - in.vtt", "olleey vtt fmt in.vtt --hours --canonical --line-ending lf -o out.vtt", "olleey vtt fmt in.vtt --renumber --strip-notes",
+                   "olleey vtt fmt in.srt --to vtt -o out.vtt --json"],
         arguments: [fileArg],
-        options: [output,
+        options: [output, toOption,
                   .flag("hours", "write every timestamp with hours (hh:mm:ss.ttt)"),
                   .flag("canonical", "canonical timing lines: start --> end with one space around the arrow (settings are kept as written)"),
                   .option("line-ending", "EOL", "line terminator", type: .choice(["lf", "crlf", "cr"])),
@@ -56,7 +58,7 @@ extension VTTCommands {
                   .flag("normalize", "one blank line between blocks, one newline at the end")]
     ) { ctx in
         let p = ctx.args.positionals[0]
-        let (doc, _) = try load(ctx, p)
+        let loaded = try loadFile(ctx, p)
         var o = FormatOptions()
         o.timestampsWithHours = ctx.args.has("hours")
         o.canonicalTimingLines = ctx.args.has("canonical")
@@ -65,13 +67,14 @@ extension VTTCommands {
         o.stripNotes = ctx.args.has("strip-notes")
         o.dropIgnoredBlocks = ctx.args.has("drop-ignored")
         o.normalizeBlankLines = ctx.args.has("normalize")
-        try writeDoc(ctx, consume doc, options: o)
+        try writeResult(ctx, loaded.document, format: outputFormat(ctx, input: loaded.format), input: loaded.format, options: o,
+                        warnings: warningLines(p, loaded.diagnostics))
         return 0
     }
 
     static let lint: CommandSpec = CommandSpec(
         "lint", "check timing and readability against a profile (netflix, default); exit 1 on errors",
-        discussion: "Checks order, overlap, empty cues, line count, line length, reading speed (characters per second), minimum and maximum duration, the gap between cues, and invalid settings. The netflix profile follows the Netflix Timed Text Style Guide per language (--lang). --set overrides a limit (keys: max_chars_per_line, max_lines, min_duration_ms, max_duration_ms, max_cps, min_gap_frames, frame_rate; severity=error|warning says how limits are reported: the netflix profile reports errors, the default profile warnings). --fix repairs the safe ones (order, overlaps, gaps) and writes the file.",
+        discussion: "Cues are numbered from 1 (the cue field of --json and --format csv), as --cue, diff and vtt show count them. Checks order (a cue that starts before the one above it), overlap (in start-time order: cues that are only out of order do not overlap), duplicate cue ids, empty cues, line count, line length, reading speed (characters per second), minimum and maximum duration, the gap between cues, and invalid settings. The netflix profile follows the Netflix Timed Text Style Guide per language (--lang). --set overrides a limit (keys: max_chars_per_line, max_lines, min_duration_ms, max_duration_ms, max_cps, min_gap_frames, frame_rate; severity=error|warning says how limits are reported: the netflix profile reports errors, the default profile warnings). --fix repairs the safe ones (order, overlaps, gaps) and writes the file, in -o's format or the input's.",
         examples: ["olleey vtt lint in.vtt --profile netflix --lang en --json", "olleey vtt lint in.vtt --format csv > findings.csv",
                    "olleey vtt lint in.vtt --profile netflix --lang de --set max_cps=15", "olleey vtt lint in.vtt --fix -o fixed.vtt"],
         arguments: [fileArg],
@@ -92,12 +95,15 @@ extension VTTCommands {
         }
         let overrides: LintOverrides
         do { overrides = try LintOverrides.parse(ctx.args.all("set")) } catch { throw OlleeyError.usage("\(error)", hint: "keys: \(LintOverrides.keys.joined(separator: ", "))") }
-        let (doc, _) = try load(ctx, p)
+        let loaded = try loadFile(ctx, p)
+        let doc = loaded.document
         if ctx.args.has("fix") {
             let (fixed, n) = Lint.fix(doc, profile: profile, overrides: overrides)
             let after = Lint.report(fixed, profile: profile, overrides: overrides)
-            try writeDoc(ctx, fixed)
-            ctx.note("fixed \(n) finding(s); \(after.errors) error(s), \(after.warnings) warning(s) left")
+            try writeResult(ctx, fixed, format: outputFormat(ctx, input: loaded.format), input: loaded.format,
+                            warnings: warningLines(p, loaded.diagnostics),
+                            extra: [("fixed", .int(Int64(n))), ("errors", .int(Int64(after.errors))), ("warnings_left", .int(Int64(after.warnings)))])
+            if !ctx.json { ctx.note("fixed \(n) finding(s); \(after.errors) error(s), \(after.warnings) warning(s) left") }
             return after.errors > 0 ? 1 : 0
         }
         let report = Lint.report(doc, profile: profile, overrides: overrides)
@@ -116,8 +122,8 @@ extension VTTCommands {
         return report.errors > 0 ? 1 : 0
     }
 
-    static func timeRange(_ ctx: Context) throws -> WebVTT.TimeRange? {
-        let from = ctx.args.duration("from"), to = ctx.args.duration("to")
+    static func timeRange(_ ctx: Context, to: Int64?) throws -> WebVTT.TimeRange? {
+        let from = ctx.args.duration("from")
         if from == nil && to == nil { return nil }
         let a = from ?? 0, b = to ?? Int64.max
         guard b > a else { throw OlleeyError.usage("--to must be after --from") }
@@ -142,31 +148,48 @@ extension VTTCommands {
 
     static let shift: CommandSpec = CommandSpec(
         "shift", "move cues earlier or later (all, a time range, or a cue range); clamps at zero",
+        discussion: "A cue pushed before zero starts at zero; one that ends at or before zero once moved is dropped with a warning (never written as a zero-length or negative cue), and counted in --json (clamped, dropped, dropped_cues). --to takes a TIME (the end of the range) or, as in the other commands, an output format (vtt, srt, ttml, imsc1, ebu-tt-d). " + formatDiscussion,
         examples: ["olleey vtt shift in.vtt --by -1.5s -o out.vtt", "cat in.vtt | olleey vtt shift - --by 250ms",
-                   "olleey vtt shift in.vtt --by 2s --from 10:00 --to 20:00", "olleey vtt shift in.vtt --by -300ms --cues 5-12"],
+                   "olleey vtt shift in.vtt --by 2s --from 10:00 --to 20:00", "olleey vtt shift in.vtt --by -300ms --cues 5-12",
+                   "olleey vtt shift in.srt --by 1s -o out.srt --json"],
         arguments: [fileArg],
         options: [.option("by", "DURATION", "how much (1.5s, -250ms, 00:00:01.200)", type: .duration),
                   .option("from", "TIME", "only cues starting at or after TIME", type: .duration),
-                  .option("to", "TIME", "only cues starting before TIME", type: .duration),
+                  .option("to", "TIME|FORMAT", "only cues starting before TIME; or the output format (vtt, srt, ttml, imsc1, ebu-tt-d)"),
                   .option("cues", "N-M", "only cues N to M (1-based)"),
                   output]
     ) { ctx in
         guard let by = ctx.args.duration("by") else { throw OlleeyError.usage("'olleey vtt shift' needs --by DURATION", hint: "e.g. --by -1.5s") }
-        let range = try timeRange(ctx)
-        let (doc, _) = try load(ctx, ctx.args.positionals[0])
-        let cues = try cueRange(ctx, count: doc.cues.count)
-        // consume: the cue array is moved into the shift, not copied
-        try writeDoc(ctx, Timing.shift(consume doc, byMs: by, range: range, cues: cues))
+        var toTime: Int64?, toFormat: String?
+        if let t = ctx.args.string("to") {
+            if SubtitleOutputFormat(name: t) != nil { toFormat = t } else if let ms = Values.duration(t) { toTime = ms } else {
+                throw OlleeyError.usage("--to takes a TIME (e.g. 20:00) or an output format (\(SubtitleOutputFormat.names.joined(separator: ", "))), got '\(t)'")
+            }
+        }
+        let range = try timeRange(ctx, to: toTime)
+        let p = ctx.args.positionals[0]
+        let loaded = try loadFile(ctx, p)
+        let cues = try cueRange(ctx, count: loaded.document.cues.count)
+        let r = Timing.shiftReporting(loaded.document, byMs: by, range: range, cues: cues)
+        var warnings = warningLines(p, loaded.diagnostics)
+        for d in r.dropped {
+            warnings.append("\(name(p)): cue \(d.number)\(d.id.isEmpty ? "" : " (\(d.id))") at \(Timestamp.format(d.startMs)) --> \(Timestamp.format(d.endMs)) ends at or before zero once shifted; dropped")
+        }
+        let dropped: [JSON] = r.dropped.map { .object([("cue", .int(Int64($0.number))), ("id", .string($0.id)),
+                                                       ("start_ms", .int($0.startMs)), ("end_ms", .int($0.endMs))]) }
+        try writeResult(ctx, r.document, format: outputFormat(ctx, input: loaded.format, override: toFormat), input: loaded.format, warnings: warnings,
+                        extra: [("clamped", .int(Int64(r.clamped))), ("dropped", .int(Int64(r.dropped.count))), ("dropped_cues", .array(dropped))])
         return 0
     }
 
     static let scale: CommandSpec = CommandSpec(
         "scale", "stretch timings linearly (--factor) or convert frame rates (--fps FROM:TO)",
-        examples: ["olleey vtt scale in.vtt --fps 25:23.976", "olleey vtt scale in.vtt --factor 1.001 -o out.vtt"],
+        discussion: formatDiscussion,
+        examples: ["olleey vtt scale in.vtt --fps 25:23.976", "olleey vtt scale in.vtt --factor 1.001 -o out.vtt", "olleey vtt scale in.srt --fps 25:23.976 -o out.srt --json"],
         arguments: [fileArg],
         options: [.option("factor", "F", "multiply every time by F", type: .double),
                   .option("fps", "FROM:TO", "frame-rate conversion, e.g. 25:23.976"),
-                  output]
+                  output, toOption]
     ) { ctx in
         // the options are checked before the file is read: a usage error is 64 whatever the input
         enum How { case fps(Double, Double), factor(Double) }
@@ -183,24 +206,26 @@ extension VTTCommands {
         } else {
             throw OlleeyError.usage("'olleey vtt scale' needs --factor F or --fps FROM:TO", hint: "e.g. --fps 25:23.976")
         }
-        let (doc, _) = try load(ctx, ctx.args.positionals[0])
+        let p = ctx.args.positionals[0]
+        let loaded = try loadFile(ctx, p)
         let out: WebVTTDocument
         do {
             switch how {
-            case let .fps(a, b): out = try Timing.convertFPS(consume doc, from: a, to: b)
-            case let .factor(f): out = try Timing.scale(consume doc, factor: f)
+            case let .fps(a, b): out = try Timing.convertFPS(loaded.document, from: a, to: b)
+            case let .factor(f): out = try Timing.scale(loaded.document, factor: f)
             }
         } catch let e as TimingError { throw OlleeyError.usage(e.description) }
-        try writeDoc(ctx, out)
+        try writeResult(ctx, out, format: outputFormat(ctx, input: loaded.format), input: loaded.format, warnings: warningLines(p, loaded.diagnostics))
         return 0
     }
 
     static let sync: CommandSpec = CommandSpec(
         "sync", "retime to anchor points, piecewise linear between them (fixes ad breaks and cuts)",
+        discussion: formatDiscussion,
         examples: ["olleey vtt sync in.vtt --map 00:10:00.000=00:10:02.500 --map 00:40:00.000=00:42:31.000",
                    "olleey vtt sync in.vtt --map 1s=2s -o out.vtt"],
         arguments: [fileArg],
-        options: [.option("map", "T=T'", "an anchor: time in the file = time it should be (repeatable)", repeatable: true), output]
+        options: [.option("map", "T=T'", "an anchor: time in the file = time it should be (repeatable)", repeatable: true), output, toOption]
     ) { ctx in
         let maps = ctx.args.all("map")
         guard !maps.isEmpty else { throw OlleeyError.usage("'olleey vtt sync' needs at least one --map T=T'") }
@@ -212,44 +237,67 @@ extension VTTCommands {
             }
             anchors.append((a, b))
         }
-        let (doc, _) = try load(ctx, ctx.args.positionals[0])
-        do { try writeDoc(ctx, try Timing.sync(doc, anchors: anchors)) } catch let e as TimingError { throw OlleeyError.usage(e.description) }
+        let p = ctx.args.positionals[0]
+        let loaded = try loadFile(ctx, p)
+        let out: WebVTTDocument
+        do { out = try Timing.sync(loaded.document, anchors: anchors) } catch let e as TimingError { throw OlleeyError.usage(e.description) }
+        try writeResult(ctx, out, format: outputFormat(ctx, input: loaded.format), input: loaded.format, warnings: warningLines(p, loaded.diagnostics))
         return 0
     }
 
     static let convert: CommandSpec = CommandSpec(
         "convert", "convert between WebVTT, SRT, TTML (IMSC1) and EBU-TT-D",
-        discussion: "Reads WebVTT or SRT (detected from the name or content, or --from). TTML output keeps regions and positions where the target can express them, and warns on stderr where it cannot.",
-        examples: ["olleey vtt convert in.srt --to vtt", "olleey vtt convert in.vtt --to srt -o out.srt", "olleey vtt convert in.vtt --to imsc1 --lang en -o out.ttml"],
+        discussion: "Reads WebVTT or SRT (detected from the name or content, or --from). Writes --to FORMAT, else the format -o's extension names (.vtt, .srt, .ttml, .dfxp, .xml); one of them is needed. TTML output keeps regions and positions where the target can express them, and warns on stderr (in --json: warnings) where it cannot.",
+        examples: ["olleey vtt convert in.srt --to vtt", "olleey vtt convert in.vtt -o out.srt", "olleey vtt convert in.vtt --to imsc1 --lang en -o out.ttml",
+                   "olleey vtt convert in.srt -o out.vtt --json"],
         arguments: [fileArg],
-        options: [.option("to", "FORMAT", "output format", type: .choice(["vtt", "srt", "ttml", "imsc1", "ebu-tt-d"])),
+        options: [.option("to", "FORMAT", "output format (default: -o's extension)", type: .choice(SubtitleOutputFormat.names)),
                   .option("from", "FORMAT", "input format (default: detected)", type: .choice(["vtt", "srt"])),
                   .option("lang", "LANG", "document language for TTML (xml:lang)"),
                   output]
     ) { ctx in
-        guard let to = ctx.args.string("to") else { throw OlleeyError.usage("'olleey vtt convert' needs --to FORMAT", hint: "vtt, srt, ttml, imsc1, ebu-tt-d") }
-        let p = ctx.args.positionals[0]
-        let (doc, diags) = try load(ctx, p, format: ctx.args.string("from"))
-        for d in diags where d.severity == .warning { ctx.warn(location(p, d) + d.message) }
-        switch to {
-        case "vtt": try writeDoc(ctx, doc)
-        case "srt": try write(ctx, SRT.serialize(doc))
-        default:
-            let (xml, warnings) = TTMLExport.export(doc, profile: to == "ebu-tt-d" ? .ebuttd : .imsc1, lang: ctx.args.string("lang") ?? "und")
-            for w in warnings { ctx.warn(w) }
-            try write(ctx, xml)
+        guard ctx.args.string("to") != nil || outputPath(ctx).flatMap(SubtitleOutputFormat.fromExtension) != nil else {
+            throw OlleeyError.usage("'olleey vtt convert' needs --to FORMAT, or -o FILE with a subtitle extension (.vtt, .srt, .ttml)", hint: "vtt, srt, ttml, imsc1, ebu-tt-d")
         }
+        let p = ctx.args.positionals[0]
+        let loaded = try loadFile(ctx, p, format: ctx.args.string("from"))
+        try writeResult(ctx, loaded.document, format: outputFormat(ctx, input: loaded.format), input: loaded.format,
+                        options: .preserve, warnings: warningLines(p, loaded.diagnostics))
         return 0
     }
 
     static let cat: CommandSpec = CommandSpec(
-        "cat", "merge files into one, cues ordered by start time",
-        examples: ["olleey vtt cat part1.vtt part2.vtt -o all.vtt", "olleey vtt cat a.vtt b.srt"],
+        "cat", "merge files into one, cues ordered by start time, every cue id unique",
+        discussion: "Cue ids: a cue whose id is a number, or that has none, is numbered by its place in the joined file (1, 2, 3...); a named id (intro) is kept, and one an earlier cue already has gets the first free -2, -3... suffix (intro-2), with a warning. --offset moves a part before joining (for the parts of a split video): give it once per file, in the files' order. " + formatDiscussion,
+        examples: ["olleey vtt cat part1.vtt part2.vtt -o all.vtt", "olleey vtt cat a.vtt b.srt",
+                   "olleey vtt cat part1.vtt part2.vtt --offset 0 --offset 10:00 -o all.vtt --json"],
         arguments: [ArgumentSpec("FILES", "files to merge", variadic: true, completion: .files(["vtt", "srt"]))],
-        options: [output]
+        options: [output, toOption,
+                  .option("offset", "TIME", "move the cues of the Nth file by TIME (10:00, 1.5s, -250ms); once per file, in order", repeatable: true)]
     ) { ctx in
-        let docs = try ctx.args.positionals.map { try load(ctx, $0).0 }
-        try writeDoc(ctx, mergeDocuments(docs))
+        let files = ctx.args.positionals
+        var offsets: [Int64] = []
+        for o in ctx.args.all("offset") {
+            guard let ms = Values.duration(o) else { throw OlleeyError.usage("--offset takes a time like 10:00, 1.5s or -250ms (got '\(o)')") }
+            offsets.append(ms)
+        }
+        guard offsets.isEmpty || offsets.count == files.count else {
+            throw OlleeyError.usage("--offset is given \(offsets.count) time(s) for \(files.count) file(s)", hint: "give one --offset per file, in the files' order (0 for none)")
+        }
+        let loaded = try files.map { try loadFile(ctx, $0) }
+        let r = concatenate(loaded.map(\.document), offsets: offsets)
+        var warnings = zip(files, loaded).flatMap { warningLines($0, $1.diagnostics) }
+        for x in r.renamed { warnings.append("\(name(files[x.part - 1])): cue id '\(x.from)' is already used; the cue is now \(x.to)") }
+        for (part, d) in r.dropped {
+            warnings.append("\(name(files[part - 1])): cue \(d.number) ends at or before zero once moved by its --offset; dropped")
+        }
+        let renamed: [JSON] = r.renamed.map { .object([("file", .string(files[$0.part - 1])), ("cue", .int(Int64($0.cue))), ("from", .string($0.from)), ("to", .string($0.to))]) }
+        try writeResult(ctx, r.document, format: outputFormat(ctx, input: loaded.first?.format), input: loaded.first?.format, warnings: warnings,
+                        extra: [("inputs", .array(files.map { .string($0) })), ("renamed_ids", .array(renamed)),
+                                ("clamped", .int(Int64(r.clamped))), ("dropped", .int(Int64(r.dropped.count)))])
         return 0
     }
+
+    /// How the file commands pick the format they write.
+    static let formatDiscussion = "Output format: --to FORMAT, else -o's extension (.vtt, .srt, .ttml), else the input's format (an SRT file stays SRT; standard input as detected). --json prints {output, format, input_format, cues, warnings, ...} instead of the usual messages (with no -o, the written text is its content field)."
 }

@@ -65,10 +65,66 @@ extension VTTCommands {
     /// Parses a subtitle file, WebVTT or SRT by the one sniffing rule (`SubtitleFormat.sniff`),
     /// or as `format` (`vtt` or `srt`) when given.
     static func load(_ ctx: Context, _ p: String, mode: ParseMode = .browser, format: String? = nil) throws -> (WebVTTDocument, [Diagnostic]) {
+        let r = try loadFile(ctx, p, mode: mode, format: format)
+        return (r.document, r.diagnostics)
+    }
+
+    /// `load`, also saying which format the file was read as.
+    static func loadFile(_ ctx: Context, _ p: String, mode: ParseMode = .browser, format: String? = nil) throws -> SubtitleLoader.Loaded {
         let bytes = try read(ctx, p)
         let forced: SubtitleFormat? = format.map { $0 == "srt" ? .srt : .webvtt }
-        let r = try SubtitleLoader.parse(bytes, name: p == "-" ? nil : p, mode: mode, format: forced)
-        return (r.document, r.diagnostics)
+        return try SubtitleLoader.parse(bytes, name: p == "-" ? nil : p, mode: mode, format: forced)
+    }
+
+    // MARK: the output format and the --json result of the file commands
+
+    /// `--to FORMAT` of the file commands that write subtitles.
+    static let toOption = OptionSpec.option("to", "FORMAT", "output format: vtt, srt, ttml (imsc1) or ebu-tt-d (default: -o's extension, else the input's format)",
+                                            type: .choice(SubtitleOutputFormat.names))
+
+    /// The format to write: `--to` (or `override`), else `-o`'s extension, else the input's.
+    static func outputFormat(_ ctx: Context, input: SubtitleFormat?, override: String? = nil) -> SubtitleOutputFormat {
+        let forced = (override ?? ctx.args.string("to")).flatMap(SubtitleOutputFormat.init(name:))
+        return SubtitleOutputFormat.choose(override: forced, outputPath: outputPath(ctx), input: input)
+    }
+
+    /// Reader diagnostics as warning lines (`file:line:col: message`).
+    static func warningLines(_ p: String, _ diagnostics: [Diagnostic]) -> [String] {
+        diagnostics.filter { $0.severity == .warning }.map { location(p, $0) + $0.message }
+    }
+
+    /// Writes `doc` in `format` to `-o` or standard output, then reports: with --json, one JSON
+    /// result `{"output", "format", "input_format", "cues", "warnings", ...extra}` (with no -o,
+    /// the written text is its `"content"` instead of going to standard output); without, the
+    /// warnings on standard error.
+    static func writeResult(_ ctx: Context, _ doc: consuming WebVTTDocument, format: SubtitleOutputFormat, input: SubtitleFormat?,
+                            options: FormatOptions = .preserve, warnings: [String], extra: [(String, JSON)] = []) throws {
+        let count = doc.cues.count
+        var warnings = warnings
+        var text: String?
+        switch format {
+        case .vtt:
+            if ctx.json && outputPath(ctx) == nil { text = WebVTTSerializer.serialize(doc, options: options) } else { try writeDoc(ctx, consume doc, options: options) }
+        case .srt: text = SRT.serialize(doc, lineEnding: options.lineEnding)
+        case .imsc1, .ebuttd:
+            let (xml, w) = TTMLExport.export(doc, profile: format == .ebuttd ? .ebuttd : .imsc1, lang: ctx.args.string("lang") ?? "und")
+            warnings += w
+            text = xml
+        }
+        let content = ctx.json && outputPath(ctx) == nil
+        if let t = text, !content { try write(ctx, t) }
+        guard ctx.json else {
+            for w in warnings { ctx.warn(w) }
+            return
+        }
+        var fields: [(String, JSON)] = [("output", ctx.args.string("output").flatMap { $0 == "-" ? nil : JSON.string($0) } ?? .null),
+                                        ("format", .string(format.rawValue)),
+                                        ("input_format", input.map { .string($0 == .webvtt ? "vtt" : $0.rawValue) } ?? .null),
+                                        ("cues", .int(Int64(count))),
+                                        ("warnings", .array(warnings.map { .string($0) }))]
+        fields += extra
+        if content { fields.append(("content", .string(text ?? ""))) }
+        try ctx.printJSON(.object(fields))
     }
 
     /// Where output goes: the absolute path of `-o FILE`, or nil for standard output.
