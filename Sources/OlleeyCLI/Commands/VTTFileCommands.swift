@@ -218,16 +218,17 @@ extension VTTCommands {
     }
 
     static let convert: CommandSpec = CommandSpec(
-        "convert", "convert between WebVTT, SRT, TTML (IMSC1) and EBU-TT-D",
-        discussion: "Reads WebVTT or SRT (detected from the name or content, or --from). TTML output keeps regions and positions where the target can express them, and warns on stderr where it cannot.",
-        examples: ["olleey vtt convert in.srt --to vtt", "olleey vtt convert in.vtt --to srt -o out.srt", "olleey vtt convert in.vtt --to imsc1 --lang en -o out.ttml"],
+        "convert", "convert between WebVTT, SRT, TTML (IMSC1) and EBU-TT-D; import ASS/SSA and SBV",
+        discussion: "Reads WebVTT, SRT, TTML (IMSC1, EBU-TT-D), ASS/SSA and YouTube SBV (detected from the content or the name, or --from); what the WebVTT model cannot carry (ASS styles and override tags, TTML regions) is dropped with a warning on stderr. Without --to, the output format is the one -o's extension names (.srt, .ttml), else WebVTT. TTML output keeps regions and positions where the target can express them, and warns on stderr where it cannot.",
+        examples: ["olleey vtt convert in.srt --to vtt", "olleey vtt convert in.vtt --to srt -o out.srt", "olleey vtt convert episode.ass -o episode.vtt", "olleey vtt convert in.vtt --to imsc1 --lang en -o out.ttml"],
         arguments: [fileArg],
         options: [.option("to", "FORMAT", "output format", type: .choice(["vtt", "srt", "ttml", "imsc1", "ebu-tt-d"])),
-                  .option("from", "FORMAT", "input format (default: detected)", type: .choice(["vtt", "srt"])),
+                  .option("from", "FORMAT", "input format (default: detected)", type: .choice(["vtt", "srt", "ttml", "ass", "ssa", "sbv"])),
                   .option("lang", "LANG", "document language for TTML (xml:lang)"),
-                  output]
+                  encodingOption, output]
     ) { ctx in
-        guard let to = ctx.args.string("to") else { throw OlleeyError.usage("'olleey vtt convert' needs --to FORMAT", hint: "vtt, srt, ttml, imsc1, ebu-tt-d") }
+        // without --to: the format -o's extension names, else WebVTT
+        let to = ctx.args.string("to") ?? ctx.args.string("output").flatMap { SubtitleFormat.fromExtension($0) }.map { $0 == .srt ? "srt" : $0 == .ttml ? "imsc1" : "vtt" } ?? "vtt"
         let p = ctx.args.positionals[0]
         let (doc, diags) = try load(ctx, p, format: ctx.args.string("from"))
         for d in diags where d.severity == .warning { ctx.warn(location(p, d) + d.message) }

@@ -62,13 +62,26 @@ extension VTTCommands {
 
     static func name(_ p: String) -> String { p == "-" ? "<stdin>" : p }
 
-    /// Parses a subtitle file, WebVTT or SRT by the one sniffing rule (`SubtitleFormat.sniff`),
-    /// or as `format` (`vtt` or `srt`) when given.
+    /// Parses a subtitle file in any format olleey reads (WebVTT, SRT, TTML, ASS/SSA, SBV) by the
+    /// one sniffing rule (`SubtitleFormat.sniff`), or as `format` (`vtt`, `srt`, `ttml`, `ass`,
+    /// `ssa`, `sbv`) when given; in the encoding `--encoding` names, when the command has it.
     static func load(_ ctx: Context, _ p: String, mode: ParseMode = .browser, format: String? = nil) throws -> (WebVTTDocument, [Diagnostic]) {
         let bytes = try read(ctx, p)
-        let forced: SubtitleFormat? = format.map { $0 == "srt" ? .srt : .webvtt }
-        let r = try SubtitleLoader.parse(bytes, name: p == "-" ? nil : p, mode: mode, format: forced)
+        let forced: SubtitleFormat? = format.map { SubtitleFormat.fromExtension("." + $0) ?? .webvtt }
+        let r = try SubtitleLoader.parse(bytes, name: p == "-" ? nil : p, mode: mode, format: forced, encoding: try encoding(ctx))
         return (r.document, r.diagnostics)
+    }
+
+    /// `--encoding NAME`: the input's character encoding, over its byte-order mark.
+    static let encodingOption = OptionSpec.option("encoding", "NAME", "the input's character encoding, over its byte-order mark (utf-8, utf-16le, utf-16be, utf-32le, utf-32be, windows-1252, iso-8859-1)")
+
+    /// The encoding `--encoding` names, or nil; an unknown name is a usage error (64).
+    static func encoding(_ ctx: Context) throws -> TextEncoding? {
+        guard let n = ctx.args.string("encoding") else { return nil }
+        guard let e = TextEncoding(name: n) else {
+            throw OlleeyError.usage("unknown encoding '\(n)'", hint: "one of: " + TextEncoding.names.joined(separator: ", "))
+        }
+        return e
     }
 
     /// Where output goes: the absolute path of `-o FILE`, or nil for standard output.
