@@ -28,12 +28,13 @@ public enum SRT {
         var text: String
         if valid {
             text = String(decoding: bytes, as: UTF8.self)
-            if bytes.contains(0) { text = String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 })) }
         } else {
             diags.append(Diagnostic(line: 0, column: 0, severity: .warning, code: "not_utf8",
                                     message: "the file is not valid UTF-8; read as Windows-1252"))
             text = decodeWindows1252(bytes)
         }
+        // a NUL is read as U+FFFD, as the WebVTT parser will read it back
+        if bytes.contains(0) { text = String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 })) }
         // Lines with any terminator.
         var lines: [Substring] = []
         var crlf = 0

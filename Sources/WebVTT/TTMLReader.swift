@@ -173,7 +173,7 @@ public enum TTMLImport {
             if !preserve {
                 text = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }.joined(separator: "\n")
             }
-            var cue = Cue(id: attr(p, "id").map { $0.replacingOccurrences(of: "-->", with: "->").filter { !$0.isNewline } } ?? "",
+            var cue = Cue(id: attr(p, "id").map { $0.replacingOccurrences(of: "-->", with: "->").filter { !$0.isNewline && $0 != "\u{0}" } } ?? "",
                           startMs: begin, endMs: end, text: text)
             cue.line = p.line
             doc.cues.append(cue)
