@@ -45,16 +45,16 @@ _olleey_options() {
         'olleey job reject') echo '--lang -l --reason --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job delete') echo '--force --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey vtt parse') echo '--strict --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey vtt fmt') echo '--output -o --to --hours --canonical --line-ending --renumber --strip-notes --drop-ignored --normalize --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt parse') echo '--strict --encoding --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt fmt') echo '--output -o --to --hours --canonical --line-ending --renumber --strip-notes --drop-ignored --normalize --encoding --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt lint') echo '--profile --lang --children --fps --set --format --fix --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt shift') echo '--by --from --to --cues --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt scale') echo '--factor --fps --output -o --to --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt sync') echo '--map --output -o --to --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey vtt convert') echo '--to --from --lang --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt convert') echo '--to --from --lang --encoding --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt diff') echo '--lang -l --from --to --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt cat') echo '--output -o --to --offset --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey vtt import') echo '--job --lang -l --message -m --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt import') echo '--job --lang -l --message -m --reopen --as --encoding --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt show') echo '--lang -l --version --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt edit') echo '--lang -l --cue --text --plain --file --message -m --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt versions') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -124,7 +124,7 @@ _olleey_options() {
 _olleey_value() {
     case "$1|$2" in
         'olleey|--workspace') echo 'dirs' ;;
-        'olleey job create|--subtitles') echo 'files vtt srt' ;;
+        'olleey job create|--subtitles') echo 'files vtt srt ttml dfxp ass ssa sbv' ;;
         'olleey job create|--fit-mode') echo 'values audio video' ;;
         'olleey job list|--status') echo 'values pending queued downloading transcribing translating voice_cloning dubbing lip_sync syncing assembling waiting_approval uploading completed failed cancelled paused' ;;
         'olleey job list|--sort-by') echo 'values created_at updated_at status source_name' ;;
@@ -147,7 +147,7 @@ _olleey_value() {
         'olleey vtt sync|-o') echo 'files' ;;
         'olleey vtt sync|--to') echo 'values vtt srt ttml imsc1 ebu-tt-d' ;;
         'olleey vtt convert|--to') echo 'values vtt srt ttml imsc1 ebu-tt-d' ;;
-        'olleey vtt convert|--from') echo 'values vtt srt' ;;
+        'olleey vtt convert|--from') echo 'values vtt srt ttml ass ssa sbv' ;;
         'olleey vtt convert|--output') echo 'files' ;;
         'olleey vtt convert|-o') echo 'files' ;;
         'olleey vtt cat|--output') echo 'files' ;;
@@ -181,7 +181,7 @@ _olleey() {
     for ((i=1; i<COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         if [ "$skip" = 1 ]; then skip=0; continue; fi
-        case " --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
+        case " --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
         case "$w" in -*) continue ;; esac
         case " $(_olleey_subcommands "$path") " in *" $w "*) path="$path $w" ;; esac
     done

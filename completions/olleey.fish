@@ -2,7 +2,7 @@
 # Install: copy to ~/.config/fish/completions/olleey.fish
 
 function __olleey_path
-    set -l valueopts --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t
+    set -l valueopts --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t
     set -l tokens (commandline -opc)
     set -l path olleey
     set -l skip 0
@@ -94,7 +94,7 @@ complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'reject' -d 'reject a 
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'delete' -d 'delete a job and its outputs (cached artefacts stay for other jobs)'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l lang -s l -r -d 'target languages (ISO 639-1), comma-separated or repeated'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l source-lang -r -d 'language spoken in the video'
-complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l subtitles -r -F -d 'source subtitles (WebVTT or SRT); else the video is transcribed'
+complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l subtitles -r -F -d 'source subtitles (WebVTT, SRT, TTML, ASS/SSA or SBV); else the video is transcribed'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l project -r -d 'project the job belongs to'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l channel -r -d 'channel the job publishes to'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l voice -r -d 'voice for a language (repeatable; espeak-ng: es-419, +f3, es+f3; see '\''olleey engines --lang LANG'\'')'
@@ -136,7 +136,7 @@ complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'lint' -d 'check timin
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'shift' -d 'move cues earlier or later (all, a time range, or a cue range); clamps at zero'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'scale' -d 'stretch timings linearly (--factor) or convert frame rates (--fps FROM:TO)'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'sync' -d 'retime to anchor points, piecewise linear between them (fixes ad breaks and cuts)'
-complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'convert' -d 'convert between WebVTT, SRT, TTML (IMSC1) and EBU-TT-D'
+complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'convert' -d 'convert between WebVTT, SRT, TTML (IMSC1) and EBU-TT-D; import ASS/SSA and SBV'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'diff' -d 'compare two files, or two versions of a job'\''s track; exit 1 when different'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'cat' -d 'merge files into one, cues ordered by start time, every cue id unique'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'import' -d 'import a subtitle file as a new version of a job'\''s track'
@@ -146,6 +146,7 @@ complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'versions' -d 'list th
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'restore' -d 'make an old version current again (as a new version)'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'retranslate' -d 'translate cues of a job'\''s track again with its engine (even a person'\''s), as a new version'
 complete -c olleey -n '__olleey_at '\''olleey vtt parse'\''' -l strict -d 'report every deviation from the spec as an error; exit 65 on errors'
+complete -c olleey -n '__olleey_at '\''olleey vtt parse'\''' -l encoding -r -d 'the input'\''s character encoding, over its byte-order mark (utf-8, utf-16le, utf-16be, utf-32le, utf-32be, windows-1252, iso-8859-1)'
 complete -c olleey -n '__olleey_at '\''olleey vtt parse'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l output -s o -r -F -d 'write here (atomically) instead of standard output'
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l to -r -a 'vtt srt ttml imsc1 ebu-tt-d' -d 'output format: vtt, srt, ttml (imsc1) or ebu-tt-d (default: -o'\''s extension, else the input'\''s format)'
@@ -156,6 +157,7 @@ complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l renumber -d 'renum
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l strip-notes -d 'leave out NOTE blocks'
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l drop-ignored -d 'leave out blocks a browser ignores'
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l normalize -d 'one blank line between blocks, one newline at the end'
+complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l encoding -r -d 'the input'\''s character encoding, over its byte-order mark (utf-8, utf-16le, utf-16be, utf-32le, utf-32be, windows-1252, iso-8859-1)'
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt lint'\''' -l profile -r -a 'netflix default' -d 'netflix or default (default: config lint.profile)'
 complete -c olleey -n '__olleey_at '\''olleey vtt lint'\''' -l lang -r -d 'language of the subtitles (picks the profile'\''s limits)'
@@ -182,8 +184,9 @@ complete -c olleey -n '__olleey_at '\''olleey vtt sync'\''' -l output -s o -r -F
 complete -c olleey -n '__olleey_at '\''olleey vtt sync'\''' -l to -r -a 'vtt srt ttml imsc1 ebu-tt-d' -d 'output format: vtt, srt, ttml (imsc1) or ebu-tt-d (default: -o'\''s extension, else the input'\''s format)'
 complete -c olleey -n '__olleey_at '\''olleey vtt sync'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l to -r -a 'vtt srt ttml imsc1 ebu-tt-d' -d 'output format (default: -o'\''s extension)'
-complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l from -r -a 'vtt srt' -d 'input format (default: detected)'
+complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l from -r -a 'vtt srt ttml ass ssa sbv' -d 'input format (default: detected)'
 complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l lang -r -d 'document language for TTML (xml:lang)'
+complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l encoding -r -d 'the input'\''s character encoding, over its byte-order mark (utf-8, utf-16le, utf-16be, utf-32le, utf-32be, windows-1252, iso-8859-1)'
 complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -l output -s o -r -F -d 'write here (atomically) instead of standard output'
 complete -c olleey -n '__olleey_at '\''olleey vtt convert'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt diff'\''' -l lang -s l -r -d 'the track'\''s language'
@@ -198,6 +201,7 @@ complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -l lang -s l -r -d
 complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -l message -s m -r -d 'what changed'
 complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -l reopen -d 'edit an approved (locked) track; it goes back to review'
 complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -l as -r -d 'who is writing (default: $OLLEEY_USER, the vtt.author or user.email setting, the login name)'
+complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -l encoding -r -d 'the input'\''s character encoding, over its byte-order mark (utf-8, utf-16le, utf-16be, utf-32le, utf-32be, windows-1252, iso-8859-1)'
 complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt show'\''' -l lang -s l -r -d 'the track'\''s language'
 complete -c olleey -n '__olleey_at '\''olleey vtt show'\''' -l version -r -d 'an earlier version'

@@ -7,19 +7,25 @@
 // `<c.font-color-X>` class span (written back as `<font color>`), other `<font>` attributes are dropped
 // with a warning; `{\anN}` positions become cue settings; other `{\...}` override tags are dropped
 // with a warning; a bare `&` or `<` is escaped so the cue text stays valid WebVTT.
+// As people have them: a UTF-16 or UTF-32 byte-order mark decides the encoding; `<s>` and other
+// tags that are closed in the cue (`<x>...</x>`) are dropped keeping their text, as players show
+// them; MicroDVD `{y:i}` (the line) and `{Y:i}` (the cue) become `<i>` (also `b`, `u`; other
+// MicroDVD codes are dropped with a warning); `\N` is a line break; a NUL is read as U+FFFD (what
+// the WebVTT parser reads it as); a cue number left at the end of the file with no timing line is
+// dropped with a warning.
 
 /// SubRip import and export.
 public enum SRT {
     /// Parses SRT bytes into a WebVTT document, with warnings and errors found on the way.
     public static func parse(_ input: [UInt8]) -> (document: WebVTTDocument, diagnostics: [Diagnostic]) {
         var diags: [Diagnostic] = []
-        var bytes = input
+        var bytes = TextEncoding.utf8Bytes(input).bytes
         var doc = WebVTTDocument()
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
             bytes.removeFirst(3)
         }
         let valid = bytes.withUnsafeBufferPointer { UTF8Check.isValid($0) }
-        let text: String
+        var text: String
         if valid {
             text = String(decoding: bytes, as: UTF8.self)
         } else {
@@ -27,6 +33,8 @@ public enum SRT {
                                     message: "the file is not valid UTF-8; read as Windows-1252"))
             text = decodeWindows1252(bytes)
         }
+        // a NUL is read as U+FFFD, as the WebVTT parser will read it back
+        if bytes.contains(0) { text = String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 })) }
         // Lines with any terminator.
         var lines: [Substring] = []
         var crlf = 0
@@ -80,11 +88,19 @@ public enum SRT {
                         extra.append(lines[j]); j += 1
                     }
                     if j == k { j += 1 }
+                    if extra.count == 1, isIndex(extra[0]), !doc.cues.isEmpty, lines[j...].allSatisfy(isBlank) {
+                        diags.append(Diagnostic(line: blockLine, column: 1, severity: .warning, code: "trailing_index",
+                                                message: "cue number \(extra[0].trimmingCharacters()) at the end of the file has no timing line; dropped"))
+                        k = j
+                        continue
+                    }
                     if var last = doc.cues.popLast() {
                         var fonts: [Bool] = []
-                        var converted = extra.map { convertLine($0, warnFont: &sawFont, sawOverride: &sawOverride, collected: &ignoredSettings, fonts: &fonts) }
+                        var more = LineExtras(closed: closedTags(extra))
+                        var converted = extra.map { convertLine($0, warnFont: &sawFont, sawOverride: &sawOverride, collected: &ignoredSettings, fonts: &fonts, extras: &more) }
+                        if !converted.isEmpty, !more.cueCloses.isEmpty { converted[converted.count - 1] += more.cueCloses.reversed().map { "</\($0)>" }.joined() }
                         if !converted.isEmpty, fonts.contains(true) { converted[converted.count - 1] += String(repeating: "</c>", count: fonts.filter { $0 }.count) }
-                        last.text = last.text.isEmpty ? converted.joined(separator: "\n") : last.text + "\n" + converted.joined(separator: "\n")
+                        last.text = withoutEmptyLines(last.text.isEmpty ? converted.joined(separator: "\n") : last.text + "\n" + converted.joined(separator: "\n"))
                         doc.cues.append(last)
                         diags.append(Diagnostic(line: blockLine, column: 1, severity: .warning, code: "text_without_timing",
                                                 message: "text after a blank line without a timing line; joined to the previous cue"))
@@ -109,17 +125,23 @@ public enum SRT {
             var textLines: [String] = []
             var settings: [String] = []
             var fonts: [Bool] = []  // open <font> tags: true when one became a <c> span
-            while j < n, !isBlank(lines[j]) {
+            var textEnd = timingIdx + 1
+            while textEnd < n, !isBlank(lines[textEnd]) {
                 // A new cue without a blank line before it.
-                if parseTiming(lines[j]) != nil { break }
-                if j + 1 < n, isIndex(lines[j]), parseTiming(lines[j + 1]) != nil { break }
-                textLines.append(convertLine(lines[j], warnFont: &sawFont, sawOverride: &sawOverride, collected: &settings, fonts: &fonts))
+                if parseTiming(lines[textEnd]) != nil { break }
+                if textEnd + 1 < n, isIndex(lines[textEnd]), parseTiming(lines[textEnd + 1]) != nil { break }
+                textEnd += 1
+            }
+            var more = LineExtras(closed: closedTags(lines[j..<textEnd]))
+            while j < textEnd {
+                textLines.append(convertLine(lines[j], warnFont: &sawFont, sawOverride: &sawOverride, collected: &settings, fonts: &fonts, extras: &more))
                 j += 1
             }
+            if !textLines.isEmpty, !more.cueCloses.isEmpty { textLines[textLines.count - 1] += more.cueCloses.reversed().map { "</\($0)>" }.joined() }
             if !textLines.isEmpty, fonts.contains(true) {  // an unclosed <font color> span ends with the cue
                 textLines[textLines.count - 1] += String(repeating: "</c>", count: fonts.filter { $0 }.count)
             }
-            var cue = Cue(id: id, startMs: timing.start, endMs: timing.end, text: textLines.joined(separator: "\n"))
+            var cue = Cue(id: id, startMs: timing.start, endMs: timing.end, text: withoutEmptyLines(textLines.joined(separator: "\n")))
             if !settings.isEmpty { cue.setSettingsText(settings.joined(separator: " "), regions: []) }
             cue.line = timingIdx + 1
             doc.cues.append(cue)
@@ -131,7 +153,7 @@ public enum SRT {
         }
         if sawOverride {
             diags.append(Diagnostic(line: 0, column: 0, severity: .warning, code: "override_tag_dropped",
-                                    message: "{\\...} override tags other than {\\anN} were dropped"))
+                                    message: "{\\...} override tags other than {\\anN}, and MicroDVD {c:...} codes, were dropped"))
         }
         if sawFont {
             diags.append(Diagnostic(line: 0, column: 0, severity: .warning, code: "font_tag_dropped",
@@ -202,6 +224,35 @@ public enum SRT {
     }
 
     // MARK: reading helpers
+
+    /// What one line's conversion shares with the rest of its cue: the tag names closed somewhere
+    /// in the cue (their tags are dropped), and the tags a MicroDVD `{Y:x}` opened for the cue.
+    struct LineExtras {
+        var closed: Set<String>
+        var cueCloses: [String] = []
+    }
+
+    /// The names of the tags closed (`</name>`) in `lines`, lowercased.
+    static func closedTags<C: Collection>(_ lines: C) -> Set<String> where C.Element == Substring {
+        var out = Set<String>()
+        for l in lines {
+            var rest = l[...]
+            while let r = rest.range(of: "</") {
+                let after = rest[r.upperBound...]
+                let name = after.prefix(while: { $0.isASCII && ($0.isLetter || $0.isNumber) })
+                if !name.isEmpty, after.dropFirst(name.count).first == ">" { out.insert(name.lowercased()) }
+                rest = after
+            }
+        }
+        return out
+    }
+
+    /// Cue text without empty lines (which would end the cue in WebVTT): `\N\N`, or a line that
+    /// held only tags SRT import drops.
+    static func withoutEmptyLines(_ t: String) -> String {
+        guard t.contains("\n") else { return t }
+        return t.split(separator: "\n", omittingEmptySubsequences: true).joined(separator: "\n")
+    }
 
     struct Timing {
         var start: Int64
@@ -281,8 +332,9 @@ public enum SRT {
 
     /// One SRT text line as WebVTT cue text; `{\\anN}` positions are added to `collected`.
     static func convertLine(_ line: Substring, warnFont: inout Bool, sawOverride: inout Bool,
-                            collected: inout [String], fonts: inout [Bool]) -> String {
+                            collected: inout [String], fonts: inout [Bool], extras: inout LineExtras) -> String {
         let u = Array(line.utf8)
+        var lineCloses: [String] = []
         var out: [UInt8] = []
         out.reserveCapacity(u.count + 8)
         var i = 0
@@ -321,7 +373,13 @@ public enum SRT {
                         i = close + 1
                         continue
                     default:
-                        break
+                        // <s>, and any tag closed in the cue: dropped, its text kept
+                        let bare = name.hasPrefix("/") ? String(name.dropFirst()) : name
+                        if !bare.isEmpty, bare.first?.isLetter == true, bare.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
+                           bare == "s" || extras.closed.contains(bare) {
+                            i = close + 1
+                            continue
+                        }
                     }
                 }
                 out.append(contentsOf: Array("&lt;".utf8))
@@ -330,6 +388,27 @@ public enum SRT {
             }
             if b == 0x26 { out.append(contentsOf: Array("&amp;".utf8)); i += 1; continue }
             if b == 0x3E, i >= 2, u[i - 1] == 0x2D, u[i - 2] == 0x2D { out.append(contentsOf: Array("&gt;".utf8)); i += 1; continue }
+            if b == 0x5C, i + 1 < n, u[i + 1] == 0x4E { out.append(0x0A); i += 2; continue } // \N
+            if b == 0x7B, i + 2 < n, u[i + 2] == 0x3A, Array("yYcCfFsSpPhHoO".utf8).contains(u[i + 1]),
+               let close = u[i...].prefix(64).firstIndex(of: 0x7D) { // MicroDVD {y:i}
+                if u[i + 1] == 0x79 || u[i + 1] == 0x59 {
+                    for v in u[(i + 3)..<close] {
+                        let tag: String
+                        switch v | 0x20 {
+                        case 0x69: tag = "i"
+                        case 0x62: tag = "b"
+                        case 0x75: tag = "u"
+                        default: continue
+                        }
+                        out.append(contentsOf: Array("<\(tag)>".utf8))
+                        if u[i + 1] == 0x59 { extras.cueCloses.append(tag) } else { lineCloses.append(tag) }
+                    }
+                } else {
+                    sawOverride = true
+                }
+                i = close + 1
+                continue
+            }
             if b == 0x7B, i + 1 < n, u[i + 1] == 0x5C, i < noBraceFrom {
                 let found = u[i...].firstIndex(of: 0x7D)
                 if found == nil { noBraceFrom = i }
@@ -355,6 +434,7 @@ public enum SRT {
             out.append(b)
             i += 1
         }
+        for t in lineCloses.reversed() { out.append(contentsOf: Array("</\(t)>".utf8)) }
         return String(decoding: out, as: UTF8.self)
     }
 

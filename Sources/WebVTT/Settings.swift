@@ -322,10 +322,14 @@ enum SettingsParser {
                 var k = vs
                 while k < ve {
                     if !isDigit(p[k]) { allDigits = false; break }
-                    if v < Int(Int32.max) { v = v * 10 + Int(p[k] &- 0x30) }
+                    // any non-negative integer is kept (the W3C rules keep the number); one
+                    // beyond what an Int holds saturates at Int.max
+                    let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                    let (a, o2) = m.addingReportingOverflow(Int(p[k] &- 0x30))
+                    v = o1 || o2 ? Int.max : a
                     k += 1
                 }
-                if allDigits { r.lines = min(v, Int(Int32.max)) } else {
+                if allDigits { r.lines = v } else {
                     sink?.add(vs, .error, "invalid_region_setting",
                               "lines must be a whole number; '\(text(p, vs, ve))' is ignored")
                 }

@@ -44,7 +44,7 @@ import WebVTT
         // an empty .srt is SRT with no cues
         let empty = t.write("empty.srt", "")
         do { _ = try SubtitleImport.load(empty); Issue.record("empty.srt was accepted") } catch let e as OlleeyError {
-            #expect(e.message.contains("empty.srt") && e.message.contains("neither WebVTT nor SRT"), "\(e.message)")
+            #expect(e.code == .invalid && e.message.hasPrefix("empty.srt: ") && e.message.contains("no cues"), "\(e.message)")
         }
     }
 

@@ -76,7 +76,7 @@ enum JobCommands {
         options: [
             .option("lang", short: "l", "LIST", "target languages (ISO 639-1), comma-separated or repeated", type: .list),
             .option("source-lang", "LANG", "language spoken in the video", default: "en"),
-            .option("subtitles", "FILE", "source subtitles (WebVTT or SRT); else the video is transcribed", type: .path, completion: .files(["vtt", "srt"])),
+            .option("subtitles", "FILE", "source subtitles (WebVTT, SRT, TTML, ASS/SSA or SBV); else the video is transcribed", type: .path, completion: .files(["vtt", "srt", "ttml", "dfxp", "ass", "ssa", "sbv"])),
             .option("project", "ID", "project the job belongs to"),
             .option("channel", "ID", "channel the job publishes to"),
             .option("voice", "LANG=VOICE", "voice for a language (repeatable; espeak-ng: es-419, +f3, es+f3; see 'olleey engines --lang LANG')", repeatable: true),

@@ -4,7 +4,7 @@ import WebVTT
 
 /// olleey vtt ...: parse, fix, retime, compare and convert subtitles, on files and on job tracks.
 enum VTTCommands {
-    static let fileArg = ArgumentSpec("FILE", "a WebVTT file, or - for standard input", completion: .files(["vtt", "srt"]))
+    static let fileArg = ArgumentSpec("FILE", "a subtitle file (WebVTT, SRT, TTML, ASS/SSA, SBV), or - for standard input", completion: .files(["vtt", "srt", "ttml", "dfxp", "ass", "ssa", "sbv"]))
     static let output = OptionSpec.option("output", short: "o", "FILE", "write here (atomically) instead of standard output", type: .path)
     static let maxInputBytes = 1 << 30
 

@@ -11,14 +11,23 @@ extension VTTCommands {
         discussion: "Browser mode follows the W3C WebVTT parser algorithm: the cues are exactly the ones a browser exposes, and what a browser would silently drop is reported as warnings (file:line:col on stderr, severity \"warning\" in --json); the exit status is 0. --strict reports every deviation as an error and exits 65 when there is any. A file without the WEBVTT signature exits 65 in both modes.",
         examples: ["olleey vtt parse in.vtt --json", "olleey vtt parse in.vtt --strict", "cat in.vtt | olleey vtt parse - --json"],
         arguments: [fileArg],
-        options: [.flag("strict", "report every deviation from the spec as an error; exit 65 on errors")]
+        options: [.flag("strict", "report every deviation from the spec as an error; exit 65 on errors"), encodingOption]
     ) { ctx in
         let p = ctx.args.positionals[0]
-        let bytes = try read(ctx, p)
+        let bytes = TextEncoding.utf8Bytes(try read(ctx, p), forced: try encoding(ctx)).bytes
         let strict = ctx.args.has("strict")
         // The strict parser gives the same document as the browser one, plus a diagnostic for each
-        // deviation; in browser mode those are warnings (a browser drops them and goes on).
-        let r = WebVTTParser.parse(bytes, mode: .strict)
+        // deviation; in browser mode those are warnings (a browser drops them and goes on). The
+        // other formats are read by the loader (imported into the WebVTT model).
+        let format = SubtitleFormat.sniff(bytes, fileName: p == "-" ? nil : p)
+        let r: (document: WebVTTDocument, diagnostics: [Diagnostic], rejected: Bool)
+        if format == .webvtt {
+            let parsed = WebVTTParser.parse(bytes, mode: .strict)
+            r = (parsed.document, parsed.diagnostics, parsed.rejected)
+        } else {
+            let loaded = try SubtitleLoader.parse(bytes, name: p == "-" ? nil : p, format: format)
+            r = (loaded.document, loaded.diagnostics, false)
+        }
         var diagnostics = r.diagnostics
         if !strict && !r.rejected {
             for i in diagnostics.indices { diagnostics[i].severity = .warning }
@@ -55,7 +64,7 @@ extension VTTCommands {
                   .flag("renumber", "renumber cue ids 1, 2, 3..."),
                   .flag("strip-notes", "leave out NOTE blocks"),
                   .flag("drop-ignored", "leave out blocks a browser ignores"),
-                  .flag("normalize", "one blank line between blocks, one newline at the end")]
+                  .flag("normalize", "one blank line between blocks, one newline at the end"), encodingOption]
     ) { ctx in
         let p = ctx.args.positionals[0]
         let loaded = try loadFile(ctx, p)
@@ -246,15 +255,15 @@ extension VTTCommands {
     }
 
     static let convert: CommandSpec = CommandSpec(
-        "convert", "convert between WebVTT, SRT, TTML (IMSC1) and EBU-TT-D",
-        discussion: "Reads WebVTT or SRT (detected from the name or content, or --from). Writes --to FORMAT, else the format -o's extension names (.vtt, .srt, .ttml, .dfxp, .xml); one of them is needed. TTML output keeps regions and positions where the target can express them, and warns on stderr (in --json: warnings) where it cannot.",
-        examples: ["olleey vtt convert in.srt --to vtt", "olleey vtt convert in.vtt -o out.srt", "olleey vtt convert in.vtt --to imsc1 --lang en -o out.ttml",
-                   "olleey vtt convert in.srt -o out.vtt --json"],
+        "convert", "convert between WebVTT, SRT, TTML (IMSC1) and EBU-TT-D; import ASS/SSA and SBV",
+        discussion: "Reads WebVTT, SRT, TTML (IMSC1, EBU-TT-D), ASS/SSA and YouTube SBV (detected from the content or the name, or --from); what the WebVTT model cannot carry (ASS styles and override tags, TTML regions) is dropped with a warning on stderr (in --json: warnings). Writes --to FORMAT, else the format -o's extension names (.vtt, .srt, .ttml, .dfxp, .xml); one of them is needed. TTML output keeps regions and positions where the target can express them, and warns where it cannot.",
+        examples: ["olleey vtt convert in.srt --to vtt", "olleey vtt convert in.vtt -o out.srt", "olleey vtt convert episode.ass -o episode.vtt",
+                   "olleey vtt convert in.vtt --to imsc1 --lang en -o out.ttml", "olleey vtt convert in.srt -o out.vtt --json"],
         arguments: [fileArg],
         options: [.option("to", "FORMAT", "output format (default: -o's extension)", type: .choice(SubtitleOutputFormat.names)),
-                  .option("from", "FORMAT", "input format (default: detected)", type: .choice(["vtt", "srt"])),
+                  .option("from", "FORMAT", "input format (default: detected)", type: .choice(["vtt", "srt", "ttml", "ass", "ssa", "sbv"])),
                   .option("lang", "LANG", "document language for TTML (xml:lang)"),
-                  output]
+                  encodingOption, output]
     ) { ctx in
         guard ctx.args.string("to") != nil || outputPath(ctx).flatMap(SubtitleOutputFormat.fromExtension) != nil else {
             throw OlleeyError.usage("'olleey vtt convert' needs --to FORMAT, or -o FILE with a subtitle extension (.vtt, .srt, .ttml)", hint: "vtt, srt, ttml, imsc1, ebu-tt-d")

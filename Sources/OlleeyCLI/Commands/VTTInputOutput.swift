@@ -62,8 +62,9 @@ extension VTTCommands {
 
     static func name(_ p: String) -> String { p == "-" ? "<stdin>" : p }
 
-    /// Parses a subtitle file, WebVTT or SRT by the one sniffing rule (`SubtitleFormat.sniff`),
-    /// or as `format` (`vtt` or `srt`) when given.
+    /// Parses a subtitle file in any format olleey reads (WebVTT, SRT, TTML, ASS/SSA, SBV) by the
+    /// one sniffing rule (`SubtitleFormat.sniff`), or as `format` (`vtt`, `srt`, `ttml`, `ass`,
+    /// `ssa`, `sbv`) when given; in the encoding `--encoding` names, when the command has it.
     static func load(_ ctx: Context, _ p: String, mode: ParseMode = .browser, format: String? = nil) throws -> (WebVTTDocument, [Diagnostic]) {
         let r = try loadFile(ctx, p, mode: mode, format: format)
         return (r.document, r.diagnostics)
@@ -72,8 +73,8 @@ extension VTTCommands {
     /// `load`, also saying which format the file was read as.
     static func loadFile(_ ctx: Context, _ p: String, mode: ParseMode = .browser, format: String? = nil) throws -> SubtitleLoader.Loaded {
         let bytes = try read(ctx, p)
-        let forced: SubtitleFormat? = format.map { $0 == "srt" ? .srt : .webvtt }
-        return try SubtitleLoader.parse(bytes, name: p == "-" ? nil : p, mode: mode, format: forced)
+        let forced: SubtitleFormat? = format.map { SubtitleFormat.fromExtension("." + $0) ?? .webvtt }
+        return try SubtitleLoader.parse(bytes, name: p == "-" ? nil : p, mode: mode, format: forced, encoding: try encoding(ctx))
     }
 
     // MARK: the output format and the --json result of the file commands
@@ -125,6 +126,18 @@ extension VTTCommands {
         fields += extra
         if content { fields.append(("content", .string(text ?? ""))) }
         try ctx.printJSON(.object(fields))
+    }
+
+    /// `--encoding NAME`: the input's character encoding, over its byte-order mark.
+    static let encodingOption = OptionSpec.option("encoding", "NAME", "the input's character encoding, over its byte-order mark (utf-8, utf-16le, utf-16be, utf-32le, utf-32be, windows-1252, iso-8859-1)")
+
+    /// The encoding `--encoding` names, or nil; an unknown name is a usage error (64).
+    static func encoding(_ ctx: Context) throws -> TextEncoding? {
+        guard let n = ctx.args.string("encoding") else { return nil }
+        guard let e = TextEncoding(name: n) else {
+            throw OlleeyError.usage("unknown encoding '\(n)'", hint: "one of: " + TextEncoding.names.joined(separator: ", "))
+        }
+        return e
     }
 
     /// Where output goes: the absolute path of `-o FILE`, or nil for standard output.

@@ -30,10 +30,10 @@ extension VTTCommands {
     static let importTrack: CommandSpec = CommandSpec(
         "import", "import a subtitle file as a new version of a job's track",
         discussion: "Every cue of an imported track is the importer's: a later re-translation never overwrites it (a cue whose source changes is marked stale instead; see 'olleey vtt retranslate').",
-        examples: ["olleey vtt import fixed.es.vtt --job 0193a1b2 --lang es", "olleey vtt import talk.srt --job 0193a1b2 --lang en --json"],
+        examples: ["olleey vtt import fixed.es.vtt --job 0193a1b2 --lang es", "olleey vtt import talk.srt --job 0193a1b2 --lang en --json", "olleey vtt import episode.ass --job 0193a1b2 --lang en"],
         arguments: [fileArg],
         options: [.option("job", "JOB", "the job"), langOption, .option("message", short: "m", "TEXT", "what changed"),
-                  .flag("reopen", "edit an approved (locked) track; it goes back to review"), asOption]
+                  .flag("reopen", "edit an approved (locked) track; it goes back to review"), asOption, encodingOption]
     ) { ctx in
         guard let jid = ctx.args.string("job"), let l = ctx.args.string("lang") else { throw OlleeyError.usage("'olleey vtt import' needs --job JOB and --lang LANG") }
         let job = try JobCommands.resolve(ctx, jid)

@@ -39,12 +39,14 @@ public enum SubtitleCheck {
         public init(line: Int, column: Int, message: String) { self.line = line; self.column = column; self.message = message }
     }
 
-    /// Reads and checks the timing of a WebVTT or SRT file; returns its cues with their lines.
-    /// Throws `.invalid` (65) naming the first problem as `file:line:col`.
+    /// Reads and checks the timing of a subtitle file (any format `SubtitleLoader` reads); returns
+    /// its cues with their lines. Throws `.invalid` (65) naming the first problem as `file:line:col`.
     public static func timing(path: String) throws -> [SourceCue] {
-        let bytes = try FileIO.read(path)
+        let bytes = TextEncoding.utf8Bytes(try FileIO.read(path)).bytes
         let name = (path as NSString).lastPathComponent
-        let (cues, problems) = timing(bytes: bytes, isSRT: isSRT(path: path, bytes: bytes))
+        let format = SubtitleFormat.sniff(bytes, fileName: path)
+        let (cues, problems) = format == .webvtt || format == .srt
+            ? timing(bytes: bytes, isSRT: format == .srt) : timing(cues: format.read(bytes).document.cues)
         try refuse(problems, file: name, hint: "fix the timing lines; cues must be in start-time order, each ending after it starts", next: [.command("vtt lint", [name])])
         return cues
     }
@@ -76,6 +78,13 @@ public enum SubtitleCheck {
                 problems.append(Problem(line: d.line, column: d.column, message: d.message))
             }
         }
+        let checked = timing(cues: cues)
+        return (checked.cues, (problems + checked.problems).sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+    }
+
+    /// The order and length problems of parsed cues.
+    static func timing(cues: [Cue]) -> (cues: [SourceCue], problems: [Problem]) {
+        var problems: [Problem] = []
         var out: [SourceCue] = []
         var previous: Cue?
         for (i, c) in cues.enumerated() {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A small non-validating XML 1.0 reader producing an element tree with line numbers.
 ///
 /// Written for TBX instead of using Foundation's XMLParser: on Linux that lives in FoundationXML,
@@ -8,11 +6,20 @@ import Foundation
 /// attributes, known entities), decodes the predefined and numeric character references and
 /// CDATA, and skips the XML declaration, processing instructions, comments and a DOCTYPE (whose
 /// entity declarations it does not expand). Errors carry the line.
+///
+/// It lives in the WebVTT library (pure, no I/O) so that the TTML reader and the glossary's TBX
+/// reader share it. Nesting is bounded: an element deeper than `XMLReader.maxDepth` levels is
+/// refused with an error (the reader recurses once per level, and a file of 35,000 nested tags
+/// used to overflow the stack).
 public struct XMLElementNode: Sendable {
     public var name: String
     public var attributes: [(String, String)]
     public var children: [XMLNode]
     public var line: Int
+
+    public init(name: String, attributes: [(String, String)] = [], children: [XMLNode] = [], line: Int = 1) {
+        self.name = name; self.attributes = attributes; self.children = children; self.line = line
+    }
 
     /// The name without a namespace prefix.
     public var localName: String { name.split(separator: ":").last.map(String.init) ?? name }
@@ -56,9 +63,14 @@ public indirect enum XMLNode: Sendable {
 public struct XMLSyntaxError: Error, Sendable {
     public var line: Int
     public var message: String
+
+    public init(line: Int, message: String) { self.line = line; self.message = message }
 }
 
 public enum XMLReader {
+    /// The deepest element nesting accepted (TTML and TBX files need about 10 levels).
+    public static let maxDepth = 256
+
     public static func parse(_ bytes: [UInt8]) throws -> XMLElementNode {
         var p = XMLByteReader(b: bytes)
         return try p.document()
@@ -69,6 +81,7 @@ struct XMLByteReader {
     let b: [UInt8]
     var i = 0
     var line = 1
+    var depth = 0
 
     init(b: [UInt8]) {
         self.b = b
@@ -155,6 +168,11 @@ struct XMLByteReader {
 
     mutating func element() throws -> XMLElementNode {
         let startLine = line
+        depth += 1
+        defer { depth -= 1 }
+        if depth > XMLReader.maxDepth {
+            throw fail("elements nested more than \(XMLReader.maxDepth) levels deep")
+        }
         advance() // <
         let n = try name()
         var attrs: [(String, String)] = []
@@ -268,25 +286,5 @@ struct XMLByteReader {
             k = semi + 1
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// Writing XML text and attribute values.
-enum XMLEscape {
-    static func text(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
-
-    static func attribute(_ s: String) -> String {
-        text(s).replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "\n", with: "&#10;")
     }
 }
