@@ -158,9 +158,18 @@ enum JobCommands {
         let (parallel, lease) = try JobRunner.settings(db, parallel: ctx.args.int("parallel"))
         let quiet = ctx.quiet
         let err = ctx.stderr
+        // on a terminal: live progress (stderr); else one line per stage as it ends
+        let live = ProgressTerminal.wanted(ctx) ? ProgressTerminal(sink: err, color: ctx.color, width: ProgressTerminal.width(ctx.environment)) : nil
         let runner = JobRunner(workspace: ws, jobs: ids, parallel: parallel, leaseSeconds: lease, environment: ctx.environment) { line in
-            if !quiet { err.line(line) }
+            if quiet { return }
+            if let live { live.permanent(line) } else { err.line(line) }
         }
+        if let live { runner.progress = { live.handle($0) } }
+        // -v: each subprocess's command line
+        let observer = ctx.verbose ? SubprocessStats.addObserver { cmd in
+            if let live { live.permanent("$ " + cmd) } else { err.line("$ " + cmd) }
+        } : nil
+        defer { if let observer { SubprocessStats.removeObserver(observer) } }
         // baselines, not a reset: the counters are process-wide (in-process callers share them)
         let t0 = Clock.monotonicNanos()
         let subWall0 = SubprocessStats.wallNanos, subCount0 = SubprocessStats.count
@@ -168,7 +177,9 @@ enum JobCommands {
         let signals = StopSignals(atExit: { StageCache.removeTemporaries(under: wsDir, pid: getpid()) }) { sig in
             runner.stop(reason: StopSignals.name(sig))
         }
+        live?.start()
         let outcome = Result { try runner.run() }
+        live?.finish()
         signals.remove()
         let summary = try outcome.get()
         let wallMs = Int64((Clock.monotonicNanos() - t0) / 1_000_000)

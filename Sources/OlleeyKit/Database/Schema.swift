@@ -269,5 +269,19 @@ public enum Schema {
             ALTER TABLE glossaries ADD COLUMN org_id TEXT NOT NULL DEFAULT 'default';
             CREATE INDEX jobs_org ON jobs(org_id, created_at);
             """),
+        // cache references: which cache entries the current version of a job's stage uses
+        // (`entry` relative to `.olleey/cache/`), replaced each time that stage runs; `cache
+        // prune` removes the entries nothing references. Deleting a job drops its references.
+        Migration(7, "cache_refs", """
+            CREATE TABLE cache_refs (
+              job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+              language TEXT NOT NULL DEFAULT '',
+              stage TEXT NOT NULL,
+              entry TEXT NOT NULL,
+              recorded_at TEXT NOT NULL,
+              PRIMARY KEY (job_id, language, stage, entry)
+            ) WITHOUT ROWID;
+            CREATE INDEX cache_refs_entry ON cache_refs(entry);
+            """),
     ]
 }
