@@ -92,8 +92,7 @@ public struct ProgressView: Sendable {
         case let .failed(message):
             r.stage = e.stage; r.state = .failed; r.status = message; r.endedMs = e.atMs
         case let .settled(status):
-            if r.state != .failed { r.state = status == "failed" ? .failed : .done; r.status = status }
-            r.endedMs = e.atMs
+            if r.state != .failed { r.state = status == "failed" ? .failed : .done; r.status = status; r.endedMs = e.atMs }
         }
         rows[k] = r
     }
