@@ -84,7 +84,7 @@ complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'run' -d 'run queued w
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'list' -d 'list jobs (filters and paging as in the HTTP API)'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'show' -d 'show a job: status, per-language states, errors and what to do'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'status' -d 'print a job'\''s status (one line, or JSON)'
-complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'watch' -d 'print a job'\''s events as NDJSON until it settles (completed, failed, cancelled, paused, waiting_approval)'
+complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'watch' -d 'watch a job until it settles (completed, failed, cancelled, paused, waiting_approval): live progress on a terminal, NDJSON events in a pipe'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'outputs' -d 'print the paths of a job'\''s outputs (master MP4, per-language MP4, VTT, SRT, audio)'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'events' -d 'print a job'\''s events (NDJSON with --json; --follow keeps printing)'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'stats' -d 'counts by status and language, failure reasons, average stage durations'

@@ -40,6 +40,17 @@ struct ProgressCLITests {
         #expect(last.contains("done in"), "\(last)")
     }
 
+    @Test("job watch on a terminal: the view's final lines; in a pipe: NDJSON")
+    func watch() throws {
+        let (w, id) = try workspace()
+        #expect(w.run(["job", "run", id]).exit == 0)
+        let tty = run(w, ["job", "watch", id], env: ["TERM": "xterm", "NO_COLOR": "1"], tty: true)
+        #expect(tty.exit == 0, "\(tty.stderr)")
+        #expect(tty.stdout.contains(" es ") && tty.stdout.contains("done in") && !tty.stdout.contains("{\""), "\(tty.stdout)")
+        let pipe = run(w, ["job", "watch", id], env: ["TERM": "xterm"], tty: false)
+        #expect(pipe.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix("{") } && pipe.stdout.contains("job.created"), "\(pipe.stdout)")
+    }
+
     @Test("NO_COLOR: still redrawn, no colour; TERM=dumb and pipes: one line per stage, no escape codes; -v: command lines")
     func plain() throws {
         let (w, id) = try workspace()

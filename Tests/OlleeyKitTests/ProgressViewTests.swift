@@ -70,3 +70,30 @@ struct ProgressViewTests {
         #expect(ProgressView.text(v.lines(nowMs: 125_000)[0]).hasSuffix("2m05s"))
     }
 }
+
+@Suite("progress view: job watch's polls as events")
+struct ProgressSnapshotTests {
+    typealias Snap = ProgressView.Snapshot
+
+    @Test("stages started, preparation over, languages and the job settled; nothing twice")
+    func changes() {
+        let s0 = Snap(status: "downloading", stage: "ingest", settled: false, languages: [("es", "queued", nil)])
+        let s1 = Snap(status: "dubbing", stage: "dub", settled: false, languages: [("es", "processing", "dub")])
+        let s2 = Snap(status: "assembling", stage: "mix", settled: false, languages: [("es", "processing", "mix")])
+        let s3 = Snap(status: "completed", stage: "publish", settled: true, languages: [("es", "draft", "assemble")])
+        func kinds(_ a: Snap?, _ b: Snap) -> [String] {
+            ProgressView.changes(job: "J", printed: "0193", from: a, to: b, atMs: 0).map { "\($0.language ?? "-") \($0.stage) \($0.kind)" }
+        }
+        #expect(kinds(nil, s0) == ["- ingest started"])
+        #expect(kinds(s0, s0) == [])
+        #expect(kinds(s0, s1) == ["es dub started", "- ingest settled(\"prepared\")"])
+        #expect(kinds(s1, s2) == ["es mix started"])
+        #expect(kinds(s2, s3) == ["es assemble settled(\"draft\")", "- publish settled(\"completed\")"])
+        #expect(kinds(s3, s3) == [])
+        var v = ProgressView()
+        for (a, b) in [(nil, s0), (s0, s1), (s1, s2), (s2, s3)] as [(Snap?, Snap)] {
+            for e in ProgressView.changes(job: "J", printed: "0193", from: a, to: b, atMs: 0) { v.apply(e) }
+        }
+        #expect(v.finished)
+    }
+}

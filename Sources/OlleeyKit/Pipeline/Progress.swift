@@ -147,3 +147,55 @@ public struct ProgressView: Sendable {
         return "\(ms / 60_000)m\(String(format: "%02d", (ms / 1000) % 60))s"
     }
 }
+
+extension ProgressView {
+    /// What `job watch` reads at each poll: the job's status and stage, and each language's.
+    public struct Snapshot: Sendable, Equatable {
+        public var status: String
+        public var stage: String?
+        public var settled: Bool
+        public var languages: [(language: String, status: String, stage: String?)]
+
+        public init(status: String, stage: String?, settled: Bool, languages: [(language: String, status: String, stage: String?)]) {
+            self.status = status; self.stage = stage; self.settled = settled; self.languages = languages
+        }
+
+        public static func == (a: Snapshot, b: Snapshot) -> Bool {
+            a.status == b.status && a.stage == b.stage && a.settled == b.settled
+                && a.languages.map { [$0.language, $0.status, $0.stage ?? ""] } == b.languages.map { [$0.language, $0.status, $0.stage ?? ""] }
+        }
+    }
+
+    /// The job's own stages (the other stages run per language).
+    static let jobStages: Set<String> = ["ingest", "transcribe", "master", "publish"]
+
+    /// The progress events between two polls of a job (`previous` nil at the first): a language
+    /// processing a new stage started it, a language that left processing (draft, failed, ...)
+    /// settled, as did the job; the job's own stages show on its line.
+    public static func changes(job: String, printed: String, from previous: Snapshot?, to now: Snapshot, atMs: Int64) -> [ProgressEvent] {
+        var out: [ProgressEvent] = []
+        let before = Dictionary((previous?.languages ?? []).map { ($0.language, $0) }, uniquingKeysWith: { a, _ in a })
+        for l in now.languages {
+            let old = before[l.language]
+            if l.status == "processing", let stage = l.stage, old?.status != "processing" || old?.stage != stage {
+                out.append(ProgressEvent(job: job, printed: printed, language: l.language, stage: stage, kind: .started, atMs: atMs))
+            } else if l.status != "processing", l.status != "queued", l.status != "not-started", old == nil || old?.status != l.status {
+                out.append(ProgressEvent(job: job, printed: printed, language: l.language, stage: l.stage ?? "", kind: .settled(l.status), atMs: atMs))
+            }
+        }
+        if now.settled {
+            if previous?.settled != true || previous?.status != now.status {
+                out.append(ProgressEvent(job: job, printed: printed, language: nil, stage: now.stage ?? "", kind: .settled(now.status), atMs: atMs))
+            }
+        } else if now.languages.contains(where: { $0.status == "processing" }) {
+            // the languages run: the job's preparation is over
+            if let was = previous?.stage, ["ingest", "transcribe"].contains(was), !(previous?.languages.contains { $0.status == "processing" } ?? false) {
+                out.append(ProgressEvent(job: job, printed: printed, language: nil, stage: was, kind: .settled("prepared"), atMs: atMs))
+            }
+        } else if let stage = now.stage, jobStages.contains(stage), previous?.stage != stage || previous?.settled == true
+                    || (previous?.languages.contains { $0.status == "processing" } ?? false) {
+            out.append(ProgressEvent(job: job, printed: printed, language: nil, stage: stage, kind: .started, atMs: atMs))
+        }
+        return out
+    }
+}
