@@ -11,9 +11,10 @@ struct CLIResult {
     func json() throws -> JSON { try JSON.parse(stdout) }
 }
 
-func olleey(_ args: [String], cwd: String, env: [String: String] = [:], stdin: String = "") -> CLIResult {
-    let out = OutputSink()
-    let err = OutputSink()
+/// `tty`: stdout and stderr act as a terminal (what a person at a terminal gets: tables, live progress).
+func olleey(_ args: [String], cwd: String, env: [String: String] = [:], stdin: String = "", tty: Bool = false) -> CLIResult {
+    let out = OutputSink(capturingTTY: tty)
+    let err = OutputSink(capturingTTY: tty)
     let input = Array(stdin.utf8)
     let code = CLI.run(args, environment: env, cwd: cwd, stdout: out, stderr: err, stdin: { input })
     return CLIResult(exit: code, stdout: out.captured, stderr: err.captured)

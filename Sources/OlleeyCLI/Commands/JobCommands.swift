@@ -158,9 +158,18 @@ enum JobCommands {
         let (parallel, lease) = try JobRunner.settings(db, parallel: ctx.args.int("parallel"))
         let quiet = ctx.quiet
         let err = ctx.stderr
+        // on a terminal: live progress (stderr); else one line per stage as it ends
+        let live = ProgressTerminal.wanted(ctx) ? ProgressTerminal(sink: err, color: ctx.color, width: ProgressTerminal.width(ctx.environment)) : nil
         let runner = JobRunner(workspace: ws, jobs: ids, parallel: parallel, leaseSeconds: lease, environment: ctx.environment) { line in
-            if !quiet { err.line(line) }
+            if quiet { return }
+            if let live { live.permanent(line) } else { err.line(line) }
         }
+        if let live { runner.progress = { live.handle($0) } }
+        // -v: each subprocess's command line
+        let observer = ctx.verbose ? SubprocessStats.addObserver { cmd in
+            if let live { live.permanent("$ " + cmd) } else { err.line("$ " + cmd) }
+        } : nil
+        defer { if let observer { SubprocessStats.removeObserver(observer) } }
         // baselines, not a reset: the counters are process-wide (in-process callers share them)
         let t0 = Clock.monotonicNanos()
         let subWall0 = SubprocessStats.wallNanos, subCount0 = SubprocessStats.count
@@ -168,7 +177,9 @@ enum JobCommands {
         let signals = StopSignals(atExit: { StageCache.removeTemporaries(under: wsDir, pid: getpid()) }) { sig in
             runner.stop(reason: StopSignals.name(sig))
         }
+        live?.start()
         let outcome = Result { try runner.run() }
+        live?.finish()
         signals.remove()
         let summary = try outcome.get()
         let wallMs = Int64((Clock.monotonicNanos() - t0) / 1_000_000)
@@ -282,14 +293,39 @@ enum JobCommands {
     }
 
     static let watch: CommandSpec = CommandSpec(
-        "watch", "print a job's events as NDJSON until it settles (completed, failed, cancelled, paused, waiting_approval)",
+        "watch", "watch a job until it settles (completed, failed, cancelled, paused, waiting_approval): live progress on a terminal, NDJSON events in a pipe",
+        discussion: "On a terminal (stdout a TTY, TERM not dumb, no --json) it draws the view 'job run' draws: one line per language with its stage and elapsed time, redrawn in place, and final lines when the job settles. In a pipe or with --json it prints the job's events as NDJSON. Exits 2 when the job failed.",
         examples: ["olleey job watch 0193a1b2", "olleey job watch 0193a1b2 | jq -r .kind"],
         arguments: [jobArg]
     ) { ctx in
         let j = try resolve(ctx, ctx.args.positionals[0])
-        try stream(ctx, job: j, after: 0, untilSettled: true, follow: true, forceJSON: true)
+        if ctx.stdout.isTTY && ctx.environment["TERM"] != "dumb" && !ctx.json {
+            try watchLive(ctx, j)
+        } else {
+            try stream(ctx, job: j, after: 0, untilSettled: true, follow: true, forceJSON: true)
+        }
         let final = try resolve(ctx, j.id)
         return final.status == .failed ? 2 : 0
+    }
+
+    /// `job watch` on a terminal: the progress view of `job run`, from the job's state polled
+    /// every 200 ms, until the job settles.
+    static func watchLive(_ ctx: Context, _ j: Job) throws {
+        let store = JobStore(try ctx.database(), org: try ReviewOptions.actor(ctx).org)
+        let live = ProgressTerminal(sink: ctx.stdout, color: ctx.color, width: ProgressTerminal.width(ctx.environment))
+        let printed = store.printedId(j.id)
+        var last: ProgressView.Snapshot?
+        live.start()
+        defer { live.finish() }
+        while true {
+            guard let job = try store.get(j.id) else { return }
+            let now = ProgressView.Snapshot(status: job.status.rawValue, stage: job.stage, settled: job.status.isSettled,
+                                            languages: try store.languages(j.id).map { ($0.language, $0.status.rawValue, $0.stage) })
+            for e in ProgressView.changes(job: j.id, printed: printed, from: last, to: now, atMs: Int64(Clock.monotonicNanos() / 1_000_000)) { live.handle(e) }
+            last = now
+            if now.settled { return }
+            usleep(200_000)
+        }
     }
 
     static func stream(_ ctx: Context, job: Job, after: Int64, untilSettled: Bool, follow: Bool, forceJSON: Bool = false) throws {

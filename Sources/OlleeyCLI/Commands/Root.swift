@@ -29,6 +29,7 @@ public enum RootCommand {
             OrgCommands.spec,
             WorkerCommand.spec,
             EnginesCommand.spec,
+            CacheCommands.spec,
             DemoCommand.spec,
             MetaCommands.version,
             MetaCommands.help,

@@ -321,6 +321,19 @@ public enum Schema {
               SELECT id, name, source_lang, description, created_at, updated_at, org_id FROM glossaries;
             DROP TABLE glossaries;
             ALTER TABLE glossaries_new RENAME TO glossaries;
+        // cache references: which cache entries the current version of a job's stage uses
+        // (`entry` relative to `.olleey/cache/`), replaced each time that stage runs; `cache
+        // prune` removes the entries nothing references. Deleting a job drops its references.
+        Migration(8, "cache_refs", """
+            CREATE TABLE cache_refs (
+              job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+              language TEXT NOT NULL DEFAULT '',
+              stage TEXT NOT NULL,
+              entry TEXT NOT NULL,
+              recorded_at TEXT NOT NULL,
+              PRIMARY KEY (job_id, language, stage, entry)
+            ) WITHOUT ROWID;
+            CREATE INDEX cache_refs_entry ON cache_refs(entry);
             """),
     ]
 }

@@ -41,7 +41,12 @@ public final class JobPipeline: @unchecked Sendable {
     let cancel: CancelToken
     let media: any MediaToolkit
     let log: @Sendable (String) -> Void
-    let runner: StageRunner
+    var runner: StageRunner
+    /// A person watching: stage starts, ends and the numbers of long stages (`ProgressView`).
+    public var progress: (@Sendable (ProgressEvent) -> Void)? {
+        get { runner.progress }
+        set { runner.progress = newValue }
+    }
     private let parses = ParseCounter()
 
     /// With ffmpeg for the media work.

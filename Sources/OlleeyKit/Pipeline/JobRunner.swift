@@ -65,6 +65,9 @@ public final class JobRunner: @unchecked Sendable {
     /// A worker whose database stays busy longer than that backs off and tries again, waiting
     /// 50 ms, then twice as long each time, never more than this.
     static let maxBusyBackoffMs = 2_000
+    /// A person watching (`job run` on a terminal): every stage's start, end and numbers, and
+    /// each unit's end (`ProgressView`). Set before `run()`.
+    public var progress: (@Sendable (ProgressEvent) -> Void)?
     private let lock = NSLock()
     private var tokens: [String: (job: String, token: CancelToken)] = [:]
     private var stopping = false
@@ -233,13 +236,34 @@ public final class JobRunner: @unchecked Sendable {
             if let reason { token.cancel(reason: reason) }
             defer { lock.lock(); tokens[worker] = nil; lock.unlock() }
             let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, log: log)
+            pipeline.progress = progress
             defer { finished.lock(); generation += 1; finished.broadcast(); finished.unlock() }
             do { try execute(unit, pipeline: pipeline, store: store, db: db, worker: worker) } catch where waitForWork && JobRunner.isBusy(error) {
                 busyMs = backOff(busyMs, error)
                 continue
             }
             if waitForWork { log("\(unitName): \(isInterrupted ? "stopped" : "finished")") }
+            if progress != nil { try reportSettled(unit, store: store) }
         }
+    }
+
+    /// Tells a person watching how a unit ended: the language's status, the job's (or `prepared`).
+    func reportSettled(_ unit: Unit, store: JobStore) throws {
+        let id = unitJob(unit)
+        var language: String?
+        let status: String
+        switch unit {
+        case .master: return
+        case let .language(_, l):
+            language = l
+            status = try store.language(id, l)?.status.rawValue ?? "unknown"
+        case .prepare:
+            guard let job = try store.get(id) else { return }
+            status = job.status.isSettled ? job.status.rawValue : (try isPrepared(job, store.db) ? "prepared" : job.status.rawValue)
+        case .finish:
+            status = try store.get(id)?.status.rawValue ?? "unknown"
+        }
+        progress?(ProgressEvent(job: id, printed: store.printedId(id), language: language, stage: "", kind: .settled(status), atMs: Int64(Clock.monotonicNanos() / 1_000_000)))
     }
 
     /// Whether `error` is the database being busy (SQLITE_BUSY, "database is locked").

@@ -60,6 +60,26 @@ final class StageContext {
         return d
     }
 
+    /// For a stage whose amount of work is known (`total` `unit`s): a function to call as each
+    /// one is done, from any thread, that reports the count to a person watching. Does nothing
+    /// when nobody watches.
+    func ticker(_ stage: Stage, total: Int, unit: String) -> @Sendable () -> Void {
+        guard pipeline.progress != nil, total > 0 else { return {} }
+        let (runner, id, printed, language) = (pipeline.runner, job.id, jobs.printedId(job.id), self.language)
+        let count = TickCounter()
+        return {
+            let n = count.next()
+            runner.report(id, printed, language, stage, .advanced(done: n, total: total, unit: unit))
+        }
+    }
+
     /// Keeps a document a stage made (so it is not parsed from its stored text again).
     func remember(_ document: WebVTTDocument, for sha256: String) { documents[sha256] = document }
+}
+
+/// A count shared by threads.
+final class TickCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
 }

@@ -8,8 +8,18 @@ public final class StageCache: @unchecked Sendable {
     private let lock = NSLock()
     private var hits = 0
     private var misses = 0
+    /// The entries asked for since `takeUsed` (relative paths): what the running stage uses.
+    private var used: Set<String> = []
 
     public init(root: String) { self.root = root }
+
+    /// The entries asked for (produced or reused) since the last call, that exist, as paths
+    /// relative to the cache root (`dub/ab/abcd....wav`): the stage runner records them as the
+    /// job's references (`CacheRefStore`), which `cache prune` keeps.
+    public func takeUsed() -> [String] {
+        lock.lock(); let u = used; used = []; lock.unlock()
+        return u.sorted().filter { FileManager.default.fileExists(atPath: root + "/" + $0) }
+    }
 
     public static func key(_ parts: [String]) -> String {
         var h = SHA256Hasher()
@@ -18,7 +28,9 @@ public final class StageCache: @unchecked Sendable {
     }
 
     public func path(_ stage: String, _ key: String, _ ext: String) -> String {
-        root + "/" + stage + "/" + String(key.prefix(2)) + "/" + key + "." + ext
+        let rel = stage + "/" + String(key.prefix(2)) + "/" + key + "." + ext
+        lock.lock(); used.insert(rel); lock.unlock()
+        return root + "/" + rel
     }
 
     public func has(_ stage: String, _ key: String, _ ext: String) -> Bool {
@@ -31,6 +43,7 @@ public final class StageCache: @unchecked Sendable {
         let final = path(stage, key, ext)
         if FileManager.default.fileExists(atPath: final) {
             count(hit: true)
+            StageCache.touch(final)
             return (final, true)
         }
         count(hit: false)
@@ -45,6 +58,10 @@ public final class StageCache: @unchecked Sendable {
         guard rename(tmp, final) == 0 else { throw FileIO.createError(final, errno) }
         return (final, false)
     }
+
+    /// Marks a reused entry as just used (its modification time), so `cache prune` leaves it to
+    /// the run that reuses it before that run records its references.
+    static func touch(_ path: String) { _ = utimes(path, nil) }
 
     /// Text entries (JSON, VTT).
     public func text(_ stage: String, _ key: String, _ ext: String, _ make: () throws -> String) throws -> String {
@@ -105,6 +122,7 @@ public final class StageCache: @unchecked Sendable {
         let final = path(stage, key, ext)
         if FileManager.default.fileExists(atPath: final) {
             count(hit: true)
+            StageCache.touch(final)
             return (final, true)
         }
         let dir = (final as NSString).deletingLastPathComponent

@@ -11,6 +11,9 @@ struct StageRunner {
     let worker: String
     let cancel: CancelToken
     let log: @Sendable (String) -> Void
+    /// A person watching (`job run` on a terminal): stage starts and ends are reported here,
+    /// and then not logged.
+    var progress: (@Sendable (ProgressEvent) -> Void)?
 
     var jobs: JobStore { JobStore(db) }
 
@@ -27,15 +30,22 @@ struct StageRunner {
         try refreshJobStatus(job.id, running: stage)
         let runs = StageRunStore(db)
         let runId = try runs.start(job: job.id, language: language ?? "", stage: stage, worker: worker)
+        let printed = progress == nil ? "" : jobs.printedId(job.id)
+        report(job.id, printed, language, stage, .started)
+        _ = context.cache.takeUsed()
         do {
             let r = try s.run(context)
             try checkLease(job.id, language)  // the result is recorded only under the lease
             let ms = Int64((Clock.monotonicNanos() - started) / 1_000_000)
             try runs.done(runId, cached: r.cached, durationMs: ms)
+            // which cache entries this version of the job uses (what `cache prune` keeps)
+            let used = context.cache.takeUsed()
+            if !used.isEmpty { try CacheRefStore(db).replace(job: job.id, language: language ?? "", stage: stage.rawValue, entries: used) }
             if !r.cached {
                 try EventStore(db).append("stage.finished", job: job.id, language: language, ["stage": .string(stage.rawValue), "duration_ms": .int(ms)])
-                log("\(jobs.printedId(job.id)) \(language.map { $0 + " " } ?? "")\(stage.rawValue) done in \(ms) ms")
+                if progress == nil { log("\(jobs.printedId(job.id)) \(language.map { $0 + " " } ?? "")\(stage.rawValue) done in \(ms) ms") }
             }
+            report(job.id, printed, language, stage, .finished(cached: r.cached, durationMs: ms))
             return r.output
         } catch let stop as StopRequested {
             runs.end(runId, state: "stopped")
@@ -55,8 +65,13 @@ struct StageRunner {
                 } catch {}
             }
             runs.failed(runId, error: e.message)
+            report(job.id, printed, language, stage, .failed(e.message))
             throw StageFailure(stage: stage, error: e, failedCues: cues)
         }
+    }
+
+    func report(_ jobId: String, _ printed: String, _ language: String?, _ stage: Stage, _ kind: ProgressEvent.Kind) {
+        progress?(ProgressEvent(job: jobId, printed: printed, language: language, stage: stage.rawValue, kind: kind, atMs: Int64(Clock.monotonicNanos() / 1_000_000)))
     }
 
     /// A stage runs, and records its result, only while this worker holds its unit's lease: the

@@ -170,6 +170,7 @@ struct Spawner {
             throw OlleeyError(.failure, "cannot start \(path): \(errnoText(rc))")
         }
         SubprocessStats.began()
+        SubprocessStats.announce(path: path, arguments: spec.arguments)
         LiveChildren.add(pid)
         defer { LiveChildren.remove(pid) }
         return supervise(pid: pid, started: started, stdinWrite: stdinWrite, outRead: outRead, errRead: errRead)

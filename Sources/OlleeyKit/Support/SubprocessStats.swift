@@ -15,6 +15,8 @@ public enum SubprocessStats {
         var active: Int = 0
         var activeSince: UInt64 = 0
         var overlapNanos: UInt64 = 0 // wall time with at least one subprocess running
+        var observers: [Int: @Sendable (String) -> Void] = [:]
+        var nextObserver = 0
     }
     private static let box = Box()
 
@@ -46,6 +48,32 @@ public enum SubprocessStats {
         return v
     }
     public static var count: Int { box.lock.lock(); defer { box.lock.unlock() }; return box.count }
+
+    /// Calls `f` with each subprocess's command line as it starts (process wide, from any
+    /// thread), until `removeObserver` with the returned token: `-v` shows them.
+    public static func addObserver(_ f: @escaping @Sendable (String) -> Void) -> Int {
+        box.lock.lock(); defer { box.lock.unlock() }
+        box.nextObserver += 1
+        box.observers[box.nextObserver] = f
+        return box.nextObserver
+    }
+
+    public static func removeObserver(_ token: Int) {
+        box.lock.lock(); box.observers[token] = nil; box.lock.unlock()
+    }
+
+    static func announce(path: String, arguments: [String]) {
+        box.lock.lock(); let fs = Array(box.observers.values); box.lock.unlock()
+        guard !fs.isEmpty else { return }
+        let line = ([path] + arguments).map(shellQuoted).joined(separator: " ")
+        for f in fs { f(line) }
+    }
+
+    /// A word as a shell would read it back (single-quoted when it needs to be).
+    static func shellQuoted(_ s: String) -> String {
+        let plain = !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0)) }
+        return plain ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 
     /// With `OLLEEY_TRACE=FILE` in the environment, every subprocess appends one line to FILE:
     /// its start and duration in ms from the start of this process's first subprocess, its pid, and its
