@@ -2,7 +2,7 @@
 # Install: copy to ~/.config/fish/completions/olleey.fish
 
 function __olleey_path
-    set -l valueopts --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t
+    set -l valueopts --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t
     set -l tokens (commandline -opc)
     set -l path olleey
     set -l skip 0
@@ -19,7 +19,7 @@ end
 function __olleey_subs
     switch $argv[1]
                 case 'olleey'
-                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'cost' 'project' 'channel' 'user' 'org' 'worker' 'engines' 'demo' 'version' 'help' 'completions' 'man'
+                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'cost' 'project' 'channel' 'user' 'org' 'worker' 'engines' 'cache' 'demo' 'version' 'help' 'completions' 'man'
                 case 'olleey config'
                     printf '%s\n' 'get' 'set' 'unset' 'list'
                 case 'olleey job'
@@ -42,6 +42,8 @@ function __olleey_subs
                     printf '%s\n' 'create' 'list' 'show' 'update'
                 case 'olleey org'
                     printf '%s\n' 'list' 'create' 'members' 'add' 'remove'
+                case 'olleey cache'
+                    printf '%s\n' 'du' 'prune'
             end
 end
 
@@ -63,6 +65,7 @@ complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'user' -d 'local users and
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'org' -d 'organisations: who belongs to which, with which role'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'worker' -d 'claim and run queued work as jobs arrive, until SIGTERM or SIGINT'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'engines' -d 'show the engine of each stage: installed or not, version, language pairs and voices'
+complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'cache' -d 'the stage cache: its size, and removing what no job uses'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'demo' -d 'make a sample video with an English narration and dub it into Spanish and Catalan'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'version' -d 'print the version'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'help' -d 'show help for a command or a topic (exit-codes, engines, json, workspace)'
@@ -81,7 +84,7 @@ complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'run' -d 'run queued w
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'list' -d 'list jobs (filters and paging as in the HTTP API)'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'show' -d 'show a job: status, per-language states, errors and what to do'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'status' -d 'print a job'\''s status (one line, or JSON)'
-complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'watch' -d 'print a job'\''s events as NDJSON until it settles (completed, failed, cancelled, paused, waiting_approval)'
+complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'watch' -d 'watch a job until it settles (completed, failed, cancelled, paused, waiting_approval): live progress on a terminal, NDJSON events in a pipe'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'outputs' -d 'print the paths of a job'\''s outputs (master MP4, per-language MP4, VTT, SRT, audio)'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'events' -d 'print a job'\''s events (NDJSON with --json; --follow keeps printing)'
 complete -c olleey -n '__olleey_at '\''olleey job'\''' -a 'stats' -d 'counts by status and language, failure reasons, average stage durations'
@@ -363,6 +366,12 @@ complete -c olleey -n '__olleey_at '\''olleey org add'\''' -l as -r -d 'act as t
 complete -c olleey -n '__olleey_at '\''olleey org remove'\''' -l as -r -d 'act as this user (else config user.email)'
 complete -c olleey -n '__olleey_at '\''olleey worker'\''' -l parallel -s p -r -d 'units run at once (default: config job.parallel)'
 complete -c olleey -n '__olleey_at '\''olleey engines'\''' -l lang -s l -r -d 'only the language pairs and voices of this language'
+complete -c olleey -n '__olleey_at '\''olleey cache'\''' -a 'du' -d 'show the cache'\''s size by kind (stage) and by job'
+complete -c olleey -n '__olleey_at '\''olleey cache'\''' -a 'prune' -d 'remove cache entries no job version uses'
+complete -c olleey -n '__olleey_at '\''olleey cache du'\''' -l as -r -d 'act as this user (else config user.email)'
+complete -c olleey -n '__olleey_at '\''olleey cache prune'\''' -l dry-run -d 'list what would be removed; remove nothing'
+complete -c olleey -n '__olleey_at '\''olleey cache prune'\''' -l older-than -r -d 'only entries last used longer ago than this (7d, 12h, 30m, 90s)'
+complete -c olleey -n '__olleey_at '\''olleey cache prune'\''' -l as -r -d 'act as this user (else config user.email)'
 complete -c olleey -n '__olleey_at '\''olleey demo'\''' -l dir -r -a '(__fish_complete_directories)' -d 'where to make the demo workspace'
 complete -c olleey -n '__olleey_at '\''olleey demo'\''' -l lang -r -d 'target languages'
 complete -c olleey -n '__olleey_at '\''olleey help'\''' -F

@@ -321,6 +321,7 @@ public enum Schema {
               SELECT id, name, source_lang, description, created_at, updated_at, org_id FROM glossaries;
             DROP TABLE glossaries;
             ALTER TABLE glossaries_new RENAME TO glossaries;
+            """),
         // cache references: which cache entries the current version of a job's stage uses
         // (`entry` relative to `.olleey/cache/`), replaced each time that stage runs; `cache
         // prune` removes the entries nothing references. Deleting a job drops its references.
