@@ -42,3 +42,10 @@ public struct CacheRefStore {
         return started.compactMap(Clock.parseISO8601).min().map { min($0, nowMs) } ?? nowMs
     }
 }
+
+extension CacheRefStore {
+    /// How many references `entry` has now.
+    public func references(entry: String) throws -> Int64 {
+        try db.scalarInt("SELECT count(*) FROM cache_refs WHERE entry = ?", [.text(entry)]) ?? 0
+    }
+}

@@ -129,10 +129,3 @@ public struct CacheService {
         return Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000 == e.modifiedMs
     }
 }
-
-extension CacheRefStore {
-    /// How many references `entry` has now.
-    public func references(entry: String) throws -> Int64 {
-        try db.scalarInt("SELECT count(*) FROM cache_refs WHERE entry = ?", [.text(entry)]) ?? 0
-    }
-}
