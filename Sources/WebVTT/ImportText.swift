@@ -35,6 +35,12 @@ enum ImportText {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { bytes = bytes.dropFirst(3) }
         let valid = Array(bytes).withUnsafeBufferPointer { UTF8Check.isValid($0) }
         let text = valid ? String(decoding: bytes, as: UTF8.self) : SRT.decodeWindows1252(Array(bytes))
+        let (lines, crlf) = split(text)
+        return (lines, crlf, !valid)
+    }
+
+    /// The lines of `text`, split at CRLF, LF or CR, and whether CRLF is the more common ending.
+    static func split(_ text: String) -> (lines: [Substring], crlf: Bool) {
         var lines: [Substring] = []
         var crlf = 0
         var lf = 0
@@ -54,7 +60,7 @@ enum ImportText {
             ui = u.index(after: ui)
         }
         if start < text.endIndex { lines.append(text[start..<text.endIndex]) }
-        return (lines, crlf > lf, !valid)
+        return (lines, crlf > lf)
     }
 
     static let notUTF8 = Diagnostic(line: 0, column: 0, severity: .warning, code: "not_utf8",

@@ -36,28 +36,8 @@ public enum SRT {
         // a NUL is read as U+FFFD, as the WebVTT parser will read it back
         if bytes.contains(0) { text = String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 })) }
         // Lines with any terminator.
-        var lines: [Substring] = []
-        var crlf = 0
-        var lf = 0
-        do {
-            var start = text.startIndex
-            let u = text.unicodeScalars
-            var ui = u.startIndex
-            while ui < u.endIndex {
-                let c = u[ui]
-                if c == "\r" || c == "\n" {
-                    lines.append(text[start..<ui])
-                    var next = u.index(after: ui)
-                    if c == "\r", next < u.endIndex, u[next] == "\n" { next = u.index(after: next); crlf += 1 } else { lf += 1 }
-                    start = next
-                    ui = next
-                    continue
-                }
-                ui = u.index(after: ui)
-            }
-            if start < text.endIndex { lines.append(text[start..<text.endIndex]) }
-        }
-        doc.lineEnding = crlf > lf ? .crlf : .lf
+        let (lines, crlf) = ImportText.split(text)
+        doc.lineEnding = crlf ? .crlf : .lf
         var k = 0
         let n = lines.count
         var sawDot = false
