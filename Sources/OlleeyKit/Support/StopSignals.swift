@@ -61,14 +61,17 @@ public final class StopSignals: @unchecked Sendable {
             lock.lock(); defer { lock.unlock() }
             nextId += 1
             listeners[nextId] = l
-            if !installed { install() }
+            if !installed { install() } else if listeners.count == 1 { firstSignal = nil }  // kept after a stop: a fresh start
             return nextId
         }
 
         func remove(_ id: Int) {
             lock.lock(); defer { lock.unlock() }
             listeners[id] = nil
-            if listeners.isEmpty && installed { uninstall() }
+            // After a stop signal the process is on its way out with 128 + that signal: the
+            // handlers stay, so a second signal arriving now still exits with that code instead
+            // of the default action killing the process (seen as a flaky end-to-end test).
+            if listeners.isEmpty && installed && firstSignal == nil { uninstall() }
         }
 
         /// Called with `lock` held.
