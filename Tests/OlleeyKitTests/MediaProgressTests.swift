@@ -68,6 +68,10 @@ struct StageProgressTests {
         var l = v.lines(nowMs: 1000)[0]
         #expect(l.detail == "1:05/4:00")
         #expect(ProgressView.text(l).contains("mix        [#####---------------] 1:05/4:00"), "\(ProgressView.text(l))")
+        // the pace is measured from the first count (the stage worked 1 s before it counted)
+        #expect(l.remainingMs == nil)
+        v.apply(ev("mix", .advanced(done: 125_000, total: 240_000, unit: "ms"), 1500))
+        #expect(v.lines(nowMs: 1500)[0].remainingMs == 958)  // 60 s of media in 0.5 s; 115 s left take 0.958 s
         v.apply(ev("assemble", .started, 2000))
         v.apply(ev("mix", .advanced(done: 240_000, total: 240_000, unit: "ms"), 2100))  // read late from the events table
         l = v.lines(nowMs: 2200)[0]

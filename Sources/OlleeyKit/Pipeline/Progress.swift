@@ -74,6 +74,10 @@ public struct ProgressView: Sendable {
         var endedMs: Int64?
         var stageStartedMs: Int64
         var done = 0, total = 0, unit = ""
+        /// The stage's first count and when it came: the pace is measured from there (a stage
+        /// may work a while before it counts, e.g. the mix decoding the original audio).
+        var firstCount = 0
+        var firstCountMs: Int64?
         var status: String?
     }
 
@@ -93,13 +97,14 @@ public struct ProgressView: Sendable {
         if rows[k] == nil { order.append(k) }
         switch e.kind {
         case .started:
-            if r.stage != e.stage { r.stageStartedMs = e.atMs; r.done = 0; r.total = 0; r.unit = "" }
+            if r.stage != e.stage { r.stageStartedMs = e.atMs; r.done = 0; r.total = 0; r.unit = ""; r.firstCountMs = nil }
             r.stage = e.stage; r.state = .running; r.endedMs = nil; r.status = nil
         case let .advanced(done, total, unit):
             // a count of a stage the unit has left (read late from the events table) is stale
             if !r.stage.isEmpty && r.stage != e.stage { break }
             if r.stage != e.stage { r.stage = e.stage; r.stageStartedMs = e.atMs }
             if unit == r.unit && total == r.total && done < r.done { break }
+            if r.firstCountMs == nil || unit != r.unit || total != r.total { r.firstCountMs = e.atMs; r.firstCount = done }
             r.done = done; r.total = total; r.unit = unit
         case .finished:
             r.stage = e.stage
@@ -122,9 +127,9 @@ public struct ProgressView: Sendable {
                 let f = min(1, Double(r.done) / Double(r.total))
                 line.fraction = f
                 line.detail = r.unit == "ms" ? "\(ProgressView.clock(r.done))/\(ProgressView.clock(r.total))" : "\(r.done)/\(r.total) \(r.unit)"
-                if r.done > 0, r.done < r.total {
-                    let spent = Double(max(0, nowMs - r.stageStartedMs))
-                    line.remainingMs = Int64(spent / Double(r.done) * Double(r.total - r.done))
+                if let from = r.firstCountMs, r.done > r.firstCount, r.done < r.total {
+                    let spent = Double(max(0, nowMs - from))
+                    line.remainingMs = Int64(spent / Double(r.done - r.firstCount) * Double(r.total - r.done))
                 }
             }
             return line
