@@ -294,7 +294,7 @@ enum JobCommands {
 
     static let watch: CommandSpec = CommandSpec(
         "watch", "watch a job until it settles (completed, failed, cancelled, paused, waiting_approval): live progress on a terminal, NDJSON events in a pipe",
-        discussion: "On a terminal (stdout a TTY, TERM not dumb, no --json) it draws the view 'job run' draws: one line per language with its stage and elapsed time, redrawn in place, and final lines when the job settles. In a pipe or with --json it prints the job's events as NDJSON. Exits 2 when the job failed.",
+        discussion: "On a terminal (stdout a TTY, TERM not dumb, no --json) it draws the view 'job run' draws: one line per language with its stage, a bar for the long stages (dub by cues, mix, assemble and master by seconds of media, from stage.progress events) and the elapsed time, redrawn in place, and final lines when the job settles. In a pipe or with --json it prints the job's events as NDJSON (stage.progress among them). Exits 2 when the job failed.",
         examples: ["olleey job watch 0193a1b2", "olleey job watch 0193a1b2 | jq -r .kind"],
         arguments: [jobArg]
     ) { ctx in
