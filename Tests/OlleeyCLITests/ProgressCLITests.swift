@@ -51,6 +51,30 @@ struct ProgressCLITests {
         #expect(pipe.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix("{") } && pipe.stdout.contains("job.created"), "\(pipe.stdout)")
     }
 
+    @Test("in a pipe, job watch and job events --json carry stage.progress events: stage, done, total, unit (cues; ms of media for mix, assemble, master), rising to the end")
+    func progressEvents() throws {
+        let (w, id) = try workspace()
+        #expect(run(w, ["job", "run", id], env: ["TERM": "xterm"], tty: false).exit == 0)
+        for args in [["job", "watch", id], ["job", "events", id, "--json"]] {
+            let r = run(w, args, env: ["TERM": "xterm"], tty: false)
+            #expect(r.exit == 0, "\(r.stderr)")
+            let events = r.stdout.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+            let progress = events.filter { $0["kind"]?.stringValue == "stage.progress" }
+            var byStage: [String: [JSON]] = [:]
+            for e in progress { byStage[(e["language"]?.stringValue ?? "") + " " + (e["data"]?["stage"]?.stringValue ?? ""), default: []].append(e) }
+            #expect(Set(byStage.keys) == ["es dub", "es mix", "es assemble", " master"], "\(args): \(byStage.keys)")
+            for (key, evs) in byStage {
+                let done = evs.compactMap { $0["data"]?["done"]?.intValue }
+                let total = evs.compactMap { $0["data"]?["total"]?.intValue }
+                #expect(done.count == evs.count && done == done.sorted() && Set(total).count == 1, "\(key): \(evs.map { $0.encoded() })")
+                let unit = evs.first?["data"]?["unit"]?.stringValue
+                #expect(unit == (key == "es dub" ? "cues" : "ms"), "\(key)")
+                if key == "es dub" { #expect(done.last == 3 && total.first == 3) }
+                else { #expect(total.first == 3000 && (done.last ?? 0) >= 2800 && (done.last ?? 0) <= 3000, "\(key): \(done) of \(total)") }
+            }
+        }
+    }
+
     @Test("NO_COLOR: still redrawn, no colour; TERM=dumb and pipes: one line per stage, no escape codes; -v: command lines")
     func plain() throws {
         let (w, id) = try workspace()

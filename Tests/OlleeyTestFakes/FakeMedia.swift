@@ -5,7 +5,8 @@ import OlleeyKit
 /// wrote) and writes small deterministic files instead of media: WAVs of silence of the asked
 /// length where the pipeline reads WAV headers, a few bytes elsewhere. `probe` answers for a
 /// video of `durationMs` with an H.264 stream and, when `hasAudio`, an AAC stream. Set
-/// `failing` to a call's name to make that call throw.
+/// `failing` to a call's name to make that call throw. A copy from `reporting` shares the calls
+/// and reports half of `durationMs`, then all of it, from each call that reports progress.
 public final class FakeMedia: MediaToolkit, @unchecked Sendable {
     public struct Call: Sendable, Equatable {
         public var name: String
@@ -14,14 +15,39 @@ public final class FakeMedia: MediaToolkit, @unchecked Sendable {
 
     public let durationMs: Int
     public let hasAudio: Bool
-    private let lock = NSLock()
-    private var recorded: [Call] = []
-    private var failingCall: String?
-    private var hook: (@Sendable (String) -> Void)?
+    private final class Shared: @unchecked Sendable {
+        let lock = NSLock()
+        var recorded: [Call] = []
+        var failingCall: String?
+        var hook: (@Sendable (String) -> Void)?
+    }
+    private let shared: Shared
+    private var lock: NSLock { shared.lock }
+    private var recorded: [Call] { get { shared.recorded } set { shared.recorded = newValue } }
+    private var failingCall: String? { get { shared.failingCall } set { shared.failingCall = newValue } }
+    private var hook: (@Sendable (String) -> Void)? { get { shared.hook } set { shared.hook = newValue } }
+    private let progress: MediaProgress?
 
     public init(durationMs: Int = 20_000, hasAudio: Bool = true) {
         self.durationMs = durationMs
         self.hasAudio = hasAudio
+        shared = Shared()
+        progress = nil
+    }
+
+    private init(sharing other: FakeMedia, progress: MediaProgress?) {
+        durationMs = other.durationMs
+        hasAudio = other.hasAudio
+        shared = other.shared
+        self.progress = progress
+    }
+
+    public func reporting(_ progress: MediaProgress?) -> any MediaToolkit { FakeMedia(sharing: self, progress: progress) }
+
+    /// Half the media, then all of it (for a call that reports progress).
+    private func report() {
+        progress?(Double(durationMs) / 2000)
+        progress?(Double(durationMs) / 1000)
     }
 
     /// Every call so far, in order.
@@ -80,6 +106,7 @@ public final class FakeMedia: MediaToolkit, @unchecked Sendable {
         case .mixNative(let ch): format = WAVFormat(channels: ch == 1 ? 1 : 2, sampleRate: 48_000)
         }
         try FakeMedia.writeSilence(output, ms: durationMs, format: format)
+        report()
     }
 
     public func audioDurationMs(_ path: String) throws -> Int {
@@ -116,6 +143,7 @@ public final class FakeMedia: MediaToolkit, @unchecked Sendable {
                              cache: @escaping @Sendable (String, (String) throws -> Void) throws -> String) throws {
         try record("mixSegmented", output)
         try writeStub(output, "mix of \(src.speech.count) speech ranges over \(src.backgroundKey)")
+        report()
     }
 
     public func slowVideo(_ input: String, ranges: [SlowRange], output: String, scratchDir: String?) throws -> VideoTimeMap {
@@ -128,17 +156,20 @@ public final class FakeMedia: MediaToolkit, @unchecked Sendable {
                          burnIn: String?, probed: MediaInfo?, moovReserve: Int?) throws {
         try record("assemble", path)
         try writeStub(path, "mp4 with \(audio.count) audio and \(subtitles.count) subtitle tracks")
+        report()
     }
 
     public func assembleLanguage(video: String, output: LanguageOutput, to path: String, burnIn: Bool) throws {
         try record("assembleLanguage", path)
         try writeStub(path, "mp4 in \(output.language)")
+        report()
     }
 
     public func assembleMaster(video: String, sourceLanguage: String, sourceSubtitles: String?,
                                languages: [LanguageOutput], to path: String, originalAudio: String?, moovReserve: Int?) throws {
         try record("assembleMaster", path)
         try writeStub(path, "master with \(languages.map(\.language).joined(separator: ","))")
+        report()
     }
 
     public func muxSide(audio: [AudioTrackSpec], subtitles: [SubtitleTrackSpec], to path: String) throws {

@@ -294,7 +294,7 @@ enum JobCommands {
 
     static let watch: CommandSpec = CommandSpec(
         "watch", "watch a job until it settles (completed, failed, cancelled, paused, waiting_approval): live progress on a terminal, NDJSON events in a pipe",
-        discussion: "On a terminal (stdout a TTY, TERM not dumb, no --json) it draws the view 'job run' draws: one line per language with its stage and elapsed time, redrawn in place, and final lines when the job settles. In a pipe or with --json it prints the job's events as NDJSON. Exits 2 when the job failed.",
+        discussion: "On a terminal (stdout a TTY, TERM not dumb, no --json) it draws the view 'job run' draws: one line per language with its stage, a bar for the long stages (dub by cues, mix, assemble and master by seconds of media, from stage.progress events) and the elapsed time, redrawn in place, and final lines when the job settles. In a pipe or with --json it prints the job's events as NDJSON (stage.progress among them). Exits 2 when the job failed.",
         examples: ["olleey job watch 0193a1b2", "olleey job watch 0193a1b2 | jq -r .kind"],
         arguments: [jobArg]
     ) { ctx in
@@ -309,19 +309,25 @@ enum JobCommands {
     }
 
     /// `job watch` on a terminal: the progress view of `job run`, from the job's state polled
-    /// every 200 ms, until the job settles.
+    /// every 200 ms, and the bars from its `stage.progress` events, until the job settles.
     static func watchLive(_ ctx: Context, _ j: Job) throws {
         let store = JobStore(try ctx.database(), org: try ReviewOptions.actor(ctx).org)
         let live = ProgressTerminal(sink: ctx.stdout, color: ctx.color, width: ProgressTerminal.width(ctx.environment))
         let printed = store.printedId(j.id)
         var last: ProgressView.Snapshot?
+        // the counts from now on: those of stages already over are not drawn
+        var events = try queries(ctx).events(j)
+        while !(try events.next()).isEmpty {}
         live.start()
         defer { live.finish() }
         while true {
             guard let job = try store.get(j.id) else { return }
             let now = ProgressView.Snapshot(status: job.status.rawValue, stage: job.stage, settled: job.status.isSettled,
                                             languages: try store.languages(j.id).map { ($0.language, $0.status.rawValue, $0.stage) })
-            for e in ProgressView.changes(job: j.id, printed: printed, from: last, to: now, atMs: Int64(Clock.monotonicNanos() / 1_000_000)) { live.handle(e) }
+            let atMs = Int64(Clock.monotonicNanos() / 1_000_000)
+            for e in ProgressView.changes(job: j.id, printed: printed, from: last, to: now, atMs: atMs) { live.handle(e) }
+            // after the state: a count of a stage the state has already left is dropped
+            for e in try events.next() { if let p = ProgressEvent(e, printed: printed, atMs: atMs) { live.handle(p) } }
             last = now
             if now.settled { return }
             usleep(200_000)

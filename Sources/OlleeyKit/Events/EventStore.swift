@@ -7,6 +7,10 @@ public struct Event: Sendable {
     public var language: String?
     public var data: JSON
 
+    public init(id: Int64, at: String, kind: String, jobId: String?, language: String?, data: JSON) {
+        self.id = id; self.at = at; self.kind = kind; self.jobId = jobId; self.language = language; self.data = data
+    }
+
     public var json: JSON {
         .object([("id", .int(id)), ("at", .string(at)), ("kind", .string(kind)), ("job_id", JSON(jobId)),
                  ("language", JSON(language)), ("data", data)])

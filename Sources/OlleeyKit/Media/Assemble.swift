@@ -174,7 +174,8 @@ extension FFmpeg {
 
         try FFmpeg.writing(path) { tmp in
             try run(args + maps + codecs + meta + (video == nil ? ["-map_metadata", "-1", "-map_chapters", "-1"] : ["-map_metadata", "0", "-map_chapters", "0"] + (moovReserve.map { ["-moov_size", String($0)] } ?? ["-movflags", "+faststart"])) + ["-f", "mp4", tmp],
-                    what: (path as NSString).lastPathComponent.hasPrefix(".") ? "assembling the MP4" : "assembling \((path as NSString).lastPathComponent)")  // a cache temporary's name means nothing to a user
+                    what: (path as NSString).lastPathComponent.hasPrefix(".") ? "assembling the MP4" : "assembling \((path as NSString).lastPathComponent)",  // a cache temporary's name means nothing to a user
+                    progress: video == nil ? nil : progress)  // a side file (no video) is a short step of a stage
             // ffmpeg enables the first subtitle track whatever its disposition: not beside audio in its language
             try MP4Disposition.disableRedundantSubtitles(tmp)
         }

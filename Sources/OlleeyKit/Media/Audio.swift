@@ -26,7 +26,7 @@ extension FFmpeg {
         try FFmpeg.writing(output) { tmp in
             do {
                 try run(["-i", input, "-map", "0:a:\(audioIndex)", "-vn", "-sn", "-dn"] + target.args + ["-f", "wav", tmp],
-                        what: "extracting audio from \((input as NSString).lastPathComponent)")
+                        what: "extracting audio from \((input as NSString).lastPathComponent)", progress: progress)
             } catch let e as OlleeyError where e.message.contains("matches no streams") || e.message.contains("Stream map") {
                 throw OlleeyError(.invalid, "\((input as NSString).lastPathComponent) has no audio stream\(audioIndex > 0 ? " #\(audioIndex)" : "")")
             }

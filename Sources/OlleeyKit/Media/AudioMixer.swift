@@ -86,7 +86,7 @@ public struct AudioMixer: Sendable {
             return (m0...m1).map { Float(gainAt($0)) }
         }
         let limiter = "alimiter=limit=0.98:level=0:attack=5:release=50:latency=1"
-        try SegmentedAAC.encode(totalFrames: total, to: output, aac: options.aac(channels: channels), filter: limiter, language: options.language, ffmpeg: encoder, key: { g in
+        try SegmentedAAC.encode(totalFrames: total, to: output, aac: options.aac(channels: channels), filter: limiter, language: options.language, sampleRate: rate, ffmpeg: encoder, key: { g in
             var h = SHA256Hasher()
             h.update(settings)
             h.update(try dub.bytes(g.start, g.end))

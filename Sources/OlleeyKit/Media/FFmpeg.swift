@@ -14,6 +14,10 @@ public struct FFmpeg: Sendable {
     /// Where probe results and the ffmpeg version are kept across processes (created when
     /// missing), keyed by the identity of the file they describe; nil: per process only.
     public var metadataCacheDirectory: String?
+    /// Where the long run of a call (the MP4 mux, the mix's encoding, an audio extraction)
+    /// reports the seconds of media it has processed, read from ffmpeg's `-progress` as it goes
+    /// (`MediaToolkit.reporting`); nil: not read.
+    public var progress: MediaProgress?
 
     /// Finds ffmpeg and ffprobe on PATH, or throws `OlleeyError(.unavailable)` saying what to install.
     public init(cancel: CancelToken = .never, timeout: Double? = nil) throws {
@@ -79,12 +83,19 @@ public struct FFmpeg: Sendable {
     }
 
     /// Runs ffmpeg with `-nostdin -y -hide_banner -loglevel error` prepended; maps failures to
-    /// OlleeyError with a plain reason.
+    /// OlleeyError with a plain reason. With `progress`, ffmpeg also writes `-progress pipe:1`
+    /// (stdout), read as it arrives: `progress` gets the seconds of output written (stderr is
+    /// captured as without it).
     @discardableResult
-    public func run(_ args: [String], what: String) throws -> Subprocess.Result {
+    public func run(_ args: [String], what: String, progress: MediaProgress? = nil) throws -> Subprocess.Result {
         var base = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
         if let t = threads { base += ["-threads", String(t)] }
-        let r = try subprocess(ffmpegPath, base + args).run()
+        let sink = progress.map(FFmpegProgressSink.init)
+        if sink != nil { base += ["-nostats", "-progress", "pipe:1"] }
+        var p = subprocess(ffmpegPath, base + args)
+        if let sink { p.onStdout = { sink.feed($0) } }
+        let r = try p.run()
+        sink?.finish()
         // ffmpeg can exit 0 after failing to write its trailer on a full disk.
         if r.succeeded && !r.stderrString.localizedCaseInsensitiveContains("No space left on device") { return r }
         throw FFmpeg.error(for: r, what: what)

@@ -36,9 +36,19 @@ public protocol MediaToolkit: Sendable {
                         languages: [LanguageOutput], to path: String, originalAudio: String?, moovReserve: Int?) throws
     /// A side MP4 (audio and subtitle tracks, no video) for `MP4Layout`.
     func muxSide(audio: [AudioTrackSpec], subtitles: [SubtitleTrackSpec], to path: String) throws
+    /// This toolkit, reporting to `progress` the seconds of media processed by the long work of
+    /// `extractAudio`, `mixSegmented` (samples mixed and encoded), `assemble`,
+    /// `assembleLanguage` and `assembleMaster` (the MP4 mux, or burn-in) as it goes; nil: none.
+    func reporting(_ progress: MediaProgress?) -> any MediaToolkit
 }
 
 extension FFmpeg: MediaToolkit {
+    public func reporting(_ progress: MediaProgress?) -> any MediaToolkit {
+        var copy = self
+        copy.progress = progress
+        return copy
+    }
+
     /// The in-process mixer, encoding with this ffmpeg.
     public func mixSegmented(_ src: MixSources, output: String, options: MixOptions = MixOptions(),
                              cache: @escaping @Sendable (String, (String) throws -> Void) throws -> String) throws {

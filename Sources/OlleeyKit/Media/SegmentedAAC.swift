@@ -70,7 +70,10 @@ public enum SegmentedAAC {
     /// - `cache(key, make)`: the path of the cached entry holding a segment's kept ADTS packets,
     ///   produced with `make(tmp)` when missing.
     /// - `language`: the track's language (ISO 639-1 or 639-2), tagged as ISO 639-2; else `und`.
-    public static func encode(totalFrames: Int, to output: String, aac: AACSettings, filter: String? = nil, language: String? = nil, ffmpeg: FFmpeg,
+    /// - `ffmpeg.progress`: gets the seconds of the timeline done (at `sampleRate`): the own
+    ///   frames of every segment found or encoded, plus the position of each encoding running.
+    public static func encode(totalFrames: Int, to output: String, aac: AACSettings, filter: String? = nil, language: String? = nil,
+                              sampleRate: Int = 48_000, ffmpeg: FFmpeg,
                               key: (Segment) throws -> String,
                               render: @escaping @Sendable (Segment, String) throws -> Void,
                               cache: @escaping @Sendable (String, (String) throws -> Void) throws -> String) throws {
@@ -86,14 +89,21 @@ public enum SegmentedAAC {
         }
         let dir = (output as NSString).deletingLastPathComponent
         let width = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
+        let tally = ffmpeg.progress.map { SegmentTally(segments: segs, sampleRate: sampleRate, report: $0) }
+        var ffmpeg = ffmpeg
+        ffmpeg.progress = nil  // each encoding reports to the tally; the final mux does not report
+        let plain = ffmpeg
         let paths = try concurrentMap(segs.count, width: width) { i -> String in
             let g = segs[i]
+            defer { tally?.done(i) }
+            var position: MediaProgress?
+            if let tally { position = { @Sendable s in tally.at(i, seconds: s) } }
             return try cache(keys[i]) { tmp in
                 let base = (dir.isEmpty ? "." : dir) + "/.seg-\(getpid())-\(g.index)-\(UInt32.random(in: 0...UInt32.max))"
                 defer { unlink(base + ".wav"); unlink(base + ".aac") }
                 try render(g, base + ".wav")
-                _ = try ffmpeg.run(["-i", base + ".wav"] + (filter.map { ["-af", $0] } ?? []) + aac.args + ["-f", "adts", base + ".aac"],
-                                   what: "encoding audio segment \(g.index + 1)")
+                _ = try plain.run(["-i", base + ".wav"] + (filter.map { ["-af", $0] } ?? []) + aac.args + ["-f", "adts", base + ".aac"],
+                                  what: "encoding audio segment \(g.index + 1)", progress: position)
                 let packets = try adtsPackets(FileIO.read(base + ".aac"))
                 let first = g.index == 0 ? 1 : (g.ownStart - g.start) / frame + 1
                 let count = (g.ownEnd - g.ownStart + frame - 1) / frame
@@ -123,7 +133,7 @@ public enum SegmentedAAC {
         }
         let reader = try PCMReader(pcm)
         let format = h.format
-        try encode(totalFrames: h.frames, to: output, aac: aac, ffmpeg: ffmpeg, key: { g in
+        try encode(totalFrames: h.frames, to: output, aac: aac, sampleRate: format.sampleRate, ffmpeg: ffmpeg, key: { g in
             var hasher = SHA256Hasher()
             hasher.update([String(format.sampleRate), String(format.channels)].joined(separator: "|"))
             hasher.update(try reader.bytes(g.start, g.end))
@@ -131,6 +141,43 @@ public enum SegmentedAAC {
         }, render: { g, path in
             try FileIO.writeScratch(WAVHeader.bytes(format: format, frames: g.frames) + (try reader.bytes(g.start, g.end)), to: path)
         }, cache: cache)
+    }
+
+    /// The frames of a segmented encoding done so far, from the threads encoding segments: a
+    /// segment counts its own frames when it is found or encoded, and, while it is encoded, the
+    /// position of its encoder past its leading context.
+    final class SegmentTally: @unchecked Sendable {
+        private let lock = NSLock()
+        private let segments: [Segment]
+        private let rate: Double
+        private let report: MediaProgress
+        private var frames: [Int]
+        private var reported = -1
+
+        init(segments: [Segment], sampleRate: Int, report: @escaping MediaProgress) {
+            self.segments = segments; self.rate = Double(max(1, sampleRate)); self.report = report
+            frames = Array(repeating: 0, count: segments.count)
+        }
+
+        /// Segment `i`'s encoder has written `seconds` of its input (context included).
+        func at(_ i: Int, seconds: Double) {
+            let g = segments[i]
+            let own = Int(seconds * rate) - (g.ownStart - g.start)
+            update(i, min(g.ownEnd - g.ownStart, max(0, own)))
+        }
+
+        /// Segment `i` is in place.
+        func done(_ i: Int) { update(i, segments[i].ownEnd - segments[i].ownStart) }
+
+        private func update(_ i: Int, _ n: Int) {
+            lock.lock()
+            frames[i] = max(frames[i], n)
+            let total = frames.reduce(0, +)
+            let send = total > reported
+            if send { reported = total }
+            lock.unlock()
+            if send { report(Double(total) / rate) }
+        }
     }
 
     /// Splits an ADTS stream into its packets (each with its 7- or 9-byte header).

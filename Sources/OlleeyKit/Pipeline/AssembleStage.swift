@@ -70,7 +70,10 @@ struct AssembleStage: PipelineStage {
         // updates that MP4 in place (MP4Layout)
         let tracks = sidePath.map { [MP4Layout.Track(path: videoPath, kind: .video), MP4Layout.Track(path: $0, kind: .audio), MP4Layout.Track(path: $0, kind: .subtitle)] } ?? []
         let mixedPath = mixed.path
+        let durationMs = dub.durationMs
         let mp4 = try mp4s.deliverable("mp4", mkey, at: mp4Path, tracks: tracks) { tmp, reserve in
+            // the mux (or burn-in) by seconds of media is the stage's progress
+            let media = context.media(reporting: .assemble, durationMs: durationMs).media
             if let sidePath {
                 try media.assemble(video: videoPath, audio: [AudioTrackSpec(path: sidePath, language: lang)],
                                    subtitles: [SubtitleTrackSpec(path: sidePath, language: lang)], to: tmp, burnIn: nil, probed: nil, moovReserve: reserve)

@@ -56,10 +56,10 @@ struct DubStage: PipelineStage {
         // synthesis, several cues at once (engines are separate processes or servers)
         let speakKeys = spoken.map { StageCache.key(["speak", speaker.name, speakVersion, lang, voice ?? "", $0.1]) }
         let (cache, cancel, engine, texts, chosen) = (context.cache, context.cancel, speaker, spoken.map(\.1), voice)
-        let tick = context.ticker(.dub, total: texts.count, unit: "cues")
+        let count = context.progress(.dub, total: texts.count, unit: "cues")
         let wavs = try concurrentMap(texts.count, width: DubStage.synthesisWidth) { n -> (path: String, cached: Bool) in
             try cancel.check()
-            defer { tick() }
+            defer { count.tick() }
             return try cache.produce("speak", speakKeys[n], "wav") { tmp in
                 try engine.synthesize(texts[n], language: lang, voice: chosen, to: tmp, cancel: cancel)
             }

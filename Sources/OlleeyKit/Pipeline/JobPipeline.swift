@@ -48,6 +48,8 @@ public final class JobPipeline: @unchecked Sendable {
         set { runner.progress = newValue }
     }
     private let parses = ParseCounter()
+    /// Where stages' `stage.progress` events are written from any thread.
+    let progressEvents: ProgressEventWriter
 
     /// With ffmpeg for the media work.
     public convenience init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, log: @escaping @Sendable (String) -> Void) throws {
@@ -65,6 +67,7 @@ public final class JobPipeline: @unchecked Sendable {
         self.media = media
         self.log = log
         self.runner = StageRunner(db: db, worker: worker, cancel: cancel, log: log)
+        self.progressEvents = ProgressEventWriter(path: db.path)
     }
 
     var jobs: JobStore { JobStore(db) }

@@ -77,6 +77,7 @@ struct MasterStage: PipelineStage {
             + [MP4Layout.Track(path: sourceSide, kind: .subtitle)]
             + sides.map { MP4Layout.Track(path: $0.audio, kind: .subtitle) }
         let m = try mp4s.deliverable("master", plan.key, at: masterPath, tracks: tracks) { tmp, reserve in
+            let media = context.media(reporting: .master, durationMs: plan.video.durationMs).media
             try media.assembleMaster(video: plan.video.path, sourceLanguage: job.sourceLang, sourceSubtitles: sourceSide, languages: sides,
                                      to: tmp, originalAudio: sourceSide, moovReserve: reserve)
         }

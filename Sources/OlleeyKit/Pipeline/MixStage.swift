@@ -20,8 +20,10 @@ struct MixStage: PipelineStage {
         opts.language = lang  // the .m4a is tagged with its language (its key says so: entries before were `und`)
         let key = StageCache.key(["mix2", dub.trackKey, bgKey, String(duck), String(dub.durationMs)] + dub.speech.map { "\($0.startMs)-\($0.endMs)" } + ["lang=" + lang])
         let out = try cache.produce("mix", key, "m4a") { tmp in
-            // mixed and AAC-encoded in cached 30 s segments: an edit re-does one
+            // mixed and AAC-encoded in cached 30 s segments: an edit re-does one; the samples
+            // done are the stage's progress
             let stageCache = cache
+            let media = context.media(reporting: .mix, durationMs: dub.durationMs).media
             try media.mixSegmented(MixSources(dub: dub.trackPath, background: background, backgroundKey: bgKey, duck: duckIt,
                                               speech: dub.speech, durationMs: dub.durationMs),
                                    output: tmp, options: opts) { key, make in

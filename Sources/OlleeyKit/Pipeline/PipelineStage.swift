@@ -31,6 +31,7 @@ final class StageContext {
     let language: String?
     private var video: JobPipeline.VideoRecord?
     private var documents: [String: WebVTTDocument] = [:]
+    private var trackers: [StageProgress] = []
 
     init(_ pipeline: JobPipeline, job: Job, language: String?) {
         self.pipeline = pipeline; self.job = job; self.language = language
@@ -60,26 +61,34 @@ final class StageContext {
         return d
     }
 
-    /// For a stage whose amount of work is known (`total` `unit`s): a function to call as each
-    /// one is done, from any thread, that reports the count to a person watching. Does nothing
-    /// when nobody watches.
-    func ticker(_ stage: Stage, total: Int, unit: String) -> @Sendable () -> Void {
-        guard pipeline.progress != nil, total > 0 else { return {} }
-        let (runner, id, printed, language) = (pipeline.runner, job.id, jobs.printedId(job.id), self.language)
-        let count = TickCounter()
-        return {
-            let n = count.next()
-            runner.report(id, printed, language, stage, .advanced(done: n, total: total, unit: unit))
+    /// For a stage whose amount of work is known (`total` `unit`s): where its count goes, from
+    /// any thread, to a person watching and to the events table (`StageProgress`). Flushed when
+    /// the stage ends.
+    func progress(_ stage: Stage, total: Int, unit: String) -> StageProgress {
+        let (runner, id, language) = (pipeline.runner, job.id, self.language)
+        let printed = runner.progress == nil ? "" : jobs.printedId(job.id)
+        var watcher: (@Sendable (ProgressEvent.Kind) -> Void)?
+        if runner.progress != nil {
+            watcher = { @Sendable kind in runner.report(id, printed, language, stage, kind) }
         }
+        let p = StageProgress(stage: stage, total: total, unit: unit, job: id, language: language, watcher: watcher, events: pipeline.progressEvents)
+        trackers.append(p)
+        return p
+    }
+
+    /// The stage's media toolkit, reporting the milliseconds of media its long ffmpeg work has
+    /// processed (of `durationMs`) as the stage's progress.
+    func media(reporting stage: Stage, durationMs: Int) -> (media: any MediaToolkit, progress: StageProgress) {
+        let p = progress(stage, total: durationMs, unit: "ms")
+        return (media.reporting(p.media()), p)
+    }
+
+    /// Writes where each stage's count ended (`StageRunner`, when the stage ends).
+    func flushProgress() {
+        for t in trackers { t.flush() }
+        trackers.removeAll()
     }
 
     /// Keeps a document a stage made (so it is not parsed from its stored text again).
     func remember(_ document: WebVTTDocument, for sha256: String) { documents[sha256] = document }
-}
-
-/// A count shared by threads.
-final class TickCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
 }

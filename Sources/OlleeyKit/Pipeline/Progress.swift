@@ -6,7 +6,7 @@ import Foundation
 public struct ProgressEvent: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case started
-        /// `done` of `total` `unit`s (cues).
+        /// `done` of `total` `unit`s: `cues` (synthesized), or `ms` of media (mixed, muxed).
         case advanced(done: Int, total: Int, unit: String)
         case finished(cached: Bool, durationMs: Int64)
         case failed(String)
@@ -31,6 +31,18 @@ public struct ProgressEvent: Sendable, Equatable {
     }
 }
 
+extension ProgressEvent {
+    /// The count a `stage.progress` event of the events table carries (`{"stage", "done",
+    /// "total", "unit"}`), for a view in another process than the run (`job watch`); nil for
+    /// any other event.
+    public init?(_ e: Event, printed: String, atMs: Int64) {
+        guard e.kind == "stage.progress", let job = e.jobId, let stage = e.data["stage"]?.stringValue,
+              let done = e.data["done"]?.intValue, let total = e.data["total"]?.intValue, let unit = e.data["unit"]?.stringValue else { return nil }
+        self.init(job: job, printed: printed, language: e.language, stage: stage,
+                  kind: .advanced(done: Int(done), total: Int(total), unit: unit), atMs: atMs)
+    }
+}
+
 /// The lines a person sees while a run works, from its progress events: one line per job and
 /// language, with its current stage, a bar where the stage's amount of work is known, the
 /// elapsed time and an estimate of what is left; a unit that settled becomes a final line.
@@ -45,7 +57,7 @@ public struct ProgressView: Sendable {
         public var state: State
         /// 0...1 when the stage's amount of work is known.
         public var fraction: Double?
-        /// e.g. "12/40 cues".
+        /// e.g. "12/40 cues", or "1:05/4:00" (minutes and seconds of media).
         public var detail: String?
         public var elapsedMs: Int64
         /// What is left of the stage, from its pace so far (bar stages only).
@@ -62,6 +74,10 @@ public struct ProgressView: Sendable {
         var endedMs: Int64?
         var stageStartedMs: Int64
         var done = 0, total = 0, unit = ""
+        /// The stage's first count and when it came: the pace is measured from there (a stage
+        /// may work a while before it counts, e.g. the mix decoding the original audio).
+        var firstCount = 0
+        var firstCountMs: Int64?
         var status: String?
     }
 
@@ -81,10 +97,14 @@ public struct ProgressView: Sendable {
         if rows[k] == nil { order.append(k) }
         switch e.kind {
         case .started:
-            if r.stage != e.stage { r.stageStartedMs = e.atMs; r.done = 0; r.total = 0; r.unit = "" }
+            if r.stage != e.stage { r.stageStartedMs = e.atMs; r.done = 0; r.total = 0; r.unit = ""; r.firstCountMs = nil }
             r.stage = e.stage; r.state = .running; r.endedMs = nil; r.status = nil
         case let .advanced(done, total, unit):
+            // a count of a stage the unit has left (read late from the events table) is stale
+            if !r.stage.isEmpty && r.stage != e.stage { break }
             if r.stage != e.stage { r.stage = e.stage; r.stageStartedMs = e.atMs }
+            if unit == r.unit && total == r.total && done < r.done { break }
+            if r.firstCountMs == nil || unit != r.unit || total != r.total { r.firstCountMs = e.atMs; r.firstCount = done }
             r.done = done; r.total = total; r.unit = unit
         case .finished:
             r.stage = e.stage
@@ -106,10 +126,10 @@ public struct ProgressView: Sendable {
             if r.state == .running, r.total > 0 {
                 let f = min(1, Double(r.done) / Double(r.total))
                 line.fraction = f
-                line.detail = "\(r.done)/\(r.total) \(r.unit)"
-                if r.done > 0, r.done < r.total {
-                    let spent = Double(max(0, nowMs - r.stageStartedMs))
-                    line.remainingMs = Int64(spent / Double(r.done) * Double(r.total - r.done))
+                line.detail = r.unit == "ms" ? "\(ProgressView.clock(r.done))/\(ProgressView.clock(r.total))" : "\(r.done)/\(r.total) \(r.unit)"
+                if let from = r.firstCountMs, r.done > r.firstCount, r.done < r.total {
+                    let spent = Double(max(0, nowMs - from))
+                    line.remainingMs = Int64(spent / Double(r.done - r.firstCount) * Double(r.total - r.done))
                 }
             }
             return line
@@ -120,6 +140,7 @@ public struct ProgressView: Sendable {
     public var finished: Bool { !rows.isEmpty && rows.values.allSatisfy { $0.state != .running } }
 
     /// One line as text, at most `width` characters: `0193a1b2 es   dub       [######------] 12/40 cues  3.2s  ~4s left`,
+    /// `0193a1b2 es   mix       [##----------] 0:30/4:00  1.1s  ~7.7s left`,
     /// or `0193a1b2 es   done (draft) in 7.9s`.
     public static func text(_ l: Line, width: Int = 100) -> String {
         let label = l.label.padding(toLength: max(l.label.count, 14), withPad: " ", startingAt: 0)
@@ -140,6 +161,13 @@ public struct ProgressView: Sendable {
     static func bar(_ f: Double, width: Int) -> String {
         let n = Int((f * Double(width)).rounded(.down))
         return "[" + String(repeating: "#", count: n) + String(repeating: "-", count: width - n) + "]"
+    }
+
+    /// A position in media: `m:ss` (`1:05`), `h:mm:ss` from an hour.
+    static func clock(_ ms: Int) -> String {
+        let s = max(0, ms) / 1000
+        if s >= 3600 { return "\(s / 3600):\(String(format: "%02d", (s / 60) % 60)):\(String(format: "%02d", s % 60))" }
+        return "\(s / 60):\(String(format: "%02d", s % 60))"
     }
 
     static func seconds(_ ms: Int64) -> String {

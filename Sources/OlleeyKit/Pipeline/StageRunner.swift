@@ -34,7 +34,9 @@ struct StageRunner {
         report(job.id, printed, language, stage, .started)
         _ = context.cache.takeUsed()
         do {
-            let r = try s.run(context)
+            let r: StageResult<S.Output>
+            do { r = try s.run(context) } catch { context.flushProgress(); throw error }
+            context.flushProgress()  // where a long stage's count ended, before it is reported done
             try checkLease(job.id, language)  // the result is recorded only under the lease
             let ms = Int64((Clock.monotonicNanos() - started) / 1_000_000)
             try runs.done(runId, cached: r.cached, durationMs: ms)

@@ -74,6 +74,10 @@ public struct Subprocess: Sendable {
     public var cancel: CancelToken = .never
     /// Seconds between SIGTERM and SIGKILL.
     public var killGrace: Double = 2.0
+    /// Called with each chunk read from stdout as it arrives (with `.capture`), on the thread
+    /// that runs the program, before the chunk is captured: for output read while it runs
+    /// (ffmpeg's `-progress`).
+    public var onStdout: (@Sendable (UnsafeRawBufferPointer) -> Void)?
 
     /// `executable` is a name looked up on PATH or a path; a missing one throws
     /// `OlleeyError(.unavailable)` naming the package to install.

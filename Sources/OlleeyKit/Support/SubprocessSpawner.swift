@@ -319,7 +319,7 @@ private struct Supervision {
             let isOut = pfd.fd == outFD
             chunk.withUnsafeBytes { buf in
                 let slice = UnsafeRawBufferPointer(rebasing: buf[0..<r])
-                if isOut { outBuf.append(slice) } else { errBuf.append(slice) }
+                if isOut { spec.onStdout?(slice); outBuf.append(slice) } else { errBuf.append(slice) }
             }
         } else if r == 0 || (errno != EAGAIN && errno != EINTR) {
             if pfd.fd == outFD { close(outFD); outFD = -1 } else { close(errFD); errFD = -1 }
