@@ -39,13 +39,11 @@ public struct AccountAdmin {
         return o
     }
 
-    /// The caller's role in `orgId` (by id), requiring a manager (PM or ADMIN): 404 when the
-    /// caller is no member (and not an owner), 403 when a member without the role.
+    /// The caller's role in `orgId` (id or name), requiring a manager (PM or ADMIN): 404 when
+    /// the caller is no member (an instance owner too: it manages the organisations it is a
+    /// member of, as every ADMIN), 403 when a member without the role.
     func managerRole(_ orgId: String, _ p: Principal, action: String) throws -> (Organization, Role) {
-        guard let o = try orgs.get(orgId), o.id == orgId || o.name == orgId else { throw OlleeyError.notFound("organisation not found") }
-        let role = try orgs.role(org: o.id, user: p.user.id)
-        guard let role else {
-            if p.instanceOwner { return (o, .admin) }
+        guard let o = try orgs.get(orgId), let role = try orgs.role(org: o.id, user: p.user.id) else {
             throw OlleeyError.notFound("organisation not found")
         }
         guard role.isManager else { throw AccountAdmin.forbidden(action, needs: "PM or ADMIN") }

@@ -150,7 +150,7 @@ public struct AuthService {
 
     /// Email and password to tokens. An unknown email spends one hash, as a wrong password does.
     public func login(email: String, password: String, org: String? = nil) throws -> TokenPair {
-        let e = email.trimmingCharacters(in: .whitespaces).lowercased()
+        let e = String(email.trimmingCharacters(in: .whitespaces).lowercased().prefix(254))
         guard let user = try UserStore(db).find(email: e), let stored = try store.passwordHash(user: user.id) else {
             hasher.spendOneVerification(password)
             try AuditLog(db).record(actor: e, action: "auth.login_failed", subject: e)

@@ -17,12 +17,11 @@ public enum Crypto {
     public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var len: UInt32 = 0
-        key.withUnsafeBytes { k in
-            data.withUnsafeBytes { d in
-                // an empty buffer's base address may be nil: libcrypto takes a non-null pointer with length 0
-                let kp = k.baseAddress ?? UnsafeRawPointer(bitPattern: 1)
-                let dp = d.baseAddress?.assumingMemoryBound(to: UInt8.self)
-                _ = HMAC(EVP_sha256(), kp, Int32(k.count), dp, d.count, &out, &len)
+        // buffers that are never empty, so their base addresses are never nil (the lengths say 0)
+        let k = key + [0], d = data + [0]
+        k.withUnsafeBytes { kb in
+            d.withUnsafeBytes { db in
+                _ = HMAC(EVP_sha256(), kb.baseAddress, Int32(key.count), db.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, &out, &len)
             }
         }
         return out
