@@ -165,6 +165,15 @@ struct AccountsServiceTests {
         let (_, t2) = try f.admin.invite(founder.org, email: "late@example.com", role: .client, founder)
         #expect(code { _ = try f.auth(.invite, now: Clock.nowMillis() / 1000 + 8 * 86_400).register(email: "late@example.com", password: "a long passphrase", invitation: t2) } == .unauthenticated)
         #expect(try f.audit("auth.register") == 2 && f.audit("org.invite") == 2)
+        // an existing account accepts an invitation to a second organisation (its own email only)
+        let other = try f.auth(.open).register(email: "other@example.com", password: "a long passphrase")
+        let otherP = try f.auth().authenticate(other.accessToken)
+        let (_, t3) = try f.admin.invite(founder.org, email: "other@example.com", role: .reviewer, founder)
+        #expect(code { _ = try f.auth().accept(invitation: t3, principal: try f.auth().authenticate(ling.accessToken)) } == .unauthenticated)
+        #expect(try f.auth().accept(invitation: t3, principal: otherP).role == .reviewer)
+        #expect(code { _ = try f.auth().accept(invitation: t3, principal: otherP) } == .unauthenticated, "used")
+        #expect(try f.auth().login(email: "other@example.com", password: "a long passphrase", org: founder.org).user.user.role == .reviewer)
+        #expect(code { _ = try f.admin.invite(founder.org, email: "other@example.com", role: .client, founder) } == .alreadyExists)
     }
 
     @Test("organisations and admin: an ADMIN is confined to its own organisation (another's user or organisation is 404); a CLIENT gets 403; the owner lists and creates")
@@ -200,6 +209,10 @@ struct AccountsServiceTests {
         #expect(code { _ = try f.admin.patchUser(adminB.user.id, disabled: true, adminB) } == .conflict)
         // members, invite, remove: another organisation is 404, a non-manager 403
         #expect(code { _ = try f.admin.members(Actor.defaultOrg, adminB) } == .notFound)
+        let gamma = try f.admin.createOrganization(name: "gamma", owner)
+        _ = try f.admin.removeMember(gamma.id, user: owner.user.id, owner)
+        #expect(code { _ = try f.admin.members(gamma.id, owner) } == .notFound, "an owner that left is no member")
+        #expect(try f.admin.organizations(owner).map(\.name) == ["default", "beta", "gamma"], "but still lists every organisation")
         #expect(code { _ = try f.admin.members(Actor.defaultOrg, client) } == .permission)
         #expect(try f.admin.members(beta.id, adminB).count == 3)
         #expect(code { _ = try f.admin.invite(Actor.defaultOrg, email: "z@example.com", role: .client, adminB) } == .notFound)
