@@ -197,7 +197,13 @@ struct AccountsCryptoTests {
         // payload changed, signature kept
         let forged = Crypto.base64url(Array(#"{"sub":"u2","org":"o1","role":"ADMIN","iat":1800000000,"exp":1800000900}"#.utf8))
         refused("\(p[0]).\(forged).\(p[2])", "tampered payload")
-        refused("\(p[0]).\(p[1]).\(p[2].dropLast())A", "tampered signature")
+        let sig0 = p[2].first == "A" ? "B" : "A"
+        refused("\(p[0]).\(p[1]).\(sig0)\(p[2].dropFirst())", "tampered signature")
+        // the same signature bytes spelled another way (padding; the last character's unused bits)
+        refused("\(p[0]).\(p[1]).\(p[2])=", "padded signature")
+        let last = p[2].last ?? "A", spare = Array("AEIMQUYcgkosw048"), idx = spare.firstIndex(of: last)
+        let tweak = idx.map { String(Array("BFJNRVZdhlptx159")[$0]) } ?? "A"
+        refused("\(p[0]).\(p[1]).\(p[2].dropLast())\(tweak)", "non-canonical last character")
         refused("\(Crypto.base64url(Array(#"{"alg":"none"}"#.utf8))).\(p[1]).", "alg none, empty signature")
         refused("\(Crypto.base64url(Array(#"{"alg":"none"}"#.utf8))).\(p[1]).\(p[2])", "alg none")
         // RS256 header, HMAC'd with the key as if the key were an RSA public key (confusion)

@@ -15,7 +15,8 @@ public enum JWS {
         guard token.utf8.count <= 16_384 else { return nil }
         let p = token.split(separator: ".", omittingEmptySubsequences: false)
         guard p.count == 3, let h = Crypto.base64urlDecode(p[0]), let b = Crypto.base64urlDecode(p[1]),
-              let s = Crypto.base64urlDecode(p[2]),
+              // the signature in its one canonical spelling (no padding, no stray trailing bits)
+              let s = Crypto.base64urlDecode(p[2]), Crypto.base64url(s) == p[2],
               let header = try? JSON.parse(bytes: h, maxDepth: 16), header.objectValue != nil,
               let payload = try? JSON.parse(bytes: b, maxDepth: 16), payload.objectValue != nil
         else { return nil }
