@@ -13,7 +13,7 @@ _olleey_subcommands() {
         'olleey cost') echo 'estimate job summary rates' ;;
         'olleey project') echo 'create list show update delete' ;;
         'olleey channel') echo 'create list show update pause unpause delete graph' ;;
-        'olleey user') echo 'create list show update' ;;
+        'olleey user') echo 'create list show update passwd' ;;
         'olleey org') echo 'list create members add remove' ;;
         'olleey cache') echo 'du prune' ;;
     esac
@@ -101,10 +101,11 @@ _olleey_options() {
         'olleey channel delete') echo '--force --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey channel graph') echo '--project --jobs --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey user') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey user create') echo '--email --role --name --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey user create') echo '--email --role --name --password-stdin --owner --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey user list') echo '--role --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey user show') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey user update') echo '--email --name --role --disable --enable --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey user passwd') echo '--password-stdin --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey org') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey org list') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey org create') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;

@@ -49,7 +49,7 @@ public struct OrgService {
         try db.transaction {
             try store.insert(o)
             if let creator { try store.setMembership(org: o.id, user: creator.id, role: .admin) }
-            try AuditLog(db).record(actor: actor.email, action: "org.create", subject: o.id, detail: ["name": .string(n)])
+            try AuditLog(db).record(actor: actor.email, action: "org.create", subject: o.id, detail: ["name": .string(n)], org: o.id)
         }
         return o
     }
@@ -71,7 +71,7 @@ public struct OrgService {
         try svc.authorizeManage(inOrg, role: role, action: "make")
         try db.transaction {
             try store.setMembership(org: o.id, user: user.id, role: role)
-            try AuditLog(db).record(actor: actor.email, action: "org.add", subject: "\(o.id)/\(user.email)", detail: ["role": .string(role.rawValue)])
+            try AuditLog(db).record(actor: actor.email, action: "org.add", subject: "\(o.id)/\(user.email)", detail: ["role": .string(role.rawValue)], org: o.id)
         }
         guard let m = try store.members(o.id).first(where: { $0.user.id == user.id }) else { throw OlleeyError.failure("membership not stored") }
         return m
@@ -87,7 +87,7 @@ public struct OrgService {
         try UserService(db).authorizeManage(Actor(email: actor.email, org: o.id, author: actor.author), role: m.role, action: "remove")
         try db.transaction {
             try store.removeMembership(org: o.id, user: user.id)
-            try AuditLog(db).record(actor: actor.email, action: "org.remove", subject: "\(o.id)/\(user.email)")
+            try AuditLog(db).record(actor: actor.email, action: "org.remove", subject: "\(o.id)/\(user.email)", org: o.id)
         }
         return m
     }

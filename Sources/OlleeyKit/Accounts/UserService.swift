@@ -85,7 +85,7 @@ public struct UserService {
             try db.transaction {
                 try store.insert(u)
                 try OrgStore(db).setMembership(org: actor.org, user: u.id, role: role)
-                try AuditLog(db).record(actor: actor.email, action: "user.create", subject: u.email, detail: ["role": .string(role.rawValue)])
+                try AuditLog(db).record(actor: actor.email, action: "user.create", subject: u.email, detail: ["role": .string(role.rawValue)], org: actor.org)
             }
         } catch DatabaseError.SQLITE_CONSTRAINT_UNIQUE {
             // another connection created the same email between the check and the insert
@@ -118,7 +118,7 @@ public struct UserService {
         try db.transaction {
             try store.update(changed)
             if let newRole { try OrgStore(db).setMembership(org: actor.org, user: changed.id, role: newRole) }
-            try AuditLog(db).record(actor: actor.email, action: "user.update", subject: changed.email, detail: .object(changes))
+            try AuditLog(db).record(actor: actor.email, action: "user.update", subject: changed.email, detail: .object(changes), org: actor.org)
         }
         return u
     }

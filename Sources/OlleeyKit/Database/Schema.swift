@@ -336,5 +336,57 @@ public enum Schema {
             ) WITHOUT ROWID;
             CREATE INDEX cache_refs_entry ON cache_refs(entry);
             """),
+        // accounts: a password hash and the instance-owner flag on users; refresh tokens (only
+        // their SHA-256 is kept; a family is one login's chain of rotations); the server's
+        // signing keys; rate-limit counters (one fixed window per key) so that several server
+        // processes on one store agree; invitations (only the token's SHA-256); OIDC identities;
+        // and the organisation an audit entry belongs to.
+        Migration(9, "accounts", """
+            ALTER TABLE users ADD COLUMN password_hash TEXT;
+            ALTER TABLE users ADD COLUMN instance_owner INTEGER NOT NULL DEFAULT 0;
+            CREATE TABLE refresh_tokens (
+              token_hash TEXT PRIMARY KEY,
+              family_id TEXT NOT NULL,
+              user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+              org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+              created_at TEXT NOT NULL,
+              expires_at INTEGER NOT NULL,
+              rotated_at TEXT,
+              revoked_at TEXT
+            ) WITHOUT ROWID;
+            CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);
+            CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
+            CREATE TABLE signing_keys (
+              name TEXT PRIMARY KEY,
+              secret BLOB NOT NULL,
+              created_at TEXT NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TABLE rate_limits (
+              key TEXT PRIMARY KEY,
+              window_start INTEGER NOT NULL,
+              count INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TABLE invitations (
+              id TEXT PRIMARY KEY,
+              org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+              email TEXT NOT NULL,
+              role TEXT NOT NULL CHECK (role IN ('CLIENT','REVIEWER','LINGUIST','PM','ADMIN')),
+              token_hash TEXT NOT NULL UNIQUE,
+              invited_by TEXT,
+              created_at TEXT NOT NULL,
+              expires_at INTEGER NOT NULL,
+              accepted_at TEXT
+            );
+            CREATE INDEX invitations_org ON invitations(org_id, created_at);
+            CREATE TABLE oidc_identities (
+              provider TEXT NOT NULL,
+              subject TEXT NOT NULL,
+              user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+              created_at TEXT NOT NULL,
+              PRIMARY KEY (provider, subject)
+            ) WITHOUT ROWID;
+            ALTER TABLE audit_log ADD COLUMN org_id TEXT;
+            CREATE INDEX audit_log_org ON audit_log(org_id, id);
+            """),
     ]
 }

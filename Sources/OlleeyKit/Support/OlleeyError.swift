@@ -12,6 +12,8 @@ public struct OlleeyError: Error, Sendable, Equatable, CustomStringConvertible {
         case cannotCreate = "cannot_create" // 73 cannot create output
         case busy             // 75  temporary failure (database busy), retry
         case permission       // 77  not allowed
+        case unauthenticated  // 77  no valid credentials: bad password, bad or expired token (HTTP 401)
+        case rateLimited = "rate_limited" // 75 too many requests, retry later (HTTP 429)
         case config           // 78  workspace or configuration error
         case interrupted      // 130
 
@@ -23,8 +25,8 @@ public struct OlleeyError: Error, Sendable, Equatable, CustomStringConvertible {
             case .notFound: return 66
             case .unavailable: return 69
             case .cannotCreate: return 73
-            case .busy: return 75
-            case .permission: return 77
+            case .busy, .rateLimited: return 75
+            case .permission, .unauthenticated: return 77
             case .config: return 78
             case .interrupted: return 130
             }
@@ -40,6 +42,8 @@ public struct OlleeyError: Error, Sendable, Equatable, CustomStringConvertible {
             case .cannotCreate: return 507
             case .busy: return 503
             case .permission: return 403
+            case .unauthenticated: return 401
+            case .rateLimited: return 429
             case .config: return 500
             case .interrupted: return 503
             }
@@ -119,8 +123,8 @@ public enum ExitCodes {
         (66, "not_found", "input file or id not found"),
         (69, "unavailable", "a required tool or engine is missing (ffmpeg, apertium, ...)"),
         (73, "cannot_create", "cannot create output (permissions, full disk)"),
-        (75, "busy", "temporary failure, retry (database busy)"),
-        (77, "permission", "not allowed for this user or role"),
+        (75, "busy", "temporary failure, retry (database busy; rate_limited: too many attempts)"),
+        (77, "permission", "not allowed for this user or role (unauthenticated: a wrong password or token)"),
         (78, "config", "workspace or configuration error (no workspace, newer schema)"),
         (130, "interrupted", "interrupted by SIGINT (Ctrl-C); job run leaves the stopped stages resumable"),
         (143, "terminated", "stopped by SIGTERM; job run leaves the stopped stages resumable (a second signal exits at once)"),

@@ -122,6 +122,18 @@ public enum ConfigKeys {
         ConfigKey("job.max_attempts", .int(1...100), default: "3", "attempts per stage before a language fails"),
         ConfigKey("lint.profile", .choice(["default", "netflix"]), default: "default", "default profile for 'vtt lint'"),
         ConfigKey("vtt.author", .string, "author recorded on track versions (else user.email, else $USER)"),
+        ConfigKey("auth.registration", .choice(["open", "invite", "off"]), default: "invite",
+                  "who may register through the API: open (a new organisation each), invite (with an invitation), off"),
+        ConfigKey("auth.password_iterations", .int(100_000...10_000_000), default: "600000", "PBKDF2-HMAC-SHA256 iterations of new password hashes"),
+        ConfigKey("auth.refresh_days", .int(1...365), default: "30", "days a refresh token lives"),
+        ConfigKey("auth.google.client_id", .string, "Google sign-in: the OAuth client id (the ID token's audience)"),
+        ConfigKey("auth.google.jwks", .string, "Google sign-in: JWKS file or URL (https://www.googleapis.com/oauth2/v3/certs)"),
+        ConfigKey("auth.microsoft.client_id", .string, "Microsoft sign-in: the application (client) id"),
+        ConfigKey("auth.microsoft.issuer", .string, "Microsoft sign-in: the issuer, https://login.microsoftonline.com/TENANT/v2.0"),
+        ConfigKey("auth.microsoft.jwks", .string, "Microsoft sign-in: JWKS file or URL"),
+        ConfigKey("ratelimit.auth_per_minute", .int(1...1_000_000), default: "10", "auth requests a minute per client IP"),
+        ConfigKey("ratelimit.standard_per_minute", .int(1...1_000_000), default: "100", "API requests a minute per user"),
+        ConfigKey("ratelimit.upload_per_hour", .int(1...1_000_000), default: "10", "uploads an hour per user"),
     ]
 
     /// Keys read by some engines only: for each, the engine settings (stage) and the engines of

@@ -46,7 +46,9 @@ public struct Workspace: Sendable {
         let existed = FileManager.default.fileExists(atPath: ws.dbPath)
         for d in [ws.dir, ws.mediaDir, ws.cacheDir, ws.outputsDir] { try FileIO.createDirectory(d) }
         let db = try ws.open()
-        _ = db
+        // the server's signing keys (access tokens, signed URLs) are made here, once
+        _ = try SigningKeys(db).tokenKey()
+        _ = try SigningKeys(db).urlKey()
         return (ws, !existed)
     }
 
