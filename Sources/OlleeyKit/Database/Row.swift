@@ -71,7 +71,14 @@ public struct Row {
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
 
-    @inlinable public func optionalString(_ i: Int) -> String? { isNull(i) ? nil : string(i) }
+    /// The text of column `i`, nil when it is NULL. Reads the text first and asks the column's
+    /// type only when there is none (NULL, or SQLite ran out of memory converting the value).
+    @inlinable
+    public func optionalString(_ i: Int) -> String? {
+        guard let p = sqlite3_column_text(stmt, Int32(i)) else { return isNull(i) ? nil : "" }
+        let n = Int(sqlite3_column_bytes(stmt, Int32(i)))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
     @inlinable public func optionalInt64(_ i: Int) -> Int64? { isNull(i) ? nil : int64(i) }
     @inlinable public func optionalDouble(_ i: Int) -> Double? { isNull(i) ? nil : double(i) }
 
@@ -96,10 +103,19 @@ public struct Row {
 /// `SQLValue`, and the optional of each (NULL -> nil).
 public protocol ColumnDecodable {
     static func decode(_ row: Row, at index: Int) -> Self
+    /// The value, or nil when the column is NULL (what `Optional` decodes through).
+    static func decodeIfPresent(_ row: Row, at index: Int) -> Self?
+}
+
+extension ColumnDecodable {
+    /// Asks the column's type, then decodes.
+    @inlinable @inline(__always)
+    public static func decodeIfPresent(_ row: Row, at i: Int) -> Self? { row.isNull(i) ? nil : decode(row, at: i) }
 }
 
 extension String: ColumnDecodable {
     @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> String { row.string(i) }
+    @inlinable @inline(__always) public static func decodeIfPresent(_ row: Row, at i: Int) -> String? { row.optionalString(i) }
 }
 extension Int: ColumnDecodable {
     @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Int { row.int(i) }
@@ -120,7 +136,7 @@ extension SQLValue: ColumnDecodable {
     @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> SQLValue { row.value(i) }
 }
 extension Optional: ColumnDecodable where Wrapped: ColumnDecodable {
-    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Wrapped? { row.isNull(i) ? nil : Wrapped.decode(row, at: i) }
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Wrapped? { Wrapped.decodeIfPresent(row, at: i) }
 }
 
 /// A type built from a row by column names: `init(row:)` reads `try row["id"]`, ... A store
@@ -134,9 +150,9 @@ extension Database {
     @inlinable
     public func fetchAll<T: RowDecodable>(_ type: T.Type, _ sql: String, _ args: [SQLValue] = []) throws -> [T] {
         // the loop of `query`, written out so that `T` is decoded in place (no closure between)
-        let s = try cached(sql)
+        let s = try statement(sql)
+        defer { s.finish() }
         try s.bind(args)
-        defer { s.reset() }
         var out: [T] = []
         let row = Row(statement: s)
         let h = s.handle
@@ -155,9 +171,9 @@ extension Database {
     /// The first row of a query, decoded, or nil.
     @inlinable
     public func fetchOne<T: RowDecodable>(_ type: T.Type, _ sql: String, _ args: [SQLValue] = []) throws -> T? {
-        let s = try cached(sql)
+        let s = try statement(sql)
+        defer { s.finish() }
         try s.bind(args)
-        defer { s.reset() }
         return try s.step() ? T(row: Row(statement: s)) : nil
     }
 }
