@@ -541,6 +541,18 @@ public enum Lint {
     /// `{"profile","lang","errors","warnings","findings":[{"cue","cue_id","line","start_ms",
     /// "end_ms","severity","rule","message","value","limit"}]}` (`cue` counts from 1).
     public static func json(_ findings: [LintFinding], profile: LintProfile) -> String {
+        encodeJSON(findings, profile: profile).string
+    }
+
+    /// `json`, handed to `body` as UTF-8 bytes, without making a string of them (a report of
+    /// 100,000s of findings is written out as it was encoded).
+    public static func withJSON<R>(_ findings: [LintFinding], profile: LintProfile,
+                                   _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let w = encodeJSON(findings, profile: profile)
+        return try body(w.out.buffer)
+    }
+
+    static func encodeJSON(_ findings: [LintFinding], profile: LintProfile) -> JSONWriter {
         var w = JSONWriter(capacity: 128 + findings.count * 220)
         let errors = findings.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
         w.raw("{\"profile\":")
@@ -582,7 +594,7 @@ public enum Lint {
             }
         }
         w.raw("]}")
-        return w.string
+        return w
     }
 
     /// Lint findings as CSV (RFC 4180, header row, CRLF-free: LF line ends):

@@ -120,7 +120,7 @@ extension VTTCommands {
         let format = ctx.json ? "json" : (ctx.args.string("format") ?? "text")
         switch format {
         case "json":
-            ctx.stdout.write(Lint.json(report.findings, profile: report.profile))
+            Lint.withJSON(report.findings, profile: report.profile) { ctx.stdout.write(bytes: UnsafeRawBufferPointer($0)) }
             ctx.stdout.write("\n")
         case "csv": ctx.stdout.write(Lint.csv(report.findings))
         default:

@@ -64,20 +64,32 @@ public struct Row {
     @inlinable public func double(_ i: Int) -> Double { sqlite3_column_double(stmt, Int32(i)) }
     @inlinable public func bool(_ i: Int) -> Bool { sqlite3_column_int64(stmt, Int32(i)) != 0 }
 
+    /// The text of column `i` ("" for NULL), all its bytes (a NUL inside is kept).
+    ///
+    /// The column's value is fetched once and its text and length read from it: one call into
+    /// the statement instead of two (`sqlite3_column_text` and `sqlite3_column_bytes` each enter
+    /// and leave the connection). SQLite calls that value unprotected; olleey opens every
+    /// connection NOMUTEX (multi-thread mode), where SQLite makes no difference between
+    /// protected and unprotected values (https://sqlite.org/c3ref/value.html).
     @inlinable
     public func string(_ i: Int) -> String {
-        guard let p = sqlite3_column_text(stmt, Int32(i)) else { return "" }
-        let n = Int(sqlite3_column_bytes(stmt, Int32(i)))
+        guard let v = sqlite3_column_value(stmt, Int32(i)) else { return "" }
+        return Row.text(v)
+    }
+
+    @inlinable @inline(__always)
+    static func text(_ v: OpaquePointer) -> String {
+        guard let p = sqlite3_value_text(v) else { return "" }
+        let n = Int(sqlite3_value_bytes(v))
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
 
-    /// The text of column `i`, nil when it is NULL. Reads the text first and asks the column's
-    /// type only when there is none (NULL, or SQLite ran out of memory converting the value).
+    /// The text of column `i`, nil when it is NULL: the column's value fetched once (see
+    /// `string(_:)`), then its type and text.
     @inlinable
     public func optionalString(_ i: Int) -> String? {
-        guard let p = sqlite3_column_text(stmt, Int32(i)) else { return isNull(i) ? nil : "" }
-        let n = Int(sqlite3_column_bytes(stmt, Int32(i)))
-        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+        guard let v = sqlite3_column_value(stmt, Int32(i)) else { return nil }
+        return sqlite3_value_type(v) == SQLITE_NULL ? nil : Row.text(v)
     }
     @inlinable public func optionalInt64(_ i: Int) -> Int64? { isNull(i) ? nil : int64(i) }
     @inlinable public func optionalDouble(_ i: Int) -> Double? { isNull(i) ? nil : double(i) }
