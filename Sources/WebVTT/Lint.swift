@@ -428,12 +428,61 @@ public enum Lint {
 
     /// The cues whose id an earlier cue already has: cue index -> index of the first cue with
     /// that id (cues without an id are never duplicates).
+    ///
+    /// Ids are compared as strings are (`String ==`). When every id is ASCII, where that is byte
+    /// equality, they are compared as bytes in an open-addressing table of cue indices, without
+    /// making a string per cue; other ids go through a dictionary of strings.
     public static func duplicateIds(_ doc: WebVTTDocument) -> [Int: Int] {
-        var first: [String: Int] = [:]
+        let cues = doc.cues
         var out: [Int: Int] = [:]
-        for i in doc.cues.indices where !doc.cues[i].idIsEmpty {
-            let id = doc.cues[i].id
-            if let f = first[id] { out[i] = f } else { first[id] = i }
+        guard cues.count > 1 else { return out }
+        // every id's bytes, one after another: id i is arena[ends[i] - length ..< ends[i]]
+        var arena: [UInt8] = []
+        var ends = [Int](repeating: 0, count: cues.count)
+        var ascii = true
+        for i in cues.indices {
+            cues[i].withIDBytes { b in
+                for c in b where c >= 0x80 { ascii = false; break }
+                arena.append(contentsOf: b)
+            }
+            ends[i] = arena.count
+        }
+        if !ascii {
+            var first: [String: Int] = [:]
+            for i in cues.indices where !cues[i].idIsEmpty {
+                let id = cues[i].id
+                if let f = first[id] { out[i] = f } else { first[id] = i }
+            }
+            return out
+        }
+        var capacity = 16
+        while capacity < cues.count * 2 { capacity <<= 1 }
+        let mask = capacity - 1
+        var table = [Int32](repeating: -1, count: capacity)
+        arena.withUnsafeBufferPointer { a in
+            guard let base = a.baseAddress else { return } // no cue has an id
+            ends.withUnsafeBufferPointer { e in
+                table.withUnsafeMutableBufferPointer { t in
+                    for i in 0..<e.count {
+                        let end = e[i], start = i == 0 ? 0 : e[i - 1]
+                        if end == start { continue }
+                        var h: UInt64 = 0xcbf2_9ce4_8422_2325 // FNV-1a
+                        for k in start..<end { h = (h ^ UInt64(a[k])) &* 0x100_0000_01b3 }
+                        var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+                        while true {
+                            let j = Int(t[slot])
+                            if j < 0 { t[slot] = Int32(truncatingIfNeeded: i); break }
+                            let jEnd = e[j], jStart = j == 0 ? 0 : e[j - 1]
+                            if jEnd - jStart == end - start {
+                                var k = 0
+                                while k < end - start && base[jStart + k] == base[start + k] { k += 1 }
+                                if k == end - start { out[i] = j; break }
+                            }
+                            slot = (slot + 1) & mask
+                        }
+                    }
+                }
+            }
         }
         return out
     }
@@ -492,6 +541,18 @@ public enum Lint {
     /// `{"profile","lang","errors","warnings","findings":[{"cue","cue_id","line","start_ms",
     /// "end_ms","severity","rule","message","value","limit"}]}` (`cue` counts from 1).
     public static func json(_ findings: [LintFinding], profile: LintProfile) -> String {
+        encodeJSON(findings, profile: profile).string
+    }
+
+    /// `json`, handed to `body` as UTF-8 bytes, without making a string of them (a report of
+    /// 100,000s of findings is written out as it was encoded).
+    public static func withJSON<R>(_ findings: [LintFinding], profile: LintProfile,
+                                   _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let w = encodeJSON(findings, profile: profile)
+        return try body(w.out.buffer)
+    }
+
+    static func encodeJSON(_ findings: [LintFinding], profile: LintProfile) -> JSONWriter {
         var w = JSONWriter(capacity: 128 + findings.count * 220)
         let errors = findings.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
         w.raw("{\"profile\":")
@@ -533,7 +594,7 @@ public enum Lint {
             }
         }
         w.raw("]}")
-        return w.string
+        return w
     }
 
     /// Lint findings as CSV (RFC 4180, header row, CRLF-free: LF line ends):

@@ -40,6 +40,58 @@ func freshPath(_ tag: String) -> String {
     return p
 }
 
+
+// Each phase is its own function (never inlined) so that a profiler attributes it:
+// `valgrind --tool=callgrind` then `callgrind_annotate --inclusive=yes` shows cRead against olleeyRead.
+@inline(never)
+func cRead(_ db: OpaquePointer?) -> [Item] {
+    var sel: OpaquePointer?
+    sqlite3_prepare_v2(db, "SELECT id, name, lang, duration, note FROM items", -1, &sel, nil)
+    var items: [Item] = []
+    while sqlite3_step(sel) == SQLITE_ROW {
+        let name = String(cString: sqlite3_column_text(sel, 1))
+        let lang = String(cString: sqlite3_column_text(sel, 2))
+        let note: String? = sqlite3_column_type(sel, 4) == SQLITE_NULL ? nil : String(cString: sqlite3_column_text(sel, 4))
+        items.append(Item(id: sqlite3_column_int64(sel, 0), name: name, lang: lang, duration: sqlite3_column_double(sel, 3), note: note))
+    }
+    sqlite3_finalize(sel)
+    return items
+}
+
+@inline(never)
+func cLookups(_ db: OpaquePointer?, _ keys: [Int64]) -> Int {
+    var one: OpaquePointer?
+    sqlite3_prepare_v2(db, "SELECT id, name, lang, duration, note FROM items WHERE id = ?", -1, &one, nil)
+    var found = 0
+    for k in keys {
+        sqlite3_bind_int64(one, 1, k)
+        if sqlite3_step(one) == SQLITE_ROW {
+            let name = String(cString: sqlite3_column_text(one, 1))
+            let lang = String(cString: sqlite3_column_text(one, 2))
+            let note: String? = sqlite3_column_type(one, 4) == SQLITE_NULL ? nil : String(cString: sqlite3_column_text(one, 4))
+            let it = Item(id: sqlite3_column_int64(one, 0), name: name, lang: lang, duration: sqlite3_column_double(one, 3), note: note)
+            if it.id == k { found += 1 }
+        }
+        sqlite3_reset(one)
+    }
+    sqlite3_finalize(one)
+    return found
+}
+
+@inline(never)
+func olleeyRead(_ db: Database) throws -> [Item] {
+    try db.fetchAll(Item.self, "SELECT id, name, lang, duration, note FROM items")
+}
+
+@inline(never)
+func olleeyLookups(_ db: Database, _ keys: [Int64]) throws -> Int {
+    var found = 0
+    for k in keys {
+        if let it = try db.fetchOne(Item.self, "SELECT id, name, lang, duration, note FROM items WHERE id = ?", [.int(k)]), it.id == k { found += 1 }
+    }
+    return found
+}
+
 // MARK: raw C API
 
 func benchC(_ keys: [Int64]) -> (Double, Double, Double, Int) {
@@ -67,34 +119,9 @@ func benchC(_ keys: [Int64]) -> (Double, Double, Double, Int) {
     sqlite3_finalize(ins)
     sqlite3_exec(db, "COMMIT", nil, nil, nil)
     let t1 = now()
-
-    var sel: OpaquePointer?
-    sqlite3_prepare_v2(db, "SELECT id, name, lang, duration, note FROM items", -1, &sel, nil)
-    var items: [Item] = []
-    while sqlite3_step(sel) == SQLITE_ROW {
-        let name = String(cString: sqlite3_column_text(sel, 1))
-        let lang = String(cString: sqlite3_column_text(sel, 2))
-        let note: String? = sqlite3_column_type(sel, 4) == SQLITE_NULL ? nil : String(cString: sqlite3_column_text(sel, 4))
-        items.append(Item(id: sqlite3_column_int64(sel, 0), name: name, lang: lang, duration: sqlite3_column_double(sel, 3), note: note))
-    }
-    sqlite3_finalize(sel)
+    let items = cRead(db)
     let t2 = now()
-
-    var one: OpaquePointer?
-    sqlite3_prepare_v2(db, "SELECT id, name, lang, duration, note FROM items WHERE id = ?", -1, &one, nil)
-    var found = 0
-    for k in keys {
-        sqlite3_bind_int64(one, 1, k)
-        if sqlite3_step(one) == SQLITE_ROW {
-            let name = String(cString: sqlite3_column_text(one, 1))
-            let lang = String(cString: sqlite3_column_text(one, 2))
-            let note: String? = sqlite3_column_type(one, 4) == SQLITE_NULL ? nil : String(cString: sqlite3_column_text(one, 4))
-            let it = Item(id: sqlite3_column_int64(one, 0), name: name, lang: lang, duration: sqlite3_column_double(one, 3), note: note)
-            if it.id == k { found += 1 }
-        }
-        sqlite3_reset(one)
-    }
-    sqlite3_finalize(one)
+    let found = cLookups(db, keys)
     let t3 = now()
     sqlite3_close_v2(db)
     for s in ["", "-wal", "-shm"] { unlink(path + s) }
@@ -118,12 +145,9 @@ func benchOlleey(_ keys: [Int64]) throws -> (Double, Double, Double, Int) {
         }
     }
     let t1 = now()
-    let items = try db.fetchAll(Item.self, "SELECT id, name, lang, duration, note FROM items")
+    let items = try olleeyRead(db)
     let t2 = now()
-    var found = 0
-    for k in keys {
-        if let it = try db.fetchOne(Item.self, "SELECT id, name, lang, duration, note FROM items WHERE id = ?", [.int(k)]), it.id == k { found += 1 }
-    }
+    let found = try olleeyLookups(db, keys)
     let t3 = now()
     for s in ["", "-wal", "-shm"] { unlink(path + s) }
     precondition(items.count == rows && found == keys.count)

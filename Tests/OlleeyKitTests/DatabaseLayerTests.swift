@@ -151,6 +151,46 @@ struct RowDecodableTests {
             #expect(e.sql == "SELECT id FROM items")
         }
     }
+
+    @Test func anOptionalStringIsNilOnlyForNull() throws {
+        let t = TempDir()
+        let db = try database(t)
+        let got = try db.queryOne("SELECT '' AS a, NULL AS b, x'' AS c, 'é' AS d, 7 AS e") { r -> [String?] in
+            [try r["a"], try r["b"], try r["c"], try r["d"], try r["e"]]
+        }
+        #expect(got == ["", nil, "", "é", "7"])
+    }
+
+    @Test func aStatementLeftRunningOrFailedIsResetBeforeItIsUsedAgain() throws {
+        let t = TempDir()
+        let db = try database(t)
+        // a caller steps a cached statement once and walks away
+        let s = try db.cached("SELECT id FROM items ORDER BY id")
+        #expect(try s.step())
+        #expect(try db.query("SELECT id FROM items ORDER BY id") { $0.int(0) } == [1, 2])
+        // a decoder that throws on the first row leaves the statement mid-run
+        #expect(throws: DatabaseError.self) { _ = try db.fetchAll(Item.self, "SELECT id, name FROM items ORDER BY id") }
+        #expect(try db.query("SELECT id, name FROM items ORDER BY id") { $0.string(1) } == ["one", "two"])
+        // and a read that stopped after one row does not keep its read transaction open
+        _ = try db.fetchOne(Item.self, "SELECT * FROM items ORDER BY id")
+        let other = try Database(path: t.file("a.db"))
+        try other.run("INSERT INTO items VALUES (3, 'three', 3.5, NULL, 0)")
+        #expect(try db.scalarInt("SELECT count(*) FROM items") == 3)
+    }
+
+    @Test func moreStatementsInTurnThanTheRecentOnesEachGetTheirOwnArguments() throws {
+        let t = TempDir()
+        let db = try database(t)
+        for round in 0..<3 {
+            for k in 0..<7 {
+                let sql = "SELECT name, ? + \(k) FROM items WHERE id = ?"
+                let got = try db.queryOne(sql, [.int(Int64(round)), .int(Int64(k % 2 + 1))]) { r in "\(r.string(0)) \(r.int(1))" }
+                #expect(got == "\(k % 2 == 0 ? "one" : "two") \(round + k)")
+                #expect(try db.run("UPDATE items SET score = ? WHERE id = ?", [.double(Double(k)), .int(2)]) == 1)
+            }
+        }
+        #expect(try db.fetchOne(Item.self, "SELECT * FROM items WHERE id = ?", [.int(2)])?.score == 6)
+    }
 }
 
 @Suite("Migrations: one transaction each, then foreign_key_check")

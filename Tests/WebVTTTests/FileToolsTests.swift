@@ -94,4 +94,39 @@ struct FileToolsTests {
         #expect(WebVTTParser.parse("WEBVTT\n\n" + text, mode: .browser).diagnostics.isEmpty)
         #expect(Lint.duplicateIds(doc("x\n00:01.000 --> 00:02.000\nt\n\ny\n00:03.000 --> 00:04.000\nu\n")).isEmpty)
     }
+
+    /// What `Lint.duplicateIds` answers, by the definition: a dictionary of the ids as strings.
+    func duplicateIdsByStrings(_ d: WebVTTDocument) -> [Int: Int] {
+        var first: [String: Int] = [:], out: [Int: Int] = [:]
+        for i in d.cues.indices where !d.cues[i].id.isEmpty {
+            if let f = first[d.cues[i].id] { out[i] = f } else { first[d.cues[i].id] = i }
+        }
+        return out
+    }
+
+    @Test("duplicate ids by bytes agree with string comparison: many cues, ids set in code, non-ASCII ids")
+    func duplicateIdsAgreeWithStrings() throws {
+        // 5,000 cues whose ids repeat in a pattern (numbers, names, empty), some ids replaced in code
+        var g = SystemRandomNumberGenerator()
+        var text = ""
+        for i in 0..<5_000 {
+            let id = switch Int.random(in: 0..<4, using: &g) {
+            case 0: String(i)
+            case 1: String(Int.random(in: 0..<2_000, using: &g))
+            case 2: "scene-" + String(Int.random(in: 0..<300, using: &g))
+            default: ""
+            }
+            text += (id.isEmpty ? "" : id + "\n") + "00:00:01.000 --> 00:00:02.000\nt\n\n"
+        }
+        var d = doc(text)
+        #expect(d.cues.count == 5_000)
+        for k in stride(from: 7, to: 5_000, by: 97) { d.cues[k].id = k % 2 == 0 ? "scene-1" : "" }
+        let expected = duplicateIdsByStrings(d)
+        #expect(!expected.isEmpty)
+        #expect(Lint.duplicateIds(d) == expected)
+        // precomposed and decomposed é are the same string: still a duplicate
+        let accents = doc("caf\u{E9}\n00:01.000 --> 00:02.000\nt\n\ncafe\u{301}\n00:03.000 --> 00:04.000\nu\n\nx\n00:05.000 --> 00:06.000\nv\n")
+        #expect(Lint.duplicateIds(accents) == [1: 0])
+        #expect(Lint.duplicateIds(accents) == duplicateIdsByStrings(accents))
+    }
 }

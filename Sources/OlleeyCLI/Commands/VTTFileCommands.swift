@@ -67,7 +67,7 @@ extension VTTCommands {
                   .flag("normalize", "one blank line between blocks, one newline at the end"), encodingOption]
     ) { ctx in
         let p = ctx.args.positionals[0]
-        let loaded = try loadFile(ctx, p)
+        var loaded = try loadFile(ctx, p)
         var o = FormatOptions()
         o.timestampsWithHours = ctx.args.has("hours")
         o.canonicalTimingLines = ctx.args.has("canonical")
@@ -76,8 +76,9 @@ extension VTTCommands {
         o.stripNotes = ctx.args.has("strip-notes")
         o.dropIgnoredBlocks = ctx.args.has("drop-ignored")
         o.normalizeBlankLines = ctx.args.has("normalize")
-        try writeResult(ctx, loaded.document, format: outputFormat(ctx, input: loaded.format), input: loaded.format, options: o,
-                        warnings: warningLines(p, loaded.diagnostics))
+        let warnings = warningLines(p, loaded.diagnostics)
+        try writeResult(ctx, loaded.takeDocument(), format: outputFormat(ctx, input: loaded.format), input: loaded.format, options: o,
+                        warnings: warnings)
         return 0
     }
 
@@ -119,7 +120,7 @@ extension VTTCommands {
         let format = ctx.json ? "json" : (ctx.args.string("format") ?? "text")
         switch format {
         case "json":
-            ctx.stdout.write(Lint.json(report.findings, profile: report.profile))
+            Lint.withJSON(report.findings, profile: report.profile) { ctx.stdout.write(bytes: UnsafeRawBufferPointer($0)) }
             ctx.stdout.write("\n")
         case "csv": ctx.stdout.write(Lint.csv(report.findings))
         default:
@@ -177,16 +178,19 @@ extension VTTCommands {
         }
         let range = try timeRange(ctx, to: toTime)
         let p = ctx.args.positionals[0]
-        let loaded = try loadFile(ctx, p)
+        var loaded = try loadFile(ctx, p)
         let cues = try cueRange(ctx, count: loaded.document.cues.count)
-        let r = Timing.shiftReporting(loaded.document, byMs: by, range: range, cues: cues)
+        // the document is moved, not copied: shifting a copy would copy every cue first
+        var r = Timing.shiftReporting(loaded.takeDocument(), byMs: by, range: range, cues: cues)
+        let shifted = r.document
+        r.document = WebVTTDocument()
         var warnings = warningLines(p, loaded.diagnostics)
         for d in r.dropped {
             warnings.append("\(name(p)): cue \(d.number)\(d.id.isEmpty ? "" : " (\(d.id))") at \(Timestamp.format(d.startMs)) --> \(Timestamp.format(d.endMs)) ends at or before zero once shifted; dropped")
         }
         let dropped: [JSON] = r.dropped.map { .object([("cue", .int(Int64($0.number))), ("id", .string($0.id)),
                                                        ("start_ms", .int($0.startMs)), ("end_ms", .int($0.endMs))]) }
-        try writeResult(ctx, r.document, format: outputFormat(ctx, input: loaded.format, override: toFormat), input: loaded.format, warnings: warnings,
+        try writeResult(ctx, consume shifted, format: outputFormat(ctx, input: loaded.format, override: toFormat), input: loaded.format, warnings: warnings,
                         extra: [("clamped", .int(Int64(r.clamped))), ("dropped", .int(Int64(r.dropped.count))), ("dropped_cues", .array(dropped))])
         return 0
     }

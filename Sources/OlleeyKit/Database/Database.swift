@@ -7,6 +7,11 @@ public final class Database: @unchecked Sendable {
     public let path: String
     @usableFromInline let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
+    // The statements used last, looked at before `cache`: a store runs the same few statements
+    // in turn, and comparing its SQL with `==` (the same literal: one comparison of the string's
+    // bits) costs a fraction of hashing it for the dictionary.
+    private var recent: (Statement?, Statement?, Statement?, Statement?) = (nil, nil, nil, nil)
+    private var recentNext = 0
     private var transactionDepth = 0
 
     public struct Options: Sendable {
@@ -56,6 +61,7 @@ public final class Database: @unchecked Sendable {
             }
             _ = try scalarInt("SELECT count(*) FROM sqlite_master")
         } catch {
+            recent = (nil, nil, nil, nil)
             cache.removeAll()
             sqlite3_close_v2(db)
             throw error
@@ -63,6 +69,7 @@ public final class Database: @unchecked Sendable {
     }
 
     deinit {
+        recent = (nil, nil, nil, nil)
         cache.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -85,12 +92,37 @@ public final class Database: @unchecked Sendable {
     func cachedStatement(_ sql: String) throws -> Statement { try cached(sql) }
 
     public func cached(_ sql: String) throws -> Statement {
-        if let s = cache[sql] {
-            s.reset()
-            return s
+        let s = try statement(sql)
+        s.reset()
+        // the caller steps and resets it as it likes: the next use resets it first
+        s.lookupState[2] = 1
+        return s
+    }
+
+    /// The cached statement for `sql`, ready to bind every parameter and step: reset when a
+    /// previous use did not finish (`Statement.checkOut()`), its old bindings left in place (`Statement.bind(_:)`
+    /// replaces all of them). The fetch and run methods end each use with `Statement.finish()`.
+    @usableFromInline
+    func statement(_ sql: String) throws -> Statement {
+        let s: Statement
+        if let r = recent.0, r.sql == sql { s = r }
+        else if let r = recent.1, r.sql == sql { s = r }
+        else if let r = recent.2, r.sql == sql { s = r }
+        else if let r = recent.3, r.sql == sql { s = r }
+        else {
+            if let c = cache[sql] { s = c } else {
+                s = try Statement(connection: self, sql: sql)
+                cache[sql] = s
+            }
+            switch recentNext {
+            case 0: recent.0 = s
+            case 1: recent.1 = s
+            case 2: recent.2 = s
+            default: recent.3 = s
+            }
+            recentNext = (recentNext + 1) & 3
         }
-        let s = try Statement(connection: self, sql: sql)
-        cache[sql] = s
+        s.checkOut()
         return s
     }
 
@@ -100,9 +132,9 @@ public final class Database: @unchecked Sendable {
     /// Runs a statement that changes data; returns the number of changed rows.
     @discardableResult
     public func run(_ sql: String, _ args: [SQLValue] = []) throws -> Int {
-        let s = try cached(sql)
+        let s = try statement(sql)
+        defer { s.finish() }
         try s.bind(args)
-        defer { s.reset() }
         while try s.step() {}
         return Int(sqlite3_changes(handle))
     }
@@ -115,9 +147,9 @@ public final class Database: @unchecked Sendable {
     /// Maps every row of a query.
     @inlinable
     public func query<T>(_ sql: String, _ args: [SQLValue] = [], _ map: (Row) throws -> T) throws -> [T] {
-        let s = try cached(sql)
+        let s = try statement(sql)
+        defer { s.finish() }
         try s.bind(args)
-        defer { s.reset() }
         var out: [T] = []
         let row = Row(statement: s)
         let h = s.handle
@@ -136,9 +168,9 @@ public final class Database: @unchecked Sendable {
     /// The first row of a query, mapped, or nil.
     @inlinable
     public func queryOne<T>(_ sql: String, _ args: [SQLValue] = [], _ map: (Row) throws -> T) throws -> T? {
-        let s = try cached(sql)
+        let s = try statement(sql)
+        defer { s.finish() }
         try s.bind(args)
-        defer { s.reset() }
         if try s.step() { return try map(Row(statement: s)) }
         return nil
     }

@@ -64,14 +64,33 @@ public struct Row {
     @inlinable public func double(_ i: Int) -> Double { sqlite3_column_double(stmt, Int32(i)) }
     @inlinable public func bool(_ i: Int) -> Bool { sqlite3_column_int64(stmt, Int32(i)) != 0 }
 
+    /// The text of column `i` ("" for NULL), all its bytes (a NUL inside is kept).
+    ///
+    /// The column's value is fetched once and its text and length read from it: one call into
+    /// the statement instead of two (`sqlite3_column_text` and `sqlite3_column_bytes` each enter
+    /// and leave the connection). SQLite calls that value unprotected; olleey opens every
+    /// connection NOMUTEX (multi-thread mode), where SQLite makes no difference between
+    /// protected and unprotected values (https://sqlite.org/c3ref/value.html).
     @inlinable
     public func string(_ i: Int) -> String {
-        guard let p = sqlite3_column_text(stmt, Int32(i)) else { return "" }
-        let n = Int(sqlite3_column_bytes(stmt, Int32(i)))
+        guard let v = sqlite3_column_value(stmt, Int32(i)) else { return "" }
+        return Row.text(v)
+    }
+
+    @inlinable @inline(__always)
+    static func text(_ v: OpaquePointer) -> String {
+        guard let p = sqlite3_value_text(v) else { return "" }
+        let n = Int(sqlite3_value_bytes(v))
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
 
-    @inlinable public func optionalString(_ i: Int) -> String? { isNull(i) ? nil : string(i) }
+    /// The text of column `i`, nil when it is NULL: the column's value fetched once (see
+    /// `string(_:)`), then its type and text.
+    @inlinable
+    public func optionalString(_ i: Int) -> String? {
+        guard let v = sqlite3_column_value(stmt, Int32(i)) else { return nil }
+        return sqlite3_value_type(v) == SQLITE_NULL ? nil : Row.text(v)
+    }
     @inlinable public func optionalInt64(_ i: Int) -> Int64? { isNull(i) ? nil : int64(i) }
     @inlinable public func optionalDouble(_ i: Int) -> Double? { isNull(i) ? nil : double(i) }
 
@@ -96,10 +115,19 @@ public struct Row {
 /// `SQLValue`, and the optional of each (NULL -> nil).
 public protocol ColumnDecodable {
     static func decode(_ row: Row, at index: Int) -> Self
+    /// The value, or nil when the column is NULL (what `Optional` decodes through).
+    static func decodeIfPresent(_ row: Row, at index: Int) -> Self?
+}
+
+extension ColumnDecodable {
+    /// Asks the column's type, then decodes.
+    @inlinable @inline(__always)
+    public static func decodeIfPresent(_ row: Row, at i: Int) -> Self? { row.isNull(i) ? nil : decode(row, at: i) }
 }
 
 extension String: ColumnDecodable {
     @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> String { row.string(i) }
+    @inlinable @inline(__always) public static func decodeIfPresent(_ row: Row, at i: Int) -> String? { row.optionalString(i) }
 }
 extension Int: ColumnDecodable {
     @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Int { row.int(i) }
@@ -120,7 +148,7 @@ extension SQLValue: ColumnDecodable {
     @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> SQLValue { row.value(i) }
 }
 extension Optional: ColumnDecodable where Wrapped: ColumnDecodable {
-    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Wrapped? { row.isNull(i) ? nil : Wrapped.decode(row, at: i) }
+    @inlinable @inline(__always) public static func decode(_ row: Row, at i: Int) -> Wrapped? { Wrapped.decodeIfPresent(row, at: i) }
 }
 
 /// A type built from a row by column names: `init(row:)` reads `try row["id"]`, ... A store
@@ -134,9 +162,9 @@ extension Database {
     @inlinable
     public func fetchAll<T: RowDecodable>(_ type: T.Type, _ sql: String, _ args: [SQLValue] = []) throws -> [T] {
         // the loop of `query`, written out so that `T` is decoded in place (no closure between)
-        let s = try cached(sql)
+        let s = try statement(sql)
+        defer { s.finish() }
         try s.bind(args)
-        defer { s.reset() }
         var out: [T] = []
         let row = Row(statement: s)
         let h = s.handle
@@ -155,9 +183,9 @@ extension Database {
     /// The first row of a query, decoded, or nil.
     @inlinable
     public func fetchOne<T: RowDecodable>(_ type: T.Type, _ sql: String, _ args: [SQLValue] = []) throws -> T? {
-        let s = try cached(sql)
+        let s = try statement(sql)
+        defer { s.finish() }
         try s.bind(args)
-        defer { s.reset() }
         return try s.step() ? T(row: Row(statement: s)) : nil
     }
 }

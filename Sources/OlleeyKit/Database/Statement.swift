@@ -13,7 +13,8 @@ public final class Statement: @unchecked Sendable {
     // column by name pays no exclusivity check (a class's `var` would, on every access).
     @usableFromInline var columnsByName: [String: Int]?
     @usableFromInline let lookupCapacity: Int
-    /// [0]: the position in the current row's reading order; [1]: how many slots are filled.
+    /// [0]: the position in the current row's reading order; [1]: how many slots are filled;
+    /// [2]: 1 while the statement is handed out (it may be running: reset before reuse).
     @usableFromInline let lookupState: UnsafeMutablePointer<Int>
     @usableFromInline let lookupKeys: UnsafeMutablePointer<UnsafeRawPointer?>
     @usableFromInline let lookupIndexes: UnsafeMutablePointer<Int>
@@ -27,8 +28,8 @@ public final class Statement: @unchecked Sendable {
         handle = stmt
         // a decoder may read a column twice; reads past the capacity use the map
         lookupCapacity = 2 * Int(sqlite3_column_count(stmt)) + 4
-        lookupState = .allocate(capacity: 2)
-        lookupState.initialize(repeating: 0, count: 2)
+        lookupState = .allocate(capacity: 3)
+        lookupState.initialize(repeating: 0, count: 3)
         lookupKeys = .allocate(capacity: lookupCapacity)
         lookupKeys.initialize(repeating: nil, count: lookupCapacity)
         lookupIndexes = .allocate(capacity: lookupCapacity)
@@ -49,6 +50,22 @@ public final class Statement: @unchecked Sendable {
     public func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
+        lookupState[2] = 0
+    }
+
+    /// Ends a use of the statement (its read transaction, its locks) and keeps its bindings for
+    /// the next `bind(_:)` to replace: what the fetch and run methods do after each use.
+    @inlinable @inline(__always)
+    func finish() {
+        sqlite3_reset(handle)
+        lookupState[2] = 0
+    }
+
+    /// Takes the statement for a use: reset first when an earlier use did not finish.
+    @inline(__always)
+    func checkOut() {
+        if lookupState[2] != 0 { sqlite3_reset(handle) }
+        lookupState[2] = 1
     }
 
     public var parameterCount: Int { Int(sqlite3_bind_parameter_count(handle)) }
@@ -59,7 +76,11 @@ public final class Statement: @unchecked Sendable {
             throw DatabaseError(.SQLITE_MISUSE, message: "the statement expects \(parameterCount) arguments, got \(args.count)",
                                 sql: sql, argumentsCount: args.count, path: connection.path)
         }
-        for (i, v) in args.enumerated() { try bind(v, at: Int32(i + 1)) }
+        var i: Int32 = 1
+        for v in args {
+            try bind(v, at: i)
+            i &+= 1
+        }
     }
 
     @inline(__always)

@@ -12,6 +12,14 @@ public enum SubtitleLoader {
         /// The encoding the file was decoded from, when it was not read as UTF-8 bytes as they
         /// are (a UTF-16/32 byte-order mark, or an override).
         public var encoding: TextEncoding?
+
+        /// Moves the document out, leaving an empty one: an operation that changes the cues then
+        /// holds the only reference to them (no copy-on-write of every cue), and a writer that
+        /// frees the document when done frees it for good.
+        public mutating func takeDocument() -> WebVTTDocument {
+            defer { document = WebVTTDocument() }
+            return document
+        }
     }
 
     /// Parses `bytes` named `name` (nil for standard input). `format` overrides the sniffing and
