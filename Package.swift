@@ -28,7 +28,7 @@ let package = Package(
         .testTarget(name: "WebVTTTests", dependencies: ["WebVTT"], path: "Tests/WebVTTTests"),
         // test stand-ins (a call-recording FakeMedia, a FakeSpeaker): used by test targets only
         .target(name: "OlleeyTestFakes", dependencies: ["OlleeyKit"], path: "Tests/OlleeyTestFakes"),
-        .testTarget(name: "OlleeyHTTPTests", dependencies: ["OlleeyHTTP"], path: "Tests/OlleeyHTTPTests"),
+        .testTarget(name: "OlleeyHTTPTests", dependencies: ["OlleeyHTTP", "OlleeyTestSupport"], path: "Tests/OlleeyHTTPTests"),
         .testTarget(name: "OlleeyKitTests", dependencies: ["OlleeyKit", "CSQLite", "OlleeyTestSupport", "OlleeyTestFakes"], path: "Tests/OlleeyKitTests"),
         .testTarget(name: "OlleeyCLITests", dependencies: ["OlleeyCLI", "OlleeyKit", "OlleeyTestSupport"], path: "Tests/OlleeyCLITests"),
         .testTarget(name: "EndToEndTests", dependencies: ["OlleeyTestSupport"], path: "Tests/EndToEndTests", exclude: ["Fixtures"]),

@@ -95,7 +95,7 @@ public struct AccessLogMiddleware: HTTPMiddleware {
 
     public func handle(_ request: HTTPRequest, _ context: HTTPContext, next: HTTPNext) throws -> HTTPResponse {
         let r = try next(request, context)
-        let ms = Double(monotonicNanos() &- context.started) / 1e6
+        let micros = Int((monotonicNanos() &- context.started) / 1000)
         var w = JSONWriter(capacity: 160)
         w.object { o in
             o.field("method", request.method)
@@ -108,7 +108,7 @@ public struct AccessLogMiddleware: HTTPMiddleware {
             case let .file(f): o.value(f.length)
             case .stream: o.null()
             }
-            o.key("duration_ms"); o.value((ms * 1000).rounded() / 1000)
+            o.key("duration_ms"); o.value(fixed: micros, decimals: 3)
             o.field("request_id", context.requestId)
         }
         sink.write(w.bytes)

@@ -45,6 +45,7 @@ public struct HTTPRoute: Sendable {
     public var handler: HTTPHandler
     var middleware: [any HTTPMiddleware] = []
     var pattern: [Segment] = []
+    var index: Int?
 
     enum Segment: Sendable, Equatable { case literal(String), parameter(String) }
 
@@ -137,7 +138,7 @@ public final class HTTPRouter: @unchecked Sendable {
     public init() {}
 
     /// Adds middleware around every request (outermost first).
-    public func use(_ m: any HTTPMiddleware) { middleware.append(m) }
+    public func use(_ m: any HTTPMiddleware) { middleware.append(m); compiled = [] }
 
     /// The root group (no prefix, no middleware).
     public var root: HTTPRouteGroup { HTTPRouteGroup(router: self, prefix: "", middleware: [], tags: []) }
@@ -155,8 +156,19 @@ public final class HTTPRouter: @unchecked Sendable {
         return self
     }
 
+    /// Each route's whole chain (global middleware, its own, its handler), built by `prepare()`.
+    var compiled: [HTTPNext] = []
+
+    /// Builds every route's middleware chain once (the server calls it when it starts; routes
+    /// and middleware added later are still served, through a chain built per request).
+    public func prepare() {
+        compiled = routes.map { r in Self.chain(middleware, Self.chain(r.middleware, r.handler)) }
+    }
+
     func insert(_ r: HTTPRoute) {
         let i = routes.count
+        var r = r
+        r.index = i
         routes.append(r)
         if r.isStatic {
             staticRoutes[r.path, default: [:]][r.method] = i
@@ -198,6 +210,7 @@ public final class HTTPRouter: @unchecked Sendable {
         case let .route(route, params):
             context.route = route
             context.parameters = params
+            if let i = route.index, i < compiled.count { return try compiled[i](request, context) }
             inner = Self.chain(route.middleware, route.handler)
         case let .methodNotAllowed(allow):
             inner = { _, _ in throw HTTPError(405, "method not allowed", code: "method_not_allowed", headers: HTTPHeaders([("Allow", allow.joined(separator: ", "))])) }

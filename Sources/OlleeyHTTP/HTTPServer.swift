@@ -122,6 +122,7 @@ public final class HTTPServer: @unchecked Sendable {
         wakeRead = p[0]; wakeWrite = p[1]
         epollAdd(listenFd, EPOLLIN.rawValue)
         epollAdd(wakeRead, EPOLLIN.rawValue)
+        router.prepare()
         pool = WorkerPool(threads: max(1, configuration.poolThreads))
         let t = Thread { [self] in loop() }
         t.name = "olleey-http-loop"

@@ -144,7 +144,7 @@ public struct HTTPTarget: Sendable, Equatable {
             t = afterScheme[slash...]
             if t.hasPrefix("?") { t = "/" + t }
         }
-        if t.contains("#") { throw .badTarget }
+        if t.utf8.contains(35) { throw .badTarget }
         let rawPath: Substring
         var rawQuery: Substring?
         if let q = t.firstIndex(of: "?") { rawPath = t[..<q]; rawQuery = t[t.index(after: q)...] } else { rawPath = t }

@@ -265,7 +265,22 @@ public struct JSONWriter {
     public mutating func field(_ k: String, _ v: Bool) { key(k); comma(); bytes += v ? Array("true".utf8) : Array("false".utf8); needsComma = true }
 
     public mutating func value(_ s: String) { comma(); string(s); needsComma = true }
-    public mutating func value(_ n: Int) { comma(); bytes += Array(String(n).utf8); needsComma = true }
+    public mutating func value(_ n: Int) { comma(); bytes.append(contentsOf: String(n).utf8); needsComma = true }
+    /// A fixed-point number with `decimals` digits after the point, from an integer count of
+    /// 10^-decimals units (`milli(1234, 3)` -> 1.234), without floating-point formatting.
+    public mutating func value(fixed units: Int, decimals: Int) {
+        comma()
+        var p = 1
+        for _ in 0..<decimals { p *= 10 }
+        let whole = units / p, frac = abs(units % p)
+        if units < 0 && whole == 0 { bytes.append(45) }
+        bytes.append(contentsOf: String(whole).utf8)
+        bytes.append(46)
+        let f = String(frac)
+        for _ in 0..<(decimals - f.utf8.count) { bytes.append(48) }
+        bytes.append(contentsOf: f.utf8)
+        needsComma = true
+    }
     public mutating func value(_ d: Double) {
         comma()
         bytes += Array((d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)) : "null").utf8)
@@ -279,6 +294,11 @@ public struct JSONWriter {
 
     mutating func string(_ s: String) {
         bytes.append(34)
+        if !s.utf8.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 || $0 == 127 }) {
+            bytes.append(contentsOf: s.utf8)
+            bytes.append(34)
+            return
+        }
         for c in s.utf8 {
             switch c {
             case 34: bytes += [92, 34]

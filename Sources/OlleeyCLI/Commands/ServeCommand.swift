@@ -31,6 +31,8 @@ enum ServeCommand {
         config.port = port
         let ws = try ctx.workspace()
         let db = try ctx.database()
+        // the worker's settings are checked before anything listens
+        let workerSettings = workers > 0 ? try JobRunner.settings(db, parallel: workers) : nil
         // the metrics' own connection: a scrape never waits on a handler's
         let metricsDB = try ws.open()
         let metricsLock = NSLock()
@@ -49,8 +51,7 @@ enum ServeCommand {
 
         var runner: JobRunner?
         let finished = DispatchSemaphore(value: 0)
-        if workers > 0 {
-            let (parallel, lease) = try JobRunner.settings(db, parallel: workers)
+        if let (parallel, lease) = workerSettings {
             let err = ctx.stderr
             let quiet = ctx.quiet
             let r = JobRunner(workspace: ws, jobs: nil, parallel: parallel, leaseSeconds: lease, waitForWork: true,
