@@ -70,6 +70,7 @@ public final class HTTPServer: @unchecked Sendable {
     var done = false
     var scratch: UnsafeMutableRawPointer
     let scratchSize = 64 << 10
+    var acceptPausedUntil: UInt64 = 0
     var dateSecond = -1
     var dateLine: [UInt8] = []
 
@@ -87,6 +88,7 @@ public final class HTTPServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> Int {
         signal(SIGPIPE, SIG_IGN)
+        Self.raiseDescriptorLimit(to: UInt64(configuration.maxConnections) + 256)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(configuration.port).bigEndian)
@@ -147,6 +149,15 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Open client connections now.
     public var openConnections: Int { metrics.open }
+
+    /// Raises the soft limit on open descriptors towards `n` (at most the hard limit): the
+    /// usual soft limit of 1024 would cap connections far below `maxConnections`.
+    static func raiseDescriptorLimit(to n: UInt64) {
+        var rl = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0, UInt64(rl.rlim_cur) < n else { return }
+        rl.rlim_cur = min(rlim_t(n), rl.rlim_max)
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl)
+    }
 
     // MARK: the loop
 
@@ -227,7 +238,7 @@ public final class HTTPServer: @unchecked Sendable {
         for c in conns {
             guard let c else { continue }
             c.keepAlive = false
-            if c.state == .head && c.buffered == 0 && c.out.isEmpty { closeConn(c) }
+            if (c.state == .head && c.buffered == 0 && c.out.isEmpty) || c.state == .lingering { closeConn(c) }
         }
     }
 
@@ -242,6 +253,11 @@ public final class HTTPServer: @unchecked Sendable {
             }
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+                    // out of descriptors: stop watching the listener for a moment rather than spin on it
+                    epoll_ctl(epfd, EPOLL_CTL_DEL, listenFd, nil)
+                    acceptPausedUntil = now + 100_000_000
+                }
                 return
             }
             if openCount >= configuration.maxConnections || stopping { close(fd); continue }
@@ -760,6 +776,10 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     func sweep(_ now: UInt64) {
+        if acceptPausedUntil > 0 && now >= acceptPausedUntil && listenFd >= 0 {
+            acceptPausedUntil = 0
+            epollAdd(listenFd, EPOLLIN.rawValue)
+        }
         let read = UInt64(configuration.readTimeout * 1e9)
         let idle = UInt64(configuration.idleTimeout * 1e9)
         let write = UInt64(configuration.writeTimeout * 1e9)
