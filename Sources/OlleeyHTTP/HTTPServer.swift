@@ -543,11 +543,12 @@ public final class HTTPServer: @unchecked Sendable {
         c.state = .busy
         c.bodyFile = nil
         let bufferLimit = configuration.streamBufferBytes
+        let chunked = !c.http10
         pool?.submit { [self] in
             var resp = Self.respond(router, request, ctx, match)
             removeUpload(request.bodyFile)
             if case let .stream(body) = resp.body {
-                let writer = HTTPResponseWriter(limit: bufferLimit) { [self] bytes in post(.streamData(c, bytes)) }
+                let writer = HTTPResponseWriter(limit: bufferLimit, chunked: chunked) { [self] bytes in post(.streamData(c, bytes)) }
                 resp.body = .bytes([])
                 post(.streamStart(c, resp, writer))
                 let ok = (try? body(writer)) != nil
@@ -593,7 +594,7 @@ public final class HTTPServer: @unchecked Sendable {
                 c.writer = nil
                 c.streaming = false
                 if ok {
-                    if !c.isHead { c.out += HTTPChunked.end }
+                    if !c.isHead && !c.http10 { c.out += HTTPChunked.end }
                 } else {
                     c.keepAlive = false
                 }
@@ -616,7 +617,7 @@ public final class HTTPServer: @unchecked Sendable {
         var resp = resp
         if case let .stream(body) = resp.body, !streaming {
             // a loop route that streams: the stream runs on the pool
-            let writer = HTTPResponseWriter(limit: configuration.streamBufferBytes) { [self] bytes in post(.streamData(c, bytes)) }
+            let writer = HTTPResponseWriter(limit: configuration.streamBufferBytes, chunked: !c.http10) { [self] bytes in post(.streamData(c, bytes)) }
             c.writer = writer
             resp.body = .bytes([])
             c.state = .busy
@@ -660,7 +661,10 @@ public final class HTTPServer: @unchecked Sendable {
             guard !k.isEmpty, k.utf8.allSatisfy(HTTPSyntax.isTokenByte), !v.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else { continue }
             out += k.utf8; out += [58, 32]; out += v.utf8; out += [13, 10]
         }
-        if chunked {
+        if chunked && c.http10 {
+            // HTTP/1.0 has no chunked coding: the body ends with the connection
+            c.keepAlive = false
+        } else if chunked {
             out += Array("Transfer-Encoding: chunked\r\n".utf8)
         } else if let length {
             out += Array("Content-Length: ".utf8); out += String(length).utf8; out += [13, 10]

@@ -185,9 +185,13 @@ public final class HTTPResponseWriter: @unchecked Sendable {
     var queued = 0
     var closed = false
     let limit: Int
+    /// False for an HTTP/1.0 client: the body is delimited by the close, not by chunks.
+    let chunked: Bool
     let push: @Sendable ([UInt8]) -> Void
 
-    init(limit: Int, push: @escaping @Sendable ([UInt8]) -> Void) { self.limit = limit; self.push = push }
+    init(limit: Int, chunked: Bool = true, push: @escaping @Sendable ([UInt8]) -> Void) {
+        self.limit = limit; self.chunked = chunked; self.push = push
+    }
 
     public struct Gone: Error {}
 
@@ -196,7 +200,7 @@ public final class HTTPResponseWriter: @unchecked Sendable {
 
     public func write(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
-        let chunk = HTTPChunked.encode(bytes)
+        let chunk = chunked ? HTTPChunked.encode(bytes) : bytes
         lock.lock()
         while queued > limit && !closed { lock.wait() }
         if closed { lock.unlock(); throw Gone() }

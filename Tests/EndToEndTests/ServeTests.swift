@@ -43,7 +43,7 @@ struct ServeTests {
         #expect(try Binary.run(["init"], cwd: dir).exit == 0)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", "exec '\(Binary.path)' serve --host 127.0.0.1 --port 0 --workers 1 >'\(dir)/serve.out' 2>'\(dir)/serve.err'"]
+        p.arguments = ["-c", "exec '\(Binary.path)' serve --host 127.0.0.1 --port 0 --workers 1 --json >'\(dir)/serve.out' 2>'\(dir)/serve.err'"]
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         var e = ProcessInfo.processInfo.environment
         e.removeValue(forKey: "OLLEEY_WORKSPACE")
@@ -76,6 +76,9 @@ struct ServeTests {
         #expect(!p.isRunning, "still running 5 s after SIGTERM")
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
+        let out = (try? String(contentsOfFile: dir + "/serve.out", encoding: .utf8)) ?? ""
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "stdout: \(out)")
+        #expect(summary["stopped_by"] as? String == "SIGTERM" && summary["url"] as? String == "http://127.0.0.1:\(port)")
         let log = (try? String(contentsOfFile: dir + "/serve.err", encoding: .utf8)) ?? ""
         #expect(log.contains(#""path":"/nope""#) && !log.contains("secret-token"), "the access log has paths, never query strings")
     }

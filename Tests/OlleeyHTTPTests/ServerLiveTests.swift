@@ -312,6 +312,21 @@ struct ServerLiveTests {
         #expect(after.head.status == 200 && text(after.body) == #"{"status":"healthy"}"#)
     }
 
+    @Test("a stream to an HTTP/1.0 client: no chunked coding, the body ends with the connection")
+    func streamHTTP10() throws {
+        let s = try LiveServer.standard(extra: { r in
+            r.on("GET", "/events") { _, _ in
+                .stream(contentType: "text/plain") { w in for i in 0..<3 { try w.write("line \(i)\n") } }
+            }
+        })
+        defer { s.stop() }
+        let c = try RawClient(port: s.port)
+        c.send("GET /events HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        let out = c.readAll()
+        #expect(out.hasPrefix("HTTP/1.1 200 ") && !out.contains("Transfer-Encoding") && out.contains("Connection: close"), "\(out)")
+        #expect(out.hasSuffix("\r\n\r\nline 0\nline 1\nline 2\n"), "\(out)")
+    }
+
     @Test("a stream whose client goes away: write throws and the handler ends")
     func streamClientGone() throws {
         let ended = Box<Bool>(false)

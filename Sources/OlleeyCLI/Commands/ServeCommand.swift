@@ -7,7 +7,7 @@ import OlleeyKit
 enum ServeCommand {
     static let spec: CommandSpec = CommandSpec(
         "serve", "run the HTTP server (and a job worker) until SIGTERM or SIGINT",
-        discussion: "Serves the workspace over HTTP/1.1 on HOST:PORT (default 127.0.0.1:8000; --port 0 picks a free port). The first line on stderr is 'listening on http://HOST:PORT'; then one JSON line per request (method, path without its query string, route, status, bytes, duration in ms, request id). Routes so far: GET /health, GET /metrics (Prometheus text: requests by route and status, latency, open connections, jobs by status), GET /openapi.json (OpenAPI 3.1, generated from the route table). With --workers N (default 1) the server also runs queued jobs, N units at once, as 'olleey worker --parallel N' does; --workers 0 leaves that to separate 'olleey worker' processes. SIGTERM or SIGINT stops it gracefully: no new connections, requests in flight finish, the worker leaves its units resumable, and it exits 0. Limits: request head 32 KiB and 100 fields (431), JSON bodies 2 MiB (413), read timeout 10 s (408), idle keep-alive 60 s.",
+        discussion: "Serves the workspace over HTTP/1.1 on HOST:PORT (default 127.0.0.1:8000; --port 0 picks a free port). The first line on stderr is 'listening on http://HOST:PORT'; then one JSON line per request (method, path without its query string, route, status, bytes, duration in ms, request id). Routes so far: GET /health, GET /metrics (Prometheus text: requests by route and status, latency, open connections, jobs by status), GET /openapi.json (OpenAPI 3.1, generated from the route table). With --workers N (default 1) the server also runs queued jobs, N units at once, as 'olleey worker --parallel N' does; --workers 0 leaves that to separate 'olleey worker' processes. SIGTERM or SIGINT stops it gracefully: no new connections, requests in flight finish, the worker leaves its units resumable, and it exits 0 after printing one line (with --json: url, stopped_by, workers). Limits: request head 32 KiB and 100 fields (431), JSON bodies 2 MiB (413), read timeout 10 s (408), idle keep-alive 60 s.",
         examples: ["olleey serve", "olleey serve --host 127.0.0.1 --port 0 --workers 0",
                    "olleey serve --port 8080 --cors-origin https://app.example.com 2>access.log"],
         options: [
@@ -74,8 +74,13 @@ enum ServeCommand {
         }
         server.wait()
         if runner != nil { finished.wait() }
+        let stoppedBy = signals.received.map(StopSignals.name) ?? "stop"
         signals.remove()
         HTTPLogSink.stderr.flush()
+        let url = "http://\(host):\(server.port)"
+        try ctx.emit(["url": .string(url), "stopped_by": .string(stoppedBy), "workers": .int(Int64(workers))]) {
+            "stopped serving \(url) (\(stoppedBy))"
+        }
         return 0
     }
 }
