@@ -195,3 +195,43 @@ func bodyText(_ r: HTTPResponse) -> String {
 final class TestClock: @unchecked Sendable {
     var now = 1000
 }
+
+/// What handlers use to read requests: JSON bodies, bearer tokens, cookies.
+@Suite struct RequestHelperTests {
+    struct Login: Decodable, Equatable { var email: String; var password: String }
+
+    func request(_ headers: [(String, String)], body: String = "") throws -> HTTPRequest {
+        try HTTPRequest(method: "POST", target: "/auth/login", headers: HTTPHeaders(headers), body: Array(body.utf8))
+    }
+
+    @Test("a JSON body decodes; malformed JSON is 400 invalid_json without the decoder's text; another media type is 415")
+    func json() throws {
+        let ok = try request([("Content-Type", "application/json; charset=utf-8")], body: #"{"email":"a@b","password":"p"}"#)
+        #expect(try ok.decodeJSON(Login.self) == Login(email: "a@b", password: "p"))
+        do {
+            _ = try request([("Content-Type", "application/json")], body: "{not json").decodeJSON(Login.self)
+            Issue.record("accepted")
+        } catch let error as HTTPError {
+            #expect(error.status == 400 && error.code == "invalid_json" && !error.detail.contains("not json"))
+        }
+        do {
+            _ = try request([("Content-Type", "text/plain")], body: "{}").decodeJSON(Login.self)
+            Issue.record("accepted")
+        } catch let error as HTTPError {
+            #expect(error.status == 415)
+        }
+        #expect(try request([("Content-Type", "application/problem+json")], body: #"{"email":"x","password":"y"}"#).decodeJSON(Login.self).email == "x")
+    }
+
+    @Test("bearer tokens: the scheme is case-insensitive; other schemes and empty tokens are nil; cookies by name")
+    func bearerAndCookies() throws {
+        #expect(try request([("Authorization", "Bearer abc.def")]).bearerToken == "abc.def")
+        #expect(try request([("Authorization", "bearer abc")]).bearerToken == "abc")
+        #expect(try request([("authorization", "BEARER  abc ")]).bearerToken == "abc")
+        #expect(try request([("Authorization", "Basic abc")]).bearerToken == nil)
+        #expect(try request([("Authorization", "Bearer")]).bearerToken == nil)
+        #expect(try request([]).bearerToken == nil)
+        let c = try request([("Cookie", "a=1; refresh_token=xyz"), ("Cookie", "b=2")])
+        #expect(c.cookie("refresh_token") == "xyz" && c.cookie("b") == "2" && c.cookie("none") == nil)
+    }
+}
