@@ -3,7 +3,7 @@
 
 _olleey_subcommands() {
     case "$1" in
-        'olleey') echo 'init config job vtt qc glossary cost project channel user org worker engines cache demo version help completions man' ;;
+        'olleey') echo 'init config job vtt qc glossary cost project channel user org worker serve engines cache demo version help completions man' ;;
         'olleey config') echo 'get set unset list' ;;
         'olleey job') echo 'create run list show status watch outputs events stats pause resume cancel retry approve reject delete' ;;
         'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore retranslate' ;;
@@ -113,6 +113,7 @@ _olleey_options() {
         'olleey org add') echo '--role --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey org remove') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey worker') echo '--parallel -p --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey serve') echo '--host --port --workers --cors-origin --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey engines') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey cache') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey cache du') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -186,7 +187,7 @@ _olleey() {
     for ((i=1; i<COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         if [ "$skip" = 1 ]; then skip=0; continue; fi
-        case " --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
+        case " --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --port --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workers --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
         case "$w" in -*) continue ;; esac
         case " $(_olleey_subcommands "$path") " in *" $w "*) path="$path $w" ;; esac
     done

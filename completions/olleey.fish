@@ -2,7 +2,7 @@
 # Install: copy to ~/.config/fish/completions/olleey.fish
 
 function __olleey_path
-    set -l valueopts --after --as --burn-in --by --channel --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workspace -d -g -l -m -o -p -t
+    set -l valueopts --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --port --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workers --workspace -d -g -l -m -o -p -t
     set -l tokens (commandline -opc)
     set -l path olleey
     set -l skip 0
@@ -19,7 +19,7 @@ end
 function __olleey_subs
     switch $argv[1]
                 case 'olleey'
-                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'cost' 'project' 'channel' 'user' 'org' 'worker' 'engines' 'cache' 'demo' 'version' 'help' 'completions' 'man'
+                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'cost' 'project' 'channel' 'user' 'org' 'worker' 'serve' 'engines' 'cache' 'demo' 'version' 'help' 'completions' 'man'
                 case 'olleey config'
                     printf '%s\n' 'get' 'set' 'unset' 'list'
                 case 'olleey job'
@@ -64,6 +64,7 @@ complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'channel' -d 'publishing c
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'user' -d 'local users and their roles (who may assign, approve and reject reviews)'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'org' -d 'organisations: who belongs to which, with which role'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'worker' -d 'claim and run queued work as jobs arrive, until SIGTERM or SIGINT'
+complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'serve' -d 'run the HTTP server (and a job worker) until SIGTERM or SIGINT'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'engines' -d 'show the engine of each stage: installed or not, version, language pairs and voices'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'cache' -d 'the stage cache: its size, and removing what no job uses'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'demo' -d 'make a sample video with an English narration and dub it into Spanish and Catalan'
@@ -370,6 +371,10 @@ complete -c olleey -n '__olleey_at '\''olleey org add'\''' -l role -r -a 'CLIENT
 complete -c olleey -n '__olleey_at '\''olleey org add'\''' -l as -r -d 'act as this user (else config user.email)'
 complete -c olleey -n '__olleey_at '\''olleey org remove'\''' -l as -r -d 'act as this user (else config user.email)'
 complete -c olleey -n '__olleey_at '\''olleey worker'\''' -l parallel -s p -r -d 'units run at once (default: config job.parallel)'
+complete -c olleey -n '__olleey_at '\''olleey serve'\''' -l host -r -d 'IPv4 address to listen on (default 127.0.0.1)'
+complete -c olleey -n '__olleey_at '\''olleey serve'\''' -l port -r -d 'TCP port (default 8000; 0 picks a free one)'
+complete -c olleey -n '__olleey_at '\''olleey serve'\''' -l workers -r -d 'job units the in-process worker runs at once (default 1; 0: no worker)'
+complete -c olleey -n '__olleey_at '\''olleey serve'\''' -l cors-origin -r -d 'allow browser requests from this origin (repeatable; * for any)'
 complete -c olleey -n '__olleey_at '\''olleey engines'\''' -l lang -s l -r -d 'only the language pairs and voices of this language'
 complete -c olleey -n '__olleey_at '\''olleey cache'\''' -a 'du' -d 'show the cache'\''s size by kind (stage) and by job'
 complete -c olleey -n '__olleey_at '\''olleey cache'\''' -a 'prune' -d 'remove cache entries no job version uses'

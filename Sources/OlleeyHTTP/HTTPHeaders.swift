@@ -22,6 +22,9 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
 
+    /// Replaces every field at once (the server's parser builds the list itself).
+    mutating func replaceAll(_ f: [(name: String, value: String)]) { fields = f }
+
     /// Replaces every field called `name` with one.
     public mutating func set(_ name: String, _ value: String) {
         remove(name)

@@ -28,6 +28,7 @@ public enum RootCommand {
             UserCommands.spec,
             OrgCommands.spec,
             WorkerCommand.spec,
+            ServeCommand.spec,
             EnginesCommand.spec,
             CacheCommands.spec,
             DemoCommand.spec,

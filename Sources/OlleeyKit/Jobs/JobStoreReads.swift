@@ -18,6 +18,13 @@ extension JobStore {
         return out
     }
 
+    /// Jobs by status (of the organisation, or of every one without): the server's metrics.
+    public func countByStatus() throws -> [JobStats.Count] {
+        let (own, args) = orgClause
+        return try db.query("SELECT status, count(*) AS n FROM jobs WHERE 1\(own) GROUP BY status ORDER BY 1", args) {
+            JobStats.Count(key: try $0["status"], count: try $0["n"]) }
+    }
+
     /// The aggregates of `job stats`.
     func stats() throws -> (byStatus: [JobStats.Count], byLanguage: [JobStats.LanguageCount], reasons: [JobStats.FailureReason], stages: [JobStats.StageDuration]) {
         // scoped: the organisation's jobs only (`ofOrg` limits a table with a job_id column)
