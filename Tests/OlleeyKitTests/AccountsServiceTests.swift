@@ -288,13 +288,6 @@ struct AccountsServiceTests {
     }
 }
 
-/// A value guarded by a lock, for tests that collect results from several threads.
-final class Locked<T>: @unchecked Sendable {
-    private var value: T
-    private let lock = NSLock()
-    init(_ v: T) { value = v }
-    func withLock<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
-}
 
 @Suite("accounts: OIDC ID tokens (RS256, key pair made in the test, JWKS file)")
 struct OIDCTests {

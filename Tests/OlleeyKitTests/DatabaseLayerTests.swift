@@ -68,7 +68,7 @@ struct DatabaseErrorTests {
         let other = try ws.open()
         try other.execute("BEGIN IMMEDIATE")
         try other.run("INSERT INTO users(id, email, name, role, disabled, created_at, updated_at) VALUES ('u-other', 'ana@example.com', '', 'LINGUIST', 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')")
-        let result = LockedBox<Result<User, Error>?>(nil)
+        let result = Locked<Result<User, Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let path = t.path
         Thread.detachNewThread {
@@ -243,7 +243,7 @@ struct DatabasePoolTests {
         let writerInside = DispatchSemaphore(value: 0)
         let releaseWriter = DispatchSemaphore(value: 0)
         let writerDone = DispatchSemaphore(value: 0)
-        let writerResult = LockedBox<Error?>(nil)
+        let writerResult = Locked<Error?>(nil)
         Thread.detachNewThread {
             do {
                 try pool.write { db in
@@ -257,7 +257,7 @@ struct DatabasePoolTests {
         writerInside.wait()
 
         // while the writer is inside its transaction, 6 reads on 6 threads all finish
-        let seen = LockedBox<[Int64]>([])
+        let seen = Locked<[Int64]>([])
         let group = DispatchGroup()
         for _ in 0..<6 {
             group.enter()
@@ -282,7 +282,7 @@ struct DatabasePoolTests {
         let pool = try DatabasePool(path: t.file("a.db"))
         try pool.write { try $0.execute("CREATE TABLE t(k INTEGER)") }
         let group = DispatchGroup()
-        let failures = LockedBox<Int>(0)
+        let failures = Locked<Int>(0)
         for i in 0..<8 {
             group.enter()
             Thread.detachNewThread {

@@ -110,7 +110,7 @@ struct DatabaseTests {
         try a.execute("BEGIN IMMEDIATE")
         let path = t.file("a.db")
         let done = DispatchSemaphore(value: 0)
-        let result = LockedBox<Result<Void, Error>?>(nil)
+        let result = Locked<Result<Void, Error>?>(nil)
         Thread.detachNewThread {
             do {
                 let b = try Database(path: path)   // 5 s busy timeout
@@ -227,10 +227,3 @@ struct WorkspaceTests {
     }
 }
 
-final class LockedBox<T>: @unchecked Sendable {
-    private var value: T
-    private let lock = NSLock()
-    init(_ v: T) { value = v }
-    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
-    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-}

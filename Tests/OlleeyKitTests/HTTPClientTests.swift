@@ -328,7 +328,7 @@ struct HTTPClientTests {
         defer { token.cancel(); done.wait() }
         var c = HTTPClient(timeout: 5)
         c.caFile = cert
-        var response: HTTPResponse?
+        var response: HTTPClientResponse?
         for _ in 0..<50 {
             if let r = try? c.get("https://localhost:\(port)/") { response = r; break }
             Thread.sleep(forTimeInterval: 0.1)

@@ -29,7 +29,7 @@ struct SegmentedAACTests {
         let t = TempDir()
         let ff = try FFmpeg()
         let cache = StageCache(root: t.file("cache"))
-        let calls = LockedBox(0)
+        let calls = Locked(0)
         let encode = { (pcm: String, out: String) in
             try SegmentedAAC.encode(pcm: pcm, to: out, aac: AACSettings(bitrate: "192k"), ffmpeg: ff) { key, make in
                 let r = try cache.produce("aacseg", key, "aac", make)
@@ -85,7 +85,7 @@ struct SegmentedAACTests {
         let t = TempDir()
         let ff = try FFmpeg()
         let cache = StageCache(root: t.file("cache"))
-        let calls = LockedBox(0)
+        let calls = Locked(0)
         var opts = MixOptions()
         opts.duckGain = 0.25
         opts.dubGain = 0   // measure the ducked background alone

@@ -1,10 +1,6 @@
 import Foundation
 import OlleeyKit
 
-public enum OlleeyVersion {
-    public static let string = "0.1.0"
-}
-
 /// The entry point: argv in, exit code out. In-process tests call `run` with buffer sinks.
 public enum CLI {
     public static func main() -> Never {

@@ -54,19 +54,19 @@ public struct HTTPEndpoint: Sendable, Equatable {
         return c
     }
 
-    public func postJSON(_ path: String, _ body: JSON, cancel: CancelToken, what: String) throws -> HTTPResponse {
+    public func postJSON(_ path: String, _ body: JSON, cancel: CancelToken, what: String) throws -> HTTPClientResponse {
         try send(what: what, cancel: cancel) { try client(cancel).postJSON(url(path), body, headers: headers) }
     }
 
-    public func postMultipart(_ path: String, _ form: MultipartForm, cancel: CancelToken, what: String) throws -> HTTPResponse {
+    public func postMultipart(_ path: String, _ form: MultipartForm, cancel: CancelToken, what: String) throws -> HTTPClientResponse {
         try send(what: what, cancel: cancel) { try client(cancel).postMultipart(url(path), form, headers: headers) }
     }
 
-    private func send(what: String, cancel: CancelToken, _ attempt: () throws -> HTTPResponse) throws -> HTTPResponse {
+    private func send(what: String, cancel: CancelToken, _ attempt: () throws -> HTTPClientResponse) throws -> HTTPClientResponse {
         var tries = 0
         while true {
             tries += 1
-            let r: HTTPResponse
+            let r: HTTPClientResponse
             do { r = try attempt() } catch let e as OlleeyError where (e.code == .failure) && tries <= retries {
                 // timeouts and broken connections: retry
                 try pause(backoff * Double(1 << (tries - 1)), cancel: cancel)
@@ -100,7 +100,7 @@ public struct HTTPEndpoint: Sendable, Equatable {
         }
     }
 
-    static func errorDetail(_ r: HTTPResponse) -> String {
+    static func errorDetail(_ r: HTTPClientResponse) -> String {
         if let j = try? r.json(), let m = j["error"]?["message"]?.stringValue ?? j["error"]?.stringValue ?? j["detail"]?.stringValue {
             return ": " + String(m.prefix(300))
         }

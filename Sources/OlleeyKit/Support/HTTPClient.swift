@@ -25,21 +25,21 @@ public struct HTTPClient: Sendable {
 
     // MARK: convenience
 
-    public func get(_ url: String, headers: [(String, String)] = []) throws -> HTTPResponse {
+    public func get(_ url: String, headers: [(String, String)] = []) throws -> HTTPClientResponse {
         try send(method: "GET", url: url, headers: headers, body: nil)
     }
 
-    public func postJSON(_ url: String, _ json: JSON, headers: [(String, String)] = []) throws -> HTTPResponse {
+    public func postJSON(_ url: String, _ json: JSON, headers: [(String, String)] = []) throws -> HTTPClientResponse {
         try send(method: "POST", url: url, headers: headers + [("Content-Type", "application/json")],
                  body: Array(json.encoded().utf8))
     }
 
-    public func postMultipart(_ url: String, _ form: MultipartForm, headers: [(String, String)] = []) throws -> HTTPResponse {
+    public func postMultipart(_ url: String, _ form: MultipartForm, headers: [(String, String)] = []) throws -> HTTPClientResponse {
         try send(method: "POST", url: url, headers: headers + [("Content-Type", form.contentType)], body: form.body)
     }
 
     /// Sends a request, following redirects for GET/HEAD (and 303 for any method).
-    public func send(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]?) throws -> HTTPResponse {
+    public func send(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]?) throws -> HTTPClientResponse {
         var current = try HTTPURL(url)
         var method = method
         var body = body
@@ -48,7 +48,7 @@ public struct HTTPClient: Sendable {
             if current.scheme == "file" {
                 let data = try readWholeFile(current.target)
                 if data.count > maxResponseBytes { throw tooLarge(current) }
-                return HTTPResponse(status: 200, reason: "OK", headers: [("Content-Length", String(data.count))], body: data, url: current.description)
+                return HTTPClientResponse(status: 200, reason: "OK", headers: [("Content-Length", String(data.count))], body: data, url: current.description)
             }
             var sink = HTTPMemorySink(limit: maxResponseBytes)
             let r = try exchange(url: current, method: method, headers: headers, body: body, deadline: deadline, sink: &sink)
@@ -69,7 +69,7 @@ public struct HTTPClient: Sendable {
     /// a temporary file and renames it into place, so a failed download leaves nothing behind.
     /// Returns the response with an empty body.
     @discardableResult
-    public func download(_ url: String, to path: String, headers: [(String, String)] = []) throws -> HTTPResponse {
+    public func download(_ url: String, to path: String, headers: [(String, String)] = []) throws -> HTTPClientResponse {
         var current = try HTTPURL(url)
         let deadline = totalTimeout.map { Clock.monotonicNanos() + UInt64($0 * 1e9) }
         let tmp = path + ".part-\(getpid())"
@@ -81,10 +81,10 @@ public struct HTTPClient: Sendable {
                 if Int(st.st_size) > maxResponseBytes { throw tooLarge(current) }
                 try copyFile(current.target, tmp)
                 try renameInto(tmp, path)
-                return HTTPResponse(status: 200, reason: "OK", headers: [("Content-Length", String(st.st_size))], body: [], url: current.description)
+                return HTTPClientResponse(status: 200, reason: "OK", headers: [("Content-Length", String(st.st_size))], body: [], url: current.description)
             }
             var sink = try HTTPFileSink(path: tmp, limit: maxResponseBytes)
-            let r: HTTPResponse
+            let r: HTTPClientResponse
             do {
                 r = try exchange(url: current, method: "GET", headers: headers, body: nil, deadline: deadline, sink: &sink)
                 sink.close()
@@ -133,7 +133,7 @@ public struct HTTPClient: Sendable {
     // MARK: one exchange
 
     private func exchange<S: HTTPBodySink>(url: HTTPURL, method: String, headers: [(String, String)], body: [UInt8]?,
-                                       deadline: UInt64?, sink: inout S) throws -> HTTPResponse {
+                                       deadline: UInt64?, sink: inout S) throws -> HTTPClientResponse {
         try cancel.check()
         let conn = try HTTPClientConnection.open(url: url, timeout: timeout, deadline: deadline, cancel: cancel, caFile: caFile)
         defer { conn.close() }
@@ -157,7 +157,7 @@ public struct HTTPClient: Sendable {
         var reader = HTTPMessageReader(HTTPConnectionSource(conn: conn), options: .client)
         do {
             let h = try reader.readResponseHead()
-            let response = HTTPResponse(status: h.status, reason: h.reason, headers: h.headers.fields.map { ($0.name, $0.value) }, body: [], url: url.description)
+            let response = HTTPClientResponse(status: h.status, reason: h.reason, headers: h.headers.fields.map { ($0.name, $0.value) }, body: [], url: url.description)
             let framing = try HTTPBodyFraming.of(h, requestMethod: method)
             if case .length(let cl) = framing, cl > maxResponseBytes { sink.markOverflow() } else { try reader.readBody(framing, into: &sink) }
             return response

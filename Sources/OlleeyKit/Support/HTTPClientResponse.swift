@@ -1,6 +1,6 @@
 import Foundation
 
-public struct HTTPResponse: Sendable {
+public struct HTTPClientResponse: Sendable {
     public var status: Int
     public var reason: String
     public var headers: [(String, String)]
@@ -21,6 +21,6 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-extension HTTPResponse {
-    func with(body: [UInt8]) -> HTTPResponse { var r = self; r.body = body; return r }
+extension HTTPClientResponse {
+    func with(body: [UInt8]) -> HTTPClientResponse { var r = self; r.body = body; return r }
 }
