@@ -1,6 +1,7 @@
 import Foundation
 import OlleeyHTTP
 import OlleeyKit
+import OlleeyServer
 
 /// olleey serve: the HTTP server (health, metrics, OpenAPI for now) with the job worker hosted
 /// in-process, until SIGTERM or SIGINT.
@@ -42,7 +43,8 @@ enum ServeCommand {
             let counts = (try? JobStore(metricsDB).countByStatus()) ?? []
             return counts.map { (labels: [("status", $0.key)], value: Double($0.count)) }
         }
-        let router = ServeRoutes.router(metrics: metrics, corsOrigins: ctx.args.all("cors-origin"))
+        let app = ServerApp(env: ServerEnvironment(workspace: ws, pool: try ws.pool()), metrics: metrics, corsOrigins: ctx.args.all("cors-origin"))
+        let router = app.router()
         let server = HTTPServer(configuration: config, router: router, metrics: metrics)
         do { try server.start() } catch let e as HTTPServerError {
             throw OlleeyError(.unavailable, e.description, hint: "choose another port or address, or stop what listens there")
@@ -83,43 +85,4 @@ enum ServeCommand {
         }
         return 0
     }
-}
-
-/// The server's route table (the lead adds auth and the API here).
-enum ServeRoutes {
-    static func router(metrics: HTTPMetrics, corsOrigins: [String]) -> HTTPRouter {
-        let router = HTTPRouter()
-        router.use(RequestIDMiddleware())
-        router.use(SecurityHeadersMiddleware())
-        router.use(AccessLogMiddleware())
-        router.use(MetricsMiddleware(metrics))
-        if !corsOrigins.isEmpty { router.use(CORSMiddleware(origins: corsOrigins)) }
-        router.use(ErrorMiddleware(map: { error in
-            guard let e = error as? OlleeyError else { return nil }
-            return HTTPError(e.code.httpStatus, e.message, code: e.code.rawValue)
-        }))
-        var health = JSONWriter()
-        health.object { o in o.field("status", "healthy"); o.field("version", OlleeyVersion.string) }
-        let healthBody = health.bytes
-        router.on("GET", "/health", summary: "liveness: status and version", tags: ["meta"], responseSchema: "Health", execution: .loop) { _, _ in
-            .json(healthBody)
-        }
-        router.on("GET", "/metrics", summary: "Prometheus metrics", tags: ["meta"]) { _, _ in
-            .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
-        }
-        let openapi = OpenAPIBox()
-        router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
-            .json(openapi.bytes)
-        }
-        openapi.bytes = OpenAPIDocument.generate(router, title: "olleey", version: OlleeyVersion.string,
-                                                 description: "Video localization: subtitles, translation, dubbing.",
-                                                 schemas: ["Health": ["type": "object", "required": ["status", "version"],
-                                                                      "properties": ["status": ["type": "string"], "version": ["type": "string"]]]])
-        return router
-    }
-}
-
-/// The OpenAPI document, made once the route table is complete.
-final class OpenAPIBox: @unchecked Sendable {
-    var bytes: [UInt8] = []
 }
