@@ -261,6 +261,7 @@ public struct AuthService {
             guard try store.markRotated(hash: h) else { return .invalid }
             var u = user
             u.role = role
+            try AuditLog(db).record(actor: u.email, action: "auth.refresh", subject: u.email, detail: ["family": .string(r.familyId)], org: r.orgId)
             return .ok(try issue(user: u, org: r.orgId, family: r.familyId))
         }
         switch outcome {
