@@ -33,7 +33,7 @@ enum AuthRoutes {
         open.on("POST", "/login", summary: "email and password to an access and a refresh token",
                 requestSchema: "LoginRequest", responseSchema: "TokenPair") { req, _ in
             let b = try req.decodeJSON(LoginBody.self)
-            let pair = try env.write { db in try env.auth(db).login(email: b.email, password: b.password, org: b.org) }
+            let pair = try login(b, env: env)
             return tokenResponse(pair.json)
         }
         open.on("POST", "/google", summary: "sign in with a Google ID token", requestSchema: "IDTokenRequest", responseSchema: "TokenPair") { req, _ in
@@ -72,10 +72,8 @@ enum AuthRoutes {
         v1open.on("POST", "/login", summary: "email and password to an access token (body) and a refresh token (HttpOnly cookie)",
                   requestSchema: "LoginRequest", responseSchema: "AccessToken") { req, _ in
             let b = try req.decodeJSON(LoginBody.self)
-            let (pair, ttl) = try env.write { db in
-                let a = try env.auth(db)
-                return (try a.login(email: b.email, password: b.password, org: b.org), a.settings.refreshTTL)
-            }
+            let pair = try login(b, env: env)
+            let ttl = try env.read { db in try env.authSettings(db).refreshTTL }
             return v1TokenResponse(pair, ttl: ttl)
         }
         v1open.on("POST", "/refresh", summary: "rotate the refresh cookie: a new access token and a new cookie",
@@ -129,10 +127,19 @@ enum AuthRoutes {
 
     // MARK: helpers
 
+    /// The password hash on a reader connection, then the tokens on the writer (the writer is
+    /// never held for PBKDF2).
+    static func login(_ b: LoginBody, env: ServerEnvironment) throws -> TokenPair {
+        let checked = try env.read { db in try env.auth(db).checkCredentials(email: b.email, password: b.password) }
+        return try env.write { db in try env.auth(db).completeLogin(checked, org: b.org) }
+    }
+
+    /// The ID token verified outside the writer (the JWKS may be fetched), then the sign-in.
     static func signIn(_ name: String, idToken: String, env: ServerEnvironment) throws -> TokenPair {
         let provider = try env.read { db in try OIDCProvider.configured(name, config: ConfigStore(db)) }
         guard let provider else { throw notConfigured(name == "google" ? "Google" : "Microsoft") }
-        return try env.write { db in try env.auth(db).signIn(provider, idToken: idToken) }
+        let identity = try OIDCVerifier(provider).verify(idToken, now: Clock.nowMillis() / 1000)
+        return try env.write { db in try env.auth(db).signIn(identity) }
     }
 
     static func notConfigured(_ who: String) -> HTTPError {
