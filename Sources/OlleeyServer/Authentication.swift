@@ -15,7 +15,7 @@ struct AuthMiddleware: HTTPMiddleware {
             throw HTTPError(401, "not authenticated: send Authorization: Bearer <access token>", code: "unauthenticated",
                             headers: HTTPHeaders([("WWW-Authenticate", "Bearer")]))
         }
-        let principal = try env.read { db in try AuthService(db).authenticate(token) }
+        let principal = try env.read { db in try env.auth(db).authenticate(token) }
         context.values[Self.key] = principal
         return try next(request, context)
     }
