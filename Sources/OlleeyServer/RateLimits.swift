@@ -1,15 +1,22 @@
 import OlleeyHTTP
 import OlleeyKit
 
-/// Rate-limit counters in the workspace store (OlleeyKit's RateLimiter: one upsert per hit), so
-/// that every server process on one workspace counts against the same limits. The counting runs
-/// on the writer connection, so the middleware that uses it belongs in route groups (pool
-/// threads), never in `router.use` (the event loop).
+/// Rate-limit counters in the workspace store, so that every server process on one workspace
+/// counts against the same limits: OlleeyKit's BatchedRateLimiter counts in memory and adds to
+/// the store's counter in batches (every hit near the limit), so a busy route does not write
+/// SQLite per request. A sync runs on the writer connection, so the middleware that uses it
+/// belongs in route groups (pool threads), never in `router.use` (the event loop).
 struct StoreRateLimits: RateLimitStore {
-    let env: ServerEnvironment
+    let limiter: BatchedRateLimiter
+
+    init(env: ServerEnvironment) {
+        limiter = BatchedRateLimiter { key, start, n in
+            try env.write { db in try RateLimitCounterStore(db).hit(key: key, windowStart: start, count: n) }
+        }
+    }
 
     func hit(key: String, limit: Int, window: Int) throws -> RateLimitDecision {
-        let c = try env.write { db in try RateLimiter(db).hit(key: key, limit: limit, window: Int64(window)) }
+        let c = try limiter.hit(key: key, limit: limit, window: Int64(window))
         return RateLimitDecision(limit: c.limit, remaining: c.remaining, resetAt: Int(c.resetEpochSeconds),
                                  retryAfter: Int(c.retryAfter), allowed: c.allowed)
     }

@@ -256,6 +256,38 @@ struct AccountsServiceTests {
         #expect(RateLimitRule.standard(ConfigStore(f.db)).limit == 5)
     }
 
+    @Test("batched rate limiter: two processes on one store hold the limit, write once per batch, and refuse over the limit without writing")
+    func batchedRateLimiter() throws {
+        let f = try AccountsFixture()
+        let writes = Locked(0)
+        func limiter(_ db: Database) -> BatchedRateLimiter {
+            BatchedRateLimiter(maxAgeMs: 250) { key, start, n in
+                writes.mutate { $0 += 1 }
+                return try RateLimitCounterStore(db).hit(key: key, windowStart: start, count: n)
+            }
+        }
+        let a = limiter(f.db), b = limiter(try f.ws.open())
+        let t: Int64 = 1_800_000_000_000
+        var allowed = 0
+        for i in 0..<300 {
+            let d = try (i % 2 == 0 ? a : b).hit(key: "standard:user:u1", limit: 100, window: 60, nowMs: t + Int64(i))
+            if d.allowed { allowed += 1 }
+            #expect(d.resetEpochSeconds == 1_800_000_060, "windows are aligned to the minute")
+        }
+        // the limit holds across both (an overshoot is bounded by the unsynced 1/16 of what was left)
+        #expect(allowed >= 100 && allowed <= 106, "allowed \(allowed) of 300")
+        let afterLimit = writes.value
+        #expect(afterLimit < 150, "hits far from the limit are batched: \(afterLimit) writes for 300 hits")
+        for i in 0..<50 { #expect(try a.hit(key: "standard:user:u1", limit: 100, window: 60, nowMs: t + 400 + Int64(i)).allowed == false) }
+        #expect(writes.value == afterLimit, "over the limit, a process refuses without writing")
+        // a large limit: one write per maxAge, not per hit
+        let before = writes.value
+        for i in 0..<1000 { _ = try a.hit(key: "standard:user:u2", limit: 1_000_000, window: 60, nowMs: t + Int64(i / 10)) }
+        #expect(writes.value - before <= 2, "1000 hits within 100 ms: at most two syncs")
+        // the next window starts from zero
+        #expect(try b.hit(key: "standard:user:u1", limit: 100, window: 60, nowMs: t + 60_000).remaining == 99)
+    }
+
     @Test("rate limiter: two processes' worth of connections hitting one key concurrently count every hit exactly once")
     func rateLimiterConcurrent() throws {
         let f = try AccountsFixture()

@@ -181,14 +181,14 @@ public struct RateLimitCounterStore {
     /// Counts one hit in the fixed window starting at `windowStart`, in one statement (atomic
     /// across connections and processes): a row of an older window starts again at 1. Returns
     /// the window start and the count after this hit.
-    public func hit(key: String, windowStart: Int64) throws -> (windowStart: Int64, count: Int64) {
+    public func hit(key: String, windowStart: Int64, count n: Int64 = 1) throws -> (windowStart: Int64, count: Int64) {
         guard let r = try db.queryOne("""
-            INSERT INTO rate_limits(key, window_start, count) VALUES (?, ?, 1)
+            INSERT INTO rate_limits(key, window_start, count) VALUES (?, ?, ?)
             ON CONFLICT(key) DO UPDATE SET
-              count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + 1 ELSE 1 END,
+              count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + excluded.count ELSE excluded.count END,
               window_start = excluded.window_start
             RETURNING window_start, count
-            """, [.text(key), .int(windowStart)], { ($0.int64(0), $0.int64(1)) }) else {
+            """, [.text(key), .int(windowStart), .int(n)], { ($0.int64(0), $0.int64(1)) }) else {
             throw OlleeyError.failure("rate limit not counted")
         }
         return (r.0, r.1)

@@ -62,3 +62,80 @@ public struct RateLimiter {
     @discardableResult
     public func prune(now: Int64 = Clock.nowMillis() / 1000) throws -> Int { try RateLimitCounterStore(db).prune(before: now - 86_400) }
 }
+
+/// The store's counters with the hot path kept off the writer: a server process counts hits in
+/// memory and adds them to the store's counter in batches, so a busy route does not write SQLite
+/// per request, while processes on one store still share one count.
+///
+/// The rule per key and window: a process knows the store's count as of its last sync (`known`)
+/// and the hits it has not written yet (`pending`). It syncs (adds `pending + 1` with one upsert
+/// and learns the new total) when its unsynced hits would exceed 1/16 of what the limit has left
+/// (so with up to 16 processes the limit holds; near the limit every hit is written, exactly as
+/// `RateLimiter` does), or when its last sync is older than `maxAge`. Once the known count has
+/// reached the limit, further hits in that window are refused without writing: a count only
+/// rises within a window, so the refusal is right for every process.
+public final class BatchedRateLimiter: @unchecked Sendable {
+    /// Adds `n` hits to `key`'s counter for the window starting at `windowStart`; returns the
+    /// store's window start and total (the store's RateLimitCounterStore.hit).
+    public typealias Counter = @Sendable (_ key: String, _ windowStart: Int64, _ n: Int64) throws -> (windowStart: Int64, count: Int64)
+
+    struct Slot { var windowStart: Int64; var known: Int64; var pending: Int64; var syncedAtMs: Int64 }
+
+    let counter: Counter
+    let maxAgeMs: Int64
+    let lock = NSLock()
+    var slots: [String: Slot] = [:]
+    var lastSweepWindow: Int64 = 0
+
+    public init(maxAgeMs: Int64 = 250, counter: @escaping Counter) { self.counter = counter; self.maxAgeMs = maxAgeMs }
+
+    /// Counts a hit of `key` against `limit` per `window` seconds.
+    public func hit(key: String, limit: Int, window: Int64, nowMs: Int64 = Clock.nowMillis()) throws -> RateLimitCount {
+        let now = nowMs / 1000
+        let w = max(1, window)
+        let start = now - ((now % w) + w) % w
+        let reset = start + w
+        let lim = Int64(limit)
+        func count(_ total: Int64) -> RateLimitCount {
+            RateLimitCount(limit: limit, remaining: Int(max(0, lim - min(total, lim))), resetEpochSeconds: reset,
+                           allowed: total <= lim, retryAfter: max(1, reset - now))
+        }
+        lock.lock()
+        if start != lastSweepWindow { slots = slots.filter { $0.value.windowStart + w >= start }; lastSweepWindow = start }
+        var s = slots[key] ?? Slot(windowStart: start, known: 0, pending: 0, syncedAtMs: 0)
+        if s.windowStart != start { s = Slot(windowStart: start, known: 0, pending: 0, syncedAtMs: 0) }
+        if s.known >= lim {
+            // refused without a write: the store's count for this window is already over
+            s.pending += 1
+            slots[key] = s
+            lock.unlock()
+            return count(s.known + s.pending)
+        }
+        let budget = (lim - s.known) / 16
+        if s.syncedAtMs > 0, s.pending + 1 <= budget, nowMs - s.syncedAtMs < maxAgeMs {
+            s.pending += 1
+            slots[key] = s
+            lock.unlock()
+            return count(s.known + s.pending)
+        }
+        let n = s.pending + 1
+        s.pending = 0
+        slots[key] = s
+        lock.unlock()
+        let total: Int64
+        do {
+            let r = try counter(key, start, n)
+            total = r.windowStart == start ? r.count : n
+        } catch {
+            lock.lock(); if var back = slots[key], back.windowStart == start { back.pending += n; slots[key] = back }; lock.unlock()
+            throw error
+        }
+        lock.lock()
+        if var t = slots[key], t.windowStart == start {
+            t.known = max(t.known, total); t.syncedAtMs = nowMs
+            slots[key] = t
+        }
+        lock.unlock()
+        return count(total)
+    }
+}
