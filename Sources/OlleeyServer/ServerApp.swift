@@ -7,8 +7,19 @@ import OlleeyKit
 public struct ServerEnvironment: Sendable {
     public let workspace: Workspace
     public let pool: DatabasePool
+    /// The access-token key, read from the store at most once per `keyTTL` seconds.
+    let tokenKey: CachedValue<[UInt8]>
 
-    public init(workspace: Workspace, pool: DatabasePool) { self.workspace = workspace; self.pool = pool }
+    public init(workspace: Workspace, pool: DatabasePool, keyTTL: Double = 5) {
+        self.workspace = workspace; self.pool = pool; self.tokenKey = CachedValue(ttl: keyTTL)
+    }
+
+    /// The HMAC key of access tokens: cached for a few seconds (a rotated key is seen within
+    /// `keyTTL`), else read through `db`. Settings are not read per request at all:
+    /// `authenticate` needs none.
+    func accessTokenKey(_ db: Database) throws -> [UInt8] {
+        try tokenKey.get { try SigningKeys(db).tokenKey() }
+    }
 
     /// A read on one of the pool's reader connections.
     public func read<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
@@ -36,13 +47,14 @@ public struct ServerApp: Sendable {
         if !corsOrigins.isEmpty { router.use(CORSMiddleware(origins: corsOrigins)) }
         router.use(ErrorMiddleware(map: ServerErrors.map))
         MetaRoutes.register(router, metrics: metrics)
+        JobRoutes.register(router, env: env)
         let openapi = OpenAPIBox()
         router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
             .json(openapi.bytes)
         }
         openapi.bytes = OpenAPIDocument.generate(router, title: "olleey", version: OlleeyVersion.string,
                                                  description: "Video localization: subtitles, translation, dubbing, review.",
-                                                 schemas: MetaRoutes.schemas)
+                                                 schemas: MetaRoutes.schemas.merging(JobRoutes.schemas) { a, _ in a })
         return router
     }
 }
@@ -50,4 +62,25 @@ public struct ServerApp: Sendable {
 /// The OpenAPI document, made once the route table is complete.
 final class OpenAPIBox: @unchecked Sendable {
     var bytes: [UInt8] = []
+}
+
+/// A value read from the store and kept for `ttl` seconds (monotonic clock), shared by the
+/// server's threads.
+final class CachedValue<T: Sendable>: @unchecked Sendable {
+    let ttl: Double
+    private let lock = NSLock()
+    private var value: T?
+    private var readAt: UInt64 = 0
+
+    init(ttl: Double) { self.ttl = ttl }
+
+    func get(_ load: () throws -> T) throws -> T {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        if let v = value, Double(now &- readAt) < ttl * 1e9 { lock.unlock(); return v }
+        lock.unlock()
+        let v = try load()
+        lock.lock(); value = v; readAt = now; lock.unlock()
+        return v
+    }
 }

@@ -165,10 +165,36 @@ public struct JobStore {
         let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
         let sort = JobStore.sortable.contains(f.sortBy) ? f.sortBy : "created_at"
         let order = f.sortOrder.lowercased() == "asc" ? "ASC" : "DESC"
-        let total = Int(try db.scalarInt("SELECT count(*) FROM jobs" + whereSQL, args) ?? 0)
+        let countable = f.project == nil && f.channel == nil && f.language == nil && f.createdAfter == nil && f.createdBefore == nil
+        let total = countable ? try maintainedCount(statuses: f.statuses) : Int(try db.scalarInt("SELECT count(*) FROM jobs" + whereSQL, args) ?? 0)
         let jobs = try db.query("SELECT \(JobStore.jobColumns) FROM jobs\(whereSQL) ORDER BY \(sort) \(order), id \(order) LIMIT ? OFFSET ?",
                                 args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))], JobStore.job)
         return (jobs, total)
+    }
+
+    /// How many jobs (of the organisation, or of all) have one of `statuses` (any status when
+    /// empty), from `job_counts`, which triggers keep (migration 10): a lookup, not a scan.
+    public func maintainedCount(statuses: [String] = []) throws -> Int {
+        var clauses: [String] = []
+        var args: [SQLValue] = []
+        if let org { clauses.append("org_id = ?"); args.append(.text(org)) }
+        if !statuses.isEmpty {
+            clauses.append("status IN (" + statuses.map { _ in "?" }.joined(separator: ",") + ")")
+            args += statuses.map { .text($0) }
+        }
+        let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+        return Int(try db.scalarInt("SELECT coalesce(sum(n), 0) FROM job_counts" + whereSQL, args) ?? 0)
+    }
+
+    /// The same number counted from `jobs` (what `maintainedCount` must always equal).
+    public func countedTotal(statuses: [String] = []) throws -> Int {
+        var sql = "SELECT count(*) FROM jobs WHERE 1" + orgClause.sql
+        var args = orgClause.args
+        if !statuses.isEmpty {
+            sql += " AND status IN (" + statuses.map { _ in "?" }.joined(separator: ",") + ")"
+            args += statuses.map { .text($0) }
+        }
+        return Int(try db.scalarInt(sql, args) ?? 0)
     }
 
     // MARK: updates
