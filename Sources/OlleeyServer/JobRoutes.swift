@@ -28,7 +28,7 @@ enum JobRoutes {
     /// The list's query string as a `JobListQuery` (validated there: a bad status is 400).
     static func query(_ req: HTTPRequest) throws -> JobListQuery {
         var q = JobListQuery()
-        q.includeLanguages = false
+        q.lean = true
         func value(_ name: String) -> String? { req.queryValue(name).flatMap { $0.isEmpty ? nil : $0 } }
         if let l = value("limit") {
             guard let n = Int(l) else { throw OlleeyError.usage("limit must be a whole number", next: [.input("limit", example: "50")]) }

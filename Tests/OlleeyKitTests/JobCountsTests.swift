@@ -93,4 +93,23 @@ struct JobCountsTests {
         #expect(try q.page(all).total == 112)
         #expect(try q.page(inProject).total == 4)
     }
+
+    @Test("a lean page (the server's lists) has the same jobs, totals and target languages as a whole one, without languages")
+    func leanPage() throws {
+        let dir = TempDir("olleey-counts")
+        let (ws, _) = try Workspace.initialize(at: dir.path)
+        let db = try ws.open()
+        for (i, langs) in [["es", "fr", "ca"], ["de"], []].enumerated() {
+            var j = JobCountsTests.job(org: "default", at: "2026-01-01T10:0\(i):00Z")
+            j.options = JobOptions(targetLanguages: langs, requireApproval: true)
+            try JobStore(db).insert(j)
+        }
+        let q = JobQueries(db: db, workspace: ws, actor: Actor(email: nil))
+        var lean = JobListQuery(); lean.lean = true
+        let whole = try q.page(JobListQuery()), thin = try q.page(lean)
+        #expect(thin.items.map(\.job.id) == whole.items.map(\.job.id) && thin.total == whole.total)
+        #expect(thin.items.map(\.job.options.targetLanguages) == [[], ["de"], ["es", "fr", "ca"]])
+        #expect(thin.items.map(\.job.options.targetLanguages) == whole.items.map(\.job.options.targetLanguages))
+        #expect(thin.items.allSatisfy { $0.languages.isEmpty } && whole.items[0].job.options.requireApproval)
+    }
 }

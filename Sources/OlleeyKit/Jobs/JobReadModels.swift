@@ -99,9 +99,10 @@ public struct JobListQuery: Sendable {
     public var sortOrder = "desc"
     public var page = 1
     public var pageSize = 50
-    /// Whether each summary carries its languages' statuses (one more query); the server's list
-    /// routes do not show them.
-    public var includeLanguages = true
+    /// Whole summaries (each language's status, one more query; the job's whole options), or
+    /// lean ones (no languages; options hold the target languages only): the server's list
+    /// routes show no more than that.
+    public var lean = false
 
     public init() {}
 
@@ -270,8 +271,9 @@ public struct JobQueries {
         guard (1...JobListQuery.maxPageSize).contains(q.pageSize) else { throw OlleeyError.usage("the page size must be between 1 and \(JobListQuery.maxPageSize)", next: [.input("page-size", example: "50")]) }
         f.page = q.page
         f.pageSize = q.pageSize
+        f.targetLanguagesOnly = q.lean
         let (jobs, total) = try store.list(f)
-        let langs = q.includeLanguages ? try store.languages(jobIds: jobs.map(\.id)) : [:]
+        let langs = q.lean ? [:] : try store.languages(jobIds: jobs.map(\.id))
         return JobPage(items: jobs.map { JobSummary(job: $0, languages: langs[$0.id] ?? []) }, total: total, page: q.page, pageSize: q.pageSize)
     }
 

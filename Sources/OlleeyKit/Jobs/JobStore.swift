@@ -144,7 +144,26 @@ public struct JobStore {
         public var sortOrder = "desc"
         public var page = 1
         public var pageSize = 50
+        /// A list's jobs need their target languages only: `options` is read as those (by
+        /// SQLite's json_each), not parsed whole. The server's list routes ask for this.
+        public var targetLanguagesOnly = false
         public init() {}
+    }
+
+    /// The job columns with `options` replaced by its target languages, comma-separated.
+    static let leanJobColumns = jobColumns.replacingOccurrences(of: "options,", with:
+        "(SELECT group_concat(value, ',') FROM json_each(jobs.options, '$.target_languages')) AS target_languages,")
+
+    /// A job row of `leanJobColumns`: options hold the target languages only.
+    static func leanJob(_ r: Row) throws -> Job {
+        var j = Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
+            status: JobStatus(rawValue: try r["status"]) ?? .failed, stage: try r["stage"],
+            options: JobOptions(targetLanguages: (try r["target_languages"] as String?).map { $0.split(separator: ",").map(String.init) } ?? []),
+            projectId: try r["project_id"], channelId: try r["channel_id"], error: try r["error"], errorStage: try r["error_stage"],
+            paused: try r["paused"], cancelRequested: try r["cancel_requested"], createdAt: try r["created_at"], updatedAt: try r["updated_at"],
+            startedAt: try r["started_at"], completedAt: try r["completed_at"])
+        j.orgId = try r["org_id"]
+        return j
     }
 
     public static let sortable = ["created_at", "updated_at", "status", "source_name"]
@@ -167,8 +186,8 @@ public struct JobStore {
         let order = f.sortOrder.lowercased() == "asc" ? "ASC" : "DESC"
         let countable = f.project == nil && f.channel == nil && f.language == nil && f.createdAfter == nil && f.createdBefore == nil
         let total = countable ? try maintainedCount(statuses: f.statuses) : Int(try db.scalarInt("SELECT count(*) FROM jobs" + whereSQL, args) ?? 0)
-        let jobs = try db.query("SELECT \(JobStore.jobColumns) FROM jobs\(whereSQL) ORDER BY \(sort) \(order), id \(order) LIMIT ? OFFSET ?",
-                                args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))], JobStore.job)
+        let jobs = try db.query("SELECT \(f.targetLanguagesOnly ? JobStore.leanJobColumns : JobStore.jobColumns) FROM jobs\(whereSQL) ORDER BY \(sort) \(order), id \(order) LIMIT ? OFFSET ?",
+                                args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))], f.targetLanguagesOnly ? JobStore.leanJob : JobStore.job)
         return (jobs, total)
     }
 
