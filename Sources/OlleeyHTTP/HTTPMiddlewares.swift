@@ -212,11 +212,13 @@ public struct CORSMiddleware: HTTPMiddleware {
 public struct RateLimitDecision: Sendable, Equatable {
     public var limit: Int
     public var remaining: Int
-    /// Seconds until the window resets.
-    public var reset: Int
+    /// When the window ends, in seconds since the epoch (`X-RateLimit-Reset`).
+    public var resetAt: Int
+    /// Seconds until the window ends, at least 1 (`Retry-After` when refused).
+    public var retryAfter: Int
     public var allowed: Bool
-    public init(limit: Int, remaining: Int, reset: Int, allowed: Bool) {
-        self.limit = limit; self.remaining = remaining; self.reset = reset; self.allowed = allowed
+    public init(limit: Int, remaining: Int, resetAt: Int, retryAfter: Int, allowed: Bool) {
+        self.limit = limit; self.remaining = remaining; self.resetAt = resetAt; self.retryAfter = retryAfter; self.allowed = allowed
     }
 }
 
@@ -246,14 +248,15 @@ public final class InMemoryRateLimitStore: RateLimitStore, @unchecked Sendable {
         if now - w.start >= window { w = (start: now, count: 0) }
         w.count += 1
         windows[key] = w
-        let reset = max(1, w.start + window - now)
-        return RateLimitDecision(limit: limit, remaining: max(0, limit - w.count), reset: reset, allowed: w.count <= limit)
+        return RateLimitDecision(limit: limit, remaining: max(0, limit - w.count), resetAt: w.start + window,
+                                 retryAfter: max(1, w.start + window - now), allowed: w.count <= limit)
     }
 }
 
 /// A rate limit: `limit` hits per `window` seconds per key (`key` picks it from the request and
 /// context, e.g. the client IP or the user id; nil skips the limit). Sets X-RateLimit-Limit,
-/// -Remaining and -Reset (seconds), and answers 429 with Retry-After when over.
+/// -Remaining and -Reset (epoch seconds, as the root spec's example), and answers 429 with
+/// Retry-After (seconds) when over.
 public struct RateLimitMiddleware: HTTPMiddleware {
     let store: any RateLimitStore
     let limit: Int
@@ -272,10 +275,10 @@ public struct RateLimitMiddleware: HTTPMiddleware {
     public func handle(_ request: HTTPRequest, _ context: HTTPContext, next: HTTPNext) throws -> HTTPResponse {
         guard let k = key(request, context) else { return try next(request, context) }
         let d = try store.hit(key: k, limit: limit, window: window)
-        let fields = [("X-RateLimit-Limit", String(d.limit)), ("X-RateLimit-Remaining", String(d.remaining)), ("X-RateLimit-Reset", String(d.reset))]
+        let fields = [("X-RateLimit-Limit", String(d.limit)), ("X-RateLimit-Remaining", String(d.remaining)), ("X-RateLimit-Reset", String(d.resetAt))]
         guard d.allowed else {
-            throw HTTPError(429, "rate limit exceeded; retry in \(d.reset) s", code: "rate_limited",
-                            headers: HTTPHeaders(fields + [("Retry-After", String(d.reset))]))
+            throw HTTPError(429, "rate limit exceeded; retry in \(d.retryAfter) s", code: "rate_limited",
+                            headers: HTTPHeaders(fields + [("Retry-After", String(d.retryAfter))]))
         }
         var r: HTTPResponse
         do { r = try next(request, context) } catch var e as HTTPError {

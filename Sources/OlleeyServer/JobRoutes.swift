@@ -6,13 +6,14 @@ import OlleeyKit
 /// (one or several, comma-separated), `project_id` (a project by id or name). An empty value is
 /// no filter. Both routes call the same service; only the field names differ (SpecMapping).
 enum JobRoutes {
-    static func register(_ router: HTTPRouter, env: ServerEnvironment) {
-        let auth = AuthMiddleware(env: env)
-        router.group("", middleware: [auth], tags: ["jobs"])
+    static func register(_ router: HTTPRouter, env: ServerEnvironment, limits: RateLimits) {
+        // as every authenticated route: the caller, then the standard per-user rate limit
+        let mw: [any HTTPMiddleware] = [AuthMiddleware(env: env), limits.standardMiddleware(), MapErrorsMiddleware()]
+        router.group("", middleware: mw, tags: ["jobs"])
             .on("GET", "/jobs", summary: "list the organisation's jobs (root spec)", requiresAuth: true, responseSchema: "JobList") { req, ctx in
                 .json(try list(req, ctx, env: env, fields: SpecMapping.rootJob))
             }
-        router.group("/api/v1", middleware: [auth], tags: ["jobs"])
+        router.group("/api/v1", middleware: mw, tags: ["jobs"])
             .on("GET", "/jobs", summary: "list the organisation's jobs", requiresAuth: true, responseSchema: "JobListV1") { req, ctx in
                 .json(try list(req, ctx, env: env, fields: SpecMapping.v1Job))
             }

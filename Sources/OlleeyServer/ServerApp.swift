@@ -21,6 +21,24 @@ public struct ServerEnvironment: Sendable {
         try tokenKey.get { try SigningKeys(db).tokenKey() }
     }
 
+    /// Tests only: the PBKDF2 work factor of new password hashes, below the floor of the
+    /// `auth.password_iterations` setting (100,000), so that tests hash fast. `olleey serve`
+    /// never sets it; the setting cannot reach it.
+    public var testPasswordIterations: Int?
+
+    /// The accounts settings of the workspace (with the test work factor when set).
+    func authSettings(_ db: Database) throws -> AuthSettings {
+        var s = try AuthSettings.load(ConfigStore(db))
+        if let i = testPasswordIterations { s.passwordIterations = i }
+        return s
+    }
+
+    /// AuthService on `db` with the workspace's settings.
+    func auth(_ db: Database) throws -> AuthService { AuthService(db, settings: try authSettings(db)) }
+
+    /// AccountAdmin on `db` with the workspace's settings.
+    func admin(_ db: Database) throws -> AccountAdmin { AccountAdmin(db, settings: try authSettings(db)) }
+
     /// A read on one of the pool's reader connections.
     public func read<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
     /// A state change on the writer connection; services open their own transactions.
@@ -47,14 +65,22 @@ public struct ServerApp: Sendable {
         if !corsOrigins.isEmpty { router.use(CORSMiddleware(origins: corsOrigins)) }
         router.use(ErrorMiddleware(map: ServerErrors.map))
         MetaRoutes.register(router, metrics: metrics)
-        JobRoutes.register(router, env: env)
+        let limits: RateLimits
+        do { limits = try RateLimits(env: env) } catch {
+            // the settings cannot be read: the defaults, still store-backed
+            limits = RateLimits(defaultsFor: env)
+        }
+        AuthRoutes.register(router, env: env, limits: limits)
+        AccountRoutes.register(router, env: env, limits: limits)
+        JobRoutes.register(router, env: env, limits: limits)
         let openapi = OpenAPIBox()
         router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
             .json(openapi.bytes)
         }
         openapi.bytes = OpenAPIDocument.generate(router, title: "olleey", version: OlleeyVersion.string,
                                                  description: "Video localization: subtitles, translation, dubbing, review.",
-                                                 schemas: MetaRoutes.schemas.merging(JobRoutes.schemas) { a, _ in a })
+                                                 schemas: MetaRoutes.schemas.merging(AuthRoutes.schemas) { a, _ in a }.merging(AccountRoutes.schemas) { a, _ in a }
+                                                    .merging(JobRoutes.schemas) { a, _ in a })
         return router
     }
 }

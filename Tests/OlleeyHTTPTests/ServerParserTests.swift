@@ -156,7 +156,7 @@ import Testing
         let d = (0..<3).map { _ in s.hit(key: "a", limit: 2, window: 60) }
         #expect(d.map(\.allowed) == [true, true, false])
         #expect(d.map(\.remaining) == [1, 0, 0])
-        #expect(d[2].reset == 60)
+        #expect(d[2].retryAfter == 60 && d[2].resetAt == clock.now + 60)
         #expect(s.hit(key: "b", limit: 2, window: 60).allowed)
         clock.now += 61
         #expect(s.hit(key: "a", limit: 2, window: 60).allowed)

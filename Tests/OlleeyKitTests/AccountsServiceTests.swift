@@ -236,7 +236,7 @@ struct AccountsServiceTests {
         let f = try AccountsFixture()
         let other = try f.ws.open()
         let t: Int64 = 1_800_000_030 // 30 s into a minute
-        var last: RateLimitDecision?
+        var last: RateLimitCount?
         for i in 0..<10 {
             let db = i % 2 == 0 ? f.db : other
             last = try RateLimiter(db).hit(key: "auth:ip:203.0.113.5", limit: 10, window: 60, now: t + Int64(i))
@@ -245,8 +245,6 @@ struct AccountsServiceTests {
         #expect(last?.resetEpochSeconds == 1_800_000_060)
         let refused = try RateLimiter(other).hit(key: "auth:ip:203.0.113.5", limit: 10, window: 60, now: t + 12)
         #expect(!refused.allowed && refused.remaining == 0 && refused.retryAfter == 18)
-        #expect(refused.headers.map(\.0) == ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"])
-        #expect(refused.error.code.httpStatus == 429)
         // another key is counted apart; the next window starts again
         #expect(try RateLimiter(f.db).hit(key: "auth:ip:203.0.113.6", limit: 10, window: 60, now: t + 12).remaining == 9)
         let next = try RateLimiter(f.db).hit(key: "auth:ip:203.0.113.5", limit: 10, window: 60, now: 1_800_000_061)

@@ -173,7 +173,7 @@ public struct AccountStore {
 }
 
 /// SQL for the rate-limit counters.
-public struct RateLimitStore {
+public struct RateLimitCounterStore {
     let db: Database
 
     public init(_ db: Database) { self.db = db }

@@ -90,6 +90,12 @@ public struct TokenPair: Sendable, Equatable {
     }
 }
 
+/// The outcome of a password check (`AuthService.checkCredentials`); only that method makes one.
+public struct CheckedCredentials: Sendable {
+    let email: String
+    let user: User?
+}
+
 /// Registration, login, refresh-token rotation, logout, the current user, password changes and
 /// OIDC sign-in. Every failure of a credential is 401 `unauthenticated` with a message that does
 /// not say which part was wrong; every state change is in the audit log.
@@ -150,14 +156,27 @@ public struct AuthService {
 
     /// Email and password to tokens. An unknown email spends one hash, as a wrong password does.
     public func login(email: String, password: String, org: String? = nil) throws -> TokenPair {
+        try completeLogin(checkCredentials(email: email, password: password), org: org)
+    }
+
+    /// The slow half of a login (the password hash), without writing: a server runs it on a
+    /// reader connection so that the writer is not held for the hash, then `completeLogin` on
+    /// the writer. Only this method makes a `CheckedCredentials`.
+    public func checkCredentials(email: String, password: String) throws -> CheckedCredentials {
         let e = String(email.trimmingCharacters(in: .whitespaces).lowercased().prefix(254))
         guard let user = try UserStore(db).find(email: e), let stored = try store.passwordHash(user: user.id) else {
             hasher.spendOneVerification(password)
-            try AuditLog(db).record(actor: e, action: "auth.login_failed", subject: e)
-            throw AuthService.badLogin
+            return CheckedCredentials(email: e, user: nil)
         }
-        guard hasher.verify(password, against: stored), !user.disabled else {
-            try AuditLog(db).record(actor: e, action: "auth.login_failed", subject: e)
+        guard hasher.verify(password, against: stored), !user.disabled else { return CheckedCredentials(email: e, user: nil) }
+        return CheckedCredentials(email: e, user: user)
+    }
+
+    /// The writing half of a login: a failure is audited and 401; a success lands in `org`
+    /// (or the user's first organisation) and issues tokens.
+    public func completeLogin(_ checked: CheckedCredentials, org: String? = nil) throws -> TokenPair {
+        guard let user = checked.user else {
+            try AuditLog(db).record(actor: checked.email, action: "auth.login_failed", subject: checked.email)
             throw AuthService.badLogin
         }
         let (u, orgId) = try landing(user, org: org)
@@ -261,6 +280,7 @@ public struct AuthService {
             guard try store.markRotated(hash: h) else { return .invalid }
             var u = user
             u.role = role
+            try AuditLog(db).record(actor: u.email, action: "auth.refresh", subject: u.email, detail: ["family": .string(r.familyId)], org: r.orgId)
             return .ok(try issue(user: u, org: r.orgId, family: r.familyId))
         }
         switch outcome {
@@ -374,7 +394,12 @@ public struct AuthService {
     /// the user of the token's verified email (then linked), else a new account per
     /// `auth.registration` (`open`: a new organisation, as its ADMIN).
     public func signIn(_ provider: OIDCProvider, idToken: String) throws -> TokenPair {
-        let id = try OIDCVerifier(provider).verify(idToken, now: now())
+        try signIn(try OIDCVerifier(provider).verify(idToken, now: now()))
+    }
+
+    /// Signs in with an identity from `OIDCVerifier.verify` (a server verifies outside the
+    /// writer connection: the JWKS may be fetched over the network).
+    public func signIn(_ id: OIDCIdentity) throws -> TokenPair {
         if let uid = try store.identity(provider: id.provider, subject: id.subject), let u = try UserStore(db).get(id: uid) {
             guard !u.disabled else { throw OlleeyError(.unauthenticated, "this account is disabled") }
             let (user, org) = try landing(u, org: nil)

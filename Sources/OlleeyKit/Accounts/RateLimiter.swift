@@ -1,24 +1,15 @@
 import Foundation
 
-/// What one counted request learns: the values of `X-RateLimit-Limit`, `-Remaining`, `-Reset`
-/// and, when refused, `Retry-After` (seconds).
-public struct RateLimitDecision: Sendable, Equatable {
+/// What one counted hit learns: the count against the limit in the current fixed window. The
+/// HTTP side (OlleeyHTTP's RateLimitMiddleware) turns it into headers and a 429.
+public struct RateLimitCount: Sendable, Equatable {
     public var limit: Int
     public var remaining: Int
+    /// When the window ends (seconds since the epoch).
     public var resetEpochSeconds: Int64
     public var allowed: Bool
-    public var retryAfter: Int64?
-
-    public var headers: [(String, String)] {
-        var h = [("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Remaining", String(remaining)), ("X-RateLimit-Reset", String(resetEpochSeconds))]
-        if let retryAfter { h.append(("Retry-After", String(retryAfter))) }
-        return h
-    }
-
-    /// The 429 error for a refused request.
-    public var error: OlleeyError {
-        OlleeyError(.rateLimited, "too many requests; retry in \(retryAfter ?? 1) s")
-    }
+    /// Seconds until the window ends (at least 1).
+    public var retryAfter: Int64
 }
 
 /// The limits of the root spec: a class of request, its limit and window.
@@ -52,22 +43,22 @@ public struct RateLimiter {
     public init(_ db: Database) { self.db = db }
 
     /// Counts a hit of `key` (e.g. `auth:ip:203.0.113.5`) against `limit` per `window` seconds.
-    public func hit(key: String, limit: Int, window: Int64, now: Int64 = Clock.nowMillis() / 1000) throws -> RateLimitDecision {
+    public func hit(key: String, limit: Int, window: Int64, now: Int64 = Clock.nowMillis() / 1000) throws -> RateLimitCount {
         let w = max(1, window)
         let start = now - ((now % w) + w) % w
-        let (ws, count) = try RateLimitStore(db).hit(key: key, windowStart: start)
+        let (ws, count) = try RateLimitCounterStore(db).hit(key: key, windowStart: start)
         let reset = ws + w
         let allowed = count <= Int64(limit)
-        return RateLimitDecision(limit: limit, remaining: max(0, limit - Int(min(count, Int64(Int32.max)))), resetEpochSeconds: reset,
-                                 allowed: allowed, retryAfter: allowed ? nil : max(1, reset - now))
+        return RateLimitCount(limit: limit, remaining: max(0, limit - Int(min(count, Int64(Int32.max)))), resetEpochSeconds: reset,
+                              allowed: allowed, retryAfter: max(1, reset - now))
     }
 
     /// Counts a hit under a rule: the key is `rule.name + ":" + subject`.
-    public func hit(_ rule: RateLimitRule, subject: String, now: Int64 = Clock.nowMillis() / 1000) throws -> RateLimitDecision {
+    public func hit(_ rule: RateLimitRule, subject: String, now: Int64 = Clock.nowMillis() / 1000) throws -> RateLimitCount {
         try hit(key: rule.name + ":" + subject, limit: rule.limit, window: rule.window, now: now)
     }
 
     /// Drops counters older than a day (a server calls it now and then).
     @discardableResult
-    public func prune(now: Int64 = Clock.nowMillis() / 1000) throws -> Int { try RateLimitStore(db).prune(before: now - 86_400) }
+    public func prune(now: Int64 = Clock.nowMillis() / 1000) throws -> Int { try RateLimitCounterStore(db).prune(before: now - 86_400) }
 }
