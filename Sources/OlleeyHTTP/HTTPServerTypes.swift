@@ -298,11 +298,14 @@ public struct JSONWriter {
 
     mutating func string(_ s: String) {
         bytes.append(34)
-        if !s.utf8.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 || $0 == 127 }) {
-            bytes.append(contentsOf: s.utf8)
-            bytes.append(34)
-            return
+        // one pass over the contiguous UTF-8 (a closure per byte cost 4% of a jobs page)
+        var str = s
+        let clean = str.withUTF8 { u -> Bool in
+            for c in u where c < 32 || c == 34 || c == 92 || c == 127 { return false }
+            bytes.append(contentsOf: u)
+            return true
         }
+        if clean { bytes.append(34); return }
         for c in s.utf8 {
             switch c {
             case 34: bytes += [92, 34]

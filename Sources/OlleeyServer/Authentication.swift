@@ -2,7 +2,8 @@ import OlleeyHTTP
 import OlleeyKit
 
 /// Bearer tokens: `Authorization: Bearer TOKEN` (scheme case-insensitive) checked by
-/// `AuthService.authenticate`, which re-reads the user and their membership from the store. The
+/// `AuthService.authenticate`, which re-reads the user and their membership from the store (the
+/// signing key is cached by ServerEnvironment for a few seconds). The
 /// principal is kept in the request context for the handler; without a valid token the request
 /// is 401. `allowQueryToken` (SSE and WebSocket routes only) also accepts `?token=`.
 struct AuthMiddleware: HTTPMiddleware {
@@ -15,7 +16,8 @@ struct AuthMiddleware: HTTPMiddleware {
             throw HTTPError(401, "not authenticated: send Authorization: Bearer <access token>", code: "unauthenticated",
                             headers: HTTPHeaders([("WWW-Authenticate", "Bearer")]))
         }
-        let principal = try env.read { db in try env.auth(db).authenticate(token) }
+        // no settings load and a cached key: the user and membership are still re-read per request
+        let principal = try env.read { db in try AuthService(db, settings: AuthSettings()).authenticate(token, key: try env.accessTokenKey(db)) }
         context.values[Self.key] = principal
         return try next(request, context)
     }

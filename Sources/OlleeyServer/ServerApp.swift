@@ -7,13 +7,24 @@ import OlleeyKit
 public struct ServerEnvironment: Sendable {
     public let workspace: Workspace
     public let pool: DatabasePool
+    /// The access-token key, read from the store at most once per `keyTTL` seconds.
+    let tokenKey: CachedValue<[UInt8]>
+
+    public init(workspace: Workspace, pool: DatabasePool, keyTTL: Double = 5) {
+        self.workspace = workspace; self.pool = pool; self.tokenKey = CachedValue(ttl: keyTTL)
+    }
+
+    /// The HMAC key of access tokens: cached for a few seconds (a rotated key is seen within
+    /// `keyTTL`), else read through `db`. Settings are not read per request at all:
+    /// `authenticate` needs none.
+    func accessTokenKey(_ db: Database) throws -> [UInt8] {
+        try tokenKey.get { try SigningKeys(db).tokenKey() }
+    }
 
     /// Tests only: the PBKDF2 work factor of new password hashes, below the floor of the
     /// `auth.password_iterations` setting (100,000), so that tests hash fast. `olleey serve`
     /// never sets it; the setting cannot reach it.
     public var testPasswordIterations: Int?
-
-    public init(workspace: Workspace, pool: DatabasePool) { self.workspace = workspace; self.pool = pool }
 
     /// The accounts settings of the workspace (with the test work factor when set).
     func authSettings(_ db: Database) throws -> AuthSettings {
@@ -61,13 +72,15 @@ public struct ServerApp: Sendable {
         }
         AuthRoutes.register(router, env: env, limits: limits)
         AccountRoutes.register(router, env: env, limits: limits)
+        JobRoutes.register(router, env: env, limits: limits)
         let openapi = OpenAPIBox()
         router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
             .json(openapi.bytes)
         }
         openapi.bytes = OpenAPIDocument.generate(router, title: "olleey", version: OlleeyVersion.string,
                                                  description: "Video localization: subtitles, translation, dubbing, review.",
-                                                 schemas: MetaRoutes.schemas.merging(AuthRoutes.schemas) { a, _ in a }.merging(AccountRoutes.schemas) { a, _ in a })
+                                                 schemas: MetaRoutes.schemas.merging(AuthRoutes.schemas) { a, _ in a }.merging(AccountRoutes.schemas) { a, _ in a }
+                                                    .merging(JobRoutes.schemas) { a, _ in a })
         return router
     }
 }
@@ -75,4 +88,25 @@ public struct ServerApp: Sendable {
 /// The OpenAPI document, made once the route table is complete.
 final class OpenAPIBox: @unchecked Sendable {
     var bytes: [UInt8] = []
+}
+
+/// A value read from the store and kept for `ttl` seconds (monotonic clock), shared by the
+/// server's threads.
+final class CachedValue<T: Sendable>: @unchecked Sendable {
+    let ttl: Double
+    private let lock = NSLock()
+    private var value: T?
+    private var readAt: UInt64 = 0
+
+    init(ttl: Double) { self.ttl = ttl }
+
+    func get(_ load: () throws -> T) throws -> T {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        if let v = value, Double(now &- readAt) < ttl * 1e9 { lock.unlock(); return v }
+        lock.unlock()
+        let v = try load()
+        lock.lock(); value = v; readAt = now; lock.unlock()
+        return v
+    }
 }

@@ -309,7 +309,12 @@ public struct AuthService {
     /// The caller of a bearer token: signature, algorithm and times checked, then the user
     /// re-read (a disabled or deleted user, or a removed membership, is 401).
     public func authenticate(_ accessToken: String) throws -> Principal {
-        let claims = try AccessTokenSigner(key: try SigningKeys(db).tokenKey()).verify(accessToken, now: now())
+        try authenticate(accessToken, key: try SigningKeys(db).tokenKey())
+    }
+
+    /// The same with the token key given (the server caches it; `SigningKeys.tokenKey` reads it).
+    public func authenticate(_ accessToken: String, key: [UInt8]) throws -> Principal {
+        let claims = try AccessTokenSigner(key: key).verify(accessToken, now: now())
         guard var user = try UserStore(db).get(id: claims.sub), !user.disabled,
               let role = try OrgStore(db).role(org: claims.org, user: user.id) else {
             throw OlleeyError(.unauthenticated, "the access token is no longer valid", hint: "log in again")

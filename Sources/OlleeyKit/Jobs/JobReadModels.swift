@@ -25,6 +25,19 @@ public struct JobSummary: Sendable {
     }
 }
 
+extension Job {
+    /// Percent done (0-100), from the status and the stage: 100 when completed; else the share
+    /// of the pipeline's stages (`Stage.allCases`, in order) before the current or last stage
+    /// (so a failed or paused job keeps the progress it had); 0 before the first stage runs.
+    /// The stage order is the job's whole plan's upper bound: a job that skips stages (no
+    /// dubbing, say) jumps ahead when it reaches the next one it runs.
+    public var progress: Int {
+        if status == .completed { return 100 }
+        guard let s = stage.flatMap(Stage.init(rawValue:)) else { return 0 }
+        return s.order * 100 / Stage.allCases.count
+    }
+}
+
 /// A job in full: options, per-language state with outputs as absolute paths, stale and
 /// dropped cues (`TrackService.attention`), and optionally the per-cue fit report.
 public struct JobDetail: Sendable {
@@ -86,6 +99,10 @@ public struct JobListQuery: Sendable {
     public var sortOrder = "desc"
     public var page = 1
     public var pageSize = 50
+    /// Whole summaries (each language's status, one more query; the job's whole options), or
+    /// lean ones (no languages; options hold the target languages only): the server's list
+    /// routes show no more than that.
+    public var lean = false
 
     public init() {}
 
@@ -254,8 +271,9 @@ public struct JobQueries {
         guard (1...JobListQuery.maxPageSize).contains(q.pageSize) else { throw OlleeyError.usage("the page size must be between 1 and \(JobListQuery.maxPageSize)", next: [.input("page-size", example: "50")]) }
         f.page = q.page
         f.pageSize = q.pageSize
+        f.targetLanguagesOnly = q.lean
         let (jobs, total) = try store.list(f)
-        let langs = try store.languages(jobIds: jobs.map(\.id))
+        let langs = q.lean ? [:] : try store.languages(jobIds: jobs.map(\.id))
         return JobPage(items: jobs.map { JobSummary(job: $0, languages: langs[$0.id] ?? []) }, total: total, page: q.page, pageSize: q.pageSize)
     }
 

@@ -144,7 +144,28 @@ public struct JobStore {
         public var sortOrder = "desc"
         public var page = 1
         public var pageSize = 50
+        /// A list's jobs need their target languages only: `options` is read as those (by
+        /// SQLite's json_each), not parsed whole. The server's list routes ask for this.
+        public var targetLanguagesOnly = false
         public init() {}
+    }
+
+    /// The job columns with `options` replaced by its target languages (a JSON array):
+    /// json_extract costs ~30 us a page where parsing whole options cost ~200 (json_each and
+    /// group_concat cost more still).
+    static let leanJobColumns = jobColumns.replacingOccurrences(of: "options,", with:
+        "json_extract(options, '$.target_languages') AS target_languages,")
+
+    /// A job row of `leanJobColumns`: options hold the target languages only.
+    static func leanJob(_ r: Row) throws -> Job {
+        var j = Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
+            status: JobStatus(rawValue: try r["status"]) ?? .failed, stage: try r["stage"],
+            options: JobOptions(targetLanguages: try r.json("target_languages")?.arrayValue?.compactMap(\.stringValue) ?? []),
+            projectId: try r["project_id"], channelId: try r["channel_id"], error: try r["error"], errorStage: try r["error_stage"],
+            paused: try r["paused"], cancelRequested: try r["cancel_requested"], createdAt: try r["created_at"], updatedAt: try r["updated_at"],
+            startedAt: try r["started_at"], completedAt: try r["completed_at"])
+        j.orgId = try r["org_id"]
+        return j
     }
 
     public static let sortable = ["created_at", "updated_at", "status", "source_name"]
@@ -165,10 +186,36 @@ public struct JobStore {
         let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
         let sort = JobStore.sortable.contains(f.sortBy) ? f.sortBy : "created_at"
         let order = f.sortOrder.lowercased() == "asc" ? "ASC" : "DESC"
-        let total = Int(try db.scalarInt("SELECT count(*) FROM jobs" + whereSQL, args) ?? 0)
-        let jobs = try db.query("SELECT \(JobStore.jobColumns) FROM jobs\(whereSQL) ORDER BY \(sort) \(order), id \(order) LIMIT ? OFFSET ?",
-                                args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))], JobStore.job)
+        let countable = f.project == nil && f.channel == nil && f.language == nil && f.createdAfter == nil && f.createdBefore == nil
+        let total = countable ? try maintainedCount(statuses: f.statuses) : Int(try db.scalarInt("SELECT count(*) FROM jobs" + whereSQL, args) ?? 0)
+        let jobs = try db.query("SELECT \(f.targetLanguagesOnly ? JobStore.leanJobColumns : JobStore.jobColumns) FROM jobs\(whereSQL) ORDER BY \(sort) \(order), id \(order) LIMIT ? OFFSET ?",
+                                args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))], f.targetLanguagesOnly ? JobStore.leanJob : JobStore.job)
         return (jobs, total)
+    }
+
+    /// How many jobs (of the organisation, or of all) have one of `statuses` (any status when
+    /// empty), from `job_counts`, which triggers keep (migration 10): a lookup, not a scan.
+    public func maintainedCount(statuses: [String] = []) throws -> Int {
+        var clauses: [String] = []
+        var args: [SQLValue] = []
+        if let org { clauses.append("org_id = ?"); args.append(.text(org)) }
+        if !statuses.isEmpty {
+            clauses.append("status IN (" + statuses.map { _ in "?" }.joined(separator: ",") + ")")
+            args += statuses.map { .text($0) }
+        }
+        let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+        return Int(try db.scalarInt("SELECT coalesce(sum(n), 0) FROM job_counts" + whereSQL, args) ?? 0)
+    }
+
+    /// The same number counted from `jobs` (what `maintainedCount` must always equal).
+    public func countedTotal(statuses: [String] = []) throws -> Int {
+        var sql = "SELECT count(*) FROM jobs WHERE 1" + orgClause.sql
+        var args = orgClause.args
+        if !statuses.isEmpty {
+            sql += " AND status IN (" + statuses.map { _ in "?" }.joined(separator: ",") + ")"
+            args += statuses.map { .text($0) }
+        }
+        return Int(try db.scalarInt(sql, args) ?? 0)
     }
 
     // MARK: updates

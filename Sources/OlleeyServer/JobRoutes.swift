@@ -1,0 +1,62 @@
+import OlleeyHTTP
+import OlleeyKit
+
+/// Jobs: the list (`GET /jobs`, `GET /api/v1/jobs`), authenticated and scoped to the caller's
+/// organisation by `JobQueries`. Query: `limit` (1-500, default 50), `page` (from 1), `status`
+/// (one or several, comma-separated), `project_id` (a project by id or name). An empty value is
+/// no filter. Both routes call the same service; only the field names differ (SpecMapping).
+enum JobRoutes {
+    static func register(_ router: HTTPRouter, env: ServerEnvironment, limits: RateLimits) {
+        // as every authenticated route: the caller, then the standard per-user rate limit
+        let mw: [any HTTPMiddleware] = [AuthMiddleware(env: env), limits.standardMiddleware(), MapErrorsMiddleware()]
+        router.group("", middleware: mw, tags: ["jobs"])
+            .on("GET", "/jobs", summary: "list the organisation's jobs (root spec)", requiresAuth: true, responseSchema: "JobList") { req, ctx in
+                .json(try list(req, ctx, env: env, fields: SpecMapping.rootJob))
+            }
+        router.group("/api/v1", middleware: mw, tags: ["jobs"])
+            .on("GET", "/jobs", summary: "list the organisation's jobs", requiresAuth: true, responseSchema: "JobListV1") { req, ctx in
+                .json(try list(req, ctx, env: env, fields: SpecMapping.v1Job))
+            }
+    }
+
+    static func list(_ req: HTTPRequest, _ ctx: HTTPContext, env: ServerEnvironment, fields: [SpecField<Job>]) throws -> [UInt8] {
+        let principal = try ctx.principal()
+        let q = try query(req)
+        let page = try env.read { db in try JobQueries(db: db, workspace: env.workspace, actor: principal.actor).page(q) }
+        return SpecMapping.jobList(page, fields: fields)
+    }
+
+    /// The list's query string as a `JobListQuery` (validated there: a bad status is 400).
+    static func query(_ req: HTTPRequest) throws -> JobListQuery {
+        var q = JobListQuery()
+        q.lean = true
+        func value(_ name: String) -> String? { req.queryValue(name).flatMap { $0.isEmpty ? nil : $0 } }
+        if let l = value("limit") {
+            guard let n = Int(l) else { throw OlleeyError.usage("limit must be a whole number", next: [.input("limit", example: "50")]) }
+            q.pageSize = n
+        }
+        if let p = value("page") {
+            guard let n = Int(p) else { throw OlleeyError.usage("page must be a whole number", next: [.input("page", example: "1")]) }
+            q.page = n
+        }
+        if let s = value("status") { q.statuses = s.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
+        q.project = value("project_id")
+        return q
+    }
+
+    static var schemas: [String: Any] {
+        func list(_ props: [String: Any]) -> [String: Any] {
+            ["type": "object", "required": ["jobs", "total"],
+             "properties": ["jobs": ["type": "array", "items": ["type": "object", "properties": props]], "total": ["type": "integer"]]]
+        }
+        let s: [String: Any] = ["type": "string"]
+        let ns: [String: Any] = ["type": ["string", "null"]]
+        let arr: [String: Any] = ["type": "array", "items": s]
+        return [
+            "JobList": list(["job_id": s, "source_video_id": ns, "status": s, "progress": ["type": "integer", "minimum": 0, "maximum": 100],
+                             "target_languages": arr, "created_at": s, "updated_at": s]),
+            "JobListV1": list(["_id": s, "status": s, "org_id": s, "source_language": s, "requested_outputs": arr,
+                               "created_at": s, "updated_at": s, "error": ns]),
+        ]
+    }
+}
