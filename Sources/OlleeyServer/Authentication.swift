@@ -3,7 +3,8 @@ import OlleeyKit
 
 /// Bearer tokens: `Authorization: Bearer TOKEN` (scheme case-insensitive) checked by
 /// `AuthService.authenticate`, which re-reads the user and their membership from the store (the
-/// signing key is cached by ServerEnvironment for a few seconds). The
+/// signing key is cached by ServerEnvironment for a few seconds; a verified token's principal
+/// for one second). The
 /// principal is kept in the request context for the handler; without a valid token the request
 /// is 401. `allowQueryToken` (SSE and WebSocket routes only) also accepts `?token=`.
 struct AuthMiddleware: HTTPMiddleware {
@@ -16,8 +17,11 @@ struct AuthMiddleware: HTTPMiddleware {
             throw HTTPError(401, "not authenticated: send Authorization: Bearer <access token>", code: "unauthenticated",
                             headers: HTTPHeaders([("WWW-Authenticate", "Bearer")]))
         }
-        // no settings load and a cached key: the user and membership are still re-read per request
-        let principal = try env.read { db in try AuthService(db, settings: AuthSettings()).authenticate(token, key: try env.accessTokenKey(db)) }
+        // no settings load and a cached key; the user and membership are re-read at most once a
+        // second per token (PrincipalCache)
+        let principal = try env.principals.principal(token) {
+            try env.read { db in try AuthService(db, settings: AuthSettings()).authenticate(token, key: try env.accessTokenKey(db)) }
+        }
         context.values[Self.key] = principal
         return try next(request, context)
     }

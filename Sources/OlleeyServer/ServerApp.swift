@@ -9,9 +9,12 @@ public struct ServerEnvironment: Sendable {
     public let pool: DatabasePool
     /// The access-token key, read from the store at most once per `keyTTL` seconds.
     let tokenKey: CachedValue<[UInt8]>
+    /// Principals of access tokens verified in the last `principalTTL` seconds.
+    let principals: PrincipalCache
 
-    public init(workspace: Workspace, pool: DatabasePool, keyTTL: Double = 5) {
+    public init(workspace: Workspace, pool: DatabasePool, keyTTL: Double = 5, principalTTL: Double = 1) {
         self.workspace = workspace; self.pool = pool; self.tokenKey = CachedValue(ttl: keyTTL)
+        self.principals = PrincipalCache(ttl: principalTTL)
     }
 
     /// The HMAC key of access tokens: cached for a few seconds (a rotated key is seen within
@@ -108,5 +111,33 @@ final class CachedValue<T: Sendable>: @unchecked Sendable {
         let v = try load()
         lock.lock(); value = v; readAt = now; lock.unlock()
         return v
+    }
+}
+
+/// Access tokens verified in the last `ttl` seconds (1 by default), with their principals: a
+/// client sending many requests with one token pays for the signature check and the re-read of
+/// its user and membership once a second, not per request. The cost: a disabled user, a removed
+/// membership or a changed role is seen within `ttl` seconds instead of at once. Bounded: when it
+/// holds `capacity` tokens it starts again empty.
+final class PrincipalCache: @unchecked Sendable {
+    let ttlNanos: UInt64
+    let capacity: Int
+    private let lock = NSLock()
+    private var entries: [String: (principal: Principal, until: UInt64)] = [:]
+
+    init(ttl: Double, capacity: Int = 10_000) { ttlNanos = UInt64(max(0, ttl) * 1e9); self.capacity = capacity }
+
+    func principal(_ token: String, _ verify: () throws -> Principal) throws -> Principal {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        if let e = entries[token], now < e.until { lock.unlock(); return e.principal }
+        lock.unlock()
+        let p = try verify()
+        guard ttlNanos > 0 else { return p }
+        lock.lock()
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[token] = (p, now + ttlNanos)
+        lock.unlock()
+        return p
     }
 }

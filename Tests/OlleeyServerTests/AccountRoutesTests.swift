@@ -10,6 +10,20 @@ import OlleeyTestSupport
         try s.request("POST", "/auth/login", json: loginJSON(email)).json["access_token"] as? String
     }
 
+    @Test("a disabled user's token stops working within the principal cache's second")
+    func disabledWithinASecond() throws {
+        let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
+        try s.user("admin@example.com", .admin)
+        let linguist = try s.user("ling@example.com", .linguist)
+        let admin = try token(s, "admin@example.com")
+        let ling = try token(s, "ling@example.com")
+        #expect(try s.request("GET", "/api/v1/users/me", headers: bearer(ling)).status == 200)
+        #expect(try s.request("PATCH", "/api/v1/admin/users/\(linguist.id)", json: #"{"disabled":true}"#, headers: bearer(admin)).status == 200)
+        usleep(1_100_000)
+        #expect(try s.request("GET", "/api/v1/users/me", headers: bearer(ling)).status == 401)
+        #expect(try s.request("GET", "/jobs", headers: bearer(ling)).status == 401)
+    }
+
     @Test("another organisation's members, invite, removal and users are 404; a CLIENT on admin routes is 403")
     func tenancy() throws {
         let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
