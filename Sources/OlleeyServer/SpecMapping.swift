@@ -61,7 +61,7 @@ enum SpecMapping {
         var w = JSONWriter(capacity: 256 * max(1, page.items.count))
         w.object { o in
             o.key("jobs")
-            o.array { a in for s in page.items { write(fields, s.job, to: &a) } }
+            o.array { a in for i in page.items.indices { write(fields, page.items[i].job, to: &a) } }
             o.field("total", page.total)
         }
         return w.bytes

@@ -113,3 +113,16 @@ struct JobCountsTests {
         #expect(thin.items.allSatisfy { $0.languages.isEmpty } && whole.items[0].job.options.requireApproval)
     }
 }
+
+@Suite struct JobStoreStringArrayTests {
+    @Test("target languages as json_extract gives them: the direct split agrees with the JSON parser")
+    func stringArray() {
+        #expect(JobStore.stringArray(#"["es","fr"]"#) == ["es", "fr"])
+        #expect(JobStore.stringArray(#"[]"#) == [])
+        #expect(JobStore.stringArray(nil) == [])
+        #expect(JobStore.stringArray(#"["a,b", "zh-Hant"]"#) == ["a,b", "zh-Hant"])
+        #expect(JobStore.stringArray(#"["é","\u00e9\"x"]"#) == ["é", "é\"x"], "escapes go through the parser")
+        #expect(JobStore.stringArray(#"["es",1]"#) == ["es"], "a non-string goes through the parser")
+        #expect(JobStore.stringArray("not json") == [])
+    }
+}

@@ -160,12 +160,40 @@ public struct JobStore {
     static func leanJob(_ r: Row) throws -> Job {
         var j = Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
             status: JobStatus(rawValue: try r["status"]) ?? .failed, stage: try r["stage"],
-            options: JobOptions(targetLanguages: try r.json("target_languages")?.arrayValue?.compactMap(\.stringValue) ?? []),
+            options: JobOptions(targetLanguages: JobStore.stringArray(try r["target_languages"])),
             projectId: try r["project_id"], channelId: try r["channel_id"], error: try r["error"], errorStage: try r["error_stage"],
             paused: try r["paused"], cancelRequested: try r["cancel_requested"], createdAt: try r["created_at"], updatedAt: try r["updated_at"],
             startedAt: try r["started_at"], completedAt: try r["completed_at"])
         j.orgId = try r["org_id"]
         return j
+    }
+
+    /// A JSON array of strings as SQLite's json_extract gives it (`["es","fr"]`): split directly
+    /// when no string has an escape, else through the JSON parser.
+    public static func stringArray(_ text: String?) -> [String] {
+        guard let text else { return [] }
+        var t = text
+        return t.withUTF8 { b -> [String]? in
+            guard b.count >= 2, b.first == UInt8(ascii: "["), b.last == UInt8(ascii: "]"), !b.contains(UInt8(ascii: "\\")) else { return nil }
+            var out: [String] = []
+            var i = 1
+            let end = b.count - 1
+            while i < end {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    var j = i + 1
+                    while j < end, b[j] != UInt8(ascii: "\"") { j += 1 }
+                    guard j < end else { return nil }
+                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<j]), as: UTF8.self))
+                    i = j + 1
+                } else if c == UInt8(ascii: ",") || c == UInt8(ascii: " ") {
+                    i += 1
+                } else {
+                    return nil
+                }
+            }
+            return out
+        } ?? ((try? JSON.parse(text))?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
     public static let sortable = ["created_at", "updated_at", "status", "source_name"]
