@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import OlleeyTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,25 +12,7 @@ import Glibc
 struct ServeTests {
     /// One GET over a fresh connection (Connection: close), read to the end.
     func get(_ port: Int, _ path: String) throws -> (status: Int, body: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard r == 0 else { throw Failure("connect failed") }
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let req = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-        _ = req.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
+        let out = try Loopback.exchange(port: port, Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
         let text = String(decoding: out, as: UTF8.self)
         guard let sep = text.range(of: "\r\n\r\n") else { throw Failure("no response: \(text)") }
         let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0

@@ -1,5 +1,6 @@
 import Foundation
 import OlleeyHTTP
+import OlleeyTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,33 +53,16 @@ final class RawClient {
     let fd: Int32
 
     init(port: Int, timeout: Double = 5) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard r == 0 else { close(fd); throw TestFailure("connect: \(errno)") }
-        setTimeout(timeout)
+        do { fd = try Loopback.connect(port: port, timeout: timeout) } catch { throw TestFailure("\(error)") }
     }
 
-    func setTimeout(_ t: Double) {
-        var tv = timeval(tv_sec: Int(t), tv_usec: Int((t - Double(Int(t))) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
+    func setTimeout(_ t: Double) { Loopback.setTimeout(fd, t) }
 
     deinit { close(fd) }
 
     func send(_ s: String) { send(Array(s.utf8)) }
 
-    func send(_ b: [UInt8]) {
-        var off = 0
-        while off < b.count {
-            let n = b.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, b.count - off, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            off += n
-        }
-    }
+    func send(_ b: [UInt8]) { Loopback.send(fd, b) }
 
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
@@ -94,16 +78,7 @@ final class RawClient {
     }
 
     /// Everything until the server closes (or the timeout), as text.
-    func readAll() -> String {
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    func readAll() -> String { String(decoding: Loopback.readToEnd(fd), as: UTF8.self) }
 
     /// True when the server closed the connection (recv returns 0) within the timeout.
     func isClosedByPeer() -> Bool {
