@@ -12,6 +12,22 @@ public struct RateLimitCount: Sendable, Equatable {
     public var retryAfter: Int64
 }
 
+extension RateLimitCount {
+    /// `total` hits counted in the window of `window` seconds that starts at `windowStart`.
+    init(limit: Int, total: Int64, windowStart: Int64, window: Int64, now: Int64) {
+        let reset = windowStart + window
+        self.init(limit: limit, remaining: Int(max(0, Int64(limit) - min(total, Int64(limit)))), resetEpochSeconds: reset,
+                  allowed: total <= Int64(limit), retryAfter: max(1, reset - now))
+    }
+
+    /// The start of the fixed window of `window` seconds (at least 1) holding `now`: windows are
+    /// aligned to the epoch, so every process computes the same one.
+    static func windowStart(_ now: Int64, _ window: Int64) -> Int64 {
+        let w = max(1, window)
+        return now - ((now % w) + w) % w
+    }
+}
+
 /// The limits of the root spec: a class of request, its limit and window.
 public struct RateLimitRule: Sendable, Equatable {
     public var name: String
@@ -44,13 +60,8 @@ public struct RateLimiter {
 
     /// Counts a hit of `key` (e.g. `auth:ip:203.0.113.5`) against `limit` per `window` seconds.
     public func hit(key: String, limit: Int, window: Int64, now: Int64 = Clock.nowMillis() / 1000) throws -> RateLimitCount {
-        let w = max(1, window)
-        let start = now - ((now % w) + w) % w
-        let (ws, count) = try RateLimitCounterStore(db).hit(key: key, windowStart: start)
-        let reset = ws + w
-        let allowed = count <= Int64(limit)
-        return RateLimitCount(limit: limit, remaining: max(0, limit - Int(min(count, Int64(Int32.max)))), resetEpochSeconds: reset,
-                              allowed: allowed, retryAfter: max(1, reset - now))
+        let (ws, count) = try RateLimitCounterStore(db).hit(key: key, windowStart: RateLimitCount.windowStart(now, window))
+        return RateLimitCount(limit: limit, total: count, windowStart: ws, window: max(1, window), now: now)
     }
 
     /// Counts a hit under a rule: the key is `rule.name + ":" + subject`.
@@ -93,12 +104,10 @@ public final class BatchedRateLimiter: @unchecked Sendable {
     public func hit(key: String, limit: Int, window: Int64, nowMs: Int64 = Clock.nowMillis()) throws -> RateLimitCount {
         let now = nowMs / 1000
         let w = max(1, window)
-        let start = now - ((now % w) + w) % w
-        let reset = start + w
+        let start = RateLimitCount.windowStart(now, w)
         let lim = Int64(limit)
         func count(_ total: Int64) -> RateLimitCount {
-            RateLimitCount(limit: limit, remaining: Int(max(0, lim - min(total, lim))), resetEpochSeconds: reset,
-                           allowed: total <= lim, retryAfter: max(1, reset - now))
+            RateLimitCount(limit: limit, total: total, windowStart: start, window: w, now: now)
         }
         lock.lock()
         if start != lastSweepWindow { slots = slots.filter { $0.value.windowStart + w >= start }; lastSweepWindow = start }
