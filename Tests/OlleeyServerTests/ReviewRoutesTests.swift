@@ -276,6 +276,11 @@ import OlleeyTestSupport
         #expect(dt.status == 200 && dt.json["term"] as? String == "Olleey")
         #expect(try f.call("GET", "/api/v1/glossaries/\(id)", as: "admin").json["term_count"] as? Int == 0)
         #expect(try f.call("DELETE", "/api/v1/glossaries/\(id)", as: "client").status == 403)
+        // a create with terms is one transaction: a bad term creates nothing
+        let withTerms = try f.call("POST", "/api/v1/glossaries", as: "admin", json: #"{"name":"Two","source_lang":"en","terms":[{"term":"river","targets":{"es":"río"}},{"term":"cold"}]}"#)
+        #expect(withTerms.status == 201 && withTerms.json["term_count"] as? Int == 2 && (withTerms.json["terms"] as? [[String: Any]])?.count == 2)
+        #expect(try f.call("POST", "/api/v1/glossaries", as: "admin", json: #"{"name":"Three","source_lang":"en","terms":[{"term":"ok"},{"term":"bad","targets":{"en":"x"}}]}"#).status == 400)
+        #expect(try f.call("GET", "/api/v1/glossaries", as: "admin").json["total"] as? Int == 2)
         let del = try f.call("DELETE", "/api/v1/glossaries/\(id)", as: "admin")
         #expect(del.status == 200 && del.json["deleted"] as? Bool == true)
         #expect(try f.call("GET", "/api/v1/glossaries/\(id)", as: "admin").status == 404)
