@@ -61,7 +61,7 @@ import OlleeyTestSupport
         let svc = TrackService(f.db)
         #expect(throws: OlleeyError.self) { try TrackService.strictDocument("WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nHi\n") }
         do { _ = try TrackService.strictDocument("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nfish & chips\n"); Issue.record("a bare & passed") } catch let e as OlleeyError {
-            #expect(e.code == .invalid && e.message.contains("&"), "\(e.message)")
+            #expect(e.code == .invalid && e.message.contains("(1 error)") && e.message.contains("4:"), "\(e.message)")
         }
         let text = "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\n<i>Hola</i> &amp; adiós\n"
         let r = try svc.saveWhole(job: job, language: "es", content: text, author: "ana@example.com", message: nil, reopen: false)

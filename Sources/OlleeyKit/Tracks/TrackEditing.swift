@@ -14,12 +14,14 @@ extension TrackService {
         if r.rejected && errors.isEmpty {
             errors = [Diagnostic(line: 1, column: 1, severity: .error, code: "missing_signature", message: "a WebVTT file starts with the line WEBVTT")]
         }
-        for (i, cue) in r.document.cues.enumerated() {
-            for p in CueText.validate(cue.text) {
-                errors.append(Diagnostic(line: 0, column: p.column, severity: .error, code: "cue_text",
-                                         message: "cue \(cue.id.isEmpty ? String(i + 1) : cue.id) text line \(p.line): \(p.message)"))
+        let reported = Set(errors.map(\.line))
+        for cue in r.document.cues {
+            // the cue's text starts on the line after its timing line
+            for p in CueText.validate(cue.text) where !reported.contains(cue.line + p.line) {
+                errors.append(Diagnostic(line: cue.line > 0 ? cue.line + p.line : 0, column: p.column, severity: .error, code: "cue_text", message: p.message))
             }
         }
+        errors.sort { ($0.line, $0.column) < ($1.line, $1.column) }
         guard errors.isEmpty else {
             let shown = errors.prefix(20).map { $0.line > 0 ? "\($0.line):\($0.column): \($0.message)" : $0.message }
             throw OlleeyError(.invalid, "the VTT is not valid WebVTT (\(errors.count) error\(errors.count == 1 ? "" : "s")): " + shown.joined(separator: "; ")
