@@ -15,7 +15,9 @@ enum FileRoutes {
     static func register(_ router: HTTPRouter, env: ServerEnvironment, limits: RateLimits) {
         let api = router.group("/api/v1", middleware: env.authenticated(limits), tags: ["files"])
 
-        api.on("POST", "/files/upload-url", summary: "a signed PUT URL for one file (CLIENT, ADMIN): into a job's uploads, or an upload area",
+        // an upload link is an upload: it counts against the per-user upload limit too
+        let uploads = router.group("/api/v1", middleware: env.authenticated(limits) + [limits.uploadMiddleware()], tags: ["files"])
+        uploads.on("POST", "/files/upload-url", summary: "a signed PUT URL for one file (CLIENT, ADMIN): into a job's uploads, or an upload area",
                requiresAuth: true, requestSchema: "UploadURLRequest", responseSchema: "UploadURL") { req, ctx in
             let p = try ctx.principal()
             let b = try req.jsonObject()

@@ -383,6 +383,16 @@ import OlleeyTestSupport
         #expect(try f.call("POST", "/api/v1/files/upload-url", as: nil, json: #"{"file_name":"a.mp4"}"#).status == 401)
     }
 
+    @Test("upload-url counts against the per-user upload limit")
+    func uploadLimit() throws {
+        let s = try AppServer(settings: [("ratelimit.upload_per_hour", "2")])
+        try s.user("c@example.com", .client)
+        let tok = try #require(try s.request("POST", "/auth/login", json: loginJSON("c@example.com")).json["access_token"] as? String)
+        for i in 0..<2 { #expect(try s.request("POST", "/api/v1/files/upload-url", json: #"{"file_name":"f\#(i).mp4"}"#, headers: bearer(tok)).status == 201) }
+        let third = try s.request("POST", "/api/v1/files/upload-url", json: #"{"file_name":"f3.mp4"}"#, headers: bearer(tok))
+        #expect(third.status == 429 && third.header("Retry-After") != nil)
+    }
+
     @Test("OpenAPI lists part C's routes with strict 2xx schemas")
     func openAPI() throws {
         let f = try Fixture()
