@@ -89,7 +89,7 @@ enum FileRoutes {
         let token = try ctx.parameter("token"), name = try ctx.parameter("name")
         let key = try env.read { db in try SigningKeys(db).urlKey() }
         do {
-            return try JobFiles.open(token: token, name: name, purpose: purpose, workspace: env.workspace, key: key)
+            return try JobFiles.verify(token: token, name: name, purpose: purpose, workspace: env.workspace, key: key)
         } catch let e as OlleeyError where e.code == .unauthenticated {
             throw HTTPError(403, e.message, code: "forbidden")
         }

@@ -37,11 +37,11 @@ import OlleeyTestSupport
         let up = try files.uploadLink(job: job.id, fileName: "notes.srt")
         #expect(up.purpose == .upload && up.path.hasSuffix("/\(job.id)/uploads/notes.srt"))
         let token = up.token(key: key)
-        let (link, path) = try JobFiles.open(token: token, name: "notes.srt", purpose: .upload, workspace: f.ws, key: key)
+        let (link, path) = try JobFiles.verify(token: token, name: "notes.srt", purpose: .upload, workspace: f.ws, key: key)
         #expect(link == up && path == Paths.normalize(f.ws.root + "/" + up.path))
-        #expect(throws: OlleeyError.self) { try JobFiles.open(token: token, name: "other.srt", purpose: .upload, workspace: f.ws, key: key) }
-        #expect(throws: OlleeyError.self) { try JobFiles.open(token: token, name: "notes.srt", purpose: .download, workspace: f.ws, key: key) }
-        #expect(throws: OlleeyError.self) { try JobFiles.open(token: token, name: "notes.srt", purpose: .upload, workspace: f.ws, key: key, now: up.expires + 1) }
+        #expect(throws: OlleeyError.self) { try JobFiles.verify(token: token, name: "other.srt", purpose: .upload, workspace: f.ws, key: key) }
+        #expect(throws: OlleeyError.self) { try JobFiles.verify(token: token, name: "notes.srt", purpose: .download, workspace: f.ws, key: key) }
+        #expect(throws: OlleeyError.self) { try JobFiles.verify(token: token, name: "notes.srt", purpose: .upload, workspace: f.ws, key: key, now: up.expires + 1) }
         let tmp = TempDir("olleey-upload")
         try Data("abc".utf8).write(to: URL(fileURLWithPath: tmp.path + "/a"))
         #expect(try JobFiles.store(upload: path, from: tmp.path + "/a") == 3)
@@ -49,6 +49,16 @@ import OlleeyTestSupport
         #expect(throws: OlleeyError.self) { try JobFiles.store(upload: path, from: tmp.path + "/b") }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "abc")
         #expect(throws: OlleeyError.self) { try files.uploadLink(job: job.id, fileName: "notes.srt") }
+        // from another file system (tmpfs), the bytes are copied
+        if FileManager.default.fileExists(atPath: "/dev/shm") {
+            let shm = "/dev/shm/olleey-upload-\(ID.uuid7())"
+            try Data(repeating: 7, count: 3 << 20).write(to: URL(fileURLWithPath: shm))
+            defer { try? FileManager.default.removeItem(atPath: shm) }
+            let other = try files.uploadLink(job: job.id, fileName: "big.bin")
+            let dest = Paths.normalize(f.ws.root + "/" + other.path)
+            #expect(try JobFiles.store(upload: dest, from: shm) == 3 << 20)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dest)) == Data(repeating: 7, count: 3 << 20))
+        }
         for bad in ["", ".env", "a/b", "x\u{1}y"] { #expect(throws: OlleeyError.self, "\(bad)") { try JobFiles.validUploadName(bad) } }
         let area = try files.uploadLink(job: nil, fileName: "clip.mp4")
         #expect(area.path.hasPrefix(".olleey/uploads/default/") && area.job.isEmpty)

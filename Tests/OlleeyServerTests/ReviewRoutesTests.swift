@@ -314,9 +314,14 @@ import OlleeyTestSupport
         // a changed signature, a changed name, an expired link, an upload link used to read
         let parts = url.split(separator: "/").map(String.init)  // files, signed, TOKEN, NAME
         let token = parts[2]
-        let flipped = String(token.dropLast()) + (token.hasSuffix("A") ? "B" : "A")
-        let tampered = try f.call("GET", "/files/signed/\(flipped)/\(parts[3])", as: nil)
-        #expect(tampered.status == 403 && (tampered.json["detail"] as? String)?.isEmpty == false)
+        // the last character (whose low bits base64url does not use) and one in the middle of the signature
+        let lastFlipped = String(token.dropLast()) + (token.hasSuffix("A") ? "B" : "A")
+        var chars = Array(token)
+        chars[chars.count - 10] = chars[chars.count - 10] == "x" ? "y" : "x"
+        for t in [lastFlipped, String(chars)] {
+            let tampered = try f.call("GET", "/files/signed/\(t)/\(parts[3])", as: nil)
+            #expect(tampered.status == 403 && (tampered.json["detail"] as? String)?.isEmpty == false && tampered.code == "forbidden")
+        }
         #expect(try f.call("GET", "/files/signed/\(token)/talk.es.maa", as: nil).status == 403)
         let key = try SigningKeys(f.s.db).urlKey()
         let rel = Paths.relative(OutputLayout.languageStem(outputsDir: f.s.ws.outputsDir, job: f.job, language: "es") + ".mp4", to: f.s.ws.root)

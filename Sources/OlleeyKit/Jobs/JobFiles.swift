@@ -93,32 +93,64 @@ public struct JobFiles {
     /// URL's last segment) equal to the file's name, so an edited URL is refused like a forged
     /// one (`unauthenticated`). Returns the link and its file's absolute path (confined; a path
     /// that leaves the workspace is not found).
-    public static func open(token: String, name: String, purpose: SignedLink.Purpose, workspace: Workspace, key: [UInt8],
-                            now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> (link: SignedLink, path: String) {
+    public static func verify(token: String, name: String, purpose: SignedLink.Purpose, workspace: Workspace, key: [UInt8],
+                              now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> (link: SignedLink, path: String) {
         let link = try SignedLink.verify(token, key: key, purpose: purpose, now: now)
         let expected = link.path.split(separator: "/").last.map(String.init) ?? "file"
-        guard name == expected else { throw OlleeyError(.unauthenticated, "this link is invalid or has expired", hint: "ask the API for a new signed URL") }
+        // the token exactly as issued: base64url's unused low bits of a last character decode
+        // to the same bytes, so a changed last character would otherwise still verify
+        guard name == expected, link.token(key: key) == token else {
+            throw OlleeyError(.unauthenticated, "this link is invalid or has expired", hint: "ask the API for a new signed URL")
+        }
         return (link, try workspace.confined(link.path))
     }
 
-    /// Stores the bytes of an upload (the file `temp`, moved): once per link. The destination
-    /// existing already is a conflict (the link was used); `temp` is then left to its owner.
-    /// Returns the stored size.
+    /// Stores the bytes of an upload (the file `temp`, moved): once per link. The destination is
+    /// claimed first (created exclusively), so two uploads through one link cannot both win: the
+    /// second is a conflict and `temp` is left to its owner. Across file systems the bytes are
+    /// copied; a failed copy removes the partial file. Returns the stored size.
     @discardableResult
     public static func store(upload path: String, from temp: String) throws -> Int64 {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: path) {
-            throw OlleeyError.conflict("this upload link was used already", hint: "ask the API for a new upload URL")
-        }
-        do {
-            try fm.createDirectory(atPath: Paths.parent(path), withIntermediateDirectories: true)
-            try fm.moveItem(atPath: temp, toPath: path)
-        } catch {
-            if fm.fileExists(atPath: path) { throw OlleeyError.conflict("this upload link was used already", hint: "ask the API for a new upload URL") }
+        let used = OlleeyError.conflict("this upload link was used already", hint: "ask the API for a new upload URL")
+        do { try FileManager.default.createDirectory(atPath: Paths.parent(path), withIntermediateDirectories: true) } catch {
             throw OlleeyError(.cannotCreate, "cannot store the upload")
         }
-        let size = (try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
-        return size
+        let claim = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard claim >= 0 else {
+            if errno == EEXIST { throw used }
+            throw OlleeyError(.cannotCreate, "cannot store the upload")
+        }
+        close(claim)
+        if rename(temp, path) != 0 {
+            guard errno == EXDEV, copy(temp, into: path) else {
+                unlink(path)
+                throw OlleeyError(.cannotCreate, "cannot store the upload")
+            }
+        }
+        var st = stat()
+        return stat(path, &st) == 0 ? Int64(st.st_size) : 0
+    }
+
+    /// Copies `source` into the existing file `path` (another file system); false on any failure.
+    static func copy(_ source: String, into path: String) -> Bool {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { return false }
+        defer { close(input) }
+        let output = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard output >= 0 else { return false }
+        defer { close(output) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n == 0 { return true }
+            guard n > 0 else { return false }
+            var done = 0
+            while done < n {
+                let w = buffer.withUnsafeBytes { b in b.baseAddress.map { write(output, $0 + done, n - done) } ?? -1 }
+                guard w > 0 else { return false }
+                done += w
+            }
+        }
     }
 
     func isRegularFile(_ p: String) -> Bool {
