@@ -76,6 +76,9 @@ public struct ServerApp: Sendable {
         AuthRoutes.register(router, env: env, limits: limits)
         AccountRoutes.register(router, env: env, limits: limits)
         JobRoutes.register(router, env: env, limits: limits)
+        VTTRoutes.register(router, env: env, limits: limits)
+        ReviewRoutes.register(router, env: env, limits: limits)
+        FileRoutes.register(router, env: env, limits: limits)
         let openapi = OpenAPIBox()
         router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
             .json(openapi.bytes)
@@ -83,7 +86,10 @@ public struct ServerApp: Sendable {
         openapi.bytes = OpenAPIDocument.generate(router, title: "olleey", version: OlleeyVersion.string,
                                                  description: "Video localization: subtitles, translation, dubbing, review.",
                                                  schemas: MetaRoutes.schemas.merging(AuthRoutes.schemas) { a, _ in a }.merging(AccountRoutes.schemas) { a, _ in a }
-                                                    .merging(JobRoutes.schemas) { a, _ in a })
+                                                    .merging(JobRoutes.schemas) { a, _ in a }
+                                                    .merging(VTTRoutes.schemas) { a, _ in a }
+                                                    .merging(ReviewRoutes.schemas) { a, _ in a }
+                                                    .merging(FileRoutes.schemas) { a, _ in a })
         return router
     }
 }

@@ -44,6 +44,12 @@ import OlleeyTestSupport
         flipped[3] = flipped[3] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         #expect(refused(String(decoding: flipped, as: UTF8.self)))  // payload changed
         #expect(refused(String(token.dropLast(2)) + "zz"))          // signature changed
+        // a last character that differs only in bits base64url does not use decodes to the same
+        // signature: still refused (only the token as issued verifies)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        if let c = token.last, let i = alphabet.firstIndex(of: c) {
+            #expect(refused(String(token.dropLast()) + String(alphabet[i ^ 1])))
+        }
         #expect(refused("no-dot"))
         #expect(refused(""))
     }
