@@ -39,7 +39,7 @@ enum JobRoutes {
             guard let n = Int(p) else { throw OlleeyError.usage("page must be a whole number", next: [.input("page", example: "1")]) }
             q.page = n
         }
-        if let s = value("status") { q.statuses = s.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } }
+        if let s = value("status") { q.statuses = try StatusWords.filter(s.split(separator: ",").map { String($0) }.filter { !$0.isEmpty }) }
         q.project = value("project_id")
         return q
     }

@@ -30,7 +30,7 @@ enum SpecMapping {
     static let rootJob: [SpecField<Job>] = [
         .string("job_id") { $0.id },
         .optionalString("source_video_id") { $0.videoId },
-        .string("status") { $0.status.rawValue },
+        .string("status") { StatusWords.root($0.status) },
         .int("progress") { $0.progress },
         .strings("target_languages") { $0.options.targetLanguages },
         .string("created_at") { $0.createdAt },
@@ -41,7 +41,7 @@ enum SpecMapping {
     /// the read model has; `outputs` and `language_qc` belong to the job detail).
     static let v1Job: [SpecField<Job>] = [
         .string("_id") { $0.id },
-        .string("status") { $0.status.rawValue },
+        .string("status") { StatusWords.v1($0.status, errorStage: $0.errorStage) },
         .string("org_id") { $0.orgId },
         .string("source_language") { $0.sourceLang },
         .strings("requested_outputs") { $0.options.targetLanguages },
@@ -49,6 +49,24 @@ enum SpecMapping {
         .string("updated_at") { $0.updatedAt },
         .optionalString("error") { $0.error },
     ]
+
+    /// A job in full in the root spec (`GET /jobs/{id}`, and the `job` of every live event): the
+    /// list's fields and what the detail adds.
+    static let rootJobDetail: [SpecField<Job>] = rootJob + [
+        .optionalString("source_channel_id") { $0.channelId },
+        .optionalString("project_id") { $0.projectId },
+        .string("title") { $0.sourceName },
+        .string("source_language") { $0.sourceLang },
+        .optionalString("completed_at") { $0.completedAt },
+        .optionalString("error") { $0.error },
+    ]
+
+    /// One job as a JSON document with `fields`.
+    static func job(_ job: Job, fields: [SpecField<Job>]) -> [UInt8] {
+        var w = JSONWriter(capacity: 512)
+        write(fields, job, to: &w)
+        return w.bytes
+    }
 
     static func write<M>(_ fields: [SpecField<M>], _ model: M, to w: inout JSONWriter) {
         w.object { o in
@@ -65,5 +83,62 @@ enum SpecMapping {
             o.field("total", page.total)
         }
         return w.bytes
+    }
+}
+
+/// The status words of the two specs over OlleeyKit's job states, written once.
+///
+/// - Root spec (`olleey-backend-api.md`): OlleeyKit's words as they are (`pending`, `queued`,
+///   `downloading`, `transcribing`, `translating`, `voice_cloning`, `dubbing`, `lip_sync`,
+///   `syncing`, `assembling`, `waiting_approval`, `uploading`, `completed`, `failed`,
+///   `cancelled`, `paused`): the spec's examples and its web client use these. Its `processing`
+///   is accepted as a filter meaning every running state; its `approved` is a localized video's
+///   status (a language approved in review), not a job's.
+/// - Second spec (`accessible-video-api.md`): its JobStatus refers to a document we do not have;
+///   its retry action names `TTS_FAILED` and `RENDER_FAILED`, so its words are OlleeyKit's in
+///   upper case, and a failed job is `TTS_FAILED` (it failed voicing or dubbing),
+///   `RENDER_FAILED` (lip sync, mixing, assembling or mastering) or `FAILED` (anything else).
+///   Filters accept these words and the lower-case ones.
+enum StatusWords {
+    /// The running states (the root spec's `processing`).
+    static let running: [JobStatus] = [.queued, .downloading, .transcribing, .translating, .voiceCloning, .dubbing, .lipSync, .syncing, .assembling, .uploading]
+
+    static func root(_ s: JobStatus) -> String { s.rawValue }
+
+    static func v1(_ s: JobStatus, errorStage: String?) -> String {
+        guard s == .failed else { return s.rawValue.uppercased() }
+        switch errorStage.flatMap(Stage.init(rawValue:)) {
+        case .voice?, .dub?: return "TTS_FAILED"
+        case .lipSync?, .mix?, .assemble?, .master?: return "RENDER_FAILED"
+        default: return "FAILED"
+        }
+    }
+
+    /// The stages a failure word of the second spec names (for retry and filters); nil for a
+    /// word that is not a failure.
+    static func failedStages(_ word: String) -> [Stage]? {
+        switch word.uppercased() {
+        case "TTS_FAILED": return [.voice, .dub]
+        case "RENDER_FAILED": return [.lipSync, .mix, .assemble, .master]
+        case "FAILED": return []
+        default: return nil
+        }
+    }
+
+    /// A status filter's words (either spec's) as OlleeyKit's statuses; an unknown word is 400
+    /// listing the words.
+    static func filter(_ words: [String]) throws(HTTPError) -> [String] {
+        var out: [String] = []
+        for w in words {
+            let l = w.lowercased()
+            if l == "processing" { out += running.map(\.rawValue); continue }
+            if failedStages(w) != nil { out.append(JobStatus.failed.rawValue); continue }
+            guard let s = JobStatus(rawValue: l) else {
+                throw HTTPError(400, "unknown status '\(w)': one of \((["processing"] + JobStatus.allCases.map(\.rawValue)).joined(separator: ", "))", code: "usage")
+            }
+            out.append(s.rawValue)
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
     }
 }

@@ -111,6 +111,27 @@ extension Workspace {
         if let r = readOnlyPath([dir, dbPath, mediaDir, cacheDir, outputsDir]) { throw FileIO.readOnlyError(r.0, r.1) }
     }
 
+    /// The absolute path of `relative` (a path from a request or a signed link) when it names a
+    /// file inside `inside` (a directory under the workspace; the root by default), else
+    /// `not_found`: no `..`, no absolute path, no NUL, and no symbolic link that leads out (the
+    /// resolved path is checked too). Every path that comes from a request goes through here.
+    public func confined(_ relative: String, inside: String? = nil) throws -> String {
+        let base = Paths.normalize(inside ?? root)
+        let notFound = OlleeyError.notFound("no such file")
+        guard !relative.isEmpty, !relative.hasPrefix("/"), !relative.utf8.contains(0),
+              !relative.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." }) else { throw notFound }
+        let joined = Paths.normalize(base + "/" + relative)
+        guard joined.hasPrefix(base + "/") else { throw notFound }
+        // a symbolic link inside may point outside: compare the real paths
+        if let real = realpath(joined, nil) {
+            defer { free(real) }
+            let r = String(cString: real)
+            let realBase = realpath(base, nil).map { p in defer { free(p) }; return String(cString: p) } ?? base
+            guard r.hasPrefix(realBase + "/") else { throw notFound }
+        }
+        return joined
+    }
+
     /// Opens the database for a command that only reads (`job list`, `job show`, `job outputs`,
     /// `vtt show`, ...): as `open` when the workspace is writable; else read-only, so a
     /// published archive or a read-only mount can be read. SQLite reads a WAL database read-only
