@@ -77,13 +77,13 @@ enum EventRoutes {
             o.field("event_id", Int(item.event.id))
             o.key("job_id"); if let j = item.event.jobId { o.value(j) } else { o.null() }
             if let job = item.job {
-                o.field("status", job.status.rawValue)
+                o.field("status", StatusWords.root(job.status))
                 o.field("progress", job.progress)
             }
             o.key("language"); if let l = item.event.language { o.value(l) } else { o.null() }
             o.field("at", item.event.at)
             o.key("job")
-            if let job = item.job { SpecMapping.write(SpecMapping.rootJob, job, to: &o) } else { o.null() }
+            if let job = item.job { SpecMapping.write(SpecMapping.rootJobDetail, job, to: &o) } else { o.null() }
         }
         return Array("id: \(item.event.id)\ndata: ".utf8) + w.bytes + [10, 10]
     }
@@ -111,7 +111,7 @@ enum EventRoutes {
         w.object { o in
             o.field("type", item.socketType?.rawValue ?? LiveSocketType.notification.rawValue)
             o.key("job_id"); if let j = item.event.jobId { o.value(j) } else { o.null() }
-            o.key("status"); if let job = item.job { o.value(job.status.rawValue) } else { o.null() }
+            o.key("status"); if let job = item.job { o.value(StatusWords.v1(job.status, errorStage: job.errorStage)) } else { o.null() }
             o.field("updated_at", item.job?.updatedAt ?? item.event.at)
             o.field("event_id", Int(item.event.id))
             if item.socketType == .notification {
