@@ -145,6 +145,7 @@ import Glibc
         try f.append("job.status", f.jobsB[0], ["status": "transcribing"])
         let third = try f.append("job.status", f.jobsA[1], ["status": "failed"])
         let c = try f.sse(token: f.tokenA, headers: [("Last-Event-ID", String(first))])
+        #expect(c.status == 200)
         #expect(c.nextEvent()?.id == String(second))
         let t = try #require(c.nextEvent())
         #expect(t.id == String(third) && t.json["type"] as? String == "job_failed")

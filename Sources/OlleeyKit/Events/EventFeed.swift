@@ -115,7 +115,7 @@ public final class EventFeed: @unchecked Sendable {
                           ping: @escaping @Sendable () -> Void = {}) throws -> Int {
         lock.lock(); defer { lock.unlock() }
         let db = try connection()
-        if last < 0 { last = try db.scalarInt("SELECT COALESCE(MAX(id), 0) FROM events") ?? 0 }
+        if last < 0 { last = try EventStore(db).lastId() }
         if let after, after < last {
             let backlog = try read(db, after: after, upTo: last, filter: filter, limit: maxBacklog)
             if !backlog.isEmpty { deliver(backlog) }
@@ -191,7 +191,7 @@ public final class EventFeed: @unchecked Sendable {
     func poll() throws -> [Item] {
         polls += 1
         let db = try connection()
-        let v = try db.scalarInt("PRAGMA data_version") ?? 0
+        let v = try EventStore(db).dataVersion()
         if v == dataVersion { return [] }
         dataVersion = v
         reads += 1
@@ -203,20 +203,8 @@ public final class EventFeed: @unchecked Sendable {
     /// Events in (after, upTo], with their jobs' organisations and the jobs as they are now; the
     /// newest `limit` of them when there are more.
     func read(_ db: Database, after: Int64, upTo: Int64?, filter: Filter?, limit: Int) throws -> [Item] {
-        var sql = "SELECT e.id, e.at, e.kind, e.job_id, e.language, e.data, j.org_id FROM events e LEFT JOIN jobs j ON j.id = e.job_id WHERE e.id > ?"
-        var args: [SQLValue] = [.int(after)]
-        if let upTo { sql += " AND e.id <= ?"; args.append(.int(upTo)) }
-        if let org = filter?.org { sql += " AND j.org_id = ?"; args.append(.text(org)) }
-        if let job = filter?.job { sql += " AND e.job_id = ?"; args.append(.text(job)) }
         // a backlog keeps its newest events; a poll reads oldest first
-        let newest = upTo != nil
-        sql += newest ? " ORDER BY e.id DESC LIMIT ?" : " ORDER BY e.id LIMIT ?"
-        args.append(.int(Int64(limit)))
-        var rows: [(Event, String?)] = try db.query(sql, args) { r in
-            (Event(id: try r["id"], at: try r["at"], kind: try r["kind"], jobId: try r["job_id"], language: try r["language"],
-                   data: try r.json("data") ?? .object([])), try r["org_id"])
-        }
-        if newest { rows.reverse() }
+        let rows = try EventStore(db).listWithOrg(after: after, upTo: upTo, org: filter?.org, job: filter?.job, limit: limit, newest: upTo != nil)
         var jobs: [String: Job?] = [:]
         let store = JobStore(db)
         return try rows.map { e, org in
