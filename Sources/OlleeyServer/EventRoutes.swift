@@ -33,6 +33,9 @@ enum EventRoutes {
 
     /// Bytes a client may have waiting before it is dropped as too slow.
     static let clientBuffer = 256 << 10
+    /// An SSE client's: room for a resume's backlog too (at most 1,000 events of about 700
+    /// bytes, written before the connection sends anything).
+    static let streamBuffer = 1 << 20
 
     static func stream(_ req: HTTPRequest, _ ctx: HTTPContext, env: ServerEnvironment) throws -> HTTPResponse {
         let principal = try ctx.principal()
@@ -40,7 +43,7 @@ enum EventRoutes {
         // the web client's probe: 200 with a token (401 without, from AuthMiddleware)
         if req.method == "HEAD" { return HTTPResponse(status: 200, headers: headers, body: .bytes([])) }
         let after = try lastEventId(req)
-        let writer = HTTPLiveWriter(bufferLimit: clientBuffer)
+        let writer = HTTPLiveWriter(bufferLimit: streamBuffer)
         // how long a browser waits before it reconnects (with Last-Event-ID)
         writer.write("retry: 3000\n\n")
         let feed = env.events

@@ -153,6 +153,19 @@ import Glibc
         #expect(c.nextEvent()?.id == String(fourth))
     }
 
+    @Test("a long resume (800 missed events, more than a WebSocket's 256 KiB) arrives whole, in order")
+    func longResume() throws {
+        let f = try Fixture()
+        let first = try f.append("job.created", f.jobsA[0])
+        var ids: [Int64] = []
+        try f.db.transaction { for i in 0..<800 { ids.append(try f.append("stage.progress", f.jobsA[i % 2], ["stage": "transcribe", "done": .int(Int64(i))])) } }
+        let c = try f.sse(token: f.tokenA, headers: [("Last-Event-ID", String(first))])
+        #expect(c.status == 200)
+        var got: [String] = []
+        while got.count < ids.count, let e = c.nextEvent() { got.append(e.id ?? "") }
+        #expect(got == ids.map { String($0) })
+    }
+
     @Test("a comment ping arrives on an idle stream; the client's disconnect frees its subscription")
     func pingAndDisconnect() throws {
         let f = try Fixture()
