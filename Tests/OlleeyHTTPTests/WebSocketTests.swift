@@ -207,7 +207,7 @@ struct WebSocketTests {
         let t = Thread { w.write("data: from a thread\n\n") }
         t.start()
         #expect(a.next() == ["data: from a thread"])
-        close(a.stream.fd)
+        a.stream.closeNow()
         #expect(eventually { closed.value == 1 && w.isClosed })
         #expect(!w.write("data: gone\n\n"))
         // a client that never reads: its socket buffers fill, then the writer's 4 KiB, then it is dropped

@@ -173,7 +173,7 @@ import Glibc
         let c = try f.sse(token: f.tokenA)
         #expect(f.subscribers(1))
         #expect(c.next() == [": ping"])
-        close(c.stream.fd)
+        c.stream.closeNow()
         #expect(f.subscribers(0))
         // the server still serves new streams
         let d = try f.sse(token: f.tokenA)

@@ -15,7 +15,15 @@ public final class LoopbackStream {
         fd = try Loopback.connect(port: port, timeout: timeout)
     }
 
-    deinit { close(fd) }
+    var isOpen = true
+
+    deinit { closeNow() }
+
+    /// Closes the connection (once: a second close could close a descriptor that another test
+    /// has opened since, with the same number).
+    public func closeNow() {
+        if isOpen { isOpen = false; close(fd) }
+    }
 
     @discardableResult
     public func send(_ bytes: [UInt8]) -> Bool { Loopback.send(fd, bytes) }
