@@ -20,7 +20,7 @@ let package = Package(
         // epoll, sendfile, accept4, pipe2 for the HTTP server (Linux; glibc)
         .systemLibrary(name: "CLinuxIO", path: "Sources/CLinuxIO"),
         .target(name: "WebVTT", path: "Sources/WebVTT"),
-        .target(name: "OlleeyHTTP", dependencies: ["CLinuxIO"], path: "Sources/OlleeyHTTP"),
+        .target(name: "OlleeyHTTP", dependencies: ["CLinuxIO", "COpenSSL"], path: "Sources/OlleeyHTTP"),
         .target(name: "OlleeyKit", dependencies: ["WebVTT", "CSQLite", "COpenSSL", "OlleeyHTTP"], path: "Sources/OlleeyKit"),
         .target(name: "OlleeyServer", dependencies: ["OlleeyKit", "OlleeyHTTP"], path: "Sources/OlleeyServer"),
         .target(name: "OlleeyCLI", dependencies: ["OlleeyServer", "OlleeyKit", "OlleeyHTTP", "WebVTT"], path: "Sources/OlleeyCLI"),

@@ -106,7 +106,7 @@ public struct AccessLogMiddleware: HTTPMiddleware {
             switch r.body {
             case let .bytes(b): o.value(b.count)
             case let .file(f): o.value(f.length)
-            case .stream: o.null()
+            case .stream, .live, .webSocket: o.null()
             }
             o.key("duration_ms"); o.value(fixed: micros, decimals: 3)
             o.field("request_id", context.requestId)

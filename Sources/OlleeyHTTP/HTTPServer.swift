@@ -238,6 +238,8 @@ public final class HTTPServer: @unchecked Sendable {
         for c in conns {
             guard let c else { continue }
             c.keepAlive = false
+            if let ws = c.ws { ws.close(WebSocketClose.goingAway, reason: "server stopping"); continue }
+            if c.live != nil { closeConn(c); continue }
             if (c.state == .head && c.buffered == 0 && c.out.isEmpty) || c.state == .lingering { closeConn(c) }
         }
     }
@@ -301,6 +303,7 @@ public final class HTTPServer: @unchecked Sendable {
             if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
             closeConn(c); return
         }
+        if c.live != nil { readLive(c, now); return }
         let n = recv(c.fd, scratch, scratchSize, 0)
         if n < 0 {
             if errno == EAGAIN || errno == EINTR { return }
@@ -323,6 +326,22 @@ public final class HTTPServer: @unchecked Sendable {
             // pipelined bytes pile up behind a busy request: stop reading until it is answered
             setInterest(c, c.interest & ~EPOLLIN.rawValue)
         }
+    }
+
+    /// Input on a live connection: WebSocket frames, or (SSE) ignored; the client's close
+    /// closes the connection at once, which closes its writer (the hub drops it).
+    func readLive(_ c: Connection, _ now: UInt64) {
+        let n = recv(c.fd, scratch, scratchSize, 0)
+        if n < 0 {
+            if errno == EAGAIN || errno == EINTR { return }
+            closeConn(c); return
+        }
+        if n == 0 { closeConn(c); return }
+        c.lastActivity = now
+        guard let ws = c.ws, var reader = c.wsReader else { return }
+        let events = reader.read(Array(UnsafeRawBufferPointer(start: scratch, count: n)))
+        c.wsReader = reader
+        for e in events { ws.received(e) }
     }
 
     /// Parses and dispatches what is buffered, as far as the connection's state allows.
@@ -599,8 +618,80 @@ public final class HTTPServer: @unchecked Sendable {
                     c.keepAlive = false
                 }
                 flush(c, now)
+            case let .liveData(c, bytes):
+                if c.closed { continue }
+                c.out += bytes; c.streamAccount += bytes.count
+                flush(c, now)
+            case let .liveEnd(c, how):
+                if c.closed { continue }
+                switch how {
+                case .drop:
+                    closeConn(c)
+                case .finish:
+                    if !c.http10 && c.ws == nil { c.out += HTTPChunked.end }
+                    c.streaming = false; c.keepAlive = false
+                    flush(c, now)
+                case .webSocketClose:
+                    // the close frame is queued: send it, then a lingering close (the peer's
+                    // close frame is read and discarded)
+                    c.streaming = false; c.keepAlive = false; c.linger = true
+                    flush(c, now)
+                }
             }
         }
+    }
+
+    /// Starts a long-lived response: the head, then the writer belongs to the connection.
+    func startLive(_ c: Connection, _ resp: HTTPResponse, _ w: HTTPLiveWriter, _ now: UInt64) {
+        c.state = .busy
+        c.keepAlive = false
+        writeHead(c, resp, chunked: true)
+        if c.isHead {
+            // a HEAD answer has no body: the writer is closed at once
+            w.connectionClosed()
+            flush(c, now)
+            return
+        }
+        c.live = w
+        c.streaming = true
+        attachLive(c, w, chunked: !c.http10)
+        flush(c, now)
+        if !c.closed && c.peerClosed { closeConn(c) }
+    }
+
+    func attachLive(_ c: Connection, _ w: HTTPLiveWriter, chunked: Bool) {
+        w.attach(chunked: chunked, push: { [self] bytes in post(.liveData(c, bytes)) }, end: { [self] how in post(.liveEnd(c, how)) })
+    }
+
+    /// Writes the 101 answer; the connection becomes the WebSocket (it stays in the loop).
+    func startWebSocket(_ c: Connection, _ resp: HTTPResponse, _ ws: WebSocket, _ now: UInt64) {
+        c.state = .busy
+        c.keepAlive = false
+        var out = HTTPStatus.line(101)
+        for (k, v) in resp.headers {
+            if HTTPHeaders.same(k, "Content-Length") || HTTPHeaders.same(k, "Transfer-Encoding") || HTTPHeaders.same(k, "Connection") { continue }
+            guard !k.isEmpty, k.utf8.allSatisfy(HTTPSyntax.isTokenByte), !v.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else { continue }
+            out += k.utf8; out += [58, 32]; out += v.utf8; out += [13, 10]
+        }
+        out += Array("Connection: Upgrade\r\n".utf8)
+        out += currentDate()
+        out += [13, 10]
+        c.out += out
+        c.live = ws.writer
+        c.ws = ws
+        var reader = WebSocketReader(maxMessageBytes: ws.maxMessageBytes)
+        c.streaming = true
+        attachLive(c, ws.writer, chunked: false)
+        if c.buffered > 0 {
+            // frames sent right behind the handshake
+            let early = Array(c.inBuf[c.inStart...])
+            c.consume(c.buffered)
+            for e in reader.read(early) { ws.received(e) }
+        }
+        c.wsReader = reader
+        if !c.peerClosed && c.interest & EPOLLIN.rawValue == 0 { setInterest(c, c.interest | EPOLLIN.rawValue | EPOLLRDHUP.rawValue) }
+        flush(c, now)
+        if !c.closed && c.peerClosed { closeConn(c) }
     }
 
     func currentDate() -> [UInt8] {
@@ -630,6 +721,12 @@ public final class HTTPServer: @unchecked Sendable {
             flush(c, now)
             return
         }
+        if case let .live(w) = resp.body { startLive(c, resp, w, now); return }
+        if case let .webSocket(ws) = resp.body {
+            if resp.status == 101 && !c.isHead { startWebSocket(c, resp, ws, now); return }
+            ws.writer.connectionClosed()
+            resp.body = .bytes([])
+        }
         c.state = .busy
         if streaming {
             writeHead(c, resp, chunked: true)
@@ -645,7 +742,7 @@ public final class HTTPServer: @unchecked Sendable {
         case let .file(f):
             writeHead(c, resp, length: f.length)
             if !c.isHead { c.file = f; c.fileSent = 0 }
-        case .stream:
+        case .stream, .live, .webSocket:
             break
         }
         flush(c, now)
@@ -710,8 +807,9 @@ public final class HTTPServer: @unchecked Sendable {
             if n > 0 {
                 c.outOff += n
                 c.lastWrite = now
-                if c.streamAccount > 0, let w = c.writer {
-                    let k = min(n, c.streamAccount); c.streamAccount -= k; w.sent(k)
+                if c.streamAccount > 0 {
+                    let k = min(n, c.streamAccount); c.streamAccount -= k
+                    if let w = c.writer { w.sent(k) } else { c.live?.sent(k) }
                 }
                 continue
             }
@@ -769,6 +867,8 @@ public final class HTTPServer: @unchecked Sendable {
         c.closed = true
         c.writer?.close()
         c.writer = nil
+        let live = c.live
+        c.live = nil; c.ws = nil; c.wsReader = nil
         c.file = nil
         if c.bodyFd >= 0 { close(c.bodyFd); c.bodyFd = -1 }
         removeUpload(c.bodyFile)
@@ -777,6 +877,7 @@ public final class HTTPServer: @unchecked Sendable {
         if Int(c.fd) < conns.count, conns[Int(c.fd)] === c { conns[Int(c.fd)] = nil }
         openCount -= 1
         metrics.connectionClosed()
+        live?.connectionClosed()
     }
 
     func sweep(_ now: UInt64) {
@@ -811,6 +912,8 @@ enum Completion: @unchecked Sendable {
     case streamStart(Connection, HTTPResponse, HTTPResponseWriter)
     case streamData(Connection, [UInt8])
     case streamEnd(Connection, Bool)
+    case liveData(Connection, [UInt8])
+    case liveEnd(Connection, HTTPLiveWriter.LiveEnd)
 }
 
 /// One client connection; touched only by the loop thread.
@@ -844,6 +947,11 @@ final class Connection: @unchecked Sendable {
     var writer: HTTPResponseWriter?
     var streaming = false
     var streamAccount = 0
+    /// A long-lived response's writer (SSE) or an upgraded WebSocket's: kept until the
+    /// connection closes, then told so.
+    var live: HTTPLiveWriter?
+    var ws: WebSocket?
+    var wsReader: WebSocketReader?
     // the request being read
     var head: HTTPRequestHead?
     var target: HTTPTarget?

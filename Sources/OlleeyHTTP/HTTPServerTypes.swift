@@ -80,6 +80,11 @@ public struct HTTPResponse: Sendable {
         case stream(@Sendable (HTTPResponseWriter) throws -> Void)
         /// `length` bytes of an open file from `offset`.
         case file(HTTPFileRegion)
+        /// A long-lived response kept by the connection on the event loop (no thread held);
+        /// see `HTTPLiveWriter`.
+        case live(HTTPLiveWriter)
+        /// A 101 answer: the connection becomes this WebSocket (see `WebSocket.upgrade`).
+        case webSocket(WebSocket)
     }
 
     public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: Body = .bytes([])) {
@@ -348,6 +353,7 @@ enum HTTPStatus {
         switch s {
         case 100: return "Continue"
         case 101: return "Switching Protocols"
+        case 426: return "Upgrade Required"
         case 200: return "OK"
         case 201: return "Created"
         case 202: return "Accepted"

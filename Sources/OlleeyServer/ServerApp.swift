@@ -11,10 +11,14 @@ public struct ServerEnvironment: Sendable {
     let tokenKey: CachedValue<[UInt8]>
     /// Principals of access tokens verified in the last `principalTTL` seconds.
     let principals: PrincipalCache
+    /// The live feed of the event log for SSE and WebSocket clients: one poller for the
+    /// whole server, running while someone listens.
+    public let events: EventFeed
 
     public init(workspace: Workspace, pool: DatabasePool, keyTTL: Double = 5, principalTTL: Double = 1) {
         self.workspace = workspace; self.pool = pool; self.tokenKey = CachedValue(ttl: keyTTL)
         self.principals = PrincipalCache(ttl: principalTTL)
+        self.events = EventFeed(workspace: workspace)
     }
 
     /// The HMAC key of access tokens: cached for a few seconds (a rotated key is seen within
@@ -79,6 +83,7 @@ public struct ServerApp: Sendable {
         VTTRoutes.register(router, env: env, limits: limits)
         ReviewRoutes.register(router, env: env, limits: limits)
         FileRoutes.register(router, env: env, limits: limits)
+        EventRoutes.register(router, env: env, limits: limits)
         let openapi = OpenAPIBox()
         router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
             .json(openapi.bytes)

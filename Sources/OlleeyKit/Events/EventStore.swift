@@ -42,4 +42,34 @@ public struct EventStore {
                   data: try r.json("data") ?? .object([]))
         }
     }
+
+    /// The id of the newest event (0 when there is none).
+    public func lastId() throws -> Int64 {
+        try db.scalarInt("SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
+    }
+
+    /// SQLite's `PRAGMA data_version` of this connection: it changes when another connection
+    /// commits, so a poller asks it before reading anything.
+    public func dataVersion() throws -> Int64 {
+        try db.scalarInt("PRAGMA data_version") ?? 0
+    }
+
+    /// Events in (after, upTo] with the organisation of their job (nil when the job is gone),
+    /// of `org` and/or `job` when given: the oldest `limit` first, or (`newest`) the newest
+    /// `limit`, still oldest first.
+    public func listWithOrg(after: Int64, upTo: Int64? = nil, org: String? = nil, job: String? = nil, limit: Int,
+                            newest: Bool = false) throws -> [(event: Event, org: String?)] {
+        var sql = "SELECT e.id, e.at, e.kind, e.job_id, e.language, e.data, j.org_id FROM events e LEFT JOIN jobs j ON j.id = e.job_id WHERE e.id > ?"
+        var args: [SQLValue] = [.int(after)]
+        if let upTo { sql += " AND e.id <= ?"; args.append(.int(upTo)) }
+        if let org { sql += " AND j.org_id = ?"; args.append(.text(org)) }
+        if let job { sql += " AND e.job_id = ?"; args.append(.text(job)) }
+        sql += newest ? " ORDER BY e.id DESC LIMIT ?" : " ORDER BY e.id LIMIT ?"
+        args.append(.int(Int64(limit)))
+        let rows: [(event: Event, org: String?)] = try db.query(sql, args) { r in
+            (Event(id: try r["id"], at: try r["at"], kind: try r["kind"], jobId: try r["job_id"], language: try r["language"],
+                   data: try r.json("data") ?? .object([])), try r["org_id"])
+        }
+        return newest ? rows.reversed() : rows
+    }
 }
