@@ -76,14 +76,20 @@ public struct ServerApp: Sendable {
         AuthRoutes.register(router, env: env, limits: limits)
         AccountRoutes.register(router, env: env, limits: limits)
         JobRoutes.register(router, env: env, limits: limits)
+        DashboardRoutes.register(router, env: env, limits: limits)
+        ChannelRoutes.register(router, env: env, limits: limits)
+        CostSettingsRoutes.register(router, env: env, limits: limits)
         let openapi = OpenAPIBox()
+        DocsRoutes.register(router, openapi: openapi)
         router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
             .json(openapi.bytes)
         }
         openapi.bytes = OpenAPIDocument.generate(router, title: "olleey", version: OlleeyVersion.string,
                                                  description: "Video localization: subtitles, translation, dubbing, review.",
                                                  schemas: MetaRoutes.schemas.merging(AuthRoutes.schemas) { a, _ in a }.merging(AccountRoutes.schemas) { a, _ in a }
-                                                    .merging(JobRoutes.schemas) { a, _ in a })
+                                                    .merging(JobRoutes.schemas) { a, _ in a }
+                                                    .merging(DashboardRoutes.schemas) { a, _ in a }.merging(ProjectRoutes.schemas) { a, _ in a }
+                                                    .merging(ChannelRoutes.schemas) { a, _ in a }.merging(CostSettingsRoutes.schemas) { a, _ in a })
         return router
     }
 }
