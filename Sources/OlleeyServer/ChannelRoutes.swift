@@ -19,7 +19,7 @@ enum ChannelRoutes {
             let p = try ctx.principal()
             try p.require(.jobsRead)
             let page = try req.queryInt("page") ?? 1, size = try req.queryInt("page_size") ?? 50
-            guard page >= 1, (1...500).contains(size) else { throw HTTPError(400, "page must be 1 or more and page_size 1-500", code: "usage") }
+            guard (1...1_000_000).contains(page), (1...500).contains(size) else { throw HTTPError(400, "page must be 1-1000000 and page_size 1-500", code: "usage") }
             let all = try env.read { db -> [JSON] in
                 let svc = ChannelService(db, actor: p.actor)
                 let project = try req.query("project_id").map { try ProjectService(db, actor: p.actor).resolve($0).id }

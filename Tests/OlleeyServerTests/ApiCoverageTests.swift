@@ -58,8 +58,9 @@ import OlleeyTestSupport
         #expect(missing.isEmpty, "no handler for \(missing.count) route(s): \(missing.joined(separator: ", "))")
     }
 
-    /// Routes whose success is not JSON: text, HTML, a redirect, an event stream, an upgrade.
-    static let notJSON: Set<String> = ["GET /metrics", "GET /docs", "GET /webhooks/youtube", "GET /youtube/connect", "GET /youtube/connect/callback",
+    /// Routes whose success is not JSON of ours: text, HTML, a redirect, an event stream, an
+    /// upgrade, and the OpenAPI document itself (its shape is OpenAPI 3.1's).
+    static let notJSON: Set<String> = ["GET /openapi.json", "GET /metrics", "GET /docs", "GET /webhooks/youtube", "GET /youtube/connect", "GET /youtube/connect/callback",
                                        "GET /api/v1/auth/microsoft/login", "GET /events/stream", "HEAD /events/stream",
                                        "GET /api/v1/ws/jobs/{}", "GET /api/v1/ws/org/{}", "GET /files/signed/{}/{}", "GET /api/v1/files/{}/{}"]
 

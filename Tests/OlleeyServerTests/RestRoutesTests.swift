@@ -152,6 +152,9 @@ import Glibc
         #expect(try f.req("DELETE", "/youtube/connections/\(a.id)", as: f.other).status == 404)
         #expect(try f.req("PUT", "/youtube/connections/\(a.id)/set-primary", as: f.linguist).status == 403)
         #expect(try f.req("GET", "/youtube/connections", as: nil).status == 401)
+        // OAuth not configured: the connect route is not there
+        let unconfigured = try f.req("GET", "/youtube/connect?token=\(f.admin)", as: nil)
+        #expect(unconfigured.status == 404 && unconfigured.text.contains("youtube.client_id"))
         let gone = try f.req("DELETE", "/youtube/connections/\(a.id)", as: f.admin)
         #expect(gone.status == 200 && gone.json["connection_id"] as? String == a.id && gone.json["connection_type"] as? String == "master")
         #expect(gone.json["unassigned_language_channels"] as? Int == 1)

@@ -196,10 +196,11 @@ public struct YouTubeOAuth {
 
     func setting(_ k: String) throws -> String? { try ConfigStore(db).value(k) }
 
-    /// The client id (503 with the setting to set when there is none).
+    /// The client id (404 with the setting to set when there is none: the feature is not there,
+    /// as Microsoft sign-in without its settings).
     func clientId() throws -> String {
         guard let id = try setting("youtube.client_id"), !id.isEmpty else {
-            throw OlleeyError.unavailable("YouTube connections are not configured: youtube.client_id is not set",
+            throw OlleeyError.notFound("YouTube connections are not configured: youtube.client_id is not set",
                                           next: [.setting("youtube.client_id", example: "CLIENT_ID.apps.googleusercontent.com")])
         }
         return id
@@ -252,7 +253,9 @@ public struct YouTubeOAuth {
         guard r.isSuccess, let j = try? r.json(), let access = j["access_token"]?.stringValue, !access.isEmpty else {
             throw OlleeyError.failure("the token endpoint refused the authorization code (HTTP \(r.status))", hint: "connect again")
         }
-        return Tokens(accessToken: access, refreshToken: j["refresh_token"]?.stringValue, expiresIn: j["expires_in"]?.intValue.map { Int($0) })
+        // a lifetime beyond ten years (or negative) is the endpoint's mistake: clamped
+        return Tokens(accessToken: access, refreshToken: j["refresh_token"]?.stringValue,
+                      expiresIn: j["expires_in"]?.intValue.map { Int(min(max($0, 0), 315_360_000)) })
     }
 
     /// The connected account's channel (the first of the channels endpoint's `items`).
