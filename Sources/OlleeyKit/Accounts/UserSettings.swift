@@ -60,7 +60,7 @@ public struct UserSettingsService {
     public init(_ db: Database) { self.db = db }
 
     public func get(_ userId: String) throws -> UserSettings {
-        guard let stored = try db.queryOne("SELECT settings FROM user_settings WHERE user_id = ?", [.text(userId)], { try $0.json("settings") }) ?? nil else {
+        guard let stored = try UserSettingsStore(db: db).stored(userId) else {
             return .defaults
         }
         // stored values were validated when written; a key dropped since is ignored
@@ -74,8 +74,7 @@ public struct UserSettingsService {
     public func patch(_ userId: String, _ patch: JSON) throws -> UserSettings {
         try db.transaction {
             let s = try get(userId).applying(patch)
-            try db.run("INSERT INTO user_settings(user_id, settings, updated_at) VALUES (?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
-                       [.text(userId), .text(s.json.encoded()), .text(Clock.nowISO())])
+            try UserSettingsStore(db: db).put(userId, s.json)
             return s
         }
     }

@@ -17,46 +17,6 @@ public struct Connection: Sendable {
     public func expired(now: String = Clock.nowISO()) -> Bool { hasToken && (tokenExpiresAt.map { $0 < now } ?? false) }
 }
 
-/// SQL of connections (the rules are ConnectionService's).
-struct ConnectionStore {
-    let db: Database
-    let org: String
-
-    func row(_ channelId: String) throws -> (primary: Bool, avatar: String?, connectedAt: String, token: Bool, expires: String?)? {
-        try db.queryOne("SELECT is_primary, avatar_url, connected_at, access_token IS NOT NULL AS t, token_expires_at FROM channel_connections WHERE channel_id = ? AND org_id = ?",
-                        [.text(channelId), .text(org)]) { r in
-            let primary: Int64 = try r["is_primary"], t: Int64 = try r["t"]
-            let avatar: String? = try r["avatar_url"], expires: String? = try r["token_expires_at"]
-            return (primary != 0, avatar, try r["connected_at"], t != 0, expires)
-        }
-    }
-
-    func ensure(_ channelId: String, at: String) throws {
-        try db.run("INSERT INTO channel_connections(channel_id, org_id, connected_at) VALUES (?, ?, ?) ON CONFLICT(channel_id) DO NOTHING",
-                   [.text(channelId), .text(org), .text(at)])
-    }
-
-    func setPrimary(_ channelId: String?) throws {
-        try db.run("UPDATE channel_connections SET is_primary = 0 WHERE org_id = ? AND is_primary = 1", [.text(org)])
-        if let c = channelId { try db.run("UPDATE channel_connections SET is_primary = 1 WHERE channel_id = ? AND org_id = ?", [.text(c), .text(org)]) }
-    }
-
-    func setTokens(_ channelId: String, access: String, refresh: String?, expires: String?, avatar: String?) throws {
-        try db.run("""
-            UPDATE channel_connections SET access_token = ?, refresh_token = coalesce(?, refresh_token), token_expires_at = ?,
-              avatar_url = coalesce(?, avatar_url), connected_at = ? WHERE channel_id = ? AND org_id = ?
-            """, [.text(access), refresh.sqlValue, expires.sqlValue, avatar.sqlValue, .text(Clock.nowISO()), .text(channelId), .text(org)])
-    }
-
-    func detachChildren(_ masterId: String) throws -> Int {
-        try db.run("UPDATE channels SET master_id = NULL, updated_at = ? WHERE master_id = ? AND org_id = ?", [.text(Clock.nowISO()), .text(masterId), .text(org)])
-    }
-
-    func masterByExternalId(_ external: String) throws -> String? {
-        try db.scalarText("SELECT id FROM channels WHERE kind = 'master' AND external_id = ? AND org_id = ? LIMIT 1", [.text(external), .text(org)])
-    }
-}
-
 /// Rules of YouTube connections: list, language, primary (at most one per organisation),
 /// disconnect (the language channels stay, unassigned), the channel graph, and connecting a
 /// channel from an OAuth authorization.
@@ -163,9 +123,7 @@ public struct ConnectionService {
             try store.ensure(cid, at: Clock.nowISO())
             let expires = tokens.expiresIn.map { Clock.iso8601(millis: Clock.nowMillis() + Int64($0) * 1000) }
             try store.setTokens(cid, access: tokens.accessToken, refresh: tokens.refreshToken, expires: expires, avatar: channel.avatarURL)
-            if try db.scalarInt("SELECT count(*) FROM channel_connections WHERE org_id = ? AND is_primary = 1", [.text(actor.org)]) == 0 {
-                try store.setPrimary(cid)
-            }
+            if try !store.hasPrimary() { try store.setPrimary(cid) }
             try AuditLog(db).record(actor: actor.email, action: "connection.connect", subject: cid, detail: ["youtube_channel_id": .string(channel.id)], org: actor.org)
             return cid
         }

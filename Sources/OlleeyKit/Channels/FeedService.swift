@@ -31,8 +31,7 @@ public struct FeedService {
         return try db.transaction {
             if let s = try subscription(c, org: actor.org) { return s }
             let s = Subscription(id: ID.uuid7(), channelId: c, topic: FeedService.topic(c), createdAt: Clock.nowISO())
-            try db.run("INSERT INTO feed_subscriptions(id, org_id, channel_external_id, topic, created_at) VALUES (?, ?, ?, ?, ?)",
-                       [.text(s.id), .text(actor.org), .text(c), .text(s.topic), .text(s.createdAt)])
+            try store.insert(s, org: actor.org)
             try AuditLog(db).record(actor: actor.email, action: "feed.subscribe", subject: c, org: actor.org)
             return s
         }
@@ -42,19 +41,16 @@ public struct FeedService {
     public func unsubscribe(_ channelId: String, actor: Actor) throws {
         let c = try FeedService.validChannelId(channelId)
         try db.transaction {
-            guard try db.run("DELETE FROM feed_subscriptions WHERE org_id = ? AND channel_external_id = ?", [.text(actor.org), .text(c)]) > 0 else {
+            guard try store.delete(c, org: actor.org) else {
                 throw OlleeyError.notFound("not subscribed to channel \(c)")
             }
             try AuditLog(db).record(actor: actor.email, action: "feed.unsubscribe", subject: c, org: actor.org)
         }
     }
 
-    func subscription(_ channelId: String, org: String) throws -> Subscription? {
-        try db.queryOne("SELECT id, channel_external_id, topic, created_at FROM feed_subscriptions WHERE org_id = ? AND channel_external_id = ?",
-                        [.text(org), .text(channelId)]) { r in
-            Subscription(id: try r["id"], channelId: try r["channel_external_id"], topic: try r["topic"], createdAt: try r["created_at"])
-        }
-    }
+    var store: FeedStore { FeedStore(db: db) }
+
+    func subscription(_ channelId: String, org: String) throws -> Subscription? { try store.subscription(channelId, org: org) }
 
     /// The hub's verification of intent: the challenge when `mode` is `subscribe` and some
     /// organisation is subscribed to `topic`, or `unsubscribe` and none is; else 404.
@@ -62,7 +58,7 @@ public struct FeedService {
         guard let mode, let topic, let challenge, !challenge.isEmpty else {
             throw OlleeyError.usage("hub.mode, hub.topic and hub.challenge are required")
         }
-        let subscribed = (try db.scalarInt("SELECT count(*) FROM feed_subscriptions WHERE topic = ?", [.text(topic)]) ?? 0) > 0
+        let subscribed = try store.subscribed(topic: topic)
         switch mode {
         case "subscribe" where subscribed, "unsubscribe" where !subscribed: return challenge
         case "subscribe", "unsubscribe": throw OlleeyError.notFound("no \(mode == "subscribe" ? "subscription" : "pending unsubscription") for this topic")
@@ -123,7 +119,7 @@ public struct FeedService {
         for e in try FeedService.entries(body) {
             guard (try? FeedService.validChannelId(e.channelId)) != nil, e.videoId.count <= 64,
                   e.videoId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else { continue }
-            let orgs = try db.query("SELECT org_id FROM feed_subscriptions WHERE channel_external_id = ? ORDER BY org_id", [.text(e.channelId)]) { try $0["org_id"] as String }
+            let orgs = try store.organisations(subscribedTo: e.channelId)
             for org in orgs { out.append(try handle(e, org: org)) }
         }
         return out
@@ -131,13 +127,11 @@ public struct FeedService {
 
     func handle(_ e: Entry, org: String) throws -> Outcome {
         var o = Outcome(videoId: e.videoId, org: org, jobId: nil, reason: nil)
-        let seen = try db.scalarInt("SELECT count(*) FROM feed_videos WHERE org_id = ? AND video_id = ?", [.text(org), .text(e.videoId)]) ?? 0
-        if seen > 0 { o.reason = "already seen"; return o }
+        if try store.seen(e.videoId, org: org) { o.reason = "already seen"; return o }
         let system = Actor(email: nil, org: org)
         let masters = try ChannelService(db, actor: system).list().filter { $0.kind == .master && $0.externalId == e.channelId }
         func remember(_ job: String?) throws {
-            try db.run("INSERT INTO feed_videos(org_id, video_id, channel_id, job_id, seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                       [.text(org), .text(e.videoId), .text(e.channelId), job.sqlValue, .text(Clock.nowISO())])
+            try store.remember(e.videoId, channel: e.channelId, job: job, org: org)
         }
         guard let master = masters.first else { o.reason = "no connected channel \(e.channelId)"; try remember(nil); return o }
         guard master.status == .active else { o.reason = "channel paused"; try remember(nil); return o }

@@ -15,12 +15,7 @@ public struct JobStatistics {
         self.projectId = try project.map { try ProjectService(db, actor: actor).resolve($0).id }
     }
 
-    var scope: (sql: String, args: [SQLValue]) {
-        var sql = "j.org_id = ?"
-        var args: [SQLValue] = [.text(org)]
-        if let p = projectId { sql += " AND j.project_id = ?"; args.append(.text(p)) }
-        return (sql, args)
-    }
+    var store: JobStatisticsStore { JobStatisticsStore(db: db, org: org, projectId: projectId) }
 
     public struct Counts: Sendable, Equatable {
         public var videos = 0, jobs = 0, active = 0, completed = 0, failed = 0, languages = 0
@@ -31,30 +26,22 @@ public struct JobStatistics {
                                       .assembling, .uploading, .waitingApproval, .paused]
 
     public func counts() throws -> Counts {
-        let s = scope
         var c = Counts()
-        let rows = try db.query("SELECT j.status AS status, count(*) AS n FROM jobs j WHERE \(s.sql) GROUP BY j.status", s.args) { (try $0["status"] as String, try $0["n"] as Int64) }
-        for (st, n) in rows {
+        for (st, n) in try store.statusCounts() {
             c.jobs += Int(n)
             guard let js = JobStatus(rawValue: st) else { continue }
             if js == .completed { c.completed += Int(n) }
             if js == .failed { c.failed += Int(n) }
             if JobStatistics.active.contains(js) { c.active += Int(n) }
         }
-        c.videos = Int(try db.scalarInt("SELECT count(DISTINCT j.video_id) FROM jobs j WHERE \(s.sql)", s.args) ?? 0)
-        c.languages = Int(try db.scalarInt("SELECT count(DISTINCT l.language) FROM job_languages l JOIN jobs j ON j.id = l.job_id WHERE \(s.sql)", s.args) ?? 0)
+        c.videos = try store.distinctVideos()
+        c.languages = try store.distinctLanguages()
         return c
     }
 
     /// Jobs completed since `since`, and target languages first asked for since then.
     public func weekly(since: String) throws -> (completed: Int, languages: Int) {
-        let s = scope
-        let done = try db.scalarInt("SELECT count(*) FROM jobs j WHERE \(s.sql) AND j.status = 'completed' AND j.completed_at >= ?", s.args + [.text(since)]) ?? 0
-        let langs = try db.scalarInt("""
-            SELECT count(*) FROM (SELECT l.language, min(j.created_at) AS first FROM job_languages l JOIN jobs j ON j.id = l.job_id
-            WHERE \(s.sql) GROUP BY l.language) WHERE first >= ?
-            """, s.args + [.text(since)]) ?? 0
-        return (Int(done), Int(langs))
+        (try store.completed(since: since), try store.languagesFirstAsked(since: since))
     }
 
     public struct Metrics: Sendable, Equatable {
@@ -67,11 +54,7 @@ public struct JobStatistics {
 
     public func metrics() throws -> Metrics {
         let c = try counts()
-        let s = scope
-        let avg = try db.queryOne("""
-            SELECT avg((julianday(j.completed_at) - julianday(j.started_at)) * 86400.0) AS a FROM jobs j
-            WHERE \(s.sql) AND j.status = 'completed' AND j.started_at IS NOT NULL AND j.completed_at IS NOT NULL
-            """, s.args) { r -> Double? in r.isNull(0) ? nil : r.double(0) } ?? nil
+        let avg = try store.averageProcessingSeconds()
         let finished = c.completed + c.failed
         return Metrics(total: c.jobs, completed: c.completed, failed: c.failed, averageProcessingSeconds: avg.map { ($0 * 10).rounded() / 10 },
                        successRate: finished == 0 ? nil : Double(c.completed) / Double(finished))
@@ -89,14 +72,8 @@ public struct JobStatistics {
     public func errors(days: Int, limit: Int = 100, now: Int64 = Clock.nowMillis()) throws -> [Failure] {
         guard (1...3650).contains(days) else { throw OlleeyError.usage("days must be 1-3650", next: [.input("days", example: "7")]) }
         let since = Clock.iso8601(millis: now - Int64(days) * 86_400_000)
-        let s = scope
-        return try db.query("""
-            SELECT j.id AS id, j.error AS error, j.error_stage AS stage, j.updated_at AS at FROM jobs j
-            WHERE \(s.sql) AND j.status = 'failed' AND j.updated_at >= ? ORDER BY j.updated_at DESC, j.id DESC LIMIT ?
-            """, s.args + [.text(since), .int(Int64(limit))]) { r in
-            let stage: String? = try r["stage"]
-            let error: String? = try r["error"]
-            return Failure(jobId: try r["id"], type: stage.map { "\($0)_failed" } ?? "failed", message: error ?? "", at: try r["at"])
+        return try store.failures(since: since, limit: limit).map { r in
+            Failure(jobId: r.id, type: r.stage.map { "\($0)_failed" } ?? "failed", message: r.error ?? "", at: r.at)
         }
     }
 
@@ -110,16 +87,8 @@ public struct JobStatistics {
 
     /// Per target language: how many jobs asked for it and how many of those are done.
     public func languages() throws -> [LanguageRow] {
-        let s = scope
-        return try db.query("""
-            SELECT l.language AS code, count(*) AS n, sum(l.status IN ('draft','live','published')) AS done
-            FROM job_languages l JOIN jobs j ON j.id = l.job_id WHERE \(s.sql) GROUP BY l.language ORDER BY n DESC, code
-            """, s.args) { r in
-            let n: Int64 = try r["n"]
-            let doneOrNil: Int64? = try r["done"]
-            let done = doneOrNil ?? 0
-            let code: String = try r["code"]
-            return LanguageRow(code: code, name: Language.find(code)?.name, jobs: Int(n), completionRate: n == 0 ? 0 : Double(done) / Double(n))
+        try store.languages().map { r in
+            LanguageRow(code: r.code, name: Language.find(r.code)?.name, jobs: Int(r.n), completionRate: r.n == 0 ? 0 : Double(r.done) / Double(r.n))
         }
     }
 
@@ -167,19 +136,10 @@ public struct JobStatistics {
     /// The organisation's events, newest first (what its jobs did).
     public func activity(limit: Int) throws -> [Activity] {
         guard (1...500).contains(limit) else { throw OlleeyError.usage("limit must be 1-500", next: [.input("limit", example: "20")]) }
-        let s = scope
-        return try db.query("""
-            SELECT e.id AS id, e.at AS at, e.kind AS kind, e.job_id AS job_id, e.language AS language, e.data AS data,
-                   j.project_id AS project_id, j.source_name AS name
-            FROM events e JOIN jobs j ON j.id = e.job_id WHERE \(s.sql) ORDER BY e.id DESC LIMIT ?
-            """, s.args + [.int(Int64(limit))]) { r in
-            let kind: String = try r["kind"]
-            let data = try r.json("data") ?? .object([])
-            let lang: String? = try r["language"]
-            let name: String = try r["name"]
-            let (type, message) = JobStatistics.describe(kind, data: data, language: lang, name: name)
-            return Activity(id: try r["id"], type: type, message: message, at: try r["at"], jobId: try r["job_id"], projectId: try r["project_id"],
-                            language: lang, data: data)
+        return try store.events(limit: limit).map { r in
+            let (type, message) = JobStatistics.describe(r.event.kind, data: r.event.data, language: r.event.language, name: r.name)
+            return Activity(id: r.event.id, type: type, message: message, at: r.event.at, jobId: r.event.jobId, projectId: r.projectId,
+                            language: r.event.language, data: r.event.data)
         }
     }
 
