@@ -31,7 +31,8 @@ public enum HTTPBodyMode: Sendable, Equatable {
 /// One route: data (for the router and for OpenAPI) plus its handler and middleware.
 public struct HTTPRoute: Sendable {
     public var method: String
-    /// `/jobs/:id` or `/jobs/{id}`.
+    /// `/jobs/:id` or `/jobs/{id}`; a last segment `{name...}` (or `*name`) matches the rest of
+    /// the path (one segment or more, joined with `/`).
     public var path: String
     public var summary: String
     public var tags: [String]
@@ -47,7 +48,16 @@ public struct HTTPRoute: Sendable {
     var pattern: [Segment] = []
     var index: Int?
 
-    enum Segment: Sendable, Equatable { case literal(String), parameter(String) }
+    enum Segment: Sendable, Equatable {
+        case literal(String), parameter(String)
+        /// The rest of the path (only as the last segment).
+        case rest(String)
+
+        /// How specific a segment is: a literal wins over a parameter, a parameter over the rest.
+        var rank: Int {
+            switch self { case .literal: return 2; case .parameter: return 1; case .rest: return 0 }
+        }
+    }
 
     public init(_ method: String, _ path: String, summary: String = "", tags: [String] = [], requiresAuth: Bool = false,
                 requestSchema: String? = nil, responseSchema: String? = nil, execution: HTTPExecution = .pool,
@@ -59,7 +69,11 @@ public struct HTTPRoute: Sendable {
     }
 
     static func compile(_ path: String) -> [Segment] {
-        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { s in
+        let parts = Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        return parts.enumerated().map { i, s in
+            let last = i == parts.count - 1
+            if last, s.hasPrefix("*"), s.count > 1 { return .rest(String(s.dropFirst())) }
+            if last, s.hasPrefix("{"), s.hasSuffix("...}"), s.count > 5 { return .rest(String(s.dropFirst().dropLast(4))) }
             if s.hasPrefix(":") { return .parameter(String(s.dropFirst())) }
             if s.hasPrefix("{") && s.hasSuffix("}") && s.count > 2 { return .parameter(String(s.dropFirst().dropLast())) }
             return .literal(String(s))
@@ -68,23 +82,48 @@ public struct HTTPRoute: Sendable {
 
     /// The path in OpenAPI form (`/jobs/{id}`).
     public var openAPIPath: String {
-        "/" + pattern.map { if case let .parameter(p) = $0 { return "{\(p)}" } else if case let .literal(l) = $0 { return l } else { return "" } }.joined(separator: "/")
+        "/" + pattern.map { seg -> String in
+            switch seg {
+            case let .parameter(p), let .rest(p): return "{\(p)}"
+            case let .literal(l): return l
+            }
+        }.joined(separator: "/")
     }
 
-    public var parameterNames: [String] { pattern.compactMap { if case let .parameter(p) = $0 { return p } else { return nil } } }
+    public var parameterNames: [String] {
+        pattern.compactMap { seg in
+            switch seg { case let .parameter(p), let .rest(p): return p; case .literal: return nil }
+        }
+    }
 
-    var isStatic: Bool { !pattern.contains(where: { if case .parameter = $0 { return true } else { return false } }) }
+    var isStatic: Bool { !pattern.contains(where: { if case .literal = $0 { return false } else { return true } }) }
 
     func match(_ segments: [String]) -> [String: String]? {
-        guard segments.count == pattern.count else { return nil }
         var params: [String: String] = [:]
+        if case let .rest(name)? = pattern.last {
+            guard segments.count >= pattern.count else { return nil }
+            let tail = segments[(pattern.count - 1)...]
+            guard !tail.contains(where: \.isEmpty) else { return nil }
+            params[name] = tail.joined(separator: "/")
+        } else {
+            guard segments.count == pattern.count else { return nil }
+        }
         for (p, s) in zip(pattern, segments) {
             switch p {
             case let .literal(l): if l != s { return nil }
             case let .parameter(name): if s.isEmpty { return nil }; params[name] = s
+            case .rest: break
             }
         }
         return params
+    }
+
+    /// Whether this route's pattern is more specific than `other`'s: at the first segment where
+    /// they differ in kind, a literal wins over a parameter and a parameter over the rest of the
+    /// path (`/v/{lang}/diff` wins over `/v/{lang}/{version}`, whatever the order they were added).
+    func isMoreSpecific(than other: HTTPRoute) -> Bool {
+        for (a, b) in zip(pattern, other.pattern) where a.rank != b.rank { return a.rank > b.rank }
+        return pattern.count > other.pattern.count
     }
 }
 
@@ -189,12 +228,18 @@ public final class HTTPRouter: @unchecked Sendable {
             if let i = byMethod[method] ?? (method == "HEAD" ? byMethod["GET"] : nil) { return .route(routes[i], [:]) }
             allowed += byMethod.keys
         }
+        var best: (route: HTTPRoute, params: [String: String])?
         for i in dynamicRoutes {
             let r = routes[i]
             guard let params = r.match(segments) else { continue }
-            if r.method == method || (method == "HEAD" && r.method == "GET" && !hasExplicitHead(path: r.path)) { return .route(r, params) }
+            if r.method == method || (method == "HEAD" && r.method == "GET" && !hasExplicitHead(path: r.path)) {
+                // the most specific pattern wins (a literal segment over a parameter)
+                if best.map({ r.isMoreSpecific(than: $0.route) }) ?? true { best = (r, params) }
+                continue
+            }
             allowed.append(r.method)
         }
+        if let best { return .route(best.route, best.params) }
         if allowed.isEmpty { return .notFound }
         if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
         return .methodNotAllowed(allow: Array(Set(allowed)).sorted())

@@ -76,6 +76,9 @@ public struct ServerApp: Sendable {
         AuthRoutes.register(router, env: env, limits: limits)
         AccountRoutes.register(router, env: env, limits: limits)
         JobRoutes.register(router, env: env, limits: limits)
+        VTTRoutes.register(router, env: env, limits: limits)
+        ReviewRoutes.register(router, env: env, limits: limits)
+        FileRoutes.register(router, env: env, limits: limits)
         DashboardRoutes.register(router, env: env, limits: limits)
         ChannelRoutes.register(router, env: env, limits: limits)
         CostSettingsRoutes.register(router, env: env, limits: limits)
@@ -88,6 +91,9 @@ public struct ServerApp: Sendable {
                                                  description: "Video localization: subtitles, translation, dubbing, review.",
                                                  schemas: MetaRoutes.schemas.merging(AuthRoutes.schemas) { a, _ in a }.merging(AccountRoutes.schemas) { a, _ in a }
                                                     .merging(JobRoutes.schemas) { a, _ in a }
+                                                    .merging(VTTRoutes.schemas) { a, _ in a }
+                                                    .merging(ReviewRoutes.schemas) { a, _ in a }
+                                                    .merging(FileRoutes.schemas) { a, _ in a }
                                                     .merging(DashboardRoutes.schemas) { a, _ in a }.merging(ProjectRoutes.schemas) { a, _ in a }
                                                     .merging(ChannelRoutes.schemas) { a, _ in a }.merging(CostSettingsRoutes.schemas) { a, _ in a })
         return router

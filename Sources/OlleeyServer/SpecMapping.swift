@@ -19,6 +19,13 @@ struct SpecField<Model>: Sendable {
     static func strings(_ name: String, _ get: @escaping @Sendable (Model) -> [String]) -> SpecField {
         SpecField(name: name) { w, m in w.array { a in for s in get(m) { a.value(s) } } }
     }
+    static func bool(_ name: String, _ get: @escaping @Sendable (Model) -> Bool) -> SpecField {
+        SpecField(name: name) { w, m in w.raw(Array((get(m) ? "true" : "false").utf8)) }
+    }
+    /// A value OlleeyKit's read model already gives as JSON (nested objects, lists).
+    static func json(_ name: String, _ get: @escaping @Sendable (Model) -> JSON) -> SpecField {
+        SpecField(name: name) { w, m in w.raw(Array(get(m).encoded().utf8)) }
+    }
 }
 
 /// The field names of the two API specs (`../shared/spec/`) over OlleeyKit's read models, one
@@ -60,6 +67,69 @@ enum SpecMapping {
         .optionalString("completed_at") { $0.completedAt },
         .optionalString("error") { $0.error },
     ]
+
+    // MARK: part C (second spec): VTT versions, language QC, glossaries, downloads
+
+    /// One version of a language's track (`GET /api/v1/jobs/{id}/vtt-versions/{lang}`): its
+    /// number is its id; `cue_authors` counts cues by who wrote them last.
+    static let vttVersion: [SpecField<TrackService.HistoryEntry>] = [
+        .string("version_id") { String($0.version.version) },
+        .int("version") { $0.version.version },
+        .string("author") { $0.version.author },
+        .string("message") { $0.version.message },
+        .string("sha256") { $0.version.sha256 },
+        .string("created_at") { $0.version.createdAt },
+        .json("cue_authors") { e in .array(e.cueAuthors.map { .object([("author", .string($0.author)), ("cues", .int(Int64($0.cues)))]) }) },
+        .int("stale_cues") { $0.stale },
+        .int("dropped_cues") { $0.dropped },
+    ]
+
+    /// One language's review (`GET /api/v1/jobs/{id}/language-qc`); the spec names no fields:
+    /// these are `olleey qc status --json`'s.
+    static let languageQC: [SpecField<QCLanguageStatus>] = [
+        .string("language") { $0.entry.language },
+        .string("state") { $0.entry.state.rawValue },
+        .optionalString("assignee_id") { $0.entry.assigneeId },
+        .optionalString("assignee") { $0.entry.assigneeEmail },
+        .string("language_status") { $0.languageStatus.rawValue },
+        .optionalString("approval") { $0.approval.isEmpty ? nil : $0.approval },
+        .optionalString("reason") { $0.reason },
+        .int("glossary_violations") { $0.violations.count },
+        .json("history") { .array($0.history.map(\.json)) },
+        .strings("stale_cues") { $0.attention?.stale ?? [] },
+        .string("updated_at") { $0.entry.updatedAt },
+    ]
+
+    /// A glossary (`/api/v1/glossaries`); the detail adds `terms`.
+    static let glossary: [SpecField<Glossary>] = [
+        .string("id") { $0.id },
+        .string("name") { $0.name },
+        .string("source_lang") { $0.sourceLang },
+        .string("description") { $0.description },
+        .int("term_count") { $0.termCount },
+        .string("created_at") { $0.createdAt },
+        .string("updated_at") { $0.updatedAt },
+    ]
+
+    /// A glossary term; `targets` maps a language to `{"term","variants","forbidden"}`.
+    static let glossaryTerm: [SpecField<GlossaryTerm>] = [
+        .string("id") { $0.id },
+        .string("term") { $0.term },
+        .strings("variants") { $0.variants },
+        .optionalString("part_of_speech") { $0.partOfSpeech },
+        .optionalString("note") { $0.note },
+        .bool("dnt") { $0.dnt },
+        .bool("forbidden") { $0.forbidden },
+        .bool("case_sensitive") { $0.caseSensitive },
+        .json("targets") { t in .object(t.targets.map { ($0.language, $0.json) }) },
+    ]
+
+    /// Any object of `fields` as a JSON document.
+    static func object<M>(_ model: M, _ fields: [SpecField<M>]) -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        write(fields, model, to: &w)
+        return w.bytes
+    }
 
     /// One job as a JSON document with `fields`.
     static func job(_ job: Job, fields: [SpecField<Job>]) -> [UInt8] {

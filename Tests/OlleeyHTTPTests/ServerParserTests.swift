@@ -132,6 +132,35 @@ import Testing
         do { _ = try run("PUT", "/jobs") } catch let e as HTTPError { #expect(e.status == 405 && e.headers["Allow"] == "GET, HEAD, POST") }
     }
 
+    @Test("router: a literal segment wins over a parameter whatever the order; {rest...} and *rest match the rest of the path")
+    func routerSpecificityAndRest() throws {
+        let r = HTTPRouter()
+        // the parameter route is added first: the literal one must still win
+        r.on("GET", "/jobs/{id}/versions/{lang}/{version_id}") { _, ctx in .text("version " + (try ctx.parameter("version_id"))) }
+        r.on("GET", "/jobs/{id}/versions/{lang}/diff") { _, ctx in .text("diff " + (try ctx.parameter("lang"))) }
+        r.on("GET", "/files/{job_id}/{path...}") { _, ctx in .text((try ctx.parameter("job_id")) + ":" + (try ctx.parameter("path"))) }
+        r.on("GET", "/raw/*rest") { _, ctx in .text(try ctx.parameter("rest")) }
+        r.on("GET", "/files/{job_id}/fixed/{x}") { _, ctx in .text("fixed " + (try ctx.parameter("x"))) }
+        func run(_ m: String, _ path: String) throws -> HTTPResponse {
+            let req = try HTTPRequest(method: m, target: path)
+            return try r.respond(req, HTTPContext(), match: r.match(method: m, path: req.path, segments: req.segments))
+        }
+        #expect(try bodyText(run("GET", "/jobs/j/versions/es/diff")) == "diff es")
+        #expect(try bodyText(run("GET", "/jobs/j/versions/es/3")) == "version 3")
+        #expect(try bodyText(run("GET", "/files/j1/es/talk.es.mp4")) == "j1:es/talk.es.mp4")
+        #expect(try bodyText(run("GET", "/files/j1/a.vtt")) == "j1:a.vtt")
+        #expect(try bodyText(run("GET", "/files/j1/fixed/y")) == "fixed y")
+        #expect(try bodyText(run("GET", "/raw/a/b/c")) == "a/b/c")
+        // the rest needs one segment at least, and no empty ones
+        #expect(throws: HTTPError.self) { try run("GET", "/files/j1") }
+        #expect(throws: HTTPError.self) { try run("GET", "/files/j1/a//b") }
+        // dot segments never reach a route
+        #expect(throws: (any Error).self) { try HTTPRequest(method: "GET", target: "/files/j1/../../etc/passwd") }
+        let paths = r.routes.map(\.openAPIPath)
+        #expect(paths.contains("/files/{job_id}/{path}") && paths.contains("/raw/{rest}"))
+        #expect(r.routes.first { $0.path == "/files/{job_id}/{path...}" }?.parameterNames == ["job_id", "path"])
+    }
+
     @Test("OpenAPI 3.1 from the route table: paths in {param} form, operations, security, schemas referenced")
     func openAPI() throws {
         let r = HTTPRouter()

@@ -95,6 +95,9 @@ public enum Crypto {
 
     // MARK: RS256
 
+    private static var paramN: UnsafePointer<CChar> { UnsafeRawPointer(("n" as StaticString).utf8Start).assumingMemoryBound(to: CChar.self) }
+    private static var paramE: UnsafePointer<CChar> { UnsafeRawPointer(("e" as StaticString).utf8Start).assumingMemoryBound(to: CChar.self) }
+
     /// Verifies an RSASSA-PKCS1-v1_5 SHA-256 signature (JWS `RS256`) of `message` against the
     /// public key of a JWK's `n` and `e` (big-endian bytes). False for a bad key or signature.
     public static func verifyRS256(modulus n: [UInt8], exponent e: [UInt8], message: [UInt8], signature: [UInt8]) -> Bool {
@@ -105,7 +108,10 @@ public enum Crypto {
         defer { BN_free(bn) }
         guard let be = BN_bin2bn(e, Int32(e.count), nil) else { return false }
         defer { BN_free(be) }
-        guard OSSL_PARAM_BLD_push_BN(bld, "n", bn) == 1, OSSL_PARAM_BLD_push_BN(bld, "e", be) == 1,
+        // The builder keeps the key names' pointers until OSSL_PARAM_BLD_to_param: they must
+        // outlive the push calls, so they are static strings, not the temporary C strings Swift
+        // makes for a String argument (which a debug build frees at once: the key was garbage).
+        guard OSSL_PARAM_BLD_push_BN(bld, Crypto.paramN, bn) == 1, OSSL_PARAM_BLD_push_BN(bld, Crypto.paramE, be) == 1,
               let params = OSSL_PARAM_BLD_to_param(bld) else { return false }
         defer { OSSL_PARAM_free(params) }
         guard let kctx = EVP_PKEY_CTX_new_from_name(nil, "RSA", nil) else { return false }

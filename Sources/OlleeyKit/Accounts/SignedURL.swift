@@ -50,7 +50,10 @@ public struct SignedLink: Sendable, Equatable {
         let bad = OlleeyError(.unauthenticated, "this link is invalid or has expired", hint: "ask the API for a new signed URL")
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let p = Crypto.base64urlDecode(parts[0]), let sig = Crypto.base64urlDecode(parts[1]),
-              Crypto.constantTimeEqual(sig, Crypto.hmacSHA256(key: key, data: p)) else { throw bad }
+              Crypto.constantTimeEqual(sig, Crypto.hmacSHA256(key: key, data: p)),
+              // the canonical encodings only: base64url ignores a last character's unused low bits,
+              // so a changed last character could otherwise decode to the same bytes and verify
+              Crypto.base64url(p) == parts[0], Crypto.base64url(sig) == parts[1] else { throw bad }
         let f = String(decoding: p, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard f.count == 5, let pur = Purpose(rawValue: f[0]), pur == purpose, let exp = Int64(f[4]), exp >= now else { throw bad }
         return SignedLink(purpose: pur, org: f[1], job: f[2], path: f[3], expires: exp)

@@ -106,3 +106,12 @@ public struct QCStore {
         try db.run("UPDATE job_languages SET approval = '', approval_reason = NULL WHERE job_id = ? AND language = ?", [.text(job), .text(language)])
     }
 }
+
+extension QCStore {
+    /// The user id a language's review is assigned to (nil when none); reads only.
+    public func assignee(job: String, language: String) throws -> String? {
+        try db.queryOne("SELECT assignee_id FROM qc WHERE job_id = ? AND language = ?", [.text(job), .text(language)]) { r in
+            try r["assignee_id"] as String?
+        } ?? nil
+    }
+}

@@ -118,7 +118,7 @@ extension Workspace {
     public func confined(_ relative: String, inside: String? = nil) throws -> String {
         let base = Paths.normalize(inside ?? root)
         let notFound = OlleeyError.notFound("no such file")
-        guard !relative.isEmpty, !relative.hasPrefix("/"), !relative.contains("\0"),
+        guard !relative.isEmpty, !relative.hasPrefix("/"), !relative.utf8.contains(0),
               !relative.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." }) else { throw notFound }
         let joined = Paths.normalize(base + "/" + relative)
         guard joined.hasPrefix(base + "/") else { throw notFound }
