@@ -10,23 +10,23 @@ enum AccountRoutes {
         let mw: [any HTTPMiddleware] = [AuthMiddleware(env: env), limits.standardMiddleware(), MapErrorsMiddleware()]
         let orgs = router.group("/api/v1/organizations", middleware: mw, tags: ["organizations"])
 
-        orgs.on("GET", "/", summary: "the organisations the caller may see (an instance owner: all)", requiresAuth: true, responseSchema: "Items") { _, ctx in
+        orgs.on("GET", "/", summary: "the organisations the caller may see (an instance owner: all)", requiresAuth: true, responseSchema: "OrganizationItems") { _, ctx in
             let p = try ctx.principal()
             return items(try env.read { db in try env.admin(db).organizations(p) }.map(\.json))
         }
         orgs.on("POST", "/", summary: "create an organisation (instance owner); the caller becomes its ADMIN",
-                requiresAuth: true, requestSchema: "CreateOrganizationRequest") { req, ctx in
+                requiresAuth: true, requestSchema: "CreateOrganizationRequest", responseSchema: "Organization") { req, ctx in
             let p = try ctx.principal()
             let b = try req.decodeJSON(CreateOrgBody.self)
             return jsonResponse(try env.write { db in try env.admin(db).createOrganization(name: b.name, p) }.json, status: 201)
         }
-        orgs.on("GET", "/{id}/members", summary: "the members of an organisation (PM or ADMIN of it)", requiresAuth: true, responseSchema: "Items") { _, ctx in
+        orgs.on("GET", "/{id}/members", summary: "the members of an organisation (PM or ADMIN of it)", requiresAuth: true, responseSchema: "MemberItems") { _, ctx in
             let p = try ctx.principal()
             let id = try ctx.parameter("id")
             return items(try env.read { db in try env.admin(db).members(id, p) }.map(\.json))
         }
         orgs.on("POST", "/{id}/invite", summary: "invite an email with a role (PM or ADMIN; the token is shown once)",
-                requiresAuth: true, requestSchema: "InviteRequest") { req, ctx in
+                requiresAuth: true, requestSchema: "InviteRequest", responseSchema: "Invitation") { req, ctx in
             let p = try ctx.principal()
             let id = try ctx.parameter("id")
             let b = try req.decodeJSON(InviteBody.self)
@@ -38,7 +38,7 @@ enum AccountRoutes {
             r.headers.set("Cache-Control", "no-store")
             return r
         }
-        orgs.on("DELETE", "/{id}/members/{user_id}", summary: "remove a member (PM or ADMIN); the account stays", requiresAuth: true) { _, ctx in
+        orgs.on("DELETE", "/{id}/members/{user_id}", summary: "remove a member (PM or ADMIN); the account stays", requiresAuth: true, responseSchema: "Member") { _, ctx in
             let p = try ctx.principal()
             let id = try ctx.parameter("id")
             let user = try ctx.parameter("user_id")
@@ -46,13 +46,13 @@ enum AccountRoutes {
         }
 
         let adm = router.group("/api/v1/admin", middleware: mw, tags: ["admin"])
-        adm.on("GET", "/users", summary: "the users of the caller's organisation (ADMIN); ?role= filters", requiresAuth: true, responseSchema: "Items") { req, ctx in
+        adm.on("GET", "/users", summary: "the users of the caller's organisation (ADMIN); ?role= filters", requiresAuth: true, responseSchema: "UserItems") { req, ctx in
             let p = try ctx.principal()
             let role = try req.queryValue("role").map(Role.parse)
             return items(try env.read { db in try env.admin(db).users(p, role: role) }.map(\.json))
         }
         adm.on("PATCH", "/users/{id}", summary: "change a user's role or disabled flag (ADMIN of their organisation)",
-               requiresAuth: true, requestSchema: "PatchUserRequest") { req, ctx in
+               requiresAuth: true, requestSchema: "PatchUserRequest", responseSchema: "User") { req, ctx in
             let p = try ctx.principal()
             let id = try ctx.parameter("id")
             let b = try req.decodeJSON(PatchUserBody.self)
@@ -64,7 +64,7 @@ enum AccountRoutes {
             return jsonResponse(try env.write { db in try env.admin(db).patchUser(id, role: role, disabled: disabled, p) }.json)
         }
         adm.on("GET", "/audit-log", summary: "the audit log of the caller's organisation, newest first (PM or ADMIN); ?before=ID&limit=N, ?all=true for an instance owner",
-               requiresAuth: true, responseSchema: "Items") { req, ctx in
+               requiresAuth: true, responseSchema: "AuditItems") { req, ctx in
             let p = try ctx.principal()
             let before = req.queryValue("before").flatMap { Int64($0) }
             let limit = req.queryValue("limit").flatMap { Int($0) } ?? 100
@@ -80,8 +80,16 @@ enum AccountRoutes {
     static var schemas: [String: Any] {
         let s: [String: Any] = ["type": "string"]
         func obj(_ required: [String], _ props: [String: Any]) -> [String: Any] { ["type": "object", "required": required, "properties": props] }
+        let ns: [String: Any] = ["type": ["string", "null"]], b: [String: Any] = ["type": "boolean"]
+        func items(_ item: [String: Any]) -> [String: Any] { strictObject(["items": ["type": "array", "items": item], "total": ["type": "integer"]]) }
+        let org = strictObject(["id": s, "name": s, "created_at": s])
+        let member = strictObject(["org_id": s, "user_id": s, "email": s, "name": s, "role": s, "disabled": b, "created_at": s])
+        let user = strictObject(["id": s, "email": s, "name": s, "role": s, "disabled": b, "created_at": s, "updated_at": s])
+        let audit = strictObject(["id": ["type": "integer"], "at": s, "actor": ns, "action": s, "subject": ns, "detail": ["type": "object"], "org_id": ns])
         return [
-            "Items": obj(["items", "total"], ["items": ["type": "array", "items": ["type": "object"]], "total": ["type": "integer"]]),
+            "OrganizationItems": items(org), "MemberItems": items(member), "UserItems": items(user), "AuditItems": items(audit),
+            "Organization": org, "Member": member, "User": user,
+            "Invitation": strictObject(["id": s, "org_id": s, "email": s, "role": s, "invited_by": ns, "created_at": s, "expires_at": s, "accepted_at": ns, "token": s]),
             "CreateOrganizationRequest": obj(["name"], ["name": s]),
             "InviteRequest": obj(["email", "role"], ["email": s, "role": ["type": "string", "enum": Role.allCases.map(\.rawValue)]]),
             "PatchUserRequest": obj([], ["role": s, "disabled": ["type": "boolean"], "is_active": ["type": "boolean"]]),

@@ -209,16 +209,13 @@ enum AuthRoutes {
             "IDTokenRequest": obj(["id_token"], ["id_token": s]),
             "RefreshRequest": obj(["refresh_token"], ["refresh_token": s]),
             "ChangePasswordRequest": obj(["current_password", "new_password"], ["current_password": s, "new_password": s]),
-            "TokenPair": obj(["access_token", "refresh_token", "token_type", "expires_in"],
-                             ["access_token": s, "refresh_token": s, "token_type": s, "expires_in": ["type": "integer"],
-                              "user": ["$ref": "#/components/schemas/SessionUser"]]),
-            "AccessToken": obj(["access_token", "token_type", "expires_in", "user"],
-                               ["access_token": s, "token_type": s, "expires_in": ["type": "integer"],
-                                "user": ["$ref": "#/components/schemas/SessionUser"]]),
-            "SessionUser": obj(["user_id", "email", "role", "org_id"],
-                               ["id": s, "user_id": s, "email": s, "name": s, "role": s, "org_id": s, "org_name": s,
-                                "instance_owner": ["type": "boolean"], "auth_provider": s, "disabled": ["type": "boolean"], "created_at": s]),
-            "Message": obj(["message"], ["message": s]),
+            "TokenPair": strictObject(["access_token": s, "refresh_token": s, "token_type": s, "expires_in": ["type": "integer"],
+                                       "user": ["$ref": "#/components/schemas/SessionUser"]]),
+            "AccessToken": strictObject(["access_token": s, "token_type": s, "expires_in": ["type": "integer"],
+                                         "user": ["$ref": "#/components/schemas/SessionUser"]]),
+            "SessionUser": strictObject(["id": s, "user_id": s, "email": s, "name": s, "role": s, "org_id": s, "org_name": s,
+                                         "instance_owner": ["type": "boolean"], "auth_provider": s, "disabled": ["type": "boolean"], "created_at": s]),
+            "Message": strictObject(["message": s]),
         ]
     }
 }

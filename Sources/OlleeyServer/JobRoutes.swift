@@ -46,8 +46,7 @@ enum JobRoutes {
 
     static var schemas: [String: Any] {
         func list(_ props: [String: Any]) -> [String: Any] {
-            ["type": "object", "required": ["jobs", "total"],
-             "properties": ["jobs": ["type": "array", "items": ["type": "object", "properties": props]], "total": ["type": "integer"]]]
+            strictObject(["jobs": ["type": "array", "items": strictObject(props)], "total": ["type": "integer"]])
         }
         let s: [String: Any] = ["type": "string"]
         let ns: [String: Any] = ["type": ["string", "null"]]

@@ -16,7 +16,6 @@ enum MetaRoutes {
     }
 
     static var schemas: [String: Any] { [
-        "Health": ["type": "object", "required": ["status", "version"],
-                   "properties": ["status": ["type": "string"], "version": ["type": "string"]]],
+        "Health": strictObject(["status": ["type": "string"], "version": ["type": "string"]]),
     ] }
 }

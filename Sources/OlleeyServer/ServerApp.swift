@@ -84,7 +84,11 @@ public struct ServerApp: Sendable {
         ReviewRoutes.register(router, env: env, limits: limits)
         FileRoutes.register(router, env: env, limits: limits)
         EventRoutes.register(router, env: env, limits: limits)
+        DashboardRoutes.register(router, env: env, limits: limits)
+        ChannelRoutes.register(router, env: env, limits: limits)
+        CostSettingsRoutes.register(router, env: env, limits: limits)
         let openapi = OpenAPIBox()
+        DocsRoutes.register(router, openapi: openapi)
         router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
             .json(openapi.bytes)
         }
@@ -94,7 +98,9 @@ public struct ServerApp: Sendable {
                                                     .merging(JobRoutes.schemas) { a, _ in a }
                                                     .merging(VTTRoutes.schemas) { a, _ in a }
                                                     .merging(ReviewRoutes.schemas) { a, _ in a }
-                                                    .merging(FileRoutes.schemas) { a, _ in a })
+                                                    .merging(FileRoutes.schemas) { a, _ in a }
+                                                    .merging(DashboardRoutes.schemas) { a, _ in a }.merging(ProjectRoutes.schemas) { a, _ in a }
+                                                    .merging(ChannelRoutes.schemas) { a, _ in a }.merging(CostSettingsRoutes.schemas) { a, _ in a })
         return router
     }
 }

@@ -138,6 +138,11 @@ enum SpecMapping {
         return w.bytes
     }
 
+    /// One job as OlleeyKit JSON with `fields` (to embed in a larger answer).
+    static func jobJSON(_ job: Job, fields: [SpecField<Job>]) -> JSON {
+        (try? JSON.parse(bytes: SpecMapping.job(job, fields: fields), maxDepth: 16)) ?? .null
+    }
+
     static func write<M>(_ fields: [SpecField<M>], _ model: M, to w: inout JSONWriter) {
         w.object { o in
             for f in fields { o.key(f.name); f.write(&o, model) }

@@ -27,6 +27,20 @@ public enum Crypto {
         return out
     }
 
+    /// HMAC-SHA1 of `data` under `key` (20 bytes): only for checking signatures a peer makes
+    /// with it (WebSub's `X-Hub-Signature: sha1=...`), never for anything olleey signs.
+    public static func hmacSHA1(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 20)
+        var len: UInt32 = 0
+        let k = key + [0], d = data + [0]
+        k.withUnsafeBytes { kb in
+            d.withUnsafeBytes { db in
+                _ = HMAC(EVP_sha1(), kb.baseAddress, Int32(key.count), db.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, &out, &len)
+            }
+        }
+        return out
+    }
+
     /// PBKDF2-HMAC-SHA256 (`PKCS5_PBKDF2_HMAC`).
     public static func pbkdf2SHA256(password: [UInt8], salt: [UInt8], iterations: Int, length: Int = 32) throws -> [UInt8] {
         guard iterations >= 1, length >= 1 else { throw OlleeyError.failure("PBKDF2 needs at least one iteration and one byte") }

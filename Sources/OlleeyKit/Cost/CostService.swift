@@ -313,8 +313,9 @@ public struct CostService {
     }
 
     /// `cost summary`: spent in total, this month and last month (UTC), by service and stage.
-    public func summary(sinceISO: String? = nil, projectId: String? = nil, now: Int64 = Clock.nowMillis()) throws -> JSON {
-        let rows = try CostStore(db).summaryRows(sinceISO: sinceISO, projectId: projectId)
+    /// `org`: one organisation's jobs only (the server's caller's); nil: every job (the CLI).
+    public func summary(sinceISO: String? = nil, projectId: String? = nil, org: String? = nil, now: Int64 = Clock.nowMillis()) throws -> JSON {
+        let rows = try CostStore(db).summaryRows(sinceISO: sinceISO, projectId: projectId, org: org)
         let today = Clock.iso8601(millis: now)
         let y = Int(today.prefix(4)) ?? 1970, m = Int(today.dropFirst(5).prefix(2)) ?? 1
         func monthStart(_ y: Int, _ m: Int) -> String { String(format: "%04d-%02d-01T00:00:00.000Z", y, m) }

@@ -44,9 +44,11 @@ public struct CostStore {
     }
 
     /// Every entry since `sinceISO` and of `projectId` (each when given): stage, cost, time, job.
-    func summaryRows(sinceISO: String?, projectId: String?) throws -> [(stage: String, micros: Int64, createdAt: String, jobId: String)] {
+    /// `org`: only that organisation's jobs.
+    func summaryRows(sinceISO: String?, projectId: String?, org: String? = nil) throws -> [(stage: String, micros: Int64, createdAt: String, jobId: String)] {
         var clauses: [String] = []
         var args: [SQLValue] = []
+        if let o = org { clauses.append("job_id IN (SELECT id FROM jobs WHERE org_id = ?)"); args.append(.text(o)) }
         if let s = sinceISO { clauses.append("created_at >= ?"); args.append(.text(s)) }
         if let p = projectId { clauses.append("project_id = ?"); args.append(.text(p)) }
         let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")

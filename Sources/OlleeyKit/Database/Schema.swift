@@ -417,5 +417,42 @@ public enum Schema {
                 ON CONFLICT(org_id, status) DO UPDATE SET n = n + 1;
             END;
             """),
+        // issue 16: YouTube connections (a master channel connected over OAuth: its tokens, avatar
+        // and whether it is the organisation's primary), per-user settings, feed subscriptions
+        // (PubSubHubbub topics the webhook verifies) and the feed videos already seen.
+        Migration(11, "connections_settings_feeds", """
+            CREATE TABLE channel_connections (
+              channel_id TEXT PRIMARY KEY REFERENCES channels(id) ON DELETE CASCADE,
+              org_id TEXT NOT NULL,
+              is_primary INTEGER NOT NULL DEFAULT 0,
+              avatar_url TEXT,
+              access_token TEXT,
+              refresh_token TEXT,
+              token_expires_at TEXT,
+              connected_at TEXT NOT NULL
+            );
+            CREATE TABLE user_settings (
+              user_id TEXT PRIMARY KEY,
+              settings TEXT NOT NULL DEFAULT '{}',
+              updated_at TEXT NOT NULL
+            );
+            CREATE TABLE feed_subscriptions (
+              id TEXT NOT NULL UNIQUE,
+              org_id TEXT NOT NULL,
+              channel_external_id TEXT NOT NULL,
+              topic TEXT NOT NULL,
+              created_at TEXT NOT NULL,
+              PRIMARY KEY (org_id, channel_external_id)
+            );
+            CREATE INDEX feed_subscriptions_topic ON feed_subscriptions(topic);
+            CREATE TABLE feed_videos (
+              org_id TEXT NOT NULL,
+              video_id TEXT NOT NULL,
+              channel_id TEXT,
+              job_id TEXT,
+              seen_at TEXT NOT NULL,
+              PRIMARY KEY (org_id, video_id)
+            );
+            """),
     ]
 }

@@ -22,7 +22,20 @@ struct IngestStage: PipelineStage {
         if job.source.hasPrefix("http://") || job.source.hasPrefix("https://") {
             let tmp = workspace.mediaDir + "/.download-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             downloaded = tmp
-            _ = try HTTPClient(timeout: 300).download(job.source, to: tmp)
+            if let command = try ConfigStore(context.db).value("engines.download.command"), !command.isEmpty {
+                // a video page (a YouTube video of a feed notification) is fetched by the download engine
+                let template = try CommandTemplate(command, setting: "engines.download.command")
+                _ = try template.run(["url": job.source, "output": tmp], timeout: 3600, cancel: context.cancel, what: "downloading \(job.source)")
+                guard FileManager.default.fileExists(atPath: tmp) else {
+                    throw OlleeyError.failure("engines.download.command exited 0 but wrote no file at {output}", hint: "check the command's output option")
+                }
+            } else if IngestStage.isVideoPage(job.source) {
+                throw OlleeyError.unavailable("\(job.source) is a video page, not a media file, and engines.download.command is not set",
+                                              hint: "set a download engine (a command that saves the video at {output}), then retry the job",
+                                              next: [.setting("engines.download.command", example: "'yt-dlp -f mp4 -o {output} {url}'")])
+            } else {
+                _ = try HTTPClient(timeout: 300).download(job.source, to: tmp)
+            }
             local = tmp
         } else if job.source.hasPrefix("file://") {
             local = String(job.source.dropFirst("file://".count)).removingPercentEncoding ?? String(job.source.dropFirst(7))
@@ -40,5 +53,11 @@ struct IngestStage: PipelineStage {
         if !FileManager.default.fileExists(atPath: dest) { try placeOutput(local, at: dest) }
         let size = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
         return try videos.insert(id: ID.uuid7(), sha256: sha, path: rel, originalName: job.sourceName, sizeBytes: size, info: info)
+    }
+
+    /// A page of a video site (YouTube), which only a download engine can turn into media.
+    static func isVideoPage(_ url: String) -> Bool {
+        guard let u = try? HTTPURL(url) else { return false }
+        return ["www.youtube.com", "youtube.com", "m.youtube.com", "youtu.be"].contains(u.host.lowercased())
     }
 }

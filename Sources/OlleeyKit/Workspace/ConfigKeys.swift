@@ -134,6 +134,16 @@ public enum ConfigKeys {
         ConfigKey("ratelimit.auth_per_minute", .int(1...1_000_000), default: "10", "auth requests a minute per client IP"),
         ConfigKey("ratelimit.standard_per_minute", .int(1...1_000_000), default: "100", "API requests a minute per user"),
         ConfigKey("ratelimit.upload_per_hour", .int(1...1_000_000), default: "10", "uploads an hour per user"),
+        ConfigKey("engines.download.command", .string, "command template fetching a video page URL (a YouTube video of a webhook): {url} {output}"),
+        ConfigKey("youtube.client_id", .string, "YouTube connections: the OAuth client id"),
+        ConfigKey("youtube.client_secret", .string, secret: true, "YouTube connections: the OAuth client secret"),
+        ConfigKey("youtube.authorize_url", .url, default: "https://accounts.google.com/o/oauth2/v2/auth", "YouTube connections: the OAuth authorization endpoint"),
+        ConfigKey("youtube.token_url", .url, default: "https://oauth2.googleapis.com/token", "YouTube connections: the OAuth token endpoint"),
+        ConfigKey("youtube.channels_url", .url, default: "https://www.googleapis.com/youtube/v3/channels?part=snippet&mine=true",
+                  "YouTube connections: where the connected account's channel is read (Data API channels.list, mine=true)"),
+        ConfigKey("youtube.redirect_url", .url, "YouTube connections: the OAuth redirect URI (else this server's /youtube/connect/callback)"),
+        ConfigKey("youtube.frontend_url", .url, "YouTube connections: where the callback sends the browser back (else redirect_to, else /)"),
+        ConfigKey("youtube.webhook_secret", .string, secret: true, "feed webhook: the hub.secret; notifications must carry X-Hub-Signature"),
     ]
 
     /// Keys read by some engines only: for each, the engine settings (stage) and the engines of
