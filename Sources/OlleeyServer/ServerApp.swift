@@ -76,6 +76,7 @@ public struct ServerApp: Sendable {
         AuthRoutes.register(router, env: env, limits: limits)
         AccountRoutes.register(router, env: env, limits: limits)
         JobRoutes.register(router, env: env, limits: limits)
+        VideoRoutes.register(router, env: env, limits: limits)
         let openapi = OpenAPIBox()
         router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
             .json(openapi.bytes)
@@ -83,7 +84,8 @@ public struct ServerApp: Sendable {
         openapi.bytes = OpenAPIDocument.generate(router, title: "olleey", version: OlleeyVersion.string,
                                                  description: "Video localization: subtitles, translation, dubbing, review.",
                                                  schemas: MetaRoutes.schemas.merging(AuthRoutes.schemas) { a, _ in a }.merging(AccountRoutes.schemas) { a, _ in a }
-                                                    .merging(JobRoutes.schemas) { a, _ in a })
+                                                    .merging(JobRoutes.schemas) { a, _ in a }
+                                                    .merging(JobRoutes.detailSchemas) { a, _ in a }.merging(VideoRoutes.schemas) { a, _ in a })
         return router
     }
 }
