@@ -144,6 +144,7 @@ extension JobRoutes {
                                          ("status", .string(StatusWords.root(job.status))), ("cancelled_videos", .int(Int64(n)))]))
         }
 
+        registerReview(router, env: env, limits: limits)
         let v1 = router.group("/api/v1", middleware: env.authenticated(limits), tags: ["jobs"])
         v1.on("GET", "/jobs/{id}", summary: "a job with its outputs (paths relative to the workspace) and each language's QC", requiresAuth: true, responseSchema: "JobV1") { req, ctx in
             let p = try ctx.principal()
@@ -153,8 +154,8 @@ extension JobRoutes {
                 let job = try q.job(id)
                 let langs = try JobStore(db).languages(job.id)
                 let outputs: JSON = .object(langs.map { ($0.language, $0.outputs) })
-                let qc = try QCService(db: db, workspace: env.workspace).statusView(job).languages.map(\.json)
-                return SpecMapping.job(job, fields: SpecMapping.v1Job, extra: [("outputs", outputs), ("language_qc", .array(qc))])
+                let qc = try QCService(db: db, workspace: env.workspace).statusView(job).languages.map { ($0.entry.language, $0.json) }
+                return SpecMapping.job(job, fields: SpecMapping.v1Job, extra: [("outputs", outputs), ("language_qc", .object(qc))])
             })
         }
         v1.on("DELETE", "/jobs/{id}", summary: "delete a job and its files (ADMIN; the second spec: deletes)", requiresAuth: true, responseSchema: "JobDeleted") { req, ctx in
@@ -222,7 +223,7 @@ extension JobRoutes {
         return [
             "JobCreated": strictObject(root),
             "JobDetail": strictObject(detail),
-            "JobV1": strictObject(v1.merging(["outputs": obj, "language_qc": ["type": "array", "items": obj]]) { a, _ in a }),
+            "JobV1": strictObject(v1.merging(["outputs": obj, "language_qc": obj]) { a, _ in a }),
             "JobV1Action": strictObject(v1),
             "JobDeleted": strictObject(["deleted": ["type": "boolean"], "_id": s]),
             "JobAction": strictObject(["message": s, "job_id": s, "status": s]),
@@ -232,6 +233,13 @@ extension JobRoutes {
             "Transcript": strictObject(["job_id": s, "source_language": s, "transcript_text": s, "confidence_score": ["type": "null"], "version": i, "created_at": s]),
             "Translations": ["type": "array", "items": strictObject(text)],
             "Translation": strictObject(text),
+            "TextEdit": strictObject(["job_id": s, "language_code": s, "version": i, "changed_cues": ["type": "array", "items": i], "message": s]),
+            "Decided": strictObject(["message": s, "job_id": s, "languages": arr, "status": s, "approved_count": i, "rejected_count": i],
+                                    optional: ["approved_count", "rejected_count"]),
+            "Draft": strictObject(["message": s, "job_id": s, "language_code": s, "version": i]),
+            "CaptionUploaded": strictObject(["caption_id": s, "job_id": s, "language_code": s, "version": i, "cues": i, "success": ["type": "boolean"]]),
+            "JobV1Decided": strictObject(v1.merging(["languages": arr]) { a, _ in a }),
+            "JobV1Feedback": strictObject(["_id": s, "languages": arr, "message": s]),
         ]
     }
 }

@@ -10,10 +10,10 @@ import OlleeyTestSupport
 /// 127.0.0.1 with a real generated video (ffmpeg) and the workspace's default engines.
 @Suite(.serialized) struct JobVideoRoutesTests {
     /// A 2-second 160x120 video with a tone (ffmpeg).
-    static func sample(_ dir: TempDir) throws -> [UInt8] {
-        let path = dir.path + "/sample.mp4"
+    static func sample(_ dir: TempDir, frequency: Int = 440) throws -> [UInt8] {
+        let path = dir.path + "/sample-\(frequency).mp4"
         try Subprocess.run("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2",
-                                      "-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                                      "-f", "lavfi", "-i", "sine=frequency=\(frequency):duration=2", "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
                                       "-c:a", "aac", path])
         return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
@@ -140,7 +140,7 @@ import OlleeyTestSupport
         let v1 = try s.request("GET", "/api/v1/jobs/\(jid)", headers: bearer(client))
         #expect(v1.status == 200, "\(v1.text)")
         #expect(v1.json["_id"] as? String == jid && v1.json["status"] as? String == "QUEUED" && v1.json["org_id"] as? String == "default")
-        #expect(v1.json["outputs"] is [String: Any] && v1.json["language_qc"] is [Any])
+        #expect(v1.json["outputs"] is [String: Any] && v1.json["language_qc"] is [String: Any])
 
         // the list's filters
         #expect(try s.request("GET", "/jobs?language_code=es&sort_by=created_at&sort_order=asc&page_size=5", headers: bearer(client)).json["total"] as? Int == 1)
@@ -185,5 +185,107 @@ import OlleeyTestSupport
         let deleted = try s.request("DELETE", "/api/v1/jobs/\(jid)", headers: bearer(admin))
         #expect(deleted.status == 200 && deleted.json["deleted"] as? Bool == true)
         #expect(try s.request("GET", "/jobs/\(jid)", headers: bearer(client)).status == 404)
+    }
+
+    @Test("review and text: whole-text PATCH (422 on another paragraph count, versioned, markup kept, locked after approval), approve/reject, captions upload, manual and v1 create")
+    func reviewAndText() throws {
+        guard ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty else { return }
+        let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
+        let acme = try s.org("acme")
+        try s.user("client@example.com", .client)
+        try s.user("admin@example.com", .admin)
+        try s.user("rev@example.com", .reviewer)
+        try s.user("boss@acme.example", .admin, org: acme.id)
+        let client = try token(s, "client@example.com"), admin = try token(s, "admin@example.com")
+        let reviewer = try token(s, "rev@example.com"), other = try token(s, "boss@acme.example")
+        let video = try Self.sample(s.dir)
+        let vid = try #require(try upload(s, client, Self.multipart([("video_file", "talk.mp4", video)])).json["video_id"] as? String)
+        let jid = try #require(try s.request("POST", "/jobs", json: #"{"source_video_id":"\#(vid)","target_languages":["es"],"require_approval":true}"#,
+                                             headers: bearer(client)).json["job_id"] as? String)
+        // the job's tracks as a run leaves them, and es rendered and waiting for review
+        let src = "WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\nHello there\n\n2\n00:00:01.000 --> 00:00:02.000\nGood bye\n"
+        let es = "WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\nHola\n\n2\n00:00:01.000 --> 00:00:02.000\nAdiós\n"
+        try TrackStore(s.db).add(job: jid, language: "en", kind: .source, content: src, author: "olleey/pocketsphinx", message: "transcribed")
+        try TrackStore(s.db).add(job: jid, language: "es", kind: .translation, content: es, author: "olleey/apertium", message: "translated")
+        try JobStore(s.db).setLanguage(jid, "es", status: .waitingApproval)
+
+        let t = try s.request("GET", "/jobs/\(jid)/transcript", headers: bearer(client))
+        #expect(t.status == 200 && t.json["transcript_text"] as? String == "Hello there\n\nGood bye" && t.json["version"] as? Int == 1)
+        let tr = try s.request("GET", "/jobs/\(jid)/translations/es", headers: bearer(client))
+        #expect(tr.json["translated_text"] as? String == "Hola\n\nAdiós" && tr.json["source_language"] as? String == "en")
+        #expect(try s.request("GET", "/jobs/\(jid)/translations", headers: bearer(client)).body.count > 2)
+        #expect(try s.request("GET", "/jobs/\(jid)/translations/fr", headers: bearer(client)).status == 404)
+
+        // approve and reject: REVIEWER not assigned is refused by the one approval path; ADMIN decides
+        #expect(try s.request("POST", "/jobs/\(jid)/videos/approve", json: #"{"language_codes":["es"]}"#, headers: bearer(client)).status == 403)
+        #expect(try s.request("POST", "/jobs/\(jid)/videos/approve", json: #"{"language_codes":["es"]}"#, headers: bearer(reviewer)).status == 403)
+        #expect(try s.request("POST", "/jobs/\(jid)/videos/approve", json: #"{"language_codes":["es"]}"#, headers: bearer(other)).status == 404)
+        #expect(try s.request("POST", "/jobs/\(jid)/videos/reject", json: #"{"language_codes":["es"]}"#, headers: bearer(admin)).status == 422)
+        let rej = try s.request("POST", "/jobs/\(jid)/videos/reject", json: #"{"language_codes":["es"],"reason":"robotic","feedback":"at 0:01"}"#, headers: bearer(admin))
+        #expect(rej.status == 200 && rej.json["rejected_count"] as? Int == 1, "\(rej.text)")
+        #expect(try JobStore(s.db).language(jid, "es")?.approvalReason == "robotic: at 0:01")
+        let ok = try s.request("POST", "/jobs/\(jid)/approve", headers: bearer(admin))
+        #expect(ok.status == 200 && ok.json["approved_count"] as? Int == 1 && ok.json["languages"] as? [String] == ["es"], "\(ok.text)")
+        #expect(try s.request("POST", "/jobs/\(jid)/approve", headers: bearer(admin)).status == 409)
+        #expect(try s.request("POST", "/jobs/\(jid)/videos/es/status", json: #"{"status":"published"}"#, headers: bearer(admin)).status == 422)
+
+        // whole-text edits: another paragraph count is 422 and stores nothing; a locked track needs reopen
+        let three = #"{"transcript_text":"Hello there\n\nGood\n\nbye"}"#
+        let bad = try s.request("PATCH", "/jobs/\(jid)/transcript", json: three, headers: bearer(admin))
+        #expect(bad.status == 422 && (bad.json["detail"] as? String)?.contains("2 cue(s)") == true)
+        #expect(try TrackStore(s.db).versions(job: jid, language: "en", kind: .source).count == 1)
+        #expect(try s.request("PATCH", "/jobs/\(jid)/translations/es", json: #"{"translated_text":"Hola\n\nAdiós amigo"}"#, headers: bearer(admin)).status == 409)
+        #expect(try s.request("PATCH", "/jobs/\(jid)/transcript", json: #"{"transcript_text":"x\n\ny"}"#, headers: bearer(client)).status == 403)
+        #expect(try s.request("PATCH", "/jobs/\(jid)/transcript", json: #"{"transcript_text":"x\n\ny"}"#, headers: bearer(other)).status == 404)
+        let edit = try s.request("PATCH", "/jobs/\(jid)/transcript", json: #"{"transcript_text":"Hello there\r\n\r\nGood <i>bye</i> &amp; thanks\n"}"#, headers: bearer(admin))
+        #expect(edit.status == 200 && edit.json["version"] as? Int == 2 && edit.json["changed_cues"] as? [Int] == [2], "\(edit.text)")
+        let versions = try TrackStore(s.db).versions(job: jid, language: "en", kind: .source)
+        let first = try TrackStore(s.db).version(job: jid, language: "en", kind: .source, 1)
+        #expect(versions.count == 2 && first?.content == src)   // the old version is kept
+        #expect(try s.request("GET", "/jobs/\(jid)/transcript", headers: bearer(client)).json["transcript_text"] as? String == "Hello there\n\nGood <i>bye</i> &amp; thanks")
+        let es2 = try s.request("PATCH", "/jobs/\(jid)/translations/es", json: #"{"translated_text":"Hola\n\nAdiós amigo","reopen":true}"#, headers: bearer(admin))
+        #expect(es2.status == 200 && es2.json["version"] as? Int == 2)
+
+        // captions: a malformed file is refused with file:line; a good one is a new version
+        func captions(_ name: String, _ text: String, lang: String = "es") throws -> Reply {
+            let body = Self.multipart([("job_id", nil, Array(jid.utf8)), ("language_code", nil, Array(lang.utf8)), ("caption_file", name, Array(text.utf8))])
+            var head = "POST /localization/captions/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=XbOuNdArY42\r\n"
+            head += "Content-Length: \(body.count)\r\nAuthorization: Bearer \(admin)\r\n\r\n"
+            return try Reply(parsing: s.exchange(Array(head.utf8) + body))
+        }
+        let badCaps = try captions("fixed.es.srt", "1\n00:00:02,000 --> 00:00:01,000\nHola\n")
+        #expect(badCaps.status == 400 && (badCaps.json["detail"] as? String)?.contains("fixed.es.srt:") == true, "\(badCaps.text)")
+        let caps = try captions("fixed.es.srt", "1\n00:00:00,000 --> 00:00:01,000\nHola\n\n2\n00:00:01,000 --> 00:00:02,000\nChao\n")
+        #expect(caps.status == 200 && caps.json["version"] as? Int == 3 && caps.json["cues"] as? Int == 2, "\(caps.text)")
+
+        // feedback, save-draft
+        #expect(try s.request("POST", "/api/v1/jobs/\(jid)/actions/feedback", json: #"{"message":"check names"}"#, headers: bearer(admin)).json["languages"] as? [String] == ["es"])
+        #expect(try s.request("POST", "/api/v1/jobs/\(jid)/actions/feedback", json: #"{"message":"x"}"#, headers: bearer(client)).status == 403)
+        let draft = try s.request("POST", "/jobs/\(jid)/save-draft", json: #"{"language_code":"es"}"#, headers: bearer(client))
+        #expect(draft.status == 200 && draft.json["version"] as? Int == 3)
+
+        // manual: a URL the ingest step fetches; not http(s) is 422
+        #expect(try s.request("POST", "/jobs/manual", json: #"{"video_url":"file:///etc/passwd","target_languages":["es"]}"#, headers: bearer(client)).status == 422)
+        let manual = try s.request("POST", "/jobs/manual", json: #"{"video_url":"https://example.com/v.mp4","target_languages":["es"]}"#, headers: bearer(client))
+        #expect(manual.status == 201 && manual.json["source_video_id"] is NSNull, "\(manual.text)")
+        let mid = try #require(manual.json["job_id"] as? String)
+        #expect(try JobQueries(db: s.db, workspace: s.ws, actor: Actor(email: nil)).job(mid).source == "https://example.com/v.mp4")
+
+        // v1 create with an MP4 upload
+        func v1Create(_ outputs: String, _ data: [UInt8]) throws -> Reply {
+            let body = Self.multipart([("source_language", nil, Array("en".utf8)), ("requested_outputs", nil, Array(outputs.utf8)), ("file", "other.mp4", data)])
+            var head = "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=XbOuNdArY42\r\n"
+            head += "Content-Length: \(body.count)\r\nAuthorization: Bearer \(client)\r\n\r\n"
+            return try Reply(parsing: s.exchange(Array(head.utf8) + body))
+        }
+        // a language pair the engines lack: nothing is left (no video row, no new file)
+        let another = try Self.sample(s.dir, frequency: 330)   // another video (another SHA-256)
+        let before = mediaFiles(s)
+        let refused = try v1Create("xx-not-a-language", another)
+        #expect(refused.status == 400 || refused.status == 503, "\(refused.text)")
+        #expect(mediaFiles(s) == before)
+        #expect(try s.db.scalarInt("SELECT count(*) FROM source_videos") == 1)
+        let v1 = try v1Create("es,ca", video)
+        #expect(v1.status == 201 && v1.json["requested_outputs"] as? [String] == ["es", "ca"] && v1.json["status"] as? String == "QUEUED", "\(v1.text)")
     }
 }

@@ -59,6 +59,34 @@ public struct SourceVideoService {
     /// `media/` by SHA-256 and records it. The same file uploaded again in the organisation is
     /// the same video (`created` false; its first title is kept).
     public func upload(_ u: SourceVideoUpload) throws -> (video: SourceVideo, created: Bool) {
+        let r = try store(u)
+        return (r.video, r.created)
+    }
+
+    /// The second API's create with an upload: the upload and the job in one transaction, so a
+    /// job that cannot be created (a language pair missing, say) leaves no video behind (its
+    /// file removed too when this upload placed it). `configure` fills the job's request.
+    public func createJob(from u: SourceVideoUpload, _ configure: (SourceVideo, inout JobCreateRequest) throws -> Void) throws -> Job {
+        var placed: String?
+        do {
+            return try db.transaction {
+                let r = try store(u)
+                if r.moved { placed = try file(r.video) }
+                var req = JobCreateRequest(source: try file(r.video))
+                req.videoId = r.video.id
+                req.sourceName = r.video.title
+                req.org = actor.org
+                req.actor = actor.email
+                try configure(r.video, &req)
+                return try JobService(db: db, workspace: workspace).create(req)
+            }
+        } catch {
+            if let p = placed { unlink(p) }
+            throw error
+        }
+    }
+
+    func store(_ u: SourceVideoUpload) throws -> (video: SourceVideo, created: Bool, moved: Bool) {
         var moved = false
         defer { if !moved { unlink(u.file) } }
         let title = u.title.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -91,7 +119,7 @@ public struct SourceVideoService {
             return (id, n > 0)
         }
         guard let v = try get(created.0) else { throw OlleeyError.failure("the uploaded video \(created.0) was not recorded") }
-        return (v, created.1)
+        return (v, created.1, moved)
     }
 
     static let columns = "s.id, s.org_id, s.title, s.description, s.channel_id, s.project_id, s.uploaded_by, s.created_at, v.path, v.size_bytes, v.duration_ms, v.has_audio"
