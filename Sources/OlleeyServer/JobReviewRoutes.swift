@@ -84,6 +84,17 @@ extension JobRoutes {
             return jsonResponse(.object([("message", .string("Draft saved successfully")), ("job_id", .string(job.id)),
                                          ("language_code", .string(lang)), ("version", .int(Int64(version)))]))
         }
+        root.on("PATCH", "/jobs/{id}/status", summary: "set a job's status by hand (ADMIN): paused, queued (resume or retry) or cancelled",
+                requiresAuth: true, responseSchema: "JobAction") { req, ctx in
+            let p = try ctx.principal()
+            try p.require(.jobsStatus)
+            let id = try ctx.parameter("id")
+            let status = try req.jsonObject().required("status")
+            let job = try env.write { db in
+                try JobService(db: db, workspace: env.workspace).setStatus(try JobQueries(db: db, workspace: env.workspace, actor: p.actor).job(id), to: status)
+            }
+            return jsonResponse(.object([("message", .string("Job status updated")), ("job_id", .string(job.id)), ("status", .string(StatusWords.root(job.status)))]))
+        }
         let captions = router.group("/localization", middleware: [AuthMiddleware(env: env), limits.uploadMiddleware(), MapErrorsMiddleware()], tags: ["jobs"])
         captions.on("POST", "/captions/upload", summary: "a subtitle file as a new version of a job's track (caption_file, language_code, job_id or video_id)",
                     requiresAuth: true, responseSchema: "CaptionUploaded", body: .streamed(maxBytes: 32 << 20)) { req, ctx in
