@@ -56,19 +56,15 @@ extension JobRoutes {
         root.on("GET", "/jobs/{id}/videos", summary: "the job's localized videos (signed, absolute media URLs)", requiresAuth: true, responseSchema: "LocalizedVideos") { req, ctx in
             let p = try ctx.principal()
             let id = try ctx.parameter("id")
-            return jsonResponse(try env.read { db in
+            return .json(try env.read { db in
                 let q = JobQueries(db: db, workspace: env.workspace, actor: p.actor)
                 let job = try q.job(id)
                 let wf = try q.workflow(job)
-                return .array(try wf.languages.map { l in
-                    let m = wf.metadata[l.language]
-                    let url = { (kind: String) throws -> JSON in JSON(try l.outputs[kind]?.stringValue.map { try download(job, $0, req, env: env, db: db) }) }
-                    return .object([("id", .string("\(job.id):\(l.language)")), ("job_id", .string(job.id)), ("language_code", .string(l.language)),
-                                    ("storage_url", try url("mp4")), ("dubbed_audio_url", try url("audio")), ("thumbnail_url", .null),
-                                    ("status", .string(l.status.rawValue)), ("approval", l.approval.isEmpty ? .null : .string(l.approval)),
-                                    ("title", JSON(m?.title)), ("description", JSON(m?.description)), ("created_at", .string(job.createdAt)),
-                                    ("updated_at", .string(l.updatedAt))])
-                })
+                let videos = try wf.languages.map { l in
+                    let url = { (kind: String) throws -> String? in try l.outputs[kind]?.stringValue.map { try download(job, $0, req, env: env, db: db) } }
+                    return LocalizedVideo(job: job, language: l, metadata: wf.metadata[l.language], storageURL: try url("mp4"), audioURL: try url("audio"))
+                }
+                return SpecMapping.array(videos, fields: SpecMapping.rootLocalizedVideo)
             })
         }
         root.on("PATCH", "/jobs/{id}/videos/{lang}", summary: "a localized video's title and description", requiresAuth: true, responseSchema: "LocalizedMetadata") { req, ctx in

@@ -17,7 +17,7 @@ enum VideoRoutes {
                     .list(page: try req.queryInt("page") ?? 1, pageSize: try req.queryInt("page_size") ?? req.queryInt("limit") ?? 50,
                           channel: req.query("channel_id"), project: req.query("project_id"), videoType: req.query("video_type"))
             }
-            return pageEnvelope("videos", page.items.map(listItem), total: page.total, page: page.page, pageSize: page.pageSize)
+            return .json(SpecMapping.page("videos", page.items, fields: SpecMapping.rootVideo, total: page.total, page: page.page, pageSize: page.pageSize))
         }
         videos.on("GET", "/{id}", summary: "one uploaded video and its localizations (its newest job's languages)", requiresAuth: true, responseSchema: "Video") { req, ctx in
             let p = try ctx.principal()
@@ -76,13 +76,6 @@ enum VideoRoutes {
         }
         guard let body = req.bodyFile else { throw HTTPError(422, "the body is empty: field 'video_file' is required", code: "invalid") }
         return try MultipartReader.read(file: body, boundary: boundary, directory: env.workspace.mediaDir)
-    }
-
-    static func listItem(_ v: SourceVideo) -> JSON {
-        .object([("video_id", .string(v.id)), ("title", .string(v.title)), ("description", JSON(v.description)),
-                 ("thumbnail_url", .null), ("duration", .int(Int64(v.durationMs / 1000))), ("view_count", .null),
-                 ("status", .string("uploaded")), ("channel_id", JSON(v.channelId)), ("project_id", JSON(v.projectId)),
-                 ("published_at", .null), ("created_at", .string(v.createdAt))])
     }
 
     static var schemas: [String: Any] {
