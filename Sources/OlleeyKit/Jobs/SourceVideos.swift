@@ -112,28 +112,18 @@ public struct SourceVideoService {
         let size = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
         let created = try db.transaction { () -> (String, Bool) in
             let id = try videos.insert(id: ID.uuid7(), sha256: sha, path: rel, originalName: u.originalName, sizeBytes: size, info: info)
-            let n = try db.run("INSERT OR IGNORE INTO source_videos(id, org_id, title, description, channel_id, project_id, uploaded_by, created_at) VALUES (?,?,?,?,?,?,?,?)",
-                               [.text(id), .text(actor.org), .text(title), u.description.map { .text($0) } ?? .null, channelId.map { .text($0) } ?? .null,
-                                projectId.map { .text($0) } ?? .null, actor.email.map { .text($0) } ?? .null, .text(Clock.nowISO())])
-            if n > 0 { try AuditLog(db).record(actor: actor.email, action: "video.upload", subject: id, org: actor.org) }
-            return (id, n > 0)
+            let added = try SourceVideoStore(db).insert(id: id, org: actor.org, title: title, description: u.description, channelId: channelId,
+                                                        projectId: projectId, uploadedBy: actor.email)
+            if added { try AuditLog(db).record(actor: actor.email, action: "video.upload", subject: id, org: actor.org) }
+            return (id, added)
         }
         guard let v = try get(created.0) else { throw OlleeyError.failure("the uploaded video \(created.0) was not recorded") }
         return (v, created.1, moved)
     }
 
-    static let columns = "s.id, s.org_id, s.title, s.description, s.channel_id, s.project_id, s.uploaded_by, s.created_at, v.path, v.size_bytes, v.duration_ms, v.has_audio"
-
-    static func row(_ r: Row) -> SourceVideo {
-        SourceVideo(id: r.string(0), org: r.string(1), title: r.string(2), description: r.optionalString(3), channelId: r.optionalString(4),
-                    projectId: r.optionalString(5), uploadedBy: r.optionalString(6), createdAt: r.string(7), path: r.string(8),
-                    sizeBytes: r.int(9), durationMs: r.int(10), hasAudio: r.bool(11))
-    }
-
     /// A video of the organisation, nil when there is none (or it is another organisation's).
     public func get(_ id: String) throws -> SourceVideo? {
-        try db.queryOne("SELECT \(Self.columns) FROM source_videos s JOIN videos v ON v.id = s.id WHERE s.org_id = ? AND s.id = ?",
-                        [.text(actor.org), .text(id)], Self.row)
+        try SourceVideoStore(db).get(org: actor.org, id: id)
     }
 
     /// `get`, or `notFound` (404).
@@ -153,47 +143,20 @@ public struct SourceVideoService {
         if let t = videoType, !Self.videoTypes.contains(t) {
             throw OlleeyError.usage("unknown video type '\(t)'", hint: "video types: \(Self.videoTypes.joined(separator: ", ")) (uploads are original videos)")
         }
-        var conds = ["s.org_id = ?"]
-        var args: [SQLValue] = [.text(actor.org)]
-        if let c = channel { conds.append("s.channel_id = ?"); args.append(.text(try ChannelService(db, actor: actor).resolve(c).id)) }
-        if let p = project { conds.append("s.project_id = ?"); args.append(.text(try ProjectService(db, actor: actor).resolve(p).id)) }
-        let whereSQL = conds.joined(separator: " AND ")
-        let total = Int(try db.scalarInt("SELECT count(*) FROM source_videos s WHERE \(whereSQL)", args) ?? 0)
-        let items = try db.query("SELECT \(Self.columns) FROM source_videos s JOIN videos v ON v.id = s.id WHERE \(whereSQL) ORDER BY s.created_at DESC, s.id DESC LIMIT ? OFFSET ?",
-                                 args + [.int(Int64(pageSize)), .int(Int64((page - 1) * pageSize))], Self.row)
+        let channelId = try channel.map { try ChannelService(db, actor: actor).resolve($0).id }
+        let projectId = try project.map { try ProjectService(db, actor: actor).resolve($0).id }
+        let (items, total) = try SourceVideoStore(db).list(org: actor.org, channelId: channelId, projectId: projectId, limit: pageSize, offset: (page - 1) * pageSize)
         return SourceVideoPage(items: items, total: total, page: page, pageSize: pageSize)
     }
 
     /// The organisation's newest job of a video (its localizations), nil when none.
     public func latestJob(_ v: SourceVideo) throws -> Job? {
-        guard let id = try db.scalarText("SELECT id FROM jobs WHERE org_id = ? AND video_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-                                         [.text(actor.org), .text(v.id)]) else { return nil }
+        guard let id = try SourceVideoStore(db).latestJobId(org: actor.org, video: v.id) else { return nil }
         return try JobStore(db, org: actor.org).resolve(id)
     }
 }
 
-/// A person's title and description of a job's localized video (`PATCH /jobs/{id}/videos/{lang}`).
-public struct LocalizedMetadata: Sendable, Equatable {
-    public var language: String
-    public var title: String?
-    public var description: String?
-    public var updatedBy: String?
-    public var updatedAt: String
-}
-
-/// The localized videos' metadata of a job: stored as typed, one row per language.
-public struct LocalizedMetadataStore {
-    public let db: Database
-    public init(_ db: Database) { self.db = db }
-
-    public func all(job: String) throws -> [String: LocalizedMetadata] {
-        var out: [String: LocalizedMetadata] = [:]
-        for m in try db.query("SELECT language, title, description, updated_by, updated_at FROM localized_metadata WHERE job_id = ?", [.text(job)], {
-            LocalizedMetadata(language: $0.string(0), title: $0.optionalString(1), description: $0.optionalString(2), updatedBy: $0.optionalString(3), updatedAt: $0.string(4))
-        }) { out[m.language] = m }
-        return out
-    }
-
+extension LocalizedMetadataStore {
     /// Sets the fields given (nil: unchanged) of a language of the job (the source language or a
     /// target language; another is `notFound`).
     public func set(job: Job, language raw: String, title: String?, description: String?, actor: Actor) throws -> LocalizedMetadata {
@@ -202,14 +165,8 @@ public struct LocalizedMetadataStore {
         guard lang == job.sourceLang || job.options.targetLanguages.contains(lang) else {
             throw OlleeyError.notFound("job \(job.id) has no language \(lang)", hint: "its languages: \(job.options.targetLanguages.joined(separator: ", "))")
         }
-        let now = Clock.nowISO()
         try db.transaction {
-            _ = try db.run("""
-                INSERT INTO localized_metadata(job_id, language, title, description, updated_by, updated_at) VALUES (?,?,?,?,?,?)
-                ON CONFLICT(job_id, language) DO UPDATE SET title = coalesce(excluded.title, title),
-                  description = coalesce(excluded.description, description), updated_by = excluded.updated_by, updated_at = excluded.updated_at
-                """, [.text(job.id), .text(lang), title.map { .text($0) } ?? .null, description.map { .text($0) } ?? .null,
-                      actor.email.map { .text($0) } ?? .null, .text(now)])
+            try upsert(job: job.id, language: lang, title: title, description: description, by: actor.email)
             try AuditLog(db).record(actor: actor.email, action: "video.metadata", subject: "\(job.id)/\(lang)", org: actor.org)
         }
         guard let m = try all(job: job.id)[lang] else { throw OlleeyError.failure("the metadata of \(lang) was not stored") }

@@ -25,11 +25,10 @@ extension QCService {
 }
 
 extension QCService {
-    /// Whether `user` (an id) is the assigned linguist of a job's language (for the LINGUIST's
-    /// "where assigned" rights); false when the language has no review entry yet.
+    /// Whether `user` (an id) is the assigned linguist of a job's target language (for the
+    /// LINGUIST's "where assigned" rights); its review entry is made if missing (as `sync`).
     public func isAssigned(_ job: Job, language: String, user: String) throws -> Bool {
-        guard job.options.targetLanguages.contains(language) || language == job.sourceLang else { return false }
-        guard try db.scalarInt("SELECT count(*) FROM qc WHERE job_id = ? AND language = ?", [.text(job.id), .text(language)]) ?? 0 > 0 else { return false }
+        guard job.options.targetLanguages.contains(language) else { return false }   // the source language has no review
         return try QCStore(db).get(job: job.id, language: language).assigneeId == user
     }
 }
