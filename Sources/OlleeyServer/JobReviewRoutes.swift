@@ -153,7 +153,8 @@ extension JobRoutes {
             }
             return jsonResponse(.object([("_id", .string(id)), ("languages", .array(items.map { .string($0.0) })), ("message", .string(message))]))
         }
-        v1.on("POST", "/jobs", summary: "create a job with an MP4 upload (multipart: file, source_language, requested_outputs); 201",
+        let v1Uploads = router.group("/api/v1", middleware: [AuthMiddleware(env: env), limits.uploadMiddleware(), MapErrorsMiddleware()], tags: ["jobs"])
+        v1Uploads.on("POST", "/jobs", summary: "create a job with an MP4 upload (multipart: file, source_language, requested_outputs); 201",
               requiresAuth: true, responseSchema: "JobV1Action", body: .streamed(maxBytes: VideoRoutes.maxUploadBytes)) { req, ctx in
             let p = try ctx.principal()
             try p.require(.jobsCreate)
