@@ -2,9 +2,10 @@ import OlleeyHTTP
 import OlleeyKit
 
 /// Jobs: the list (`GET /jobs`, `GET /api/v1/jobs`), authenticated and scoped to the caller's
-/// organisation by `JobQueries`. Query: `limit` (1-500, default 50), `page` (from 1), `status`
-/// (one or several, comma-separated), `project_id` (a project by id or name). An empty value is
-/// no filter. Both routes call the same service; only the field names differ (SpecMapping).
+/// organisation by `JobQueries`. Query: `page_size` or `limit` (1-500, default 50), `page` (from
+/// 1), `status` (one or several, comma-separated), `project_id` and `channel_id` (by id or
+/// name), `language_code`, `created_after`/`created_before` (ISO 8601), `sort_by`
+/// (`JobListQuery.sortable`), `sort_order` (asc, desc). An empty value is no filter. Both routes call the same service; only the field names differ (SpecMapping).
 enum JobRoutes {
     static func register(_ router: HTTPRouter, env: ServerEnvironment, limits: RateLimits) {
         // as every authenticated route: the caller, then the standard per-user rate limit
@@ -17,6 +18,7 @@ enum JobRoutes {
             .on("GET", "/jobs", summary: "list the organisation's jobs", requiresAuth: true, responseSchema: "JobListV1") { req, ctx in
                 .json(try list(req, ctx, env: env, fields: SpecMapping.v1Job))
             }
+        registerDetail(router, env: env, limits: limits)
     }
 
     static func list(_ req: HTTPRequest, _ ctx: HTTPContext, env: ServerEnvironment, fields: [SpecField<Job>]) throws -> [UInt8] {
@@ -31,8 +33,8 @@ enum JobRoutes {
         var q = JobListQuery()
         q.lean = true
         func value(_ name: String) -> String? { req.queryValue(name).flatMap { $0.isEmpty ? nil : $0 } }
-        if let l = value("limit") {
-            guard let n = Int(l) else { throw OlleeyError.usage("limit must be a whole number", next: [.input("limit", example: "50")]) }
+        if let l = value("page_size") ?? value("limit") {
+            guard let n = Int(l) else { throw OlleeyError.usage("page_size (limit) must be a whole number", next: [.input("page_size", example: "50")]) }
             q.pageSize = n
         }
         if let p = value("page") {
@@ -41,6 +43,12 @@ enum JobRoutes {
         }
         if let s = value("status") { q.statuses = try StatusWords.filter(s.split(separator: ",").map { String($0) }.filter { !$0.isEmpty }) }
         q.project = value("project_id")
+        q.channel = value("channel_id")
+        q.language = value("language_code")
+        q.createdAfter = value("created_after")
+        q.createdBefore = value("created_before")
+        if let s = value("sort_by") { q.sortBy = s }
+        if let o = value("sort_order") { q.sortOrder = o }
         return q
     }
 

@@ -87,6 +87,7 @@ public struct ServerApp: Sendable {
         DashboardRoutes.register(router, env: env, limits: limits)
         ChannelRoutes.register(router, env: env, limits: limits)
         CostSettingsRoutes.register(router, env: env, limits: limits)
+        VideoRoutes.register(router, env: env, limits: limits)
         let openapi = OpenAPIBox()
         DocsRoutes.register(router, openapi: openapi)
         router.on("GET", "/openapi.json", summary: "this document", tags: ["meta"], execution: .loop) { _, _ in
@@ -100,7 +101,8 @@ public struct ServerApp: Sendable {
                                                     .merging(ReviewRoutes.schemas) { a, _ in a }
                                                     .merging(FileRoutes.schemas) { a, _ in a }
                                                     .merging(DashboardRoutes.schemas) { a, _ in a }.merging(ProjectRoutes.schemas) { a, _ in a }
-                                                    .merging(ChannelRoutes.schemas) { a, _ in a }.merging(CostSettingsRoutes.schemas) { a, _ in a })
+                                                    .merging(ChannelRoutes.schemas) { a, _ in a }.merging(CostSettingsRoutes.schemas) { a, _ in a }
+                                                    .merging(JobRoutes.detailSchemas) { a, _ in a }.merging(VideoRoutes.schemas) { a, _ in a })
         return router
     }
 }

@@ -26,6 +26,11 @@ struct SpecField<Model>: Sendable {
     static func json(_ name: String, _ get: @escaping @Sendable (Model) -> JSON) -> SpecField {
         SpecField(name: name) { w, m in w.raw(Array(get(m).encoded().utf8)) }
     }
+
+    /// A field the product has no data for: always `null` (documented in the README).
+    static func null(_ name: String) -> SpecField {
+        SpecField(name: name) { w, _ in w.null() }
+    }
 }
 
 /// The field names of the two API specs (`../shared/spec/`) over OlleeyKit's read models, one
@@ -67,6 +72,58 @@ enum SpecMapping {
         .optionalString("completed_at") { $0.completedAt },
         .optionalString("error") { $0.error },
     ]
+
+    /// An uploaded video in the root spec's `GET /videos/list` (`thumbnail_url`, `view_count`,
+    /// `published_at`: no data, null; `status`: `uploaded`; `duration` in whole seconds).
+    static let rootVideo: [SpecField<SourceVideo>] = [
+        .string("video_id") { $0.id },
+        .string("title") { $0.title },
+        .optionalString("description") { $0.description },
+        .null("thumbnail_url"),
+        .int("duration") { $0.durationMs / 1000 },
+        .null("view_count"),
+        .string("status") { _ in "uploaded" },
+        .optionalString("channel_id") { $0.channelId },
+        .optionalString("project_id") { $0.projectId },
+        .null("published_at"),
+        .string("created_at") { $0.createdAt },
+    ]
+
+    /// A job's localized video in the root spec's `GET /jobs/{id}/videos`: one language of the
+    /// job, its outputs as absolute signed URLs, a person's title and description.
+    static let rootLocalizedVideo: [SpecField<LocalizedVideo>] = [
+        .string("id") { "\($0.job.id):\($0.language.language)" },
+        .string("job_id") { $0.job.id },
+        .string("language_code") { $0.language.language },
+        .optionalString("storage_url") { $0.storageURL },
+        .optionalString("dubbed_audio_url") { $0.audioURL },
+        .null("thumbnail_url"),
+        .string("status") { $0.language.status.rawValue },
+        .optionalString("approval") { $0.language.approval.isEmpty ? nil : $0.language.approval },
+        .optionalString("title") { $0.metadata?.title },
+        .optionalString("description") { $0.metadata?.description },
+        .string("created_at") { $0.job.createdAt },
+        .string("updated_at") { $0.language.updatedAt },
+    ]
+
+    /// A list of `model`s with `fields` (a bare JSON array).
+    static func array<M>(_ items: [M], fields: [SpecField<M>]) -> [UInt8] {
+        var w = JSONWriter(capacity: 256 * max(1, items.count))
+        w.array { a in for i in items { write(fields, i, to: &a) } }
+        return w.bytes
+    }
+
+    /// One page of `model`s in the specs' page envelope (as `pageEnvelope`).
+    static func page<M>(_ key: String, _ items: [M], fields: [SpecField<M>], total: Int, page: Int, pageSize: Int) -> [UInt8] {
+        var w = JSONWriter(capacity: 256 * max(1, items.count))
+        w.object { o in
+            o.key(key)
+            o.array { a in for i in items { write(fields, i, to: &a) } }
+            o.field("total", total); o.field("page", page); o.field("page_size", pageSize)
+            o.field("total_pages", pageSize > 0 ? (total + pageSize - 1) / pageSize : 0)
+        }
+        return w.bytes
+    }
 
     // MARK: part C (second spec): VTT versions, language QC, glossaries, downloads
 
@@ -216,4 +273,14 @@ enum StatusWords {
         var seen = Set<String>()
         return out.filter { seen.insert($0).inserted }
     }
+}
+
+/// A job's localized video as the routes see it: the language, its signed URLs (made by the
+/// route: they need the request's host), its metadata.
+struct LocalizedVideo: Sendable {
+    var job: Job
+    var language: JobLanguage
+    var metadata: LocalizedMetadata?
+    var storageURL: String?
+    var audioURL: String?
 }

@@ -454,5 +454,31 @@ public enum Schema {
               PRIMARY KEY (org_id, video_id)
             );
             """),
+        // the organisation's uploaded source videos (`POST /videos/upload`): the file is a row of
+        // `videos` (by SHA-256, shared), this is its catalogue entry in one organisation; and a
+        // person's title and description of a job's localized video (`PATCH /jobs/{id}/videos/{lang}`)
+        Migration(12, "source_videos", """
+            CREATE TABLE source_videos (
+              id TEXT NOT NULL REFERENCES videos(id),
+              org_id TEXT NOT NULL,
+              title TEXT NOT NULL,
+              description TEXT,
+              channel_id TEXT,
+              project_id TEXT,
+              uploaded_by TEXT,
+              created_at TEXT NOT NULL,
+              PRIMARY KEY (org_id, id)
+            ) WITHOUT ROWID;
+            CREATE INDEX source_videos_created ON source_videos(org_id, created_at, id);
+            CREATE TABLE localized_metadata (
+              job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+              language TEXT NOT NULL,
+              title TEXT,
+              description TEXT,
+              updated_by TEXT,
+              updated_at TEXT NOT NULL,
+              PRIMARY KEY (job_id, language)
+            ) WITHOUT ROWID;
+            """),
     ]
 }

@@ -22,6 +22,11 @@ public struct JobCreateRequest: Sendable {
     /// The organisation the job is created in (the actor's); its project, channel and glossary
     /// are looked up there.
     public var org: String = Actor.defaultOrg
+    /// The job's title (the source file's name when nil).
+    public var sourceName: String?
+    /// An uploaded source video (`SourceVideoService`) the source is the file of: the job is
+    /// ingested from it (its ingest is done).
+    public var videoId: String?
 
     public init(source: String) { self.source = source }
 }
@@ -242,8 +247,10 @@ public struct JobService {
                               lipSync: r.lipSync, burnIn: try r.burnIn.map { try Language.validate($0).code }, requireApproval: r.requireApproval,
                               fitMode: fitMode, maxTempo: maxTempo, glossary: glossaryId, maxCostMicros: r.maxCostMicros)
         let now = Clock.nowISO()
-        let name = isURL ? (URL(string: r.source)?.lastPathComponent ?? "video") : (r.source as NSString).lastPathComponent
-        var job = Job(id: ID.uuid7(), source: r.source, sourceName: name.isEmpty ? "video" : name, sourceLang: src, videoId: nil,
+        let given = r.sourceName?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = (given?.isEmpty == false ? given : nil)
+            ?? (isURL ? (URL(string: r.source)?.lastPathComponent ?? "video") : (r.source as NSString).lastPathComponent)
+        var job = Job(id: ID.uuid7(), source: r.source, sourceName: name.isEmpty ? "video" : name, sourceLang: src, videoId: r.videoId,
                       status: .queued, stage: nil, options: opts, projectId: projectId, channelId: channelId, error: nil, errorStage: nil,
                       paused: false, cancelRequested: false, createdAt: now, updatedAt: now, startedAt: nil, completedAt: nil)
         job.orgId = r.org

@@ -24,3 +24,10 @@ struct VideoStore {
         return try self.id(sha256: sha256) ?? id
     }
 }
+
+extension VideoStore {
+    /// The stored path (relative) of the video with this SHA-256, if any.
+    func path(sha256: String) throws -> String? {
+        try db.scalarText("SELECT path FROM videos WHERE sha256 = ?", [.text(sha256)])
+    }
+}
