@@ -71,7 +71,8 @@ enum JobCommands {
         examples: ["olleey job create talk.mp4 --subtitles talk.en.vtt --source-lang en --lang es,ca --json",
                    "olleey job create https://example.com/v.mp4 --lang es --dry-run",
                    "olleey job create talk.mp4 --lang eo --engine translate=http --voice eo=eo+f3",
-                   "olleey job create talk.mp4 --subtitles talk.en.vtt --lang es --require-approval --glossary brand --max-cost 5"],
+                   "olleey job create talk.mp4 --subtitles talk.en.vtt --lang es --require-approval --glossary brand --max-cost 5",
+                   "olleey job create talk.mp4 --subtitles talk.en.vtt --lang es --describe --json"],
         arguments: [ArgumentSpec("SOURCE", "the video: a path, or an http(s)/file URL", completion: .files(["mp4", "mkv", "mov", "webm"]))],
         options: [
             .option("lang", short: "l", "LIST", "target languages (ISO 639-1), comma-separated or repeated", type: .list),
@@ -88,6 +89,7 @@ enum JobCommands {
             .option("max-tempo", "FACTOR", "largest speed-up to fit speech (default: config fit.max_tempo)", type: .double),
             .option("glossary", "NAME", "glossary to apply (protects do-not-translate terms, enforces required translations)"),
             .option("max-cost", "AMOUNT", "refuse to create the job when its estimated cost exceeds AMOUNT (USD, e.g. 20 or 12.50)"),
+            .flag("describe", "audio description: a descriptions track in the gaps of the speech (engines.describe, else written by a person with 'vtt edit --kind descriptions'), a described audio track and an extended-AD video per language"),
             .flag("dry-run", "print the plan and create nothing"),
         ]
     ) { ctx in
@@ -107,6 +109,7 @@ enum JobCommands {
         r.burnIn = a.string("burn-in")
         r.lipSync = a.has("lip-sync")
         r.fitMode = a.string("fit-mode")
+        r.describe = a.has("describe")
         if let t = a.double("max-tempo") {
             guard t >= 1.0 && t <= 4.0 else { throw OlleeyError.usage("--max-tempo must be between 1.0 and 4.0") }
             r.maxTempo = t

@@ -79,6 +79,11 @@ public enum ConfigKeys {
         ConfigKey("engines.translate", .choice(["apertium", "command", "http", "pseudo"]), default: "apertium", "translation engine"),
         ConfigKey("engines.speak", .choice(["espeak-ng", "command", "http"]), default: "espeak-ng", "speech synthesis engine"),
         ConfigKey("engines.separate", .string, "command template producing a music-and-effects stem: {input} {output}"),
+        ConfigKey("engines.describe", .choice(["none", "command"]), default: "none",
+                  "audio-description writer for --describe (none: a person writes the script with 'vtt edit --kind descriptions')"),
+        ConfigKey("engines.describe.command", .string, "command template for the 'command' describer: {input} (a frame, PNG) {output} (text); also {frames} {start} {end} {lang}"),
+        ConfigKey("engines.describe.timeout", .double(1.0...86400.0), default: "300", "seconds per description call"),
+        ConfigKey("describe.min_gap_ms", .int(300...60000), default: "1500", "shortest gap in the speech that gets an audio description"),
         ConfigKey("engines.lipsync.command", .string, "lip-sync hook command template: {video} {audio} {output}"),
         ConfigKey("engines.transcribe.command", .string, "command template for the 'command' transcriber: {input} {output} {lang}"),
         ConfigKey("engines.translate.command", .string, "command template for the 'command' translator: {input} {output} {src} {tgt}"),
@@ -146,6 +151,8 @@ public enum ConfigKeys {
             d["\(setting).command"] = [(setting, ["command"])]
             for k in ["base_url", "api_key"] { d["\(setting).\(k)"] = [(setting, ["http"])] }
         }
+        d["engines.describe.command"] = [("engines.describe", ["command"])]
+        d["engines.describe.timeout"] = [("engines.describe", ["command"])]
         d["engines.translate.command_format"] = [("engines.translate", ["command"])]
         for k in ["batch_size", "json_mode", "temperature"] { d["engines.translate.\(k)"] = [("engines.translate", ["http"])] }
         d["engines.translate.apertium.datadir"] = [("engines.translate", ["apertium"])]
