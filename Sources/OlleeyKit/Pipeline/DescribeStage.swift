@@ -145,6 +145,7 @@ struct DescribeStage: PipelineStage {
         let describedMP4 = try cache.produce("describedmp4", mkey, "mp4") { tmp in
             try ff.muxDescribed(video: video.path, programme: mixed.path, described: described.path,
                                 subtitles: fileExists(vttPath) ? vttPath : nil, language: lang, output: tmp)
+            try MP4Disposition.disableRedundantSubtitles(tmp)  // no subtitles shown over speech in their own language
         }
         if !describedMP4.cached { allCached = false }
 
@@ -163,6 +164,7 @@ struct DescribeStage: PipelineStage {
         let extended = try cache.produce("extended", ekey, "mp4") { tmp in
             try ff.renderExtended(video: video.path, programme: mixed.path, descriptions: extTimeline.path, spans: extSpans, freezes: freezes, duck: duck,
                                   subtitles: subtitles.cues.isEmpty ? nil : extVTT.path, language: lang, output: tmp)
+            try MP4Disposition.disableRedundantSubtitles(tmp)
         }
         if !extended.cached { allCached = false }
 
