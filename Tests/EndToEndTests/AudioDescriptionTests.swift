@@ -91,6 +91,53 @@ struct AudioDescriptionTests {
         }
     }
 
+    /// PSNR (dB) of region `crop` (w:h:x:y) between frame `at` seconds of two videos.
+    func psnr(_ a: String, _ b: String, at: Double, crop: String) throws -> Double {
+        let (_, out) = try Tools.sh("""
+            ffmpeg -nostdin -hide_banner -ss \(at) -i '\(a)' -ss \(at) -i '\(b)' -frames:v 1 \
+              -filter_complex "[0:v]crop=\(crop)[x];[1:v]crop=\(crop)[y];[x][y]psnr" -f null - 2>&1 | grep -o 'average:[0-9.inf]*' | head -1
+            """, cwd: "/")
+        let v = out.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "average:", with: "")
+        return v == "inf" ? 99 : Double(v) ?? -1
+    }
+
+    @Test func captionsNameTheSpeakersKeepSoundTagsAndBurnInReadably() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        WEBVTT
+
+        00:00:01.000 --> 00:00:02.800
+        <v Anna>Welcome to our channel.</v>
+
+        00:00:04.000 --> 00:00:05.000
+        [music]
+
+        00:00:07.000 --> 00:00:08.800
+        <v Ben>The river is cold today.</v>
+
+        """.write(toFile: dir + "/talk.sdh.vtt", atomically: true, encoding: .utf8)
+        let r = try Binary.run(["job", "create", "talk.mp4", "--subtitles", "talk.sdh.vtt", "--lang", "es", "--captions", "--burn-in", "es", "--json"], cwd: dir)
+        guard r.exit == 0, let id = (Tools.json(r.stdout) as? [String: Any])?["id"] as? String else { Issue.record("create: \(r.stderr)"); return }
+        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 0)
+        let out = language(try show(dir, id))["outputs"] as? [String: Any] ?? [:]
+        let vtt = try String(contentsOfFile: out["captions_vtt"] as? String ?? "", encoding: .utf8)
+        let srt = try String(contentsOfFile: out["captions_srt"] as? String ?? "", encoding: .utf8)
+        #expect(vtt.contains("<v Anna>Anna: ") && vtt.contains("<v Ben>Ben: ") && vtt.contains("["), "\(vtt)")
+        #expect(srt.contains("Anna: ") && srt.contains("Ben: ") && srt.contains("["), "\(srt)")
+        // the subtitles stay subtitles (no labels added)
+        #expect(!(try String(contentsOfFile: out["vtt"] as? String ?? "", encoding: .utf8)).contains("Anna: "))
+        // the captions lint profile reads them
+        let lint = try Binary.run(["vtt", "lint", out["captions_vtt"] as? String ?? "", "--profile", "captions", "--json"], cwd: dir)
+        #expect(lint.exit == 0 || lint.exit == 1)
+        #expect(lint.stdout.contains("captions"), "\(lint.stdout)")
+        // burned in: the picture changes where the captions are, and hardly anywhere else
+        let mp4 = out["mp4"] as? String ?? ""
+        let outside = try psnr(dir + "/talk.mp4", mp4, at: 7.8, crop: "320:170:0:0")
+        let inside = try psnr(dir + "/talk.mp4", mp4, at: 7.8, crop: "320:44:0:192")
+        #expect(outside > 35 && inside < outside - 10, "PSNR outside the captions \(outside) dB, inside \(inside) dB")
+    }
+
     @Test func describedAudioAndAnExtendedVideoWhereADescriptionDoesNotFit() throws {
         let dir = try workspace(describer: AudioDescriptionTests.standIn)
         defer { try? FileManager.default.removeItem(atPath: dir) }

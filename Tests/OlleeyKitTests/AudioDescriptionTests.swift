@@ -84,3 +84,39 @@ struct AudioDescriptionUnitTests {
         #expect(first.startMs >= 500 + a && first.endMs <= 6000 && first.endMs - first.startMs >= 1500, "\(found.gaps)")
     }
 }
+
+@Suite("Captions (SDH)")
+struct CaptionsTests {
+    @Test func speakersAreNamedWhereTheyChangeAndSoundTagsStay() {
+        let doc = WebVTTParser.parse("""
+            WEBVTT
+
+            00:00:01.000 --> 00:00:02.000
+            <v Anna>Hello there.</v>
+
+            00:00:02.500 --> 00:00:03.500
+            <v Anna>Still me.
+
+            00:00:04.000 --> 00:00:05.000
+            [door slams]
+
+            00:00:05.500 --> 00:00:06.500
+            <v.loud Ben Ford>Who's there?</v>
+            <v Anna>Me!</v>
+
+            """, mode: .browser).document
+        let texts = Captions.sdh(doc).cues.map(\.text)
+        #expect(texts == ["<v Anna>Anna: Hello there.</v>", "<v Anna>Still me.", "[door slams]", "<v.loud Ben Ford>Ben Ford: Who's there?</v>\n<v Anna>Anna: Me!</v>"])
+        // valid cue text, and a second pass adds nothing
+        #expect(texts.allSatisfy { CueText.validate($0).isEmpty })
+        #expect(Captions.sdh(Captions.sdh(doc)).cues.map(\.text) == texts)
+    }
+
+    @Test func theCaptionsLintProfileIsStricterThanTheDefault() throws {
+        let p = try #require(LintProfile.named("captions"))
+        #expect(p.maxCharsPerLine == 32 && p.maxLines == 2 && p.limitSeverity == .error)
+        let doc = WebVTTParser.parse("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nThis line is far longer than thirty-two characters.\n", mode: .browser).document
+        #expect(!Lint.lint(doc, profile: p).filter { $0.severity == .error }.isEmpty)
+        #expect(Lint.lint(doc, profile: .default).filter { $0.severity == .error }.isEmpty)
+    }
+}

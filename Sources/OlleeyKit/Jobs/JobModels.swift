@@ -71,6 +71,9 @@ public struct JobOptions: Sendable, Equatable {
     /// Audio description (`--describe`): a descriptions track, a described audio track and an
     /// extended-AD video per language.
     public var describe: Bool
+    /// Captions (SDH) as well as subtitles (`--captions`): per language a captions VTT and SRT
+    /// (speakers named, sound tags kept), which are also what `--burn-in` burns.
+    public var captions: Bool = false
 
     public init(targetLanguages: [String], subtitlesPath: String? = nil, engines: [String: String] = [:],
                 voices: [String: String] = [:], lipSync: Bool = false, burnIn: String? = nil,
@@ -96,6 +99,7 @@ public struct JobOptions: Sendable, Equatable {
             ("glossary", JSON(glossary)),
             ("max_cost_micros", JSON(maxCostMicros)),
             ("describe", .bool(describe)),
+            ("captions", .bool(captions)),
         ])
     }
 
@@ -112,6 +116,7 @@ public struct JobOptions: Sendable, Equatable {
         glossary = j["glossary"]?.stringValue
         maxCostMicros = j["max_cost_micros"]?.intValue
         describe = j["describe"]?.boolValue ?? false
+        captions = j["captions"]?.boolValue ?? false
     }
 }
 

@@ -20,6 +20,8 @@ public struct JobCreateRequest: Sendable {
     public var maxCostMicros: Int64?
     /// Audio description: a descriptions track, a described audio track and an extended-AD video per language.
     public var describe = false
+    /// Captions (SDH) as well as subtitles.
+    public var captions = false
     public var actor: String?
     /// The organisation the job is created in (the actor's); its project, channel and glossary
     /// are looked up there.
@@ -251,9 +253,10 @@ public struct JobService {
                                     hint: "descriptions that do not fit their gap already hold the picture in the extended-AD video; fit the dub by audio",
                                     next: [.input("fit-mode", example: "audio")])
         }
-        let opts = JobOptions(targetLanguages: targets, subtitlesPath: r.subtitlesPath, engines: r.engines, voices: voices,
+        var opts = JobOptions(targetLanguages: targets, subtitlesPath: r.subtitlesPath, engines: r.engines, voices: voices,
                               lipSync: r.lipSync, burnIn: try r.burnIn.map { try Language.validate($0).code }, requireApproval: r.requireApproval,
                               fitMode: fitMode, maxTempo: maxTempo, glossary: glossaryId, maxCostMicros: r.maxCostMicros, describe: r.describe)
+        opts.captions = r.captions
         let now = Clock.nowISO()
         let name = isURL ? (URL(string: r.source)?.lastPathComponent ?? "video") : (r.source as NSString).lastPathComponent
         var job = Job(id: ID.uuid7(), source: r.source, sourceName: name.isEmpty ? "video" : name, sourceLang: src, videoId: nil,

@@ -125,7 +125,7 @@ public enum ConfigKeys {
         ConfigKey("job.parallel", .int(1...64), default: "2", "jobs or languages run at once by 'job run'"),
         ConfigKey("job.lease_seconds", .int(5...86400), default: "60", "worker lease length; an expired lease is taken over"),
         ConfigKey("job.max_attempts", .int(1...100), default: "3", "attempts per stage before a language fails"),
-        ConfigKey("lint.profile", .choice(["default", "netflix"]), default: "default", "default profile for 'vtt lint'"),
+        ConfigKey("lint.profile", .choice(["default", "netflix", "captions"]), default: "default", "default profile for 'vtt lint'"),
         ConfigKey("vtt.author", .string, "author recorded on track versions (else user.email, else $USER)"),
         ConfigKey("auth.registration", .choice(["open", "invite", "off"]), default: "invite",
                   "who may register through the API: open (a new organisation each), invite (with an invitation), off"),
