@@ -40,80 +40,123 @@ struct DescribeStage: PipelineStage {
     /// around speech when finding gaps).
     static let toleranceMs = 120
 
+    /// A description voiced and fitted into its gap.
+    struct Voiced {
+        var cue: Cue
+        var id: String
+        var natural: Int
+        var factor: Double
+        var fitted: Int
+        var overflow: Int
+        var fitKey: String
+        var path: String
+        /// Within the tolerance of its gap: in the described audio.
+        var fits: Bool { overflow <= DescribeStage.toleranceMs }
+    }
+
+    /// Where this render's files are, and whether all came from the cache.
+    struct Rendered {
+        var described: String
+        var describedMP4: String
+        var extended: String
+        var extendedVTT: String
+        var freezes: [Freeze]
+        var map: VideoTimeMap
+        var cached: Bool
+    }
+
     func run(_ context: StageContext) throws -> StageResult<Bool> {
         guard let lang = context.language else { throw OlleeyError.failure("describe runs per language") }
-        let (job, cache, media, cancel, db) = (context.job, context.cache, context.media, context.cancel, context.db)
+        let job = context.job
         let video = try context.videoRecord()
-        let ff = try FFmpeg(cancel: cancel)  // analyses, frames and AD renders run ffmpeg itself
-        let store = TrackStore(db)
+        let ff = try FFmpeg(cancel: context.cancel)  // analyses, frames and AD renders run ffmpeg itself
+        // 1. the gaps; 2. the source language's script (nil: a person has to write it)
+        let (gapsJSON, gaps) = try findGaps(context, ff)
+        var allCached = true
+        guard let script = try sourceScript(context, ff, gaps: gaps, cached: &allCached) else {
+            try context.jobs.mergeLanguageOutputs(job.id, lang, [("descriptions", waitingReport(job, gapsJSON))])
+            return StageResult(false, cached: false)
+        }
+        // 3. this language's script; 4. voiced and fitted; 5. the described and extended renders
+        let langScript = try self.languageScript(context, source: script, language: lang)
+        let doc = context.document(langScript)
+        let frameRate = try context.media.probe(video.path, requireVideo: true).video?.frameRate
+        let frameMs = max(1, Int((1000 / VideoTimeMap.effectiveFrameRate(frameRate)).rounded()))
+        let voiced = try voice(context, doc, language: lang, cached: &allCached)
+        let r = try render(context, ff, voiced, frameMs: frameMs)
+        try publish(context, r, voiced: voiced, script: script, langScript: langScript, doc: doc, gapsJSON: gapsJSON)
+        return StageResult(true, cached: allCached && r.cached)
+    }
+
+    /// The gaps in the speech (cached per video, transcript and minimum), as their JSON report and ranges.
+    func findGaps(_ context: StageContext, _ ff: FFmpeg) throws -> (JSON, [TimeRange]) {
+        let (job, store) = (context.job, TrackStore(context.db))
+        let video = try context.videoRecord()
         guard let source = try store.current(job: job.id, language: job.sourceLang, kind: .source) else {
             throw OlleeyError.failure("job \(job.id) has no source track")
         }
-        // 1. the gaps
-        let sourceDoc = context.document(source)
-        let speech = sourceDoc.cues.map { TimeRange(startMs: Int($0.startMs), endMs: Int($0.endMs)) }
+        let speech = context.document(source).cues.map { TimeRange(startMs: Int($0.startMs), endMs: Int($0.endMs)) }
         var options = SpeechGaps.Options()
         options.minGapMs = minGapMs
         let gkey = StageCache.key(["gaps1", video.sha256, source.sha256, String(minGapMs)])
-        let gapsJSON = try JSON.parse(try cache.text("gaps", gkey, "json") {
+        let json = try JSON.parse(try context.cache.text("gaps", gkey, "json") {
             try ff.speechGaps(video.path, hasAudio: video.hasAudio, speech: speech, durationMs: video.durationMs, options: options).json.encoded()
         })
-        let gaps = (gapsJSON["gaps"]?.arrayValue ?? []).compactMap { g -> TimeRange? in
+        let gaps = (json["gaps"]?.arrayValue ?? []).compactMap { g -> TimeRange? in
             guard let s = g["start_ms"]?.intValue, let e = g["end_ms"]?.intValue else { return nil }
             return TimeRange(startMs: Int(s), endMs: Int(e))
         }
-        var allCached = true
+        return (json, gaps)
+    }
 
-        // 2. the source language's script
-        var script = try store.current(job: job.id, language: job.sourceLang, kind: .descriptions)
-        if script == nil {
-            guard let describer else {
-                try context.jobs.mergeLanguageOutputs(job.id, lang, [("descriptions", waitingReport(job, gapsJSON))])
-                return StageResult(false, cached: false)
-            }
-            guard !gaps.isEmpty else {
-                throw OlleeyError(.invalid, "no gap in the speech is long enough for a description (\(minGapMs) ms or more)",
-                                  hint: "lower describe.min_gap_ms, or write the descriptions with 'olleey vtt edit \(job.id) --lang \(job.sourceLang) --kind descriptions --file FILE' (descriptions that do not fit freeze the picture in the extended-AD video)")
-            }
-            let dv = try describer.version()
-            var doc = WebVTTDocument()
-            for (k, g) in gaps.enumerated() {
-                try cancel.check()
-                let key = StageCache.key(["describe", describer.name, dv, video.sha256, String(g.startMs), String(g.endMs), job.sourceLang])
-                if !cache.has("describe", key, "txt") { allCached = false }
-                let text = try cache.text("describe", key, "txt") {
-                    let dir = NSTemporaryDirectory() + "olleey-frames-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-                    defer { try? FileManager.default.removeItem(atPath: dir) }
-                    let mid = (g.startMs + g.endMs) / 2
-                    let frames = try ff.extractFrames(video.path, times: [g.startMs + 40, mid, max(g.startMs, g.endMs - 80)], dir: dir)
-                    return try describer.describe(frame: frames[1], framesDir: dir, startMs: g.startMs, endMs: g.endMs, language: job.sourceLang, cancel: cancel)
-                }
-                doc.cues.append(Cue(id: "d\(k + 1)", startMs: Int64(g.startMs), endMs: Int64(g.endMs), text: CueText.escape(text)))
-            }
-            try store.add(job: job.id, language: job.sourceLang, kind: .descriptions, content: WebVTTSerializer.serialize(doc),
-                          author: "olleey/describe-" + describer.name, message: "descriptions of \(gaps.count) gap(s)", document: doc)
-            script = try store.current(job: job.id, language: job.sourceLang, kind: .descriptions)
+    /// The source language's script: a person's, else the describer's (one cue per gap, from
+    /// frames at the gap), stored as a new version; nil when there is neither.
+    func sourceScript(_ context: StageContext, _ ff: FFmpeg, gaps: [TimeRange], cached: inout Bool) throws -> TrackVersion? {
+        let (job, cache, cancel, store) = (context.job, context.cache, context.cancel, TrackStore(context.db))
+        if let script = try store.current(job: job.id, language: job.sourceLang, kind: .descriptions) { return script }
+        guard let describer else { return nil }
+        guard !gaps.isEmpty else {
+            throw OlleeyError(.invalid, "no gap in the speech is long enough for a description (\(minGapMs) ms or more)",
+                              hint: "lower describe.min_gap_ms, or write the descriptions with 'olleey vtt edit \(job.id) --lang \(job.sourceLang) --kind descriptions --file FILE' (descriptions that do not fit freeze the picture in the extended-AD video)")
         }
-        guard let script else { throw OlleeyError.failure("the descriptions track of job \(job.id) was not stored") }
+        let video = try context.videoRecord()
+        let dv = try describer.version()
+        var doc = WebVTTDocument()
+        for (k, g) in gaps.enumerated() {
+            try cancel.check()
+            let key = StageCache.key(["describe", describer.name, dv, video.sha256, String(g.startMs), String(g.endMs), job.sourceLang])
+            if !cache.has("describe", key, "txt") { cached = false }
+            let text = try cache.text("describe", key, "txt") {
+                let dir = NSTemporaryDirectory() + "olleey-frames-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                let mid = (g.startMs + g.endMs) / 2
+                let frames = try ff.extractFrames(video.path, times: [g.startMs + 40, mid, max(g.startMs, g.endMs - 80)], dir: dir)
+                return try describer.describe(frame: frames[1], framesDir: dir, startMs: g.startMs, endMs: g.endMs, language: job.sourceLang, cancel: cancel)
+            }
+            doc.cues.append(Cue(id: "d\(k + 1)", startMs: Int64(g.startMs), endMs: Int64(g.endMs), text: CueText.escape(text)))
+        }
+        try store.add(job: job.id, language: job.sourceLang, kind: .descriptions, content: WebVTTSerializer.serialize(doc),
+                      author: "olleey/describe-" + describer.name, message: "descriptions of \(gaps.count) gap(s)", document: doc)
+        guard let script = try store.current(job: job.id, language: job.sourceLang, kind: .descriptions) else {
+            throw OlleeyError.failure("the descriptions track of job \(job.id) was not stored")
+        }
+        return script
+    }
 
-        // 3. this language's script
-        let langScript = try self.languageScript(context, source: script, language: lang)
-        let doc = context.document(langScript)
-
-        // 4. voiced and fitted into the gaps
+    /// Each description synthesized by the speak engine (the dub's cache keys: shared with it)
+    /// and fitted into its gap at up to the job's tempo cap.
+    func voice(_ context: StageContext, _ doc: WebVTTDocument, language lang: String, cached: inout Bool) throws -> [Voiced] {
+        let (job, cache, media, cancel) = (context.job, context.cache, context.media, context.cancel)
         let speakVersion = try speaker.version(language: lang)
-        let frameRate = try media.probe(video.path, requireVideo: true).video?.frameRate
-        let frameMs = max(1, Int((1000 / VideoTimeMap.effectiveFrameRate(frameRate)).rounded()))
-        struct Voiced { var cue: Cue; var id: String; var natural: Int; var factor: Double; var fitted: Int; var overflow: Int; var fitKey: String; var path: String }
         var voiced: [Voiced] = []
         for (k, c) in doc.cues.enumerated() {
             try cancel.check()
             let text = SpeechText.of(c.text)
             if text.isEmpty { continue }
-            let skey = StageCache.key(["speak", speaker.name, speakVersion, lang, voice ?? "", text])  // the dub's key: shared with it
+            let skey = StageCache.key(["speak", speaker.name, speakVersion, lang, voice ?? "", text])
             let (speaker, chosen) = (self.speaker, voice)
             let wav = try cache.produce("speak", skey, "wav") { tmp in try speaker.synthesize(text, language: lang, voice: chosen, to: tmp, cancel: cancel) }
-            if !wav.cached { allCached = false }
+            if !wav.cached { cached = false }
             let natural = try WAVHeader.read(wav.path)?.durationMs ?? media.audioDurationMs(wav.path)
             let slot = max(1, Int(c.endMs - c.startMs))
             let factor = natural > slot ? min(job.options.maxTempo, Double(natural) / Double(slot)) : 1
@@ -126,20 +169,25 @@ struct DescribeStage: PipelineStage {
             voiced.append(Voiced(cue: c, id: c.id.isEmpty ? String(k + 1) : c.id, natural: natural, factor: factor, fitted: fitted,
                                  overflow: max(0, fitted - slot), fitKey: fkey, path: fit.path))
         }
-        let fits = { (v: Voiced) in v.overflow <= DescribeStage.toleranceMs }
-        // the described audio: the descriptions that fit their gaps, over the ducked programme
-        let placed = voiced.filter(fits)
+        return voiced
+    }
+
+    /// The described audio and MP4 (the descriptions that fit), and the extended-AD MP4 (all of
+    /// them, the picture held where one does not fit) with its retimed captions.
+    func render(_ context: StageContext, _ ff: FFmpeg, _ voiced: [Voiced], frameMs: Int) throws -> Rendered {
+        guard let lang = context.language else { throw OlleeyError.failure("describe runs per language") }
+        let (job, cache, mixed, duck) = (context.job, context.cache, self.mixed, self.duck)
+        let video = try context.videoRecord()
+        var allCached = true
+        let placed = voiced.filter(\.fits)
         let spans = placed.map { TimeRange(startMs: Int($0.cue.startMs), endMs: Int($0.cue.startMs) + $0.fitted) }
         let timeline = try self.timeline(context, placed.map { DubClip(id: $0.id, startMs: Int($0.cue.startMs), path: $0.path) },
                                          keys: placed.map { $0.fitKey + "@" + String($0.cue.startMs) }, durationMs: video.durationMs)
-        if !timeline.cached { allCached = false }
         let dkey = StageCache.key(["described1", mixed.key, timeline.key, String(duck), lang])
         let described = try cache.produce("described", dkey, "m4a") { tmp in
             try ff.mixDescribed(programme: mixed.path, descriptions: timeline.path, spans: spans, duck: duck, language: lang, output: tmp)
         }
-        if !described.cached { allCached = false }
-        let stem = OutputLayout.languageStem(outputsDir: context.workspace.outputsDir, job: job, language: lang)
-        let vttPath = stem + ".vtt"  // the language's subtitles, written by assemble
+        let vttPath = OutputLayout.languageStem(outputsDir: context.workspace.outputsDir, job: job, language: lang) + ".vtt"  // written by assemble
         let subtitlesKey = Digest.sha256(WebVTTSerializer.serialize(subtitles))
         let mkey = StageCache.key(["describedmp4", video.sha256, mixed.key, dkey, subtitlesKey])
         let describedMP4 = try cache.produce("describedmp4", mkey, "mp4") { tmp in
@@ -147,10 +195,8 @@ struct DescribeStage: PipelineStage {
                                 subtitles: fileExists(vttPath) ? vttPath : nil, language: lang, output: tmp)
             try MP4Disposition.disableRedundantSubtitles(tmp)  // no subtitles shown over speech in their own language
         }
-        if !describedMP4.cached { allCached = false }
-
-        // 5. extended AD: the picture held where a description does not fit
-        let freezes = voiced.filter { !fits($0) }.map { Freeze(atMs: Int($0.cue.endMs), holdMs: Freeze.wholeFrames($0.overflow, frameMs: frameMs)) }
+        // extended AD: the picture held where a description does not fit
+        let freezes = voiced.filter { !$0.fits }.map { Freeze(atMs: Int($0.cue.endMs), holdMs: Freeze.wholeFrames($0.overflow, frameMs: frameMs)) }
         let map = Freeze.timeMap(freezes, frameMs: frameMs)
         let addedMs = freezes.reduce(0) { $0 + $1.holdMs }
         let extSpans = voiced.map { TimeRange(startMs: map.map(Int($0.cue.startMs)), endMs: map.map(Int($0.cue.startMs)) + $0.fitted) }
@@ -161,14 +207,23 @@ struct DescribeStage: PipelineStage {
         let extVTT = try cache.produce("extendedvtt", extVTTKey, "vtt") { tmp in try FileIO.writeAtomically(retimed, to: tmp) }
         let ekey = StageCache.key(["extended1", video.sha256, mixed.key, extTimeline.key, map.key, String(duck), extVTTKey, lang]
                                   + freezes.map { "\($0.atMs)+\($0.holdMs)" })
+        let hasSubtitles = !subtitles.cues.isEmpty
         let extended = try cache.produce("extended", ekey, "mp4") { tmp in
             try ff.renderExtended(video: video.path, programme: mixed.path, descriptions: extTimeline.path, spans: extSpans, freezes: freezes, duck: duck,
-                                  subtitles: subtitles.cues.isEmpty ? nil : extVTT.path, language: lang, output: tmp)
+                                  subtitles: hasSubtitles ? extVTT.path : nil, language: lang, output: tmp)
             try MP4Disposition.disableRedundantSubtitles(tmp)
         }
-        if !extended.cached { allCached = false }
+        for c in [timeline.cached, described.cached, describedMP4.cached, extTimeline.cached, extended.cached] where !c { allCached = false }
+        return Rendered(described: described.path, describedMP4: describedMP4.path, extended: extended.path, extendedVTT: extVTT.path,
+                        freezes: freezes, map: map, cached: allCached)
+    }
 
-        // the outputs
+    /// Places the files under outputs/ and adds them, with the report, to the language's outputs.
+    func publish(_ context: StageContext, _ r: Rendered, voiced: [Voiced], script: TrackVersion, langScript: TrackVersion, doc: WebVTTDocument, gapsJSON: JSON) throws {
+        guard let lang = context.language else { throw OlleeyError.failure("describe runs per language") }
+        let job = context.job
+        let video = try context.videoRecord()
+        let stem = OutputLayout.languageStem(outputsDir: context.workspace.outputsDir, job: job, language: lang)
         let rel = { (p: String) in Paths.relative(p, to: context.workspace.root) }
         let descVTT = stem + ".descriptions.vtt", descSRT = stem + ".descriptions.srt"
         try FileIO.writeAtomically(langScript.content, to: descVTT)
@@ -180,16 +235,17 @@ struct DescribeStage: PipelineStage {
             try FileIO.writeAtomically(script.content, to: srcVTT)
             pairs.append(("source_descriptions_vtt", .string(rel(srcVTT))))
         }
-        let outs: [(String, String, String)] = [("described_audio", described.path, ".described.m4a"), ("described_mp4", describedMP4.path, ".described.mp4"),
-                                                ("extended_mp4", extended.path, ".extended.mp4"), ("extended_vtt", extVTT.path, ".extended.vtt")]
-        for (name, path, suffix) in outs {
+        for (name, path, suffix) in [("described_audio", r.described, ".described.m4a"), ("described_mp4", r.describedMP4, ".described.mp4"),
+                                     ("extended_mp4", r.extended, ".extended.mp4"), ("extended_vtt", r.extendedVTT, ".extended.vtt")] {
             try placeOutput(path, at: stem + suffix)
             pairs.append((name, .string(rel(stem + suffix))))
         }
+        let map = r.map
+        let addedMs = r.freezes.reduce(0) { $0 + $1.holdMs }
         let cues: [JSON] = voiced.map { v in
             .object([("id", .string(v.id)), ("start_ms", .int(v.cue.startMs)), ("end_ms", .int(v.cue.endMs)), ("natural_ms", .int(Int64(v.natural))),
                      ("factor", .double((v.factor * 1000).rounded() / 1000)), ("fitted_ms", .int(Int64(v.fitted))), ("overflow_ms", .int(Int64(v.overflow))),
-                     ("in_described_audio", .bool(fits(v))), ("extended_start_ms", .int(Int64(map.map(Int(v.cue.startMs)))))])
+                     ("in_described_audio", .bool(v.fits)), ("extended_start_ms", .int(Int64(map.map(Int(v.cue.startMs)))))])
         }
         let report: JSON = .object([
             ("status", .string("ready")),
@@ -197,14 +253,13 @@ struct DescribeStage: PipelineStage {
             ("script_version", .int(Int64(langScript.version))), ("script_author", .string(langScript.author)),
             ("speech", gapsJSON),
             ("cues", .array(cues)),
-            ("extended", .object([("freezes", .array(freezes.map(\.json))), ("added_ms", .int(Int64(addedMs))),
+            ("extended", .object([("freezes", .array(r.freezes.map(\.json))), ("added_ms", .int(Int64(addedMs))),
                                   ("duration_ms", .int(Int64(video.durationMs + addedMs))), ("in_master", .bool(false))])),
             ("note", voiced.isEmpty ? .string("the descriptions track has no cue to voice") :
-                freezes.isEmpty ? .null : .string("\(freezes.count) description(s) do not fit their gap: they are only in the extended-AD video, which holds the picture for \(addedMs) ms")),
+                r.freezes.isEmpty ? .null : .string("\(r.freezes.count) description(s) do not fit their gap: they are only in the extended-AD video, which holds the picture for \(addedMs) ms")),
         ])
         pairs.append(("descriptions", report))
         try context.jobs.mergeLanguageOutputs(job.id, lang, pairs)
-        return StageResult(true, cached: allCached)
     }
 
     /// What the language waits for when there is no describer and no script.
