@@ -29,7 +29,7 @@ _olleey_options() {
         'olleey config unset') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey config list') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey job create') echo '--lang -l --source-lang --subtitles --project --channel --voice --engine --require-approval --burn-in --lip-sync --fit-mode --max-tempo --glossary --max-cost --dry-run --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job create') echo '--lang -l --source-lang --subtitles --project --channel --voice --engine --require-approval --burn-in --lip-sync --fit-mode --max-tempo --glossary --max-cost --captions --describe --dry-run --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job run') echo '--all -a --parallel -p --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job list') echo '--status --project --channel --lang --created-after --created-before --sort-by --sort-order --page --page-size --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job show') echo '--fit --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -56,8 +56,8 @@ _olleey_options() {
         'olleey vtt diff') echo '--lang -l --from --to --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt cat') echo '--output -o --to --offset --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt import') echo '--job --lang -l --message -m --reopen --as --encoding --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey vtt show') echo '--lang -l --version --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey vtt edit') echo '--lang -l --cue --text --plain --file --message -m --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt show') echo '--lang -l --version --kind --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey vtt edit') echo '--lang -l --cue --text --plain --file --message -m --reopen --kind --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt versions') echo '--lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt restore') echo '--lang -l --version --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey vtt retranslate') echo '--lang -l --cue --stale --reopen --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -135,12 +135,12 @@ _olleey_value() {
         'olleey job list|--status') echo 'values pending queued downloading transcribing translating voice_cloning dubbing lip_sync syncing assembling waiting_approval uploading completed failed cancelled paused' ;;
         'olleey job list|--sort-by') echo 'values created_at updated_at status source_name' ;;
         'olleey job list|--sort-order') echo 'values asc desc' ;;
-        'olleey job retry|--stage') echo 'values ingest transcribe translate voice dub lip_sync mix assemble master approval publish' ;;
+        'olleey job retry|--stage') echo 'values ingest transcribe translate voice dub lip_sync mix assemble describe master approval publish' ;;
         'olleey vtt fmt|--output') echo 'files' ;;
         'olleey vtt fmt|-o') echo 'files' ;;
         'olleey vtt fmt|--to') echo 'values vtt srt ttml imsc1 ebu-tt-d' ;;
         'olleey vtt fmt|--line-ending') echo 'values lf crlf cr' ;;
-        'olleey vtt lint|--profile') echo 'values netflix default' ;;
+        'olleey vtt lint|--profile') echo 'values netflix captions default' ;;
         'olleey vtt lint|--format') echo 'values text json csv' ;;
         'olleey vtt lint|--output') echo 'files' ;;
         'olleey vtt lint|-o') echo 'files' ;;
@@ -159,7 +159,9 @@ _olleey_value() {
         'olleey vtt cat|--output') echo 'files' ;;
         'olleey vtt cat|-o') echo 'files' ;;
         'olleey vtt cat|--to') echo 'values vtt srt ttml imsc1 ebu-tt-d' ;;
+        'olleey vtt show|--kind') echo 'values subtitles descriptions' ;;
         'olleey vtt edit|--file') echo 'files vtt srt' ;;
+        'olleey vtt edit|--kind') echo 'values subtitles descriptions' ;;
         'olleey glossary import|--format') echo 'values csv tbx' ;;
         'olleey glossary export|--format') echo 'values csv tbx' ;;
         'olleey glossary export|--output') echo 'files' ;;
@@ -187,7 +189,7 @@ _olleey() {
     for ((i=1; i<COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         if [ "$skip" = 1 ]; then skip=0; continue; fi
-        case " --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --port --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workers --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
+        case " --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --kind --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --port --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workers --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
         case "$w" in -*) continue ;; esac
         case " $(_olleey_subcommands "$path") " in *" $w "*) path="$path $w" ;; esac
     done

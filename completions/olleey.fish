@@ -2,7 +2,7 @@
 # Install: copy to ~/.config/fish/completions/olleey.fish
 
 function __olleey_path
-    set -l valueopts --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --port --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workers --workspace -d -g -l -m -o -p -t
+    set -l valueopts --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --kind --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --port --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workers --workspace -d -g -l -m -o -p -t
     set -l tokens (commandline -opc)
     set -l path olleey
     set -l skip 0
@@ -104,12 +104,14 @@ complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l channel -r -d '
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l voice -r -d 'voice for a language (repeatable; espeak-ng: es-419, +f3, es+f3; see '\''olleey engines --lang LANG'\'')'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l engine -r -d 'engine for a stage: transcribe, translate, speak (repeatable)'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l require-approval -d 'wait for QC approval of every language before publishing'
-complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l burn-in -r -d 'burn this language'\''s subtitles into its video (re-encodes it)'
+complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l burn-in -r -d 'burn this language'\''s subtitles (its captions with --captions) into its video, in a readable boxed style (re-encodes it)'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l lip-sync -d 'run the lip-sync hook (engines.lipsync.command)'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l fit-mode -r -a 'audio video' -d 'absorb overflow by speeding up audio, or by slowing the video'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l max-tempo -r -d 'largest speed-up to fit speech (default: config fit.max_tempo)'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l glossary -r -d 'glossary to apply (protects do-not-translate terms, enforces required translations)'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l max-cost -r -d 'refuse to create the job when its estimated cost exceeds AMOUNT (USD, e.g. 20 or 12.50)'
+complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l captions -d 'captions (SDH) as well as subtitles: per language a captions VTT and SRT naming the speakers (<v> voice spans) and keeping sound tags; --burn-in then burns the captions'
+complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l describe -d 'audio description: a descriptions track in the gaps of the speech (engines.describe, else written by a person with '\''vtt edit --kind descriptions'\''), a described audio track and an extended-AD video per language'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l dry-run -d 'print the plan and create nothing'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey job run'\''' -l all -s a -d 'run every queued job'
@@ -127,7 +129,7 @@ complete -c olleey -n '__olleey_at '\''olleey job list'\''' -l page-size -r -d '
 complete -c olleey -n '__olleey_at '\''olleey job show'\''' -l fit -d 'include the per-cue fit report (natural length, slot, factor, overflow; with --fit-mode video, the video'\''s slow-down)'
 complete -c olleey -n '__olleey_at '\''olleey job events'\''' -l follow -s f -d 'keep printing new events until interrupted'
 complete -c olleey -n '__olleey_at '\''olleey job events'\''' -l after -r -d 'only events after this event id'
-complete -c olleey -n '__olleey_at '\''olleey job retry'\''' -l stage -r -a 'ingest transcribe translate voice dub lip_sync mix assemble master approval publish' -d 'run this stage and those after it again'
+complete -c olleey -n '__olleey_at '\''olleey job retry'\''' -l stage -r -a 'ingest transcribe translate voice dub lip_sync mix assemble describe master approval publish' -d 'run this stage and those after it again'
 complete -c olleey -n '__olleey_at '\''olleey job approve'\''' -l lang -s l -r -d 'the language'
 complete -c olleey -n '__olleey_at '\''olleey job approve'\''' -l as -r -d 'act as this user (else config user.email)'
 complete -c olleey -n '__olleey_at '\''olleey job reject'\''' -l lang -s l -r -d 'the language'
@@ -136,7 +138,7 @@ complete -c olleey -n '__olleey_at '\''olleey job reject'\''' -l as -r -d 'act a
 complete -c olleey -n '__olleey_at '\''olleey job delete'\''' -l force -d 'delete even while it runs'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'parse' -d 'parse a WebVTT file as a browser would (or --strict) and print its cues'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'fmt' -d 'write a file back, byte for byte, normalizing only what is asked'
-complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'lint' -d 'check timing and readability against a profile (netflix, default); exit 1 on errors'
+complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'lint' -d 'check timing and readability against a profile (netflix, captions, default); exit 1 on errors'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'shift' -d 'move cues earlier or later (all, a time range, or a cue range); clamps at zero'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'scale' -d 'stretch timings linearly (--factor) or convert frame rates (--fps FROM:TO)'
 complete -c olleey -n '__olleey_at '\''olleey vtt'\''' -a 'sync' -d 'retime to anchor points, piecewise linear between them (fixes ad breaks and cuts)'
@@ -163,7 +165,7 @@ complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l drop-ignored -d 'l
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l normalize -d 'one blank line between blocks, one newline at the end'
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -l encoding -r -d 'the input'\''s character encoding, over its byte-order mark (utf-8, utf-16le, utf-16be, utf-32le, utf-32be, windows-1252, iso-8859-1)'
 complete -c olleey -n '__olleey_at '\''olleey vtt fmt'\''' -F
-complete -c olleey -n '__olleey_at '\''olleey vtt lint'\''' -l profile -r -a 'netflix default' -d 'netflix or default (default: config lint.profile)'
+complete -c olleey -n '__olleey_at '\''olleey vtt lint'\''' -l profile -r -a 'netflix captions default' -d 'netflix, captions or default (default: config lint.profile)'
 complete -c olleey -n '__olleey_at '\''olleey vtt lint'\''' -l lang -r -d 'language of the subtitles (picks the profile'\''s limits)'
 complete -c olleey -n '__olleey_at '\''olleey vtt lint'\''' -l children -d 'children'\''s reading speed (netflix)'
 complete -c olleey -n '__olleey_at '\''olleey vtt lint'\''' -l fps -r -d 'frame rate for the gap rule'
@@ -209,6 +211,7 @@ complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -l encoding -r -d 
 complete -c olleey -n '__olleey_at '\''olleey vtt import'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey vtt show'\''' -l lang -s l -r -d 'the track'\''s language'
 complete -c olleey -n '__olleey_at '\''olleey vtt show'\''' -l version -r -d 'an earlier version'
+complete -c olleey -n '__olleey_at '\''olleey vtt show'\''' -l kind -r -a 'subtitles descriptions' -d 'which track: subtitles (the transcript or translation, default) or descriptions (the audio-description script of --describe)'
 complete -c olleey -n '__olleey_at '\''olleey vtt edit'\''' -l lang -s l -r -d 'the track'\''s language'
 complete -c olleey -n '__olleey_at '\''olleey vtt edit'\''' -l cue -r -d 'the cue (id or 1-based position)'
 complete -c olleey -n '__olleey_at '\''olleey vtt edit'\''' -l text -r -d 'its new text: WebVTT cue text (markup kept; write &amp; &lt; &gt;), checked strictly'
@@ -216,6 +219,7 @@ complete -c olleey -n '__olleey_at '\''olleey vtt edit'\''' -l plain -d '--text 
 complete -c olleey -n '__olleey_at '\''olleey vtt edit'\''' -l file -r -F -d 'replace the track with this file'
 complete -c olleey -n '__olleey_at '\''olleey vtt edit'\''' -l message -s m -r -d 'what changed'
 complete -c olleey -n '__olleey_at '\''olleey vtt edit'\''' -l reopen -d 'edit an approved (locked) track; it goes back to review'
+complete -c olleey -n '__olleey_at '\''olleey vtt edit'\''' -l kind -r -a 'subtitles descriptions' -d 'which track: subtitles (the transcript or translation, default) or descriptions (the audio-description script of --describe)'
 complete -c olleey -n '__olleey_at '\''olleey vtt edit'\''' -l as -r -d 'who is writing (default: $OLLEEY_USER, the vtt.author or user.email setting, the login name)'
 complete -c olleey -n '__olleey_at '\''olleey vtt versions'\''' -l lang -s l -r -d 'the track'\''s language'
 complete -c olleey -n '__olleey_at '\''olleey vtt restore'\''' -l lang -s l -r -d 'the track'\''s language'

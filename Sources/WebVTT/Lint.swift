@@ -49,7 +49,7 @@ public struct LintProfile: Hashable, Sendable {
     }
 
     /// The profiles `named` knows.
-    public static let names = ["default", "netflix"]
+    public static let names = ["default", "netflix", "captions"]
 
     /// `default`: 43 characters a line, 2 lines, 1-8 s, 25 characters a second, no gap rule.
     public static let `default` = LintProfile(name: "default", maxCharsPerLine: 43, maxLines: 2, minDurationMs: 1000,
@@ -97,6 +97,11 @@ public struct LintProfile: Hashable, Sendable {
             p.lang = lang
             p.frameRate = frameRate
             return p
+        case "captions":
+            // captions (SDH): 32 characters a line (the CEA-608 caption row), 2 lines, 1-6 s,
+            // 20 characters a second, 2 frames between cues; over a limit is an error
+            return LintProfile(name: "captions", lang: lang, maxCharsPerLine: 32, maxLines: 2, minDurationMs: 1000, maxDurationMs: 6000,
+                               maxCharsPerSecond: 20, minGapFrames: 2, frameRate: frameRate, limitSeverity: .error)
         case "netflix":
             let key = baseLanguage(lang ?? "en")
             let row = netflixTable[key] ?? (42, 17, 13)

@@ -370,7 +370,7 @@ struct VTTCLILintTests {
         #expect(strictLimits.stdout.contains("over the limit of 15"))
         let unknown = olleey(["vtt", "lint", "cps21.vtt", "--profile", "bogus"], cwd: t.path)
         #expect(unknown.exit == 64)
-        #expect(unknown.stderr.contains("netflix, default"))
+        #expect(unknown.stderr.contains("netflix, captions, default"))
         let badKey = olleey(["vtt", "lint", "cps21.vtt", "--set", "foo=1"], cwd: t.path)
         #expect(badKey.exit == 64)
         #expect(badKey.stderr.contains("foo=1") && badKey.stderr.contains("hint: keys: max_chars_per_line"))

@@ -83,12 +83,13 @@ extension VTTCommands {
     }
 
     static let lint: CommandSpec = CommandSpec(
-        "lint", "check timing and readability against a profile (netflix, default); exit 1 on errors",
-        discussion: "Cues are numbered from 1 (the cue field of --json and --format csv), as --cue, diff and vtt show count them. Checks order (a cue that starts before the one above it), overlap (in start-time order: cues that are only out of order do not overlap), duplicate cue ids, empty cues, line count, line length, reading speed (characters per second), minimum and maximum duration, the gap between cues, and invalid settings. The netflix profile follows the Netflix Timed Text Style Guide per language (--lang). --set overrides a limit (keys: max_chars_per_line, max_lines, min_duration_ms, max_duration_ms, max_cps, min_gap_frames, frame_rate; severity=error|warning says how limits are reported: the netflix profile reports errors, the default profile warnings). --fix repairs the safe ones (order, overlaps, gaps) and writes the file, in -o's format or the input's.",
+        "lint", "check timing and readability against a profile (netflix, captions, default); exit 1 on errors",
+        discussion: "Cues are numbered from 1 (the cue field of --json and --format csv), as --cue, diff and vtt show count them. Checks order (a cue that starts before the one above it), overlap (in start-time order: cues that are only out of order do not overlap), duplicate cue ids, empty cues, line count, line length, reading speed (characters per second), minimum and maximum duration, the gap between cues, and invalid settings. The netflix profile follows the Netflix Timed Text Style Guide per language (--lang). The captions profile is for captions (SDH): 32 characters a line, 2 lines, 1-6 s, 20 characters a second, errors. --set overrides a limit (keys: max_chars_per_line, max_lines, min_duration_ms, max_duration_ms, max_cps, min_gap_frames, frame_rate; severity=error|warning says how limits are reported: the netflix profile reports errors, the default profile warnings). --fix repairs the safe ones (order, overlaps, gaps) and writes the file, in -o's format or the input's.",
         examples: ["olleey vtt lint in.vtt --profile netflix --lang en --json", "olleey vtt lint in.vtt --format csv > findings.csv",
-                   "olleey vtt lint in.vtt --profile netflix --lang de --set max_cps=15", "olleey vtt lint in.vtt --fix -o fixed.vtt"],
+                   "olleey vtt lint in.vtt --profile netflix --lang de --set max_cps=15", "olleey vtt lint in.vtt --fix -o fixed.vtt",
+                   "olleey vtt lint talk.es.captions.vtt --profile captions"],
         arguments: [fileArg],
-        options: [.option("profile", "NAME", "netflix or default (default: config lint.profile)", type: .choice(["netflix", "default"])),
+        options: [.option("profile", "NAME", "netflix, captions or default (default: config lint.profile)", type: .choice(["netflix", "captions", "default"])),
                   .option("lang", "LANG", "language of the subtitles (picks the profile's limits)"),
                   .flag("children", "children's reading speed (netflix)"),
                   .option("fps", "RATE", "frame rate for the gap rule", type: .double),

@@ -18,6 +18,12 @@ extension VTTCommands {
         try LocalAuthor.resolve(explicit: ctx.args.string("as"), environment: ctx.environment, config: ConfigStore(try ctx.database()))
     }
 
+    /// `--kind descriptions`: the language's audio-description script instead of its subtitles.
+    static let kindOption = OptionSpec.option("kind", "KIND", "which track: subtitles (the transcript or translation, default) or descriptions (the audio-description script of --describe)",
+                                              type: .choice(["subtitles", "descriptions"]))
+
+    static func kind(_ ctx: Context) -> TrackKind? { ctx.args.string("kind") == "descriptions" ? .descriptions : nil }
+
     static let asOption = OptionSpec.option("as", "NAME", "who is writing (default: $OLLEEY_USER, the vtt.author or user.email setting, the login name)")
 
     /// The job's id as printed for a person to copy (its shortest unique prefix).
@@ -49,20 +55,21 @@ extension VTTCommands {
     static let show: CommandSpec = CommandSpec(
         "show", "print a job's track (current or --version)",
         discussion: "Prints the WebVTT. Cues whose source changed since a person wrote them (stale) are listed on standard error. With --json: the parsed track, each cue with its author, whether a person wrote it, and whether it is stale.",
-        examples: ["olleey vtt show 0193a1b2 --lang es", "olleey vtt show 0193a1b2 --lang es --version 1 --json"],
+        examples: ["olleey vtt show 0193a1b2 --lang es", "olleey vtt show 0193a1b2 --lang es --version 1 --json", "olleey vtt show 0193a1b2 --lang en --kind descriptions"],
         arguments: [JobCommands.jobArg],
-        options: [langOption, .option("version", "N", "an earlier version", type: .int)]
+        options: [langOption, .option("version", "N", "an earlier version", type: .int), kindOption]
     ) { ctx in
         let (job, lang) = try track(ctx)
         let svc = TrackService(try ctx.database())
+        let k = try svc.kind(job: job, language: lang, requested: kind(ctx))
         let v: TrackVersion
         if let n = ctx.args.int("version") {
-            guard let old = try TrackStore(ctx.database()).version(job: job.id, language: lang, kind: try svc.kind(job: job, language: lang), n) else {
+            guard let old = try TrackStore(ctx.database()).version(job: job.id, language: lang, kind: k, n) else {
                 throw OlleeyError.notFound("no version \(n) of the \(lang) track", hint: "run 'olleey vtt versions \(printed(ctx, job)) --lang \(lang)'")
             }
             v = old
-        } else { v = try svc.current(job: job, language: lang) }
-        let meta = try TrackStore(ctx.database()).cues(job: job.id, language: lang, kind: try svc.kind(job: job, language: lang), version: v)
+        } else { v = try svc.current(job: job, language: lang, kind: kind(ctx)) }
+        let meta = try TrackStore(ctx.database()).cues(job: job.id, language: lang, kind: k, version: v)
         let parsed = WebVTTParser.parse(v.content, mode: .browser)
         if ctx.json {
             var doc = try JSON.parse(WebVTTJSON.encode(parsed))
@@ -89,14 +96,15 @@ extension VTTCommands {
     static let edit: CommandSpec = CommandSpec(
         "edit", "change a job's track: one cue's text, or the whole file; creates a new version",
         discussion: "--cue takes a cue id, or a position (1-based) when no cue has that id. --text is WebVTT cue text, kept byte for byte (<i>, <v Name>, line breaks) and checked strictly (a bare '&' or '<' exits 65 with line:column); --plain takes plain text and escapes it. The edited cue is then yours: a later re-translation never overwrites it. The language is queued to render again: 'olleey job run' re-synthesizes only the changed cues and rebuilds that language.",
-        examples: ["olleey vtt edit 0193a1b2 --lang es --cue 3 --text \"Nuevo texto\"", "olleey vtt edit 0193a1b2 --lang es --cue 2 --plain --text 'Tom & Jerry <3'", "olleey vtt edit 0193a1b2 --lang es --file fixed.vtt -m 'names'"],
+        examples: ["olleey vtt edit 0193a1b2 --lang es --cue 3 --text \"Nuevo texto\"", "olleey vtt edit 0193a1b2 --lang es --cue 2 --plain --text 'Tom & Jerry <3'", "olleey vtt edit 0193a1b2 --lang es --file fixed.vtt -m 'names'",
+                   "olleey vtt edit 0193a1b2 --lang en --kind descriptions --file script.vtt"],
         arguments: [JobCommands.jobArg],
         options: [langOption, .option("cue", "ID", "the cue (id or 1-based position)"),
                   .option("text", "TEXT", "its new text: WebVTT cue text (markup kept; write &amp; &lt; &gt;), checked strictly"),
                   .flag("plain", "--text is plain text: '&', '<' and '>' are escaped for you"),
                   .option("file", "FILE", "replace the track with this file", type: .path, completion: .files(["vtt", "srt"])),
                   .option("message", short: "m", "TEXT", "what changed"), .flag("reopen", "edit an approved (locked) track; it goes back to review"),
-                  asOption]
+                  kindOption, asOption]
     ) { ctx in
         let (job, lang) = try track(ctx)
         let svc = TrackService(try ctx.database())
@@ -104,15 +112,16 @@ extension VTTCommands {
         if let cue = ctx.args.string("cue") {
             guard let text = ctx.args.string("text") else { throw OlleeyError.usage("--cue needs --text") }
             v = try svc.editCue(job: job, language: lang, cue: cue, text: text, plain: ctx.args.has("plain"), author: author(ctx),
-                                message: ctx.args.string("message"), reopen: ctx.args.has("reopen"))
+                                message: ctx.args.string("message"), reopen: ctx.args.has("reopen"), kind: kind(ctx))
         } else if let f = ctx.args.string("file") {
             let (doc, _) = try load(ctx, f)
             v = try svc.commit(job: job, language: lang, content: WebVTTSerializer.serialize(doc), author: author(ctx),
-                               message: ctx.args.string("message") ?? "edited", reopen: ctx.args.has("reopen"))  // changed cues become the editor's
+                               message: ctx.args.string("message") ?? "edited", reopen: ctx.args.has("reopen"), kind: kind(ctx))  // changed cues become the editor's
         } else {
             throw OlleeyError.usage("'olleey vtt edit' needs --cue ID --text TEXT, or --file FILE")
         }
-        try ctx.emit(versionJSON(job, lang, v)) { "\(lang) track of job \(job.id): version \(v); run 'olleey job run \(printed(ctx, job))' to render it" }
+        let what = kind(ctx) == .descriptions ? "\(lang) descriptions track" : "\(lang) track"
+        try ctx.emit(versionJSON(job, lang, v)) { "\(what) of job \(job.id): version \(v); run 'olleey job run \(printed(ctx, job))' to render it" }
         return 0
     }
 

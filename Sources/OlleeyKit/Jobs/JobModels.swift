@@ -26,13 +26,17 @@ public enum LanguageStatus: String, Sendable, CaseIterable {
 public enum Stage: String, Sendable, CaseIterable, Comparable {
     case ingest, transcribe, translate, voice, dub
     case lipSync = "lip_sync"
-    case mix, assemble, master, approval, publish
+    case mix, assemble
+    /// Audio description (`--describe`): gaps, the descriptions track, the described audio and
+    /// the extended-AD video, per language, after its own outputs are assembled.
+    case describe
+    case master, approval, publish
 
     public static func < (a: Stage, b: Stage) -> Bool { a.order < b.order }
     public var order: Int { Stage.allCases.firstIndex(of: self) ?? 0 }
 
     /// Per-language stages run once per target language.
-    public var isPerLanguage: Bool { [.translate, .voice, .dub, .lipSync, .mix, .assemble].contains(self) }
+    public var isPerLanguage: Bool { [.translate, .voice, .dub, .lipSync, .mix, .assemble, .describe].contains(self) }
 
     /// The job status shown while this stage runs.
     public var jobStatus: JobStatus {
@@ -44,7 +48,7 @@ public enum Stage: String, Sendable, CaseIterable, Comparable {
         case .dub: return .dubbing
         case .lipSync: return .lipSync
         case .mix: return .syncing
-        case .assemble, .master: return .assembling
+        case .assemble, .describe, .master: return .assembling
         case .approval: return .waitingApproval
         case .publish: return .uploading
         }
@@ -64,11 +68,18 @@ public struct JobOptions: Sendable, Equatable {
     public var maxTempo: Double
     public var glossary: String?
     public var maxCostMicros: Int64?
+    /// Audio description (`--describe`): a descriptions track, a described audio track and an
+    /// extended-AD video per language.
+    public var describe: Bool
+    /// Captions (SDH) as well as subtitles (`--captions`): per language a captions VTT and SRT
+    /// (speakers named, sound tags kept), which are also what `--burn-in` burns.
+    public var captions: Bool = false
 
     public init(targetLanguages: [String], subtitlesPath: String? = nil, engines: [String: String] = [:],
                 voices: [String: String] = [:], lipSync: Bool = false, burnIn: String? = nil,
                 requireApproval: Bool = false, fitMode: String = "audio", maxTempo: Double = 1.3,
-                glossary: String? = nil, maxCostMicros: Int64? = nil) {
+                glossary: String? = nil, maxCostMicros: Int64? = nil, describe: Bool = false) {
+        self.describe = describe
         self.targetLanguages = targetLanguages; self.subtitlesPath = subtitlesPath; self.engines = engines
         self.voices = voices; self.lipSync = lipSync; self.burnIn = burnIn; self.requireApproval = requireApproval
         self.fitMode = fitMode; self.maxTempo = maxTempo; self.glossary = glossary; self.maxCostMicros = maxCostMicros
@@ -87,6 +98,8 @@ public struct JobOptions: Sendable, Equatable {
             ("max_tempo", .double(maxTempo)),
             ("glossary", JSON(glossary)),
             ("max_cost_micros", JSON(maxCostMicros)),
+            ("describe", .bool(describe)),
+            ("captions", .bool(captions)),
         ])
     }
 
@@ -102,6 +115,8 @@ public struct JobOptions: Sendable, Equatable {
         maxTempo = j["max_tempo"]?.doubleValue ?? 1.3
         glossary = j["glossary"]?.stringValue
         maxCostMicros = j["max_cost_micros"]?.intValue
+        describe = j["describe"]?.boolValue ?? false
+        captions = j["captions"]?.boolValue ?? false
     }
 }
 

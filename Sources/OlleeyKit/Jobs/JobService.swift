@@ -18,6 +18,10 @@ public struct JobCreateRequest: Sendable {
     public var maxTempo: Double?
     public var glossary: String?
     public var maxCostMicros: Int64?
+    /// Audio description: a descriptions track, a described audio track and an extended-AD video per language.
+    public var describe = false
+    /// Captions (SDH) as well as subtitles.
+    public var captions = false
     public var actor: String?
     /// The organisation the job is created in (the actor's); its project, channel and glossary
     /// are looked up there.
@@ -175,7 +179,12 @@ public struct JobService {
             }
             return l
         }
-        return PipelineEngines(transcriber: transcriber, translator: translator, speaker: speaker, separator: separator, lipsync: lipsync)
+        let describer = try JobService.at(.describe) { () -> (any Describer)? in
+            let d = try f.describer()
+            try d?.preflight()
+            return d
+        }
+        return PipelineEngines(transcriber: transcriber, translator: translator, speaker: speaker, separator: separator, lipsync: lipsync, describer: describer)
     }
 
     // MARK: create
@@ -243,9 +252,16 @@ public struct JobService {
         let cfg = ConfigStore(db)
         let maxTempo = try r.maxTempo ?? Double(cfg.value("fit.max_tempo") ?? "1.3") ?? 1.3
         let fitMode = try r.fitMode ?? cfg.value("fit.mode") ?? "audio"
-        let opts = JobOptions(targetLanguages: targets, subtitlesPath: r.subtitlesPath, engines: r.engines, voices: voices,
+        if r.describe && fitMode == "video" {
+            // a slowed language video and the extended-AD video would each retime the picture
+            throw OlleeyError.usage("--describe cannot be combined with --fit-mode video",
+                                    hint: "descriptions that do not fit their gap already hold the picture in the extended-AD video; fit the dub by audio",
+                                    next: [.input("fit-mode", example: "audio")])
+        }
+        var opts = JobOptions(targetLanguages: targets, subtitlesPath: r.subtitlesPath, engines: r.engines, voices: voices,
                               lipSync: r.lipSync, burnIn: try r.burnIn.map { try Language.validate($0).code }, requireApproval: r.requireApproval,
-                              fitMode: fitMode, maxTempo: maxTempo, glossary: glossaryId, maxCostMicros: r.maxCostMicros)
+                              fitMode: fitMode, maxTempo: maxTempo, glossary: glossaryId, maxCostMicros: r.maxCostMicros, describe: r.describe)
+        opts.captions = r.captions
         let now = Clock.nowISO()
         let given = r.sourceName?.trimmingCharacters(in: .whitespacesAndNewlines)
         let name = (given?.isEmpty == false ? given : nil)

@@ -284,6 +284,19 @@ public struct JobStore {
                    [.text(outputs.encoded()), fitReport.map { .text($0.encoded()) } ?? .null, .text(renderKey), .text(Clock.nowISO()), .text(jobId), .text(lang)])
     }
 
+    /// Sets some keys of a language's outputs object (the others are kept), in one transaction.
+    public func mergeLanguageOutputs(_ jobId: String, _ lang: String, _ pairs: [(String, JSON)]) throws {
+        try db.transaction {
+            let text = try db.scalarText("SELECT outputs FROM job_languages WHERE job_id = ? AND language = ?", [.text(jobId), .text(lang)])
+            var fields = (text.flatMap { try? JSON.parse($0) }?.objectValue) ?? []
+            for (k, v) in pairs {
+                if let i = fields.firstIndex(where: { $0.0 == k }) { fields[i].1 = v } else { fields.append((k, v)) }
+            }
+            try db.run("UPDATE job_languages SET outputs = ?, updated_at = ? WHERE job_id = ? AND language = ?",
+                       [.text(JSON.object(fields).encoded()), .text(Clock.nowISO()), .text(jobId), .text(lang)])
+        }
+    }
+
     public func delete(_ id: String) throws {
         try db.run("DELETE FROM jobs WHERE id = ?", [.text(id)])
     }

@@ -38,6 +38,11 @@ public struct LanguageOutput: Sendable, Equatable {
 }
 
 extension FFmpeg {
+    /// How burned-in subtitles and captions look (libass `force_style`): DejaVu Sans (the
+    /// bootstrap installs fonts-dejavu-core) on a half-transparent black box, for contrast on any
+    /// picture.
+    public static let burnInStyle = "FontName=DejaVu Sans,FontSize=22,BorderStyle=3,Outline=1,Shadow=0,BackColour=&H80000000,MarginV=18"
+
     /// Audio codecs MP4 can carry as they are; others are encoded to AAC.
     static let mp4AudioCodecs: Set<String> = ["aac", "mp3", "ac3", "eac3", "alac"]
 
@@ -131,7 +136,7 @@ extension FFmpeg {
             burnCopy = copy
             let escaped = copy.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
                 .replacingOccurrences(of: "'", with: "\\'")
-            codecs += ["-vf", "subtitles='\(escaped)'", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
+            codecs += ["-vf", "subtitles='\(escaped)':force_style='\(FFmpeg.burnInStyle)'", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
         } else {
             codecs += ["-c:v", "copy"]
         }

@@ -38,10 +38,20 @@ struct AssembleStage: PipelineStage {
             try FileIO.writeAtomically(translation.content, to: vttPath)
             try FileIO.writeAtomically(SRT.serialize(document), to: srtPath)
         }
+        // --captions: the captions (SDH) beside the subtitles, in the same time line
+        var captionsPath: String?
+        if job.options.captions {
+            let map = dub.map
+            let captions = Captions.sdh(slowed ? Timing.apply(document) { Int64(map.map(Int($0))) } : document)
+            try FileIO.writeAtomically(WebVTTSerializer.serialize(captions), to: stem + ".captions.vtt")
+            try FileIO.writeAtomically(SRT.serialize(captions), to: stem + ".captions.srt")
+            captionsPath = stem + ".captions.vtt"
+        }
         try placeOutput(mixed.path, at: audioPath)
         let rel = { (p: String) in Paths.relative(p, to: workspace.root) }
         let outputs: JSON = .object([("mp4", .string(rel(mp4Path))), ("vtt", .string(rel(vttPath))), ("srt", .string(rel(srtPath))),
                                      ("audio", .string(rel(audioPath)))]
+                                    + (captionsPath.map { [("captions_vtt", .string(rel($0))), ("captions_srt", .string(rel(stem + ".captions.srt")))] } ?? [])
                                     // a slowed video cannot share the master's video stream: its own MP4 is the deliverable
                                     + (slowed ? [("in_master", .bool(false))] : []))
         // this language's side file (its dub and subtitles, tagged) is made first, then the
@@ -65,7 +75,10 @@ struct AssembleStage: PipelineStage {
                 }
             }.path
         }
-        let mkey = StageCache.key(["mp4", videoKey, mixed.key, translation.sha256, burn ? "burn" : "soft"])
+        // a burn-in is of the captions when the job asks for them (in the readable style of `FFmpeg.burnInStyle`)
+        let burnSource = captionsPath ?? vttPath
+        let mkey = StageCache.key(["mp4", videoKey, mixed.key, translation.sha256, burn ? "burn" : "soft"]
+                                  + (burn ? ["style=" + FFmpeg.burnInStyle] : []) + (burn && captionsPath != nil ? ["captions"] : []))
         // ffmpeg muxes the video with the side file (shared with the master); an edit then
         // updates that MP4 in place (MP4Layout)
         let tracks = sidePath.map { [MP4Layout.Track(path: videoPath, kind: .video), MP4Layout.Track(path: $0, kind: .audio), MP4Layout.Track(path: $0, kind: .subtitle)] } ?? []
@@ -78,7 +91,7 @@ struct AssembleStage: PipelineStage {
                 try media.assemble(video: videoPath, audio: [AudioTrackSpec(path: sidePath, language: lang)],
                                    subtitles: [SubtitleTrackSpec(path: sidePath, language: lang)], to: tmp, burnIn: nil, probed: nil, moovReserve: reserve)
             } else {
-                try media.assembleLanguage(video: videoPath, output: LanguageOutput(language: lang, audio: mixedPath, subtitles: vttPath), to: tmp, burnIn: burn)
+                try media.assembleLanguage(video: videoPath, output: LanguageOutput(language: lang, audio: mixedPath, subtitles: burnSource), to: tmp, burnIn: burn)
             }
         }
         try cache.placeReplacing(mp4.path, at: mp4Path, stage: "mp4")

@@ -8,11 +8,13 @@ public struct PipelineEngines: Sendable {
     public var speaker: any Speaker
     public var separator: (any Separator)?
     public var lipsync: CommandTemplate?
+    /// `--describe`: who writes the descriptions (nil: a person, through `vtt edit --kind descriptions`).
+    public var describer: (any Describer)?
 
     public init(transcriber: (any Transcriber)?, translator: any Translator, speaker: any Speaker,
-                separator: (any Separator)? = nil, lipsync: CommandTemplate? = nil) {
+                separator: (any Separator)? = nil, lipsync: CommandTemplate? = nil, describer: (any Describer)? = nil) {
         self.transcriber = transcriber; self.translator = translator; self.speaker = speaker
-        self.separator = separator; self.lipsync = lipsync
+        self.separator = separator; self.lipsync = lipsync; self.describer = describer
     }
 }
 
@@ -130,7 +132,11 @@ public final class JobPipeline: @unchecked Sendable {
     /// language is slowed). The fit report adds `video` (ranges, added_ms, in_master) and, per
     /// cue, `video_factor` and `overflow_after_video_ms`. When nothing overflows, every artefact
     /// and cache key is the same as in audio mode.
-    public func renderLanguage(_ job: Job, _ lang: String, engines: PipelineEngines, config: ConfigStore) throws {
+    ///
+    /// `--describe` (job option `describe`): then the describe stage (`DescribeStage`). Returns
+    /// false when the language waits for a person to write its descriptions (no describer).
+    @discardableResult
+    public func renderLanguage(_ job: Job, _ lang: String, engines: PipelineEngines, config: ConfigStore) throws -> Bool {
         let context = StageContext(self, job: job, language: lang)
         _ = try context.videoRecord()
         try jobs.setLanguageAudio(job.id, lang, outputs: nil, audioKey: nil)  // this render's audio is not in place yet
@@ -146,6 +152,10 @@ public final class JobPipeline: @unchecked Sendable {
         let mixed = try runner.run(MixStage(dub: dub, separator: engines.separator, duck: duck), context)
         try runner.run(AssembleStage(translation: translation, document: document, dub: dub, mixed: mixed, voice: voice,
                                      speakerName: engines.speaker.name), context)
+        guard job.options.describe else { return true }
+        let minGap = Int(try config.value("describe.min_gap_ms") ?? "1500") ?? 1500
+        return try runner.run(DescribeStage(subtitles: document, mixed: mixed, translator: engines.translator, speaker: engines.speaker,
+                                            describer: engines.describer, voice: voice, duck: duck, minGapMs: minGap), context)
     }
 
     // MARK: finishing
@@ -183,6 +193,12 @@ public final class JobPipeline: @unchecked Sendable {
             let summary = failed.map { "\($0.language) (\($0.errorStage ?? "?")): \($0.error ?? "failed")" }.joined(separator: "; ")
             try runner.settle(job.id, to: .failed, by: .fail, stage: failed.first?.errorStage, error: "\(failed.count) of \(langs.count) language(s) failed: \(summary)",
                               errorStage: failed.first?.errorStage)
+            return
+        }
+        // --describe without a describer: languages wait for a person's descriptions script
+        let scripts = langs.filter { $0.status == .waitingApproval && $0.stage == Stage.describe.rawValue }
+        if !scripts.isEmpty {
+            try runner.settle(job.id, to: .waitingApproval, by: .awaitApproval, stage: Stage.describe.rawValue)
             return
         }
         if job.options.requireApproval {

@@ -381,9 +381,17 @@ public final class JobRunner: @unchecked Sendable {
             defer { try? store.releaseLanguage(job.id, lang, worker: worker) }
             do {
                 let engines = try service.enginesForRun(job, languages: [lang])
-                try pipeline.renderLanguage(job, lang, engines: engines, config: ConfigStore(db))
+                let complete = try pipeline.renderLanguage(job, lang, engines: engines, config: ConfigStore(db))
                 guard try store.holdsLanguage(job.id, lang, worker: worker) else { throw LeaseLost(unit: lang) }
-                try store.setLanguage(job.id, lang, status: .draft, stage: Stage.assemble.rawValue)
+                if complete {
+                    try store.setLanguage(job.id, lang, status: .draft, stage: (job.options.describe ? Stage.describe : Stage.assemble).rawValue)
+                } else {
+                    // --describe without a describer: a person writes the script (`vtt edit --kind descriptions`)
+                    try store.setLanguage(job.id, lang, status: .waitingApproval, stage: Stage.describe.rawValue)
+                    try EventStore(db).append("language.waiting", job: job.id, language: lang, ["stage": .string(Stage.describe.rawValue),
+                                              "reason": .string("no describer engine: the descriptions script is written by a person")])
+                    log("\(store.printedId(job.id)) \(lang) waits for its descriptions script (no describer engine): olleey vtt edit \(store.printedId(job.id)) --lang \(job.sourceLang) --kind descriptions --file FILE")
+                }
                 // issue 5 (cost): what rendering this language cost, from the rate card
                 try CostService(db).recordLanguage(job, language: lang, translateEngine: engines.translator.name, speakEngine: engines.speaker.name)
             } catch let stop as StopRequested {

@@ -16,7 +16,8 @@ public struct TrackVersion: Sendable {
     }
 }
 
-public enum TrackKind: String, Sendable { case source, translation }
+/// `descriptions`: a language's audio-description script (`--describe`), timed in the gaps of speech.
+public enum TrackKind: String, Sendable, CaseIterable { case source, translation, descriptions }
 
 /// Who wrote a cue last: an engine (`olleey/apertium`) or a person; and, for a person's cue in a
 /// translation, whether its source cue changed since (stale: kept, shown, re-translated only on
@@ -193,17 +194,29 @@ public struct TrackService {
     public init(_ db: Database) { self.db = db }
 
     /// The kind of track a language names on a job: its source language is the transcript.
-    public func kind(job: Job, language: String) throws -> TrackKind {
-        if language == job.sourceLang { return .source }
-        guard job.options.targetLanguages.contains(language) else {
+    /// `requested` `.descriptions`: the language's audio-description script (any language of the
+    /// job; `--describe` makes it).
+    public func kind(job: Job, language: String, requested: TrackKind? = nil) throws -> TrackKind {
+        guard language == job.sourceLang || job.options.targetLanguages.contains(language) else {
             throw OlleeyError.notFound("job \(job.id) has no \(language) track",
                                        hint: "its languages: \(([job.sourceLang] + job.options.targetLanguages).joined(separator: ", "))")
         }
-        return .translation
+        if requested == .descriptions { return .descriptions }
+        return language == job.sourceLang ? .source : .translation
     }
 
-    public func current(job: Job, language: String) throws -> TrackVersion {
-        let k = try kind(job: job, language: language)
+    /// The name of a track in messages: `es` or `es descriptions`.
+    static func label(_ language: String, _ kind: TrackKind) -> String { kind == .descriptions ? "\(language) descriptions" : language }
+
+    public func current(job: Job, language: String, kind requested: TrackKind? = nil) throws -> TrackVersion {
+        let k = try kind(job: job, language: language, requested: requested)
+        if k == .descriptions {
+            guard let v = try TrackStore(db).current(job: job.id, language: language, kind: k) else {
+                throw OlleeyError.notFound("the \(language) descriptions track of job \(job.id) does not exist yet",
+                                           hint: "run the job with --describe (a describer engine writes it), or write it with 'olleey vtt edit \(job.id) --lang \(language) --kind descriptions --file FILE'")
+            }
+            return v
+        }
         guard let v = try TrackStore(db).current(job: job.id, language: language, kind: k) else {
             throw OlleeyError.notFound("the \(language) track of job \(job.id) does not exist yet",
                                        hint: k == .translation ? "run the job to translate it, or import a track" : "run the job",
@@ -215,11 +228,11 @@ public struct TrackService {
     /// Stores a new version and queues the language (or, for the source, every language) again.
     @discardableResult
     public func commit(job: Job, language: String, content: String, author: String, message: String, reopen: Bool = false,
-                       cues: [CueAuthorship]? = nil, dropped: [DroppedCue] = []) throws -> Int {
-        let k = try kind(job: job, language: language)
+                       cues: [CueAuthorship]? = nil, dropped: [DroppedCue] = [], kind requested: TrackKind? = nil) throws -> Int {
+        let k = try kind(job: job, language: language, requested: requested)
         let store = TrackStore(db)
         return try db.transaction {
-            if try store.isLocked(job: job.id, language: language) {
+            if k != .descriptions, try store.isLocked(job: job.id, language: language) {
                 guard reopen else {
                     throw OlleeyError.conflict("the \(language) track of job \(job.id) is approved and locked",
                                                hint: "reopen it to edit it; it goes back to review", next: [.input("reopen")])
@@ -231,7 +244,8 @@ public struct TrackService {
             let v = try store.add(job: job.id, language: language, kind: k, content: content, author: author, message: message, cues: cues, dropped: dropped)
             if v != before {
                 let jobs = JobStore(db)
-                let langs = k == .source ? job.options.targetLanguages : [language]
+                // the source (or its descriptions) feeds every language
+                let langs = language == job.sourceLang && k != .translation ? job.options.targetLanguages : [language]
                 for l in langs { try jobs.setLanguage(job.id, l, status: .queued) }
                 try QCService.trackRevised(db, jobId: job.id, languages: langs, author: author)  // issue 5: a fixed rejection goes back to review
                 try JobStateMachine(db).transitionIfAllowed(job.id, to: .queued, by: .revise)  // not a paused or cancelled job
@@ -244,7 +258,8 @@ public struct TrackService {
     /// Sets the text of one cue (by id, else by 1-based position) and commits a new version; the
     /// cue is then `author`'s and no longer stale. `text` is WebVTT cue text and is validated
     /// strictly (a person's `&` must be `&amp;`): `plain` text is escaped instead.
-    public func editCue(job: Job, language: String, cue: String, text: String, plain: Bool = false, author: String, message: String?, reopen: Bool) throws -> Int {
+    public func editCue(job: Job, language: String, cue: String, text: String, plain: Bool = false, author: String, message: String?, reopen: Bool,
+                        kind requested: TrackKind? = nil) throws -> Int {
         let cueText = plain ? CueText.escape(text) : text
         if !plain {
             let problems = CueText.validate(text)
@@ -254,17 +269,17 @@ public struct TrackService {
                                   hint: "write '&amp;', '&lt;', '&gt;' for '&', '<', '>' in cue text, or give plain text to have it escaped", next: [.input("plain")])
             }
         }
-        let cur = try current(job: job, language: language)
+        let cur = try current(job: job, language: language, kind: requested)
         var doc = WebVTTParser.parse(cur.content, mode: .browser).document
         guard let idx = doc.cues.firstIndex(where: { $0.id == cue }) ?? Int(cue).flatMap({ $0 >= 1 && $0 <= doc.cues.count ? $0 - 1 : nil }) else {
             throw OlleeyError.notFound("no cue '\(cue)' in the \(language) track (\(doc.cues.count) cues)", hint: "cues are addressed by id or by position 1...\(doc.cues.count)")
         }
         doc.cues[idx].text = cueText
-        var meta = try TrackStore(db).cues(job: job.id, language: language, kind: try kind(job: job, language: language), version: cur)
+        var meta = try TrackStore(db).cues(job: job.id, language: language, kind: try kind(job: job, language: language, requested: requested), version: cur)
         if meta.count == doc.cues.count { meta[idx] = CueAuthorship(author: author, human: !CueAuthorship.isMachine(author)) }
         let content = WebVTTSerializer.serialize(doc)
         return try commit(job: job, language: language, content: content, author: author,
-                          message: message ?? "edit cue \(cue)", reopen: reopen, cues: meta.count == doc.cues.count ? meta : nil)
+                          message: message ?? "edit cue \(cue)", reopen: reopen, cues: meta.count == doc.cues.count ? meta : nil, kind: requested)
     }
 
     /// Imports a whole track written by a person: every cue is theirs.
@@ -276,9 +291,9 @@ public struct TrackService {
     }
 
     /// The current version's cues with their authorship (for `vtt show`, `job show`, `qc status`).
-    public func currentCues(job: Job, language: String) throws -> (version: TrackVersion, cues: [CueAuthorship]) {
-        let v = try current(job: job, language: language)
-        return (v, try TrackStore(db).cues(job: job.id, language: language, kind: try kind(job: job, language: language), version: v))
+    public func currentCues(job: Job, language: String, kind requested: TrackKind? = nil) throws -> (version: TrackVersion, cues: [CueAuthorship]) {
+        let v = try current(job: job, language: language, kind: requested)
+        return (v, try TrackStore(db).cues(job: job.id, language: language, kind: try kind(job: job, language: language, requested: requested), version: v))
     }
 
     /// What a person has to look at in a language's translation: stale cues (their source changed

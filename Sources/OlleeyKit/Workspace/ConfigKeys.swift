@@ -79,6 +79,11 @@ public enum ConfigKeys {
         ConfigKey("engines.translate", .choice(["apertium", "command", "http", "pseudo"]), default: "apertium", "translation engine"),
         ConfigKey("engines.speak", .choice(["espeak-ng", "command", "http"]), default: "espeak-ng", "speech synthesis engine"),
         ConfigKey("engines.separate", .string, "command template producing a music-and-effects stem: {input} {output}"),
+        ConfigKey("engines.describe", .choice(["none", "command"]), default: "none",
+                  "audio-description writer for --describe (none: a person writes the script with 'vtt edit --kind descriptions')"),
+        ConfigKey("engines.describe.command", .string, "command template for the 'command' describer: {input} (a frame, PNG) {output} (text); also {frames} {start} {end} {lang}"),
+        ConfigKey("engines.describe.timeout", .double(1.0...86400.0), default: "300", "seconds per description call"),
+        ConfigKey("describe.min_gap_ms", .int(300...60000), default: "1500", "shortest gap in the speech that gets an audio description"),
         ConfigKey("engines.lipsync.command", .string, "lip-sync hook command template: {video} {audio} {output}"),
         ConfigKey("engines.transcribe.command", .string, "command template for the 'command' transcriber: {input} {output} {lang}"),
         ConfigKey("engines.translate.command", .string, "command template for the 'command' translator: {input} {output} {src} {tgt}"),
@@ -120,7 +125,7 @@ public enum ConfigKeys {
         ConfigKey("job.parallel", .int(1...64), default: "2", "jobs or languages run at once by 'job run'"),
         ConfigKey("job.lease_seconds", .int(5...86400), default: "60", "worker lease length; an expired lease is taken over"),
         ConfigKey("job.max_attempts", .int(1...100), default: "3", "attempts per stage before a language fails"),
-        ConfigKey("lint.profile", .choice(["default", "netflix"]), default: "default", "default profile for 'vtt lint'"),
+        ConfigKey("lint.profile", .choice(["default", "netflix", "captions"]), default: "default", "default profile for 'vtt lint'"),
         ConfigKey("vtt.author", .string, "author recorded on track versions (else user.email, else $USER)"),
         ConfigKey("auth.registration", .choice(["open", "invite", "off"]), default: "invite",
                   "who may register through the API: open (a new organisation each), invite (with an invitation), off"),
@@ -156,6 +161,8 @@ public enum ConfigKeys {
             d["\(setting).command"] = [(setting, ["command"])]
             for k in ["base_url", "api_key"] { d["\(setting).\(k)"] = [(setting, ["http"])] }
         }
+        d["engines.describe.command"] = [("engines.describe", ["command"])]
+        d["engines.describe.timeout"] = [("engines.describe", ["command"])]
         d["engines.translate.command_format"] = [("engines.translate", ["command"])]
         for k in ["batch_size", "json_mode", "temperature"] { d["engines.translate.\(k)"] = [("engines.translate", ["http"])] }
         d["engines.translate.apertium.datadir"] = [("engines.translate", ["apertium"])]
