@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import OlleeyKit
+import OlleeyKit
 import OlleeyTestSupport
 
 /// The pieces every API route stands on: the role table, signed file links, confined paths.

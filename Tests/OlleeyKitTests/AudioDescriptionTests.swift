@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import WebVTT
 import OlleeyTestSupport
-@testable import OlleeyKit
+import OlleeyKit
 
 @Suite("Audio description: gaps and freezes")
 struct AudioDescriptionUnitTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import OlleeyKit
+import OlleeyKit
 import OlleeyTestSupport
 
 /// `MultipartReader`: multipart/form-data read from a file in 64 KiB reads.

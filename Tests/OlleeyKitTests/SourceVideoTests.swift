@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import OlleeyKit
+import OlleeyKit
 import OlleeyTestSupport
 
 /// `SourceVideoService`: uploads probed before any row, stored once by SHA-256, catalogued per
