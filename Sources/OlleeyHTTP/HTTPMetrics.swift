@@ -111,8 +111,8 @@ public enum OpenAPIDocument {
                 ok["content"] = ["application/json": ["schema": ["$ref": "#/components/schemas/\(s)"]]]
             }
             let err: [String: Any] = ["description": "error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
-            // a POST that creates answers 201, one that acts (log in, approve, estimate) 200
-            op["responses"] = r.method == "POST" ? ["200": ok, "201": ok, "default": err] : ["200": ok, "default": err]
+            // a POST or PUT that creates answers 201, one that acts (log in, approve, estimate) 200
+            op["responses"] = r.method == "POST" || r.method == "PUT" ? ["200": ok, "201": ok, "default": err] : ["200": ok, "default": err]
             paths[r.openAPIPath, default: [:]][r.method.lowercased()] = op
         }
         let doc: [String: Any] = [

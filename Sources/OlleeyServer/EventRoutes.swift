@@ -17,14 +17,14 @@ enum EventRoutes {
                 try stream(req, ctx, env: env)
             }
         router.group("/api/v1", middleware: mw, tags: ["events"])
-            .on("GET", "/ws/jobs/:id", summary: "WebSocket: one job's status updates", requiresAuth: true) { req, ctx in
+            .on("GET", "/ws/jobs/{id}", summary: "WebSocket: one job's status updates", requiresAuth: true) { req, ctx in
                 let principal = try ctx.principal()
                 let id = try ctx.parameter("id")
                 // another organisation's job is not found
                 guard try env.read({ db in try JobStore(db, org: principal.org).get(id) }) != nil else { throw HTTPError.notFound() }
                 return try socket(req, filter: EventFeed.Filter(org: principal.org, job: id), env: env)
             }
-            .on("GET", "/ws/org/:org_id", summary: "WebSocket: the organisation's events", requiresAuth: true) { req, ctx in
+            .on("GET", "/ws/org/{org_id}", summary: "WebSocket: the organisation's events", requiresAuth: true) { req, ctx in
                 let principal = try ctx.principal()
                 guard try ctx.parameter("org_id") == principal.org else { throw HTTPError.notFound() }
                 return try socket(req, filter: EventFeed.Filter(org: principal.org), env: env)

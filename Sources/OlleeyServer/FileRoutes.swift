@@ -75,7 +75,7 @@ enum FileRoutes {
             return r
         }
         signed.on("PUT", "/{token}/{name}", summary: "the bytes of a file through a signed upload link (once; no Authorization)",
-                  body: .streamed(maxBytes: maxUploadBytes)) { req, ctx in
+                  responseSchema: "SignedUpload", body: .streamed(maxBytes: maxUploadBytes)) { req, ctx in
             let (link, path) = try open(env, ctx, .upload)
             guard let temp = req.bodyFile, req.bodyLength > 0 else { throw HTTPError(400, "the upload is empty", code: "invalid") }
             let size = try JobFiles.store(upload: path, from: temp)
@@ -123,6 +123,7 @@ enum FileRoutes {
         return [
             "UploadURLRequest": ["type": "object", "required": ["file_name"], "properties": ["file_name": s, "job_id": s]],
             "UploadURL": strictObject(["upload_url": s, "method": s, "path": s, "job_id": ns, "expires_at": s]),
+            "SignedUpload": strictObject(["path": s, "bytes": ["type": "integer"], "job_id": ns]),
             "DownloadURL": strictObject(["url": s, "job_id": s, "path": s, "expires_at": s]),
             "Downloads": strictObject(["job_id": s, "expires_at": s, "master": ns,
                                        "downloads": ["type": "array", "items": strictObject(["language": s, "kind": s, "file_name": s, "content_type": s, "url": s])]]),

@@ -212,6 +212,12 @@ enum VTTRoutes {
         let version: [String: Any] = strictObject(["version_id": s, "version": i, "author": s, "message": s, "sha256": s, "created_at": s,
                                                    "cue_authors": ["type": "array", "items": strictObject(["author": s, "cues": i])],
                                                    "stale_cues": i, "dropped_cues": i])
+        let ni: [String: Any] = ["type": ["integer", "null"]]
+        // one change of `olleey vtt diff --json` (WebVTT's CueDiff.json)
+        let change = strictObject(["kind": s, "a_id": ns, "b_id": ns, "a_index": ni, "b_index": ni, "a_start_ms": ni, "a_end_ms": ni,
+                                   "b_start_ms": ni, "b_end_ms": ni, "start_delta_ms": ni, "end_delta_ms": ni, "a_text": ns, "b_text": ns,
+                                   "a_settings": ns, "b_settings": ns,
+                                   "words": ["type": "array", "items": strictObject(["op": s, "text": s])]])
         return [
             "VTTPatchRequest": ["type": "object", "required": ["content"],
                                 "properties": ["content": s, "message": ns, "reopen": b]],
@@ -223,8 +229,10 @@ enum VTTRoutes {
             "VTTVersion": strictObject(["job_id": s, "language": s, "version_id": s, "version": i, "author": s, "message": s, "sha256": s,
                                         "created_at": s, "content": s]),
             "VTTDiff": strictObject(["job_id": s, "language": s, "from": i, "to": i,
-                                     "diff": ["type": "object", "required": ["identical", "summary", "changes"],
-                                              "properties": ["identical": b, "summary": ["type": "object"], "changes": ["type": "array"]]]]),
+                                     "diff": strictObject(["identical": b,
+                                                           "summary": strictObject(["added": i, "removed": i, "text_changed": i, "timing_changed": i,
+                                                                                    "settings_changed": i]),
+                                                           "changes": ["type": "array", "items": change]])]),
         ]
     }
 }

@@ -59,47 +59,6 @@ final class AppServer: @unchecked Sendable {
     func exchange(_ bytes: [UInt8]) throws -> [UInt8] { try Loopback.exchange(port: port, bytes) }
 }
 
-struct ReplyError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
-
-/// A parsed response (Content-Length framing; the server sends it for JSON).
-struct Reply {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
-
-    init(parsing raw: [UInt8]) throws {
-        let sep: [UInt8] = [13, 10, 13, 10]
-        guard let end = (0..<max(0, raw.count - 3)).first(where: { Array(raw[$0..<$0 + 4]) == sep }) else { throw ReplyError("no response head") }
-        let lines = String(decoding: raw[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        let statusParts = lines[0].split(separator: " ")
-        guard statusParts.count >= 2, let s = Int(statusParts[1]) else { throw ReplyError("bad status line: \(lines[0])") }
-        status = s
-        headers = lines.dropFirst().compactMap { l in
-            guard let c = l.firstIndex(of: ":") else { return nil }
-            return (String(l[..<c]), String(l[l.index(after: c)...]).trimmingCharacters(in: .whitespaces))
-        }
-        body = Array(raw[(end + 4)...])
-    }
-
-    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-    func all(_ name: String) -> [String] { headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1) }
-    var text: String { String(decoding: body, as: UTF8.self) }
-    var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]) ?? [:] }
-    var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
-    var code: String? { json["code"] as? String }
-
-    /// The value of the `refresh_token` cookie this response sets.
-    var refreshCookie: String? {
-        for c in all("Set-Cookie") where c.hasPrefix("refresh_token=") {
-            return String(c.dropFirst("refresh_token=".count).prefix { $0 != ";" })
-        }
-        return nil
-    }
-}
-
 /// `Authorization: Bearer TOKEN`.
 func bearer(_ token: String?) -> [(String, String)] { [("Authorization", "Bearer \(token ?? "")")] }
 

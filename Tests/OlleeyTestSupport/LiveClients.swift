@@ -6,7 +6,7 @@ import Glibc
 /// A raw loopback connection that keeps what it has read: for long-lived responses (SSE) and
 /// WebSockets, whose bytes arrive over time. Independent of the product's codecs (a test
 /// client that reuses the code under test would agree with it by construction).
-public final class LoopbackStream {
+public final class LoopbackStream: @unchecked Sendable {
     public let fd: Int32
     public private(set) var buffer: [UInt8] = []
     public private(set) var closedByPeer = false
@@ -93,7 +93,7 @@ public final class LoopbackStream {
 }
 
 /// A Server-Sent Events client over a chunked response: the events' fields, one event at a time.
-public final class SSETestClient {
+public final class SSETestClient: @unchecked Sendable {
     public let stream: LoopbackStream
     public private(set) var status = 0
     public private(set) var headers: [String: String] = [:]
@@ -151,7 +151,7 @@ public final class SSETestClient {
 
 /// A WebSocket client: the handshake, masked frames out, frames in. Its own small codec (RFC
 /// 6455 section 5), not the server's.
-public final class WebSocketTestClient {
+public final class WebSocketTestClient: @unchecked Sendable {
     public let stream: LoopbackStream
     public private(set) var status = 0
     public private(set) var headers: [String: String] = [:]
