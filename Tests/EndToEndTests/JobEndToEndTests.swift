@@ -136,6 +136,25 @@ struct JobEndToEndTests {
         #expect(try Tools.sql(dir + "/.olleey/olleey.db", "PRAGMA integrity_check") == "ok")
     }
 
+    @Test("apertium gives back a cue of words it does not know as it was (a transcript's 'mm ta ta ta'): the job completes, the cue is kept and reported")
+    func aCueApertiumCannotTranslateIsKeptAndReported() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var vtt = try String(contentsOfFile: dir + "/talk.en.vtt", encoding: .utf8)
+        vtt = vtt.replacingOccurrences(of: "The river is cold.", with: "mm ta ta ta")
+        try vtt.write(toFile: dir + "/talk.en.vtt", atomically: true, encoding: .utf8)
+        let id = try create(dir, langs: "es")
+        let run = try Binary.run(["job", "run", id], cwd: dir)
+        #expect(run.exit == 0, "\(run.stderr)")
+        #expect(try show(dir, id)["status"] as? String == "completed")
+        let es = try Binary.run(["vtt", "show", id, "--lang", "es"], cwd: dir).stdout
+        #expect(es.contains("mm ta ta ta") && !es.contains("Welcome to our channel."), "\(es)")
+        let events = try Binary.run(["job", "events", id, "--json"], cwd: dir).stdout.split(separator: "\n")
+            .compactMap { Tools.json(String($0)) as? [String: Any] }
+        let copied = try #require(events.first { $0["kind"] as? String == "translate.copied" }, "events: \(events.compactMap { $0["kind"] })")
+        #expect(copied["language"] as? String == "es" && ((copied["data"] as? [String: Any])?["cues"] as? [String]) == ["2"], "\(copied)")
+    }
+
     @Test func oneCueEditResynthesizesOnlyThatCueAndLanguage() throws {
         let dir = try workspace()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -24,7 +24,12 @@ final class ScriptedStandInTranslator: Translator, @unchecked Sendable {
     private let lock = NSLock()
     private(set) var calls: [[String]] = []
     let answer: @Sendable ([TextCue], Int) -> [TextCue]
-    init(_ answer: @escaping @Sendable ([TextCue], Int) -> [TextCue]) { self.answer = answer }
+    /// As apertium: words it does not know come back as they are.
+    let copiesUnknownWords: Bool
+    init(copiesUnknownWords: Bool = false, _ answer: @escaping @Sendable ([TextCue], Int) -> [TextCue]) {
+        self.copiesUnknownWords = copiesUnknownWords
+        self.answer = answer
+    }
     func version(from source: String, to target: String) throws -> String { "1" }
     func preflight(sourceLang: String, targetLangs: [String]) throws {}
     func translate(_ cues: [TextCue], from source: String, to target: String, cancel: CancelToken) throws -> [TextCue] {
@@ -155,6 +160,22 @@ struct EnginesTests {
         #expect(throws: OlleeyError.self) {
             _ = try TranslationCheck.translate([TextCue(id: "a", text: "x"), TextCue(id: "a", text: "y")], with: t, from: "en", to: "es")
         }
+    }
+
+    @Test("an engine that copies unknown words (as apertium): a few copied cues are kept and reported; mostly copies, or any other engine, fail (deterministic stand-in translator)")
+    func copiedCues() throws {
+        let src = (1...5).map { TextCue(id: "c\($0)", text: "source sentence number \($0)") }
+        // c3 comes back as it was (words the engine does not know); the rest are translated
+        let oneCopy: @Sendable ([TextCue], Int) -> [TextCue] = { cues, _ in cues.map { TextCue(id: $0.id, text: $0.id == "c3" ? $0.text : "frase \($0.id.dropFirst())") } }
+        let rule = try TranslationCheck.translate(src, with: ScriptedStandInTranslator(copiesUnknownWords: true, oneCopy), from: "en", to: "es")
+        #expect(rule.ok && rule.copied == ["c3"], "\(rule.failures)")
+        #expect(rule.cues[2].text == "source sentence number 3")
+        let other = try TranslationCheck.translate(src, with: ScriptedStandInTranslator(oneCopy), from: "en", to: "es")
+        #expect(other.failures.map(\.id) == ["c3"] && other.copied.isEmpty)
+        // three copies of five: the engine did not translate, whatever its kind
+        let mostly: @Sendable ([TextCue], Int) -> [TextCue] = { cues, _ in cues.map { TextCue(id: $0.id, text: ["c1", "c2"].contains($0.id) ? "frase" : $0.text) } }
+        let bad = try TranslationCheck.translate(src, with: ScriptedStandInTranslator(copiesUnknownWords: true, mostly), from: "en", to: "es")
+        #expect(bad.failures.map(\.id) == ["c3", "c4", "c5"] && bad.copied.isEmpty)
     }
 
     @Test("pseudo translator is labelled in every cue it touches")

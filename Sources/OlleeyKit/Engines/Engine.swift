@@ -27,6 +27,15 @@ public protocol Translator: Sendable {
     /// `.config` naming the setting to set.
     func preflight(sourceLang: String, targetLangs: [String]) throws
     func translate(_ cues: [TextCue], from source: String, to target: String, cancel: CancelToken) throws -> [TextCue]
+    /// True for a rule-based engine that gives back the words it does not know as they are
+    /// (apertium): a cue of such words comes back a copy of the source, and a few such cues
+    /// are kept (and reported), not a failure. False by default: from any other engine a copy
+    /// is a failure.
+    var copiesUnknownWords: Bool { get }
+}
+
+extension Translator {
+    public var copiesUnknownWords: Bool { false }
 }
 
 /// Text to speech into a WAV file.

@@ -24,6 +24,10 @@ public struct TranslationOutcome: Sendable, Equatable {
     public var retried: [String]
     /// What still failed after re-asking.
     public var failures: [TranslationIssue]
+    /// Ids of cues kept as copies of their source: from an engine that copies the words it does
+    /// not know (`Translator.copiesUnknownWords`), when they are fewer than half of the cues
+    /// that could be checked (more would mean it did not translate at all: failures).
+    public var copied: [String] = []
 
     public var ok: Bool { failures.isEmpty }
 
@@ -161,6 +165,15 @@ public enum TranslationCheck {
             }
             if !fixed, let issue = lastIssue { failures.append(issue) }
         }
-        return TranslationOutcome(cues: result, retried: retried, failures: failures)
+        var copied: [String] = []
+        if translator.copiesUnknownWords {
+            let untranslated = failures.filter { $0.kind == .untranslated }
+            let checkable = cues.filter { letterWords($0.text).count >= 2 && !isNamesOrNumbersOnly($0.text) }.count
+            if !untranslated.isEmpty && untranslated.count * 2 < checkable {
+                copied = untranslated.map(\.id)
+                failures.removeAll { $0.kind == .untranslated }
+            }
+        }
+        return TranslationOutcome(cues: result, retried: retried, failures: failures, copied: copied)
     }
 }

@@ -12,6 +12,8 @@ import Foundation
 /// marks (generation and transfer errors) are stripped unless the source itself had them.
 public struct ApertiumTranslator: Translator {
     public let name = "apertium"
+    /// Words outside its dictionaries come back unchanged ("mm ta ta ta").
+    public var copiesUnknownWords: Bool { true }
     /// `-d DIR` for a local data directory (setting `engines.translate.apertium.datadir`).
     public var dataDir: String?
     public var timeout: Double = 600

@@ -32,6 +32,11 @@ struct TranslateStage: PipelineStage {
         try tracks.add(job: job.id, language: lang, kind: .translation, content: r.content,
                        author: "olleey/\(translator.name)", message: TrackTranslation.message(r, engine: translator.name, version: version),
                        cues: r.cues, dropped: r.dropped, document: r.document)
+        if !r.copied.isEmpty {
+            try EventStore(db).append("translate.copied", job: job.id, language: lang,
+                                      ["cues": .array(r.copied.map { .string($0) }),
+                                       "message": .string("\(translator.name) gave back \(r.copied.count) cue(s) as they were (words it does not know): review them")])
+        }
         if !r.dropped.isEmpty || !r.stale.isEmpty {
             try EventStore(db).append("track.stale", job: job.id, language: lang, ["stale": .array(r.stale.map { .string($0) }),
                                                                                    "dropped": .array(r.dropped.map(\.json))])

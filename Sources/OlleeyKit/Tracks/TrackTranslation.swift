@@ -19,6 +19,9 @@ public struct TranslationResult: Sendable {
     public var failures: [TranslationIssue]
     /// `content` as a document (so it need not be parsed again).
     public var document: WebVTTDocument
+    /// Cue keys the engine gave back as copies of the source (words it does not know), kept
+    /// and reported (`translate.copied`) for a person to look at.
+    public var copied: [String] = []
 
     public var failedKeys: [String] {
         var seen = Set<String>()
@@ -109,6 +112,7 @@ public struct TrackTranslation {
 
         // the engine: plain text per dialogue turn, markup as placeholders, glossary terms protected
         var failures: [TranslationIssue] = []
+        var copied: [String] = []
         if !toTranslate.isEmpty {
             let prefix = TranslatableCue.placeholderPrefix(for: toTranslate.map { CueText.plainText(src.cues[$0].text) })
             let prepared = toTranslate.map { TranslatableCue(src.cues[$0].text, prefix: prefix) }
@@ -119,6 +123,8 @@ public struct TrackTranslation {
             let glossary = try GlossaryProtection.forJob(db, job: job, language: language)
             let outcome = try TranslationCheck.translate(glossary?.protect(input) ?? input, with: translator, from: job.sourceLang, to: language, cancel: cancel)
             failures = outcome.failures
+            var seen = Set<String>()
+            copied = outcome.copied.map { TrackTranslation.cueKey(ofUnit: $0) }.filter { seen.insert($0).inserted }
             if failures.isEmpty {
                 let answer = try glossary?.restoreAndRecord(outcome.cues, db: db, jobId: job.id) ?? outcome.cues
                 let profileName = try ConfigStore(db).value("lint.profile") ?? "default"
@@ -144,7 +150,8 @@ public struct TrackTranslation {
         let finalMeta = meta.map { $0 ?? CueAuthorship.machine(translator.name) }
         return TranslationResult(content: WebVTTSerializer.serialize(doc), cues: finalMeta, dropped: dropped,
                                  translated: toTranslate.map { keys[$0] },
-                                 stale: (0..<n).filter { finalMeta[$0].stale }.map { keys[$0] }, failures: failures, document: doc)
+                                 stale: (0..<n).filter { finalMeta[$0].stale }.map { keys[$0] }, failures: failures, document: doc,
+                                 copied: copied)
     }
 
     /// A commit message for a result.
