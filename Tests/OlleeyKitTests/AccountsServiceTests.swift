@@ -210,6 +210,10 @@ struct AccountsServiceTests {
         // members, invite, remove: another organisation is 404, a non-manager 403
         #expect(code { _ = try f.admin.members(Actor.defaultOrg, adminB) } == .notFound)
         let gamma = try f.admin.createOrganization(name: "gamma", owner)
+        // its only ADMIN stays until another ADMIN joins
+        #expect(code { _ = try f.admin.removeMember(gamma.id, user: owner.user.id, owner) } == .conflict)
+        _ = try OrgService(f.db).add("gamma", email: "pmb@example.com", role: .admin, actor: Actor(email: nil))
+        _ = try UserService(f.db).update("pmb@example.com", disabled: false, actor: Actor(email: nil, org: gamma.id))
         _ = try f.admin.removeMember(gamma.id, user: owner.user.id, owner)
         #expect(code { _ = try f.admin.members(gamma.id, owner) } == .notFound, "an owner that left is no member")
         #expect(try f.admin.organizations(owner).map(\.name) == ["default", "beta", "gamma"], "but still lists every organisation")

@@ -19,6 +19,24 @@ struct OrganizationTests {
         return (f, Actor(email: "pm@example.com"), Actor(email: "pmb@example.com", org: b.id), b)
     }
 
+    @Test("an organisation keeps an active ADMIN: its last ADMIN cannot be removed, demoted or disabled; with a second ADMIN it can")
+    func lastAdmin() throws {
+        let f = try ReviewFixture()
+        let users = UserService(f.db)
+        let root = Actor(email: nil)
+        let a = try users.create(email: "a@example.com", role: .admin, actor: root)
+        _ = try users.create(email: "pm2@example.com", role: .pm, actor: root)
+        let other = try OrgService(f.db).members(Actor.defaultOrg, actor: root).1.filter { $0.role == .admin && $0.user.id != a.id }
+        for m in other { _ = try OrgService(f.db).remove(Actor.defaultOrg, email: m.user.email, actor: root) }
+        #expect(throws: OlleeyError.self) { _ = try OrgService(f.db).remove(Actor.defaultOrg, email: "a@example.com", actor: root) }
+        #expect(throws: OlleeyError.self) { _ = try users.update("a@example.com", role: .pm, actor: root) }
+        #expect(throws: OlleeyError.self) { _ = try users.update("a@example.com", disabled: true, actor: root) }
+        #expect(try users.update("a@example.com", name: "Ana", actor: root).name == "Ana")
+        _ = try users.update("pm2@example.com", role: .admin, actor: root)
+        #expect(try users.update("a@example.com", role: .pm, actor: root).role == .pm)
+        #expect(throws: OlleeyError.self) { _ = try users.update("pm2@example.com", disabled: true, actor: root) }
+    }
+
     @Test("an actor of org B cannot see, get, list, approve, assign, comment on or watch a job of org A; an actor of A can")
     func scoped() throws {
         let (f, a, b, _) = try OrganizationTests.twoOrgs()

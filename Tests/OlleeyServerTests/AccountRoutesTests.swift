@@ -99,6 +99,18 @@ import OlleeyTestSupport
         #expect(try s.request("GET", "/api/v1/admin/audit-log", headers: bearer(admin)).items.count > actions.count)
     }
 
+    @Test("the last ADMIN of an organisation cannot remove itself (409, still a member); with a second ADMIN it can (found by the schema fuzz run)")
+    func lastAdminStays() throws {
+        let s = try AppServer()
+        let me = try s.user("admin@example.com", .admin)
+        let admin = try token(s, "admin@example.com")
+        let refused = try s.request("DELETE", "/api/v1/organizations/default/members/\(me.id)", headers: bearer(admin))
+        #expect(refused.status == 409 && refused.text.contains("last ADMIN"), "\(refused.status) \(refused.text)")
+        #expect(try s.request("GET", "/api/v1/organizations/default/members", headers: bearer(admin)).status == 200)
+        try s.user("second@example.com", .admin)
+        #expect(try s.request("DELETE", "/api/v1/organizations/default/members/\(me.id)", headers: bearer(admin)).status == 200)
+    }
+
     @Test("registration off is 403; open creates an organisation with the registrant as ADMIN")
     func registrationModes() throws {
         let off = try AppServer(settings: [("auth.registration", "off")])

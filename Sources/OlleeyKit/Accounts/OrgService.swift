@@ -85,11 +85,21 @@ public struct OrgService {
             throw OlleeyError.notFound("\(user.email) is not a member of organisation '\(o.name)'", next: [.command("org members", [o.name])])
         }
         try UserService(db).authorizeManage(Actor(email: actor.email, org: o.id, author: actor.author), role: m.role, action: "remove")
+        try OrgService.keepsAnAdmin(store, org: o, losing: m.user.id, action: "removed")
         try db.transaction {
             try store.removeMembership(org: o.id, user: user.id)
             try AuditLog(db).record(actor: actor.email, action: "org.remove", subject: "\(o.id)/\(user.email)", org: o.id)
         }
         return m
+    }
+
+    /// Refuses a change that would leave `org` with no active ADMIN (`losing` is the member
+    /// who would stop being one): a conflict naming what to do first.
+    static func keepsAnAdmin(_ store: OrgStore, org: Organization, losing userId: String, action: String) throws {
+        let admins = try store.members(org.id).filter { $0.role == .admin && !$0.user.disabled }
+        guard admins.contains(where: { $0.user.id == userId }), admins.count == 1 else { return }
+        throw OlleeyError.conflict("\(admins[0].user.email) is the last ADMIN of organisation '\(org.name)' and cannot be \(action)",
+                                   hint: "make another member ADMIN first", next: [.command("user update", ["EMAIL"], options: ["role": "ADMIN"])])
     }
 
     /// An organisation the actor may act in: any for the local operator, else one they are a

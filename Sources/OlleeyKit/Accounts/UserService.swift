@@ -113,6 +113,9 @@ public struct UserService {
         if let newRole { changes.append(("role", .string(newRole.rawValue))); u.role = newRole }
         if let disabled, disabled != u.disabled { changes.append(("disabled", .bool(disabled))); u.disabled = disabled }
         guard !changes.isEmpty else { return u }
+        if (newRole != nil && newRole != .admin) || u.disabled, let org = try OrgStore(db).get(actor.org) {
+            try OrgService.keepsAnAdmin(OrgStore(db), org: org, losing: u.id, action: u.disabled ? "disabled" : "demoted")
+        }
         u.updatedAt = Clock.nowISO()
         let changed = u
         try db.transaction {
