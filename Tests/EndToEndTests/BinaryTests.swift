@@ -42,6 +42,26 @@ enum Binary {
         return Result(exit: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: r, as: UTF8.self))
     }
 
+    /// `bash -c SCRIPT` in `dir` with the environment of a user (no `OLLEEY_WORKSPACE`), in the
+    /// background, standard input empty: the process, to wait on or signal.
+    static func background(script: String, in dir: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", script]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        var e = ProcessInfo.processInfo.environment
+        e.removeValue(forKey: "OLLEEY_WORKSPACE")
+        p.environment = e
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// The binary with `args` in the background, its stdout and stderr in `dir/NAME.out|err`.
+    static func background(_ args: [String], in dir: String, name: String) throws -> Process {
+        try background(script: "exec '\(path)' \(args.joined(separator: " ")) >'\(dir)/\(name).out' 2>'\(dir)/\(name).err'", in: dir)
+    }
+
     static func tempDir() -> String {
         let p = NSTemporaryDirectory() + "olleey-e2e-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)

@@ -12,20 +12,6 @@ import Glibc
 @Suite("End to end: a job over HTTP worked by a separate worker", .serialized,
        .enabled(if: Tools.media, "needs the release binary, ffmpeg, espeak-ng and apertium (scripts/bootstrap)"))
 struct ServeJobEndToEndTests {
-    /// A background process of the binary, its stdout and stderr in files of `dir`.
-    func start(_ args: [String], in dir: String, name: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", "exec '\(Binary.path)' \(args.joined(separator: " ")) >'\(dir)/\(name).out' 2>'\(dir)/\(name).err'"]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var e = ProcessInfo.processInfo.environment
-        e.removeValue(forKey: "OLLEEY_WORKSPACE")
-        p.environment = e
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
-
     func stop(_ p: Process) {
         guard p.isRunning else { return }
         kill(p.processIdentifier, SIGTERM)
@@ -54,7 +40,7 @@ struct ServeJobEndToEndTests {
                                      stdin: "a long passphrase\n")
         #expect(created.exit == 0, "\(created.stderr)")
 
-        let server = try start(["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "0"], in: dir, name: "serve")
+        let server = try Binary.background(["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "0"], in: dir, name: "serve")
         defer { stop(server) }
         var first = ""
         for _ in 0..<200 {
@@ -110,7 +96,7 @@ struct ServeJobEndToEndTests {
         defer { done.set(true); sse.stream.closeNow(); ws.stream.closeNow(); _ = readers.wait(timeout: .now() + 5) }
 
         // 4. a separate worker process works it until it waits for review
-        let worker = try start(["worker", "--json"], in: dir, name: "worker")
+        let worker = try Binary.background(["worker", "--json"], in: dir, name: "worker")
         defer { stop(worker) }
         func status() throws -> String { try call("GET", "/jobs/\(jobId)", token: token).json["status"] as? String ?? "" }
         var s = ""

@@ -24,15 +24,7 @@ struct ServeTests {
         let dir = Binary.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try Binary.run(["init"], cwd: dir).exit == 0)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", "exec '\(Binary.path)' serve --host 127.0.0.1 --port 0 --workers 1 --json >'\(dir)/serve.out' 2>'\(dir)/serve.err'"]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var e = ProcessInfo.processInfo.environment
-        e.removeValue(forKey: "OLLEEY_WORKSPACE")
-        p.environment = e
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        let p = try Binary.background(["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "1", "--json"], in: dir, name: "serve")
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
         var first = ""
         for _ in 0..<100 {

@@ -26,18 +26,9 @@ struct StopTests {
     /// `Process` on Linux leaves most signals blocked in its children; else with SIGINT at its
     /// default action and nothing blocked.
     func start(_ dir: String, _ id: String, ignoreSIGINT: Bool) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
         // bash cannot reset a signal ignored on entry, and a test runner may ignore SIGINT: python sets it either way
-        p.arguments = ["-c", "exec python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.\(ignoreSIGINT ? "SIG_IGN" : "SIG_DFL")); "
-                       + "signal.pthread_sigmask(signal.SIG_SETMASK, [\(ignoreSIGINT ? "signal.SIGTERM" : "")]); os.execv(sys.argv[1], sys.argv[1:])' '\(Binary.path)' job run \(id) >'\(dir)/run.out' 2>'\(dir)/run.err'"]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var e = ProcessInfo.processInfo.environment
-        e.removeValue(forKey: "OLLEEY_WORKSPACE")
-        p.environment = e
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return p
+        try Binary.background(script: "exec python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.\(ignoreSIGINT ? "SIG_IGN" : "SIG_DFL")); "
+                       + "signal.pthread_sigmask(signal.SIG_SETMASK, [\(ignoreSIGINT ? "signal.SIGTERM" : "")]); os.execv(sys.argv[1], sys.argv[1:])' '\(Binary.path)' job run \(id) >'\(dir)/run.out' 2>'\(dir)/run.err'", in: dir)
     }
 
     /// Waits until the job is at one of `stages` (true), or the run ended (false).

@@ -20,18 +20,7 @@ struct WorkerTests {
     }
 
     /// `olleey worker --json` in the background, stdout and stderr to files.
-    func startWorker(_ dir: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", "exec '\(Binary.path)' worker --json >'\(dir)/worker.out' 2>'\(dir)/worker.err'"]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var e = ProcessInfo.processInfo.environment
-        e.removeValue(forKey: "OLLEEY_WORKSPACE")
-        p.environment = e
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
+    func startWorker(_ dir: String) throws -> Process { try Binary.background(["worker", "--json"], in: dir, name: "worker") }
 
 
     @Test("a running worker completes a job created after it started, then SIGTERM mid-run exits 0 within 5 s, no child left, leases released, and the interrupted job resumes with job run")
