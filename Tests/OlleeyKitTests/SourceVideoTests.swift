@@ -5,7 +5,8 @@ import OlleeyTestSupport
 
 /// `SourceVideoService`: uploads probed before any row, stored once by SHA-256, catalogued per
 /// organisation; `JobWorkflow` of a job made from one.
-@Suite struct SourceVideoTests {
+@Suite(.enabled(if: ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty, "needs ffmpeg and ffprobe (scripts/bootstrap)"))
+struct SourceVideoTests {
     func sample(_ dir: TempDir, _ name: String, frequency: Int) throws -> String {
         let path = dir.path + "/" + name
         try Subprocess.run("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=5:duration=1",
@@ -16,7 +17,6 @@ import OlleeyTestSupport
 
     @Test("upload: not a video is refused and removed; the same file twice is one video per organisation; list, get, other organisations")
     func upload() throws {
-        guard ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty else { return }
         let dir = TempDir()
         let ws = try Workspace.initialize(at: dir.path).0
         let db = try ws.open()

@@ -8,7 +8,8 @@ import OlleeyTestSupport
 /// `POST /videos/upload`, `/videos/*`, `POST /jobs`, `GET /jobs/{id}`, `GET /api/v1/jobs/{id}`,
 /// localized videos and metadata, transcript, controls, v1 delete and retry, over HTTP on
 /// 127.0.0.1 with a real generated video (ffmpeg) and the workspace's default engines.
-@Suite(.serialized) struct JobVideoRoutesTests {
+@Suite(.serialized, .enabled(if: ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty, "needs ffmpeg and ffprobe (scripts/bootstrap)"))
+struct JobVideoRoutesTests {
     /// A 2-second 160x120 video with a tone (ffmpeg).
     static func sample(_ dir: TempDir, frequency: Int = 440) throws -> [UInt8] {
         let path = dir.path + "/sample-\(frequency).mp4"
@@ -42,7 +43,6 @@ import OlleeyTestSupport
 
     @Test("upload: 201 with video_id, read back in list and get; not a video is 400 with nothing left; 422, 415, 401, 403, 404")
     func uploadVideo() throws {
-        guard ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty else { return }
         let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
         let acme = try s.org("acme")
         try s.user("client@example.com", .client)
@@ -102,7 +102,6 @@ import OlleeyTestSupport
 
     @Test("a job from an uploaded video: 201, read back on both APIs and in JobQueries; workflow_state; controls; v1 delete; 422, 401, 403, 404")
     func createAndReadBack() throws {
-        guard ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty else { return }
         let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
         let acme = try s.org("acme")
         try s.user("client@example.com", .client)
@@ -193,9 +192,40 @@ import OlleeyTestSupport
         #expect(try s.request("GET", "/jobs/\(jid)", headers: bearer(client)).status == 404)
     }
 
+    @Test("v1 actions approve and reject: the job in the second spec's fields with the languages decided; 401, 403, 404, 409, 422")
+    func v1Actions() throws {
+        let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
+        let acme = try s.org("acme")
+        try s.user("client@example.com", .client)
+        try s.user("admin@example.com", .admin)
+        try s.user("boss@acme.example", .admin, org: acme.id)
+        let client = try token(s, "client@example.com"), admin = try token(s, "admin@example.com"), other = try token(s, "boss@acme.example")
+        let vid = try #require(try upload(s, client, Self.multipart([("video_file", "talk.mp4", try Self.sample(s.dir))])).json["video_id"] as? String)
+        let jid = try #require(try s.request("POST", "/jobs", json: #"{"source_video_id":"\#(vid)","target_languages":["es","ca"],"require_approval":true}"#,
+                                             headers: bearer(client)).json["job_id"] as? String)
+        for lang in ["es", "ca"] {
+            try TrackStore(s.db).add(job: jid, language: lang, kind: .translation, content: "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHola\n",
+                                     author: "olleey/apertium", message: "translated")
+            try JobStore(s.db).setLanguage(jid, lang, status: .waitingApproval)
+        }
+        let path = "/api/v1/jobs/\(jid)/actions"
+        #expect(try s.request("POST", path + "/approve", json: "{}").status == 401)
+        #expect(try s.request("POST", path + "/approve", json: "{}", headers: bearer(client)).status == 403)
+        #expect(try s.request("POST", path + "/approve", json: "{}", headers: bearer(other)).status == 404)
+        #expect(try s.request("POST", path + "/reject", json: #"{"languages":["ca"]}"#, headers: bearer(admin)).status == 422)
+        #expect(try s.request("POST", path + "/reject", json: #"{"languages":["ca"],"reason":"  "}"#, headers: bearer(admin)).status == 422)
+        let rej = try s.request("POST", path + "/reject", json: #"{"languages":["ca"],"reason":"names mistranslated"}"#, headers: bearer(admin))
+        #expect(rej.status == 200 && rej.json["_id"] as? String == jid && rej.json["languages"] as? [String] == ["ca"], "\(rej.text)")
+        #expect(rej.json["org_id"] as? String == "default" && rej.json["source_language"] as? String == "en" && rej.json["status"] is String)
+        #expect(try JobStore(s.db).language(jid, "ca")?.approvalReason == "names mistranslated")
+        let ok = try s.request("POST", path + "/approve", json: #"{"languages":["es"]}"#, headers: bearer(admin))
+        #expect(ok.status == 200 && ok.json["languages"] as? [String] == ["es"], "\(ok.text)")
+        #expect(try JobStore(s.db).language(jid, "es")?.approval == "approved")
+        #expect(try s.request("POST", path + "/approve", json: #"{"languages":["es"]}"#, headers: bearer(admin)).status == 409)
+    }
+
     @Test("review and text: whole-text PATCH (422 on another paragraph count, versioned, markup kept, locked after approval), approve/reject, captions upload, manual and v1 create")
     func reviewAndText() throws {
-        guard ToolCheck.missing(["ffmpeg", "ffprobe"]).isEmpty else { return }
         let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
         let acme = try s.org("acme")
         try s.user("client@example.com", .client)

@@ -94,6 +94,14 @@ import Glibc
         #expect(created.json["language_name"] as? String == "Spanish")
         #expect(created.json["master_connection_id"] as? String == m.id)
         #expect(created.json["status"] as? String == "active" && created.json["is_paused"] as? Bool == false)
+        // the dashboard's view of the language channels: the caller's organisation only
+        let dash = try f.req("GET", "/dashboard/channels", as: f.admin)
+        let row = (dash.json["channels"] as? [[String: Any]])?.first
+        #expect(dash.status == 200 && row?["channel_id"] as? String == id && row?["channel_name"] as? String == "Spanish", "\(dash.text)")
+        #expect(row?["language_code"] as? String == "es" && row?["video_count"] as? Int == 0 && row?["status"] as? String == "active")
+        #expect((try f.req("GET", "/dashboard/channels", as: f.other).json["channels"] as? [Any])?.isEmpty == true)
+        #expect(try f.req("GET", "/dashboard/channels?project_id=nope", as: f.admin).status == 404)
+        #expect(try f.req("GET", "/dashboard/channels", as: nil).status == 401)
         let list = try f.req("GET", "/channels", as: f.admin)
         #expect(list.status == 200 && list.json["total"] as? Int == 1 && list.json["total_pages"] as? Int == 1)
         #expect((list.json["channels"] as? [[String: Any]])?.first?["id"] as? String == id)
@@ -311,6 +319,10 @@ import Glibc
         let act = try #require(try f.req("GET", "/dashboard/activity?limit=10", as: f.admin).json["activities"] as? [[String: Any]])
         #expect(act.count == 3 && act.allSatisfy { $0["type"] as? String == "job_created" })
         #expect(try f.req("GET", "/dashboard/activity?limit=0", as: f.admin).status == 400)
+        let projects = try f.req("GET", "/dashboard/projects", as: f.admin).json["projects"] as? [[String: Any]] ?? []
+        #expect(projects.count == 1 && projects[0]["id"] as? String == project.id && projects[0]["name"] as? String == "p1" && projects[0]["created_at"] is String)
+        #expect((try f.req("GET", "/dashboard/projects", as: f.other).json["projects"] as? [Any])?.isEmpty == true)
+        #expect(try f.req("GET", "/dashboard/projects", as: nil).status == 401)
         let full = try f.req("GET", "/dashboard", as: f.admin)
         #expect(full.status == 200 && full.json["email"] as? String == "admin@example.com")
         #expect((full.json["recent_jobs"] as? [Any])?.count == 3 && (full.json["projects"] as? [Any])?.count == 1)
