@@ -154,6 +154,7 @@ enum SpecMapping {
         .int("glossary_violations") { $0.violations.count },
         .json("history") { .array($0.history.map(\.json)) },
         .strings("stale_cues") { $0.attention?.stale ?? [] },
+        .json("descriptions") { $0.descriptions?.json ?? .null },
         .string("updated_at") { $0.entry.updatedAt },
     ]
 

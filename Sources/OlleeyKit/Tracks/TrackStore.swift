@@ -232,7 +232,8 @@ public struct TrackService {
         let k = try kind(job: job, language: language, requested: requested)
         let store = TrackStore(db)
         return try db.transaction {
-            if k != .descriptions, try store.isLocked(job: job.id, language: language) {
+            // an approved language's descriptions were reviewed with it: locked as its translation
+            if try store.isLocked(job: job.id, language: language) {
                 guard reopen else {
                     throw OlleeyError.conflict("the \(language) track of job \(job.id) is approved and locked",
                                                hint: "reopen it to edit it; it goes back to review", next: [.input("reopen")])
