@@ -111,7 +111,10 @@ struct AccessibleDeliverableTests {
         let masterSeconds = try ad.seconds(master), source = try ad.seconds(dir + "/talk.mp4")
         #expect(abs(masterSeconds - source) < 0.1, "the master keeps the source's time line: \(masterSeconds) s against \(source) s")
 
-        // an edit of the Spanish descriptions: the master is brought up to date and keeps its tags
+        // an edit of the Spanish descriptions: the master is updated in place (the same file, only the
+        // changed samples written) and keeps its tags; its described track is the new described audio
+        func inode(_ p: String) -> UInt64 { var st = stat(); return stat(p, &st) == 0 ? UInt64(st.st_ino) : 0 }
+        let before = inode(master)
         let edit = try Binary.run(["vtt", "edit", id, "--lang", "es", "--kind", "descriptions", "--cue", "1", "--plain", "--text", "Barras de colores."], cwd: dir)
         #expect(edit.exit == 0, "\(edit.stderr)")
         let again = try Binary.run(["job", "run", id, "--verbose"], cwd: dir)
@@ -119,7 +122,10 @@ struct AccessibleDeliverableTests {
         let after = try streams(master)
         #expect(after.filter { $0["codec_type"] as? String == "audio" }.map { flag($0, "visual_impaired") } == [0, 0, 1], "\(after)")
         #expect(after.filter { $0["codec_type"] as? String == "subtitle" }.map { flag($0, "hearing_impaired") } == [0, 0, 1], "\(after)")
-        let described = (ad.language(try ad.show(dir, id))["outputs"] as? [String: Any])?["descriptions_vtt"] as? String ?? ""
-        #expect(try String(contentsOfFile: described, encoding: .utf8).contains("Barras de colores."))
+        let outs = (ad.language(try ad.show(dir, id))["outputs"] as? [String: Any]) ?? [:]
+        #expect(try String(contentsOfFile: outs["descriptions_vtt"] as? String ?? "", encoding: .utf8).contains("Barras de colores."))
+        #expect(inode(master) == before && before != 0, "the master was muxed anew, not updated in place: \(again.stderr)")
+        let packets = { (p: String, stream: String) in try Tools.sh("ffmpeg -v error -i '\(p)' -map \(stream) -c copy -f md5 -", cwd: "/").1 }
+        #expect(try packets(master, "0:a:2") == packets(outs["described_audio"] as? String ?? "", "0:a:0"))
     }
 }
