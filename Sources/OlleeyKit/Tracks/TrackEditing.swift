@@ -35,10 +35,11 @@ extension TrackService {
     /// characters and line layout intact). Cues whose text is unchanged keep their author; the
     /// others become `author`'s (a person's work: a re-translation never overwrites them).
     /// Returns the version and the cue count; an identical text adds no version.
-    public func saveWhole(job: Job, language: String, content: String, author: String, message: String?, reopen: Bool) throws -> (version: Int, cues: Int) {
+    public func saveWhole(job: Job, language: String, content: String, author: String, message: String?, reopen: Bool,
+                          kind requested: TrackKind? = nil) throws -> (version: Int, cues: Int) {
         let doc = try TrackService.strictDocument(content)
-        _ = try kind(job: job, language: language)
-        let v = try commit(job: job, language: language, content: content, author: author, message: message ?? "edited the whole track", reopen: reopen)
+        _ = try kind(job: job, language: language, requested: requested)
+        let v = try commit(job: job, language: language, content: content, author: author, message: message ?? "edited the whole track", reopen: reopen, kind: requested)
         return (v, doc.cues.count)
     }
 
