@@ -231,7 +231,8 @@ enum ReviewRoutes {
         let ns: [String: Any] = ["type": ["string", "null"]]
         let arr: [String: Any] = ["type": "array", "items": s]
         let qc = strictObject(["language": s, "state": s, "assignee_id": ns, "assignee": ns, "language_status": s, "approval": ns, "reason": ns,
-                               "glossary_violations": i, "history": ["type": "array", "items": ["type": "object"]], "stale_cues": arr, "updated_at": s])
+                               "glossary_violations": i, "history": ["type": "array", "items": ["type": "object"]], "stale_cues": arr,
+                               "descriptions": ["type": ["object", "null"]], "updated_at": s])
         let glossary: [String: Any] = ["id": s, "name": s, "source_lang": s, "description": s, "term_count": i, "created_at": s, "updated_at": s]
         let target = strictObject(["term": s, "variants": arr, "forbidden": arr])
         let term = strictObject(["id": s, "term": s, "variants": arr, "part_of_speech": ns, "note": ns, "dnt": b, "forbidden": b, "case_sensitive": b,

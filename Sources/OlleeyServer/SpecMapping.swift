@@ -154,6 +154,7 @@ enum SpecMapping {
         .int("glossary_violations") { $0.violations.count },
         .json("history") { .array($0.history.map(\.json)) },
         .strings("stale_cues") { $0.attention?.stale ?? [] },
+        .json("descriptions") { $0.descriptions?.json ?? .null },
         .string("updated_at") { $0.entry.updatedAt },
     ]
 
@@ -228,7 +229,8 @@ enum SpecMapping {
 ///   status (a language approved in review), not a job's.
 /// - Second spec (`accessible-video-api.md`): its JobStatus refers to a document we do not have;
 ///   its retry action names `TTS_FAILED` and `RENDER_FAILED`, so its words are OlleeyKit's in
-///   upper case, and a failed job is `TTS_FAILED` (it failed voicing or dubbing),
+///   upper case, and a failed job is `TTS_FAILED` (it failed voicing or dubbing, or its audio
+///   description: writing, voicing and mixing the descriptions, `describe`),
 ///   `RENDER_FAILED` (lip sync, mixing, assembling or mastering) or `FAILED` (anything else).
 ///   Filters accept these words and the lower-case ones.
 enum StatusWords {
@@ -240,7 +242,7 @@ enum StatusWords {
     static func v1(_ s: JobStatus, errorStage: String?) -> String {
         guard s == .failed else { return s.rawValue.uppercased() }
         switch errorStage.flatMap(Stage.init(rawValue:)) {
-        case .voice?, .dub?: return "TTS_FAILED"
+        case .voice?, .dub?, .describe?: return "TTS_FAILED"
         case .lipSync?, .mix?, .assemble?, .master?: return "RENDER_FAILED"
         default: return "FAILED"
         }
@@ -250,7 +252,7 @@ enum StatusWords {
     /// word that is not a failure.
     static func failedStages(_ word: String) -> [Stage]? {
         switch word.uppercased() {
-        case "TTS_FAILED": return [.voice, .dub]
+        case "TTS_FAILED": return [.voice, .dub, .describe]
         case "RENDER_FAILED": return [.lipSync, .mix, .assemble, .master]
         case "FAILED": return []
         default: return nil

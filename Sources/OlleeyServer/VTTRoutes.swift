@@ -6,17 +6,19 @@ import OlleeyKit
 /// {lang}`), the bulk shift (`POST /api/v1/vtt/adjust-timing`) and the version history
 /// (`/api/v1/jobs/{id}/vtt-versions/{lang}...`): thin mappings onto OlleeyKit's TrackService
 /// (every change is a new version; the current one stays in the history). Roles from
-/// OlleeyKit's Permission table: a LINGUIST only for a language assigned to it.
+/// OlleeyKit's Permission table: a LINGUIST only for a language assigned to it. Each takes
+/// `?kind=descriptions` for the language's audio-description script instead of its subtitles.
 enum VTTRoutes {
     static func register(_ router: HTTPRouter, env: ServerEnvironment, limits: RateLimits) {
         let g = router.group("/api/v1", middleware: env.authenticated(limits), tags: ["vtt"])
 
         g.on("GET", "/jobs/{id}/vtt/{lang}", summary: "the language's current VTT (text/vtt; REVIEWER, ADMIN, its assigned LINGUIST)",
-             requiresAuth: true) { _, ctx in
+             requiresAuth: true) { req, ctx in
             let p = try ctx.principal()
+            let kind = try trackKind(req)
             let v = try env.read { db -> TrackVersion in
                 let (job, lang) = try track(db, env, ctx, p, .vttRead)
-                return try TrackService(db).current(job: job, language: lang)
+                return try TrackService(db).current(job: job, language: lang, kind: kind)
             }
             var r = HTTPResponse.text(v.content, contentType: "text/vtt; charset=utf-8")
             r.headers.set("X-VTT-Version", String(v.version))
@@ -28,10 +30,11 @@ enum VTTRoutes {
              requiresAuth: true, requestSchema: "VTTPatchRequest", responseSchema: "VTTSaved") { req, ctx in
             let p = try ctx.principal()
             let edit = try patchBody(req)
+            let kind = try trackKind(req)
             let out = try env.write { db -> (Job, String, Int, Int) in
                 let (job, lang) = try track(db, env, ctx, p, .vttWrite)
                 let r = try TrackService(db).saveWhole(job: job, language: lang, content: edit.content, author: p.actor.author,
-                                                       message: edit.message, reopen: edit.reopen)
+                                                       message: edit.message, reopen: edit.reopen, kind: kind)
                 return (job, lang, r.version, r.cues)
             }
             return .json(saved(out.0, out.1, version: out.2, extra: [("cues", .int(Int64(out.3)))]))
@@ -60,13 +63,14 @@ enum VTTRoutes {
         }
 
         g.on("GET", "/jobs/{id}/vtt-versions/{lang}", summary: "the language's version history, oldest first (REVIEWER, ADMIN, its assigned LINGUIST)",
-             requiresAuth: true, responseSchema: "VTTVersionList") { _, ctx in
+             requiresAuth: true, responseSchema: "VTTVersionList") { req, ctx in
             let p = try ctx.principal()
+            let kind = try trackKind(req)
             let bytes = try env.read { db -> [UInt8] in
                 let (job, lang) = try track(db, env, ctx, p, .vttRead)
                 let svc = TrackService(db)
-                let history = try svc.history(job: job, language: lang)
-                let current = try svc.current(job: job, language: lang).version
+                let history = try svc.history(job: job, language: lang, kind: kind)
+                let current = try svc.current(job: job, language: lang, kind: kind).version
                 var w = JSONWriter(capacity: 256 * max(1, history.count))
                 w.object { o in
                     o.field("job_id", job.id)
@@ -85,9 +89,10 @@ enum VTTRoutes {
             let p = try ctx.principal()
             let from = try versionNumber(req.query("from"), name: "from")
             let to = try versionNumber(req.query("to"), name: "to")
+            let kind = try trackKind(req)
             let bytes = try env.read { db -> [UInt8] in
                 let (job, lang) = try track(db, env, ctx, p, .vttRead)
-                let d = try TrackService(db).diff(job: job, language: lang, from: from, to: to)
+                let d = try TrackService(db).diff(job: job, language: lang, from: from, to: to, kind: kind)
                 var w = JSONWriter(capacity: 256 + d.json.utf8.count)
                 w.object { o in
                     o.field("job_id", job.id); o.field("language", lang); o.field("from", d.from); o.field("to", d.to)
@@ -99,12 +104,13 @@ enum VTTRoutes {
         }
 
         g.on("GET", "/jobs/{id}/vtt-versions/{lang}/{version_id}", summary: "one version with its content",
-             requiresAuth: true, responseSchema: "VTTVersion") { _, ctx in
+             requiresAuth: true, responseSchema: "VTTVersion") { req, ctx in
             let p = try ctx.principal()
             let n = try versionId(ctx)
+            let kind = try trackKind(req)
             let bytes = try env.read { db -> [UInt8] in
                 let (job, lang) = try track(db, env, ctx, p, .vttRead)
-                let v = try TrackService(db).version(job: job, language: lang, n)
+                let v = try TrackService(db).version(job: job, language: lang, n, kind: kind)
                 var w = JSONWriter(capacity: 256 + v.content.utf8.count)
                 w.object { o in
                     o.field("job_id", job.id); o.field("language", lang)
@@ -122,15 +128,26 @@ enum VTTRoutes {
             let p = try ctx.principal()
             let n = try versionId(ctx)
             let reopen = try bool(try req.jsonObject(), "reopen") || req.query("reopen") == "true"
+            let kind = try trackKind(req)
             let (job, lang, v) = try env.write { db -> (Job, String, Int) in
                 let (job, lang) = try track(db, env, ctx, p, .vttWrite)
-                return (job, lang, try TrackService(db).restore(job: job, language: lang, version: n, author: p.actor.author, reopen: reopen))
+                return (job, lang, try TrackService(db).restore(job: job, language: lang, version: n, author: p.actor.author, reopen: reopen, kind: kind))
             }
             return .json(saved(job, lang, version: v, extra: [("restored_from", .int(Int64(n)))]), status: 201)
         }
     }
 
     // MARK: mapping
+
+    /// `?kind=`: `subtitles` (or absent) the language's transcript or translation, `descriptions`
+    /// its audio-description script; anything else is 400.
+    static func trackKind(_ req: HTTPRequest) throws -> TrackKind? {
+        switch req.query("kind") {
+        case nil, "", "subtitles": return nil
+        case "descriptions": return .descriptions
+        case let other?: throw HTTPError(400, "unknown track kind '\(other)': subtitles or descriptions", code: "usage")
+        }
+    }
 
     /// The job (404 when not the caller's organisation's), the language code (400 when not one),
     /// the caller's right (403; a LINGUIST where assigned), and the job having that language (404).

@@ -230,6 +230,64 @@ struct AudioDescriptionTests {
         #expect((translated["cues"] as? [[String: Any]])?.first?["author"] as? String == "olleey/apertium")
     }
 
+
+    @Test func descriptionsAreReviewedWithTheirLanguageAndVersionedLikeAnyTrack() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let id = try create(dir, ["--require-approval"])
+        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 3)
+        func review() throws -> [String: Any] {
+            let qc = Tools.json(try Binary.run(["qc", "status", id, "--json"], cwd: dir).stdout) as? [String: Any] ?? [:]
+            return ((qc["languages"] as? [[String: Any]])?.first?["descriptions"] as? [String: Any]) ?? [:]
+        }
+        func codes(_ r: [String: Any]) -> [String] { (r["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String } }
+        // waiting for its script: shown by qc status, and not approvable
+        let waiting = try review()
+        #expect(waiting["status"] as? String == "waiting_for_script" && codes(waiting) == ["no_script"], "\(waiting)")
+        let early = try Binary.run(["qc", "approve", id, "--lang", "es"], cwd: dir)
+        #expect(early.exit == 1 && early.stderr.contains("audio-description script"), "\(early.exit) \(early.stderr)")
+
+        // a person's script with a description over the dialogue (speech runs from 1.0 s)
+        try "WEBVTT\n\nd1\n00:00:01.500 --> 00:00:02.500\nA river.\n\nd2\n00:00:04.000 --> 00:00:05.500\nColoured bars fill the screen.\n"
+            .write(toFile: dir + "/script.vtt", atomically: true, encoding: .utf8)
+        #expect(try Binary.run(["vtt", "edit", id, "--lang", "en", "--kind", "descriptions", "--file", "script.vtt"], cwd: dir).exit == 0)
+        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 3)  // rendered, waits for approval
+        let flagged = try review()
+        #expect(flagged["status"] as? String == "ready" && codes(flagged).contains("overlaps_speech") && flagged["errors"] as? Int == 1, "\(flagged)")
+        let human = Tools.json(try Binary.run(["qc", "status", id], cwd: dir).stdout)
+        #expect(human == nil)  // a table, not JSON
+        #expect(try Binary.run(["qc", "status", id], cwd: dir).stdout.contains("read over the dialogue"))
+
+        // fixed: a second version; versions, diff and restore take --kind like show and edit
+        try "WEBVTT\n\nd1\n00:00:03.600 --> 00:00:04.000\nA river.\n\nd2\n00:00:04.000 --> 00:00:05.500\nColoured bars fill the screen.\n"
+            .write(toFile: dir + "/script.vtt", atomically: true, encoding: .utf8)
+        #expect(try Binary.run(["vtt", "edit", id, "--lang", "en", "--kind", "descriptions", "--file", "script.vtt"], cwd: dir).exit == 0)
+        let versions = Tools.json(try Binary.run(["vtt", "versions", id, "--lang", "en", "--kind", "descriptions", "--json"], cwd: dir).stdout) as? [[String: Any]] ?? []
+        #expect(versions.count == 2, "\(versions)")
+        #expect((Tools.json(try Binary.run(["vtt", "versions", id, "--lang", "en", "--json"], cwd: dir).stdout) as? [[String: Any]] ?? []).count == 1)  // the transcript's own history
+        let diff = try Binary.run(["vtt", "diff", id, "--lang", "en", "--kind", "descriptions", "--json"], cwd: dir)
+        #expect(diff.exit == 1 && diff.stdout.contains("timing"), "\(diff.exit) \(diff.stdout)")
+        #expect(try Binary.run(["vtt", "diff", "a.vtt", "b.vtt", "--kind", "descriptions"], cwd: dir).exit == 64)
+        let restored = try Binary.run(["vtt", "restore", id, "--lang", "en", "--kind", "descriptions", "--version", "1", "--json"], cwd: dir)
+        #expect(restored.exit == 0 && (Tools.json(restored.stdout) as? [String: Any])?["version"] as? Int == 3, "\(restored.stderr)")
+        #expect(try Binary.run(["vtt", "show", id, "--lang", "en", "--kind", "descriptions"], cwd: dir).stdout.contains("00:00:01.500"))
+        #expect(try Binary.run(["vtt", "restore", id, "--lang", "en", "--kind", "descriptions", "--version", "9"], cwd: dir).exit == 66)
+        #expect(try Binary.run(["vtt", "restore", id, "--lang", "en", "--kind", "descriptions", "--version", "2"], cwd: dir).exit == 0)
+        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 3)
+        let clean = try review()
+        #expect(clean["errors"] as? Int == 0 && clean["version"] as? Int != nil, "\(clean)")
+
+        // approved: the job completes, and the language's descriptions are locked with it
+        #expect(try Binary.run(["qc", "approve", id, "--lang", "es"], cwd: dir).exit == 0)
+        #expect(try Binary.run(["job", "run", id], cwd: dir).exit == 0)
+        #expect(try show(dir, id)["status"] as? String == "completed")
+        let locked = try Binary.run(["vtt", "edit", id, "--lang", "es", "--kind", "descriptions", "--cue", "d2", "--plain", "--text", "Barras."], cwd: dir)
+        #expect(locked.exit == 1 && locked.stderr.contains("approved"), "\(locked.exit) \(locked.stderr)")
+        #expect(try Binary.run(["vtt", "edit", id, "--lang", "es", "--kind", "descriptions", "--cue", "d2", "--plain", "--text", "Barras.", "--reopen"], cwd: dir).exit == 0)
+        let qc = Tools.json(try Binary.run(["qc", "status", id, "--json"], cwd: dir).stdout) as? [String: Any] ?? [:]
+        #expect((qc["languages"] as? [[String: Any]])?.first?["state"] as? String == "in_review", "\(qc)")
+    }
+
     @Test func badInputAndAFailingDescriberAreClearErrors() throws {
         let dir = try workspace(describer: "#!/bin/sh\n# describer stand-in (tests) that writes nothing\n: > \"$2\"\n")
         defer { try? FileManager.default.removeItem(atPath: dir) }

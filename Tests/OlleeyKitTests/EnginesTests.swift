@@ -329,6 +329,64 @@ struct EnginesTests {
         }
     }
 
+    // MARK: http describer (stand-in server)
+
+    @Test("http describer: the gap's frames go as base64 PNG image_url parts to chat completions; 5xx retried; empty answers and a refused key are clear errors (stand-in server)")
+    func httpDescriber() throws {
+        final class Counter: @unchecked Sendable { let l = NSLock(); var n = 0; func next() -> Int { l.lock(); defer { l.unlock() }; n += 1; return n } }
+        let counter = Counter()
+        // a stand-in vision model: NOT a description of anything; answers from what it was sent
+        let server = try StandInHTTPServer { req in
+            guard req.path == "/v1/chat/completions", let body = req.json else { return .text("bad request", status: 400) }
+            if req.header("Authorization") == "Bearer bad" { return .json(["error": ["message": "invalid key"]], status: 401) }
+            if counter.next() == 1 { return .init(status: 503, headers: [("Retry-After", "0")]) }
+            let parts = body["messages"]?.arrayValue?.last?["content"]?.arrayValue ?? []
+            let images = parts.filter { $0["type"]?.stringValue == "image_url" }
+            if body["model"]?.stringValue == "mute" { return .json(["choices": [["message": ["content": "  \n "]]]]) }
+            return .json(["choices": [["message": ["role": "assistant", "content": .string("Stand-in: \(images.count) frames.\nSecond line.")]]]])
+        }
+        defer { server.stop() }
+        let dir = TempDir()
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]
+        for k in 1...3 { try FileIO.writeAtomically(png, to: dir.path + "/frame-\(k).png") }
+        let f = EngineFactory(settings: ["engines.describe": "http", "engines.http.base_url": server.baseURL, "engines.describe.api_key": "dk",
+                                         "engines.describe.model": "vision-test", "engines.http.retries": "2"], environment: [:])
+        let d = try #require(try f.describer())
+        #expect(d.name == "http")
+        try d.preflight()
+        #expect(try d.version().contains("vision-test"))
+        let text = try d.describe(frame: dir.path + "/frame-2.png", framesDir: dir.path, startMs: 3000, endMs: 7000, language: "es", cancel: .never)
+        #expect(text == "Stand-in: 3 frames. Second line.")
+        #expect(server.requests.count == 2)  // the 503 was retried
+        let req = try #require(server.requests.last)
+        #expect(req.header("Authorization") == "Bearer dk")
+        let body = try #require(req.json)
+        #expect(body["model"]?.stringValue == "vision-test")
+        let system = body["messages"]?.arrayValue?.first?["content"]?.stringValue ?? ""
+        #expect(system.contains("Spanish") && system.contains("At most 10 words"), "\(system)")
+        let parts = body["messages"]?.arrayValue?.last?["content"]?.arrayValue ?? []
+        let urls = parts.compactMap { $0["image_url"]?["url"]?.stringValue }
+        #expect(urls.count == 3)
+        #expect(urls.first == "data:image/png;base64," + Data(png).base64EncodedString())
+        #expect(parts.first?["text"]?.stringValue?.contains("3.000") == true)
+
+        // an empty answer: an error naming the gap, never an empty description
+        let mute = try #require(try EngineFactory(settings: ["engines.describe": "http", "engines.http.base_url": server.baseURL, "engines.describe.model": "mute"],
+                                                  environment: [:]).describer())
+        do { _ = try mute.describe(frame: dir.path + "/frame-2.png", framesDir: dir.path, startMs: 3000, endMs: 7000, language: "en", cancel: .never); Issue.record("expected error") }
+        catch let e as OlleeyError { #expect(e.message.contains("returned nothing") && e.message.contains("3.000"), "\(e.message)") }
+        // a refused key: a configuration error
+        let bad = HTTPVisionDescriber(endpoint: HTTPEndpoint(baseURL: server.baseURL, apiKey: "bad", retries: 0))
+        do { _ = try bad.describe(frame: dir.path + "/frame-2.png", framesDir: dir.path, startMs: 0, endMs: 2000, language: "en", cancel: .never); Issue.record("expected error") }
+        catch let e as OlleeyError { #expect(e.code == .config && e.message.contains("invalid key")) }
+        // no server configured: a configuration error naming the setting
+        do { _ = try EngineFactory(settings: ["engines.describe": "http"], environment: [:]).describer(); Issue.record("expected error") }
+        catch let e as OlleeyError { #expect(e.code == .config && e.message.contains("base_url")) }
+        // an unknown describer names the ones there are
+        do { _ = try EngineFactory(settings: ["engines.describe": "htp"], environment: [:]).describer(); Issue.record("expected error") }
+        catch let e as OlleeyError { #expect(e.code == .config && (e.hint ?? "").contains("http")) }
+    }
+
     // MARK: speakers
 
     @Test("espeak-ng speaks es, ca, eo and en to WAV; speaking rate measured", .enabled(if: Tools.espeak, "espeak-ng not installed"))

@@ -73,6 +73,35 @@ import OlleeyTestSupport
 
     // MARK: VTT
 
+    @Test("the VTT routes take ?kind=descriptions: a language's audio-description script read, replaced, listed, diffed and restored apart from its subtitles; an unknown kind is 400")
+    func vttDescriptionsKind() throws {
+        let f = try Fixture()
+        let base = "/api/v1/jobs/\(f.job.id)"
+        #expect(try f.call("GET", base + "/vtt/es?kind=descriptions", as: "admin").status == 404)  // no script yet
+        let v1 = "WEBVTT\n\nd1\n00:00:03.100 --> 00:00:03.900\nUn río.\n"
+        let v2 = "WEBVTT\n\nd1\n00:00:03.200 --> 00:00:03.900\nUn río &amp; un puente.\n"
+        #expect(try f.call("PATCH", base + "/vtt/es?kind=descriptions", as: "reviewer", json: v1, contentType: "text/vtt").json["version"] as? Int == 1)
+        let p2 = try f.call("PATCH", base + "/vtt/es?kind=descriptions", as: "reviewer", json: v2, contentType: "text/vtt")
+        #expect(p2.status == 200 && p2.json["version"] as? Int == 2, "\(p2.text)")
+        let got = try f.call("GET", base + "/vtt/es?kind=descriptions", as: "admin")
+        #expect(got.text == v2 && got.header("X-VTT-Version") == "2")
+        // the subtitles are untouched
+        let subs = try f.call("GET", base + "/vtt/es", as: "admin")
+        #expect(subs.text == ReviewRoutesTests.spanishVTT && subs.header("X-VTT-Version") == "1")
+        let hist = try f.call("GET", base + "/vtt-versions/es?kind=descriptions", as: "admin")
+        #expect((hist.json["versions"] as? [[String: Any]])?.count == 2 && hist.json["current_version"] as? Int == 2, "\(hist.text)")
+        #expect((try f.call("GET", base + "/vtt-versions/es", as: "admin").json["versions"] as? [[String: Any]])?.count == 1)
+        let diff = try f.call("GET", base + "/vtt-versions/es/diff?kind=descriptions", as: "admin")
+        #expect(diff.status == 200 && diff.json["from"] as? Int == 1 && diff.json["to"] as? Int == 2 && (diff.json["diff"] as? [String: Any])?["identical"] as? Bool == false, "\(diff.text)")
+        #expect(try f.call("GET", base + "/vtt-versions/es/1?kind=descriptions", as: "admin").json["content"] as? String == v1)
+        let restored = try f.call("POST", base + "/vtt-versions/es/1/restore?kind=descriptions", as: "reviewer", json: "{}")
+        #expect(restored.status == 201 && restored.json["version"] as? Int == 3, "\(restored.text)")
+        #expect(try f.call("GET", base + "/vtt/es?kind=descriptions", as: "admin").text == v1)
+        #expect(try f.call("GET", base + "/vtt-versions/es/9?kind=descriptions", as: "admin").status == 404)
+        let bad = try f.call("GET", base + "/vtt/es?kind=captionz", as: "admin")
+        #expect(bad.status == 400 && bad.text.contains("descriptions"), "\(bad.text)")
+    }
+
     @Test("GET and PATCH the VTT: text/vtt, a person's edit kept byte for byte as a new version, strict parse with line numbers, 401/403/404")
     func vttReadAndPatch() throws {
         let f = try Fixture()

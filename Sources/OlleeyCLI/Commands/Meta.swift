@@ -128,6 +128,8 @@ enum HelpTopics {
       speak       espeak-ng (offline, many languages), command, http
       separate    a command template producing a music-and-effects stem (optional)
       lipsync     a command template (optional; skipped when unset)
+      describe    audio description (--describe): command, http (a vision chat model fed the gap's
+                  frames), none (a person writes the script: vtt edit --kind descriptions)
 
     command engines run a template, e.g.
       olleey config set engines.translate.command 'my-mt {input} {output} {src} {tgt}'

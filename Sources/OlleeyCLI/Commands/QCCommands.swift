@@ -15,7 +15,7 @@ enum QCCommands {
     }
 
     static let status: CommandSpec = CommandSpec(
-        "status", "show the review state of each language of a job (assignee, approval, glossary findings, history)",
+        "status", "show the review state of each language of a job (assignee, approval, glossary findings, descriptions findings, history)",
         examples: ["olleey qc status 0193a1b2", "olleey qc status 0193a1b2 --json", "olleey qc status 0193a1b2 --lang es"],
         arguments: [JobCommands.jobArg],
         options: [langOption]
@@ -33,6 +33,11 @@ enum QCCommands {
                 if let a = r.attention, !a.stale.isEmpty { s += "       stale cues (source changed since a person wrote them): \(a.stale.prefix(20).joined(separator: ", "))\n" }
                 for d in r.attention?.dropped ?? [] {
                     s += "       left out, its source cue was deleted: cue \(d.id.isEmpty ? "-" : d.id) by \(d.author): \(d.text.split(separator: "\n").joined(separator: " / "))\n"
+                }
+                if let d = r.descriptions {
+                    s += "       descriptions: \(d.status)" + (d.version.map { ", version \($0)" } ?? "") + ", \(d.cues) cue\(d.cues == 1 ? "" : "s") (\(d.humanCues) by a person)"
+                        + (d.findings.isEmpty ? "" : ", \(d.errors) error\(d.errors == 1 ? "" : "s"), \(d.findings.count - d.errors) warning\(d.findings.count - d.errors == 1 ? "" : "s")") + "\n"
+                    for f in d.findings.prefix(10) { s += "         \(f.severity): \(f.message)\n" }
                 }
                 for h in r.history.suffix(5) {
                     s += "       \(h.at.prefix(19))  \(h.action)\(h.actor.map { " by \($0)" } ?? "")\(h.message.map { ": \($0)" } ?? "")\n"
@@ -104,7 +109,7 @@ enum QCCommands {
 
     static let spec: CommandSpec = CommandSpec(
         "qc", "per-language human review: assign, approve, reject, feedback",
-        discussion: "States per language: unassigned, assigned, in_review, approved, rejected (with history). A job created with --require-approval waits in waiting_approval until every language is approved. Every action goes to the audit log.",
+        discussion: "States per language: unassigned, assigned, in_review, approved, rejected (with history). A job created with --require-approval waits in waiting_approval until every language is approved. With --describe a language's audio-description script is reviewed with it: 'qc status' shows its state, who wrote its cues and its findings (a description over the dialogue or over another one, an empty one, one longer than its gap that only the extended-AD video has, a stale one); a language still waiting for its script cannot be approved, and an approved language's descriptions are locked like its translation (edit them with --reopen). Every action goes to the audit log.",
         examples: ["olleey qc assign JOB --lang es --to ana@example.com --as pm@example.com", "olleey qc approve JOB --lang es --as ana@example.com",
                    "olleey qc status JOB --json"],
         subcommands: [status, assign, approve, reject, feedback])

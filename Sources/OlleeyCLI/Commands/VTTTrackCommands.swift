@@ -128,11 +128,11 @@ extension VTTCommands {
     static let versions: CommandSpec = CommandSpec(
         "versions", "list the versions of a job's track (who wrote them, time, message, stale cues)",
         discussion: "'author' is who made the version (a person, or olleey/ENGINE for a machine translation); 'cue_authors' counts the cues by who wrote each last; 'stale_cues' counts cues a person wrote whose source changed since.",
-        examples: ["olleey vtt versions 0193a1b2 --lang es", "olleey vtt versions 0193a1b2 --lang es --json"],
-        arguments: [JobCommands.jobArg], options: [langOption]
+        examples: ["olleey vtt versions 0193a1b2 --lang es", "olleey vtt versions 0193a1b2 --lang es --json", "olleey vtt versions 0193a1b2 --lang es --kind descriptions"],
+        arguments: [JobCommands.jobArg], options: [langOption, kindOption]
     ) { ctx in
         let (job, lang) = try track(ctx)
-        let rows = try TrackService(ctx.database()).history(job: job, language: lang)
+        let rows = try TrackService(ctx.database()).history(job: job, language: lang, kind: kind(ctx))
         try ctx.emit(list: .array(rows.map(\.json)),
                      table: Table(["version", "author", "created", "stale", "message"],
                                   rows.map { [String($0.version.version), $0.version.author, $0.version.createdAt, String($0.stale), $0.version.message] }))
@@ -160,43 +160,36 @@ extension VTTCommands {
 
     static let restore: CommandSpec = CommandSpec(
         "restore", "make an old version current again (as a new version)",
-        examples: ["olleey vtt restore 0193a1b2 --lang es --version 1", "olleey vtt restore 0193a1b2 --lang es --version 2 --json"],
+        examples: ["olleey vtt restore 0193a1b2 --lang es --version 1", "olleey vtt restore 0193a1b2 --lang es --version 2 --json",
+                   "olleey vtt restore 0193a1b2 --lang en --kind descriptions --version 1"],
         arguments: [JobCommands.jobArg],
-        options: [langOption, .option("version", "N", "the version to restore", type: .int), .flag("reopen", "restore an approved (locked) track"), asOption]
+        options: [langOption, .option("version", "N", "the version to restore", type: .int), .flag("reopen", "restore an approved (locked) track"), kindOption, asOption]
     ) { ctx in
         let (job, lang) = try track(ctx)
         guard let n = ctx.args.int("version") else { throw OlleeyError.usage("'olleey vtt restore' needs --version N") }
-        let v = try TrackService(ctx.database()).restore(job: job, language: lang, version: n, author: author(ctx), reopen: ctx.args.has("reopen"))
-        try ctx.emit(versionJSON(job, lang, v)) { "\(lang) track of job \(job.id): version \(v) (= version \(n))" }
+        let v = try TrackService(ctx.database()).restore(job: job, language: lang, version: n, author: author(ctx), reopen: ctx.args.has("reopen"), kind: kind(ctx))
+        let what = kind(ctx) == .descriptions ? "\(lang) descriptions track" : "\(lang) track"
+        try ctx.emit(versionJSON(job, lang, v)) { "\(what) of job \(job.id): version \(v) (= version \(n))" }
         return 0
     }
 
     static let diff: CommandSpec = CommandSpec(
         "diff", "compare two files, or two versions of a job's track; exit 1 when different",
         discussion: "Aligns cues by id, then by time overlap and text similarity, and reports added, removed, text-changed (word by word), timing-changed (with the delta) and settings-changed cues. On a job: olleey vtt diff JOB --lang L [--from V] [--to V] (default: the previous version against the current one).",
-        examples: ["olleey vtt diff a.vtt b.vtt", "olleey vtt diff a.vtt b.vtt --json", "olleey vtt diff 0193a1b2 --lang es --from 1 --to 3"],
+        examples: ["olleey vtt diff a.vtt b.vtt", "olleey vtt diff a.vtt b.vtt --json", "olleey vtt diff 0193a1b2 --lang es --from 1 --to 3",
+                   "olleey vtt diff 0193a1b2 --lang en --kind descriptions"],
         arguments: [ArgumentSpec("A", "a file, or a job"), ArgumentSpec("B", "a file (not with --lang)", optional: true)],
-        options: [langOption, .option("from", "V", "older version (job tracks)", type: .int), .option("to", "V", "newer version (job tracks)", type: .int)]
+        options: [langOption, .option("from", "V", "older version (job tracks)", type: .int), .option("to", "V", "newer version (job tracks)", type: .int), kindOption]
     ) { ctx in
-        let a: WebVTTDocument, b: WebVTTDocument
+        let r: DiffResult
         if ctx.args.string("lang") != nil {
             let (job, lang) = try track(ctx)
-            let store = TrackStore(try ctx.database())
-            let k = try TrackService(ctx.database()).kind(job: job, language: lang)
-            guard let cur = try store.current(job: job.id, language: lang, kind: k) else { throw OlleeyError.notFound("the \(lang) track does not exist yet") }
-            let to = ctx.args.int("to") ?? cur.version
-            let from = ctx.args.int("from") ?? max(1, to - 1)
-            guard let va = try store.version(job: job.id, language: lang, kind: k, from), let vb = try store.version(job: job.id, language: lang, kind: k, to) else {
-                throw OlleeyError.notFound("no such version (the track has 1...\(cur.version))")
-            }
-            a = WebVTTParser.parse(va.content, mode: .browser).document
-            b = WebVTTParser.parse(vb.content, mode: .browser).document
+            r = try TrackService(ctx.database()).compare(job: job, language: lang, from: ctx.args.int("from"), to: ctx.args.int("to"), kind: kind(ctx)).diff
         } else {
             guard ctx.args.positionals.count == 2 else { throw OlleeyError.usage("'olleey vtt diff' needs two files, or a job and --lang") }
-            a = try load(ctx, ctx.args.positionals[0]).0
-            b = try load(ctx, ctx.args.positionals[1]).0
+            if ctx.args.string("kind") != nil { throw OlleeyError.usage("--kind names a job's track: use it with a job and --lang") }
+            r = CueDiff.diff(try load(ctx, ctx.args.positionals[0]).0, try load(ctx, ctx.args.positionals[1]).0)
         }
-        let r = CueDiff.diff(a, b)
         if ctx.json { ctx.stdout.write(r.json() + "\n") } else if !ctx.quiet { ctx.stdout.write(r.humanReadable(color: ctx.stdout.isTTY && ctx.color)) }
         return r.identical ? 0 : 1
     }

@@ -10,8 +10,11 @@ public struct AudioTrackSpec: Sendable, Equatable {
     /// The file's audio codec when the caller knows it (e.g. "aac" for a mix olleey made):
     /// spares a probe.
     public var codec: String?
-    public init(path: String, language: String, title: String? = nil, codec: String? = nil) {
-        self.path = path; self.language = language; self.title = title; self.codec = codec
+    /// ffmpeg disposition flags besides `default` (e.g. `visual_impaired+descriptions` for an
+    /// audio-description track); nil: none.
+    public var disposition: String?
+    public init(path: String, language: String, title: String? = nil, codec: String? = nil, disposition: String? = nil) {
+        self.path = path; self.language = language; self.title = title; self.codec = codec; self.disposition = disposition
     }
 }
 
@@ -20,8 +23,10 @@ public struct SubtitleTrackSpec: Sendable, Equatable {
     public var path: String
     public var language: String
     public var title: String?
-    public init(path: String, language: String, title: String? = nil) {
-        self.path = path; self.language = language; self.title = title
+    /// ffmpeg disposition flags (e.g. `captions+hearing_impaired` for captions); nil: none.
+    public var disposition: String?
+    public init(path: String, language: String, title: String? = nil, disposition: String? = nil) {
+        self.path = path; self.language = language; self.title = title; self.disposition = disposition
     }
 }
 
@@ -32,8 +37,29 @@ public struct LanguageOutput: Sendable, Equatable {
     public var audio: String
     /// The translated subtitles (VTT or SRT), if any.
     public var subtitles: String?
-    public init(language: String, audio: String, subtitles: String? = nil) {
-        self.language = language; self.audio = audio; self.subtitles = subtitles
+    /// Its captions (SDH), a soft track of the master tagged `captions+hearing_impaired`.
+    public var captions: String?
+    /// Its described audio (audio description), an audio track of the master tagged
+    /// `visual_impaired+descriptions`.
+    public var described: String?
+    public init(language: String, audio: String, subtitles: String? = nil, captions: String? = nil, described: String? = nil) {
+        self.language = language; self.audio = audio; self.subtitles = subtitles; self.captions = captions; self.described = described
+    }
+}
+
+extension FFmpeg {
+    /// The dispositions of accessibility tracks (MP4 `kind` boxes, which ffprobe reads back).
+    public static let captionsDisposition = "captions+hearing_impaired"
+    public static let describedDisposition = "visual_impaired+descriptions"
+
+    /// "Spanish (captions)", "Spanish (audio description)".
+    public static func captionsTitle(_ language: String) -> String { "\(Language.find(language)?.name ?? language) (captions)" }
+    public static func describedTitle(_ language: String) -> String { "\(Language.find(language)?.name ?? language) (audio description)" }
+
+    /// The accessibility tracks of a language as `assemble` takes them.
+    static func accessTracks(_ languages: [LanguageOutput]) -> (audio: [AudioTrackSpec], subtitles: [SubtitleTrackSpec]) {
+        (languages.compactMap { l in l.described.map { AudioTrackSpec(path: $0, language: l.language, title: describedTitle(l.language), codec: "aac", disposition: describedDisposition) } },
+         languages.compactMap { l in l.captions.map { SubtitleTrackSpec(path: $0, language: l.language, title: captionsTitle(l.language), disposition: captionsDisposition) } })
     }
 }
 
@@ -59,7 +85,9 @@ extension FFmpeg {
 
     /// The master MP4: video copied; the original audio first (tagged with the source
     /// language), then each language's dub; then subtitle tracks, the source language's first,
-    /// then each target language's. Every track carries an ISO 639-2 tag and a title.
+    /// then each target language's. Every track carries an ISO 639-2 tag and a title. A
+    /// language's described audio follows the dubs (`visual_impaired+descriptions`), its
+    /// captions the subtitles (`captions+hearing_impaired`), when it has them.
     /// `originalAudio`: a file whose first audio track is the original's (a side file), when
     /// not the video itself; `moovReserve` as for `assemble`.
     public func assembleMaster(video: String, sourceLanguage: String, sourceSubtitles: String?,
@@ -70,9 +98,12 @@ extension FFmpeg {
             audio.append(AudioTrackSpec(path: originalAudio ?? video, language: sourceLanguage, title: FFmpeg.originalTitle(sourceLanguage)))
         }
         audio += languages.map { AudioTrackSpec(path: $0.audio, language: $0.language) }
+        let access = FFmpeg.accessTracks(languages)
+        audio += access.audio
         var subs: [SubtitleTrackSpec] = []
         if let s = sourceSubtitles { subs.append(SubtitleTrackSpec(path: s, language: sourceLanguage)) }
         subs += languages.compactMap { l in l.subtitles.map { SubtitleTrackSpec(path: $0, language: l.language) } }
+        subs += access.subtitles
         try assemble(video: video, audio: audio, subtitles: subs, to: path, burnIn: nil, probed: info, moovReserve: moovReserve)
     }
 
@@ -157,7 +188,7 @@ extension FFmpeg {
             meta += ["-metadata:s:a:\(k)", "language=\(lang?.iso639_2 ?? "und")",
                      "-metadata:s:a:\(k)", "title=\(a.title ?? lang?.name ?? a.language)",
                      "-metadata:s:a:\(k)", "handler_name=\(a.title ?? lang?.name ?? a.language)",
-                     "-disposition:a:\(k)", k == 0 ? "default" : "0"]
+                     "-disposition:a:\(k)", a.disposition.map { k == 0 ? "default+" + $0 : $0 } ?? (k == 0 ? "default" : "0")]
         }
 
         // subtitles
@@ -168,7 +199,7 @@ extension FFmpeg {
             meta += ["-metadata:s:s:\(k)", "language=\(lang?.iso639_2 ?? "und")",
                      "-metadata:s:s:\(k)", "title=\(s.title ?? lang?.name ?? s.language)",
                      "-metadata:s:s:\(k)", "handler_name=\(s.title ?? lang?.name ?? s.language)",
-                     "-disposition:s:\(k)", "0"]
+                     "-disposition:s:\(k)", s.disposition ?? "0"]
         }
         // mov_text already (a side file's track) is copied as it is, so its samples stay byte-identical
         for (k, s) in subtitles.enumerated() {

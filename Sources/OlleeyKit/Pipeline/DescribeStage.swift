@@ -57,6 +57,8 @@ struct DescribeStage: PipelineStage {
     /// Where this render's files are, and whether all came from the cache.
     struct Rendered {
         var described: String
+        /// The described audio's cache key (the master's side file follows it).
+        var describedKey: String
         var describedMP4: String
         var extended: String
         var extendedVTT: String
@@ -214,7 +216,7 @@ struct DescribeStage: PipelineStage {
             try MP4Disposition.disableRedundantSubtitles(tmp)
         }
         for c in [timeline.cached, described.cached, describedMP4.cached, extTimeline.cached, extended.cached] where !c { allCached = false }
-        return Rendered(described: described.path, describedMP4: describedMP4.path, extended: extended.path, extendedVTT: extVTT.path,
+        return Rendered(described: described.path, describedKey: dkey, describedMP4: describedMP4.path, extended: extended.path, extendedVTT: extVTT.path,
                         freezes: freezes, map: map, cached: allCached)
     }
 
@@ -251,6 +253,7 @@ struct DescribeStage: PipelineStage {
             ("status", .string("ready")),
             ("engine", describer.map { .string($0.name) } ?? .null),
             ("script_version", .int(Int64(langScript.version))), ("script_author", .string(langScript.author)),
+            ("described_key", .string(r.describedKey)),
             ("speech", gapsJSON),
             ("cues", .array(cues)),
             ("extended", .object([("freezes", .array(r.freezes.map(\.json))), ("added_ms", .int(Int64(addedMs))),

@@ -9,6 +9,8 @@ public struct QCLanguageStatus: Sendable {
     public var history: [QCHistoryItem]
     /// Stale cues, and cues a person wrote that were dropped with their source cue.
     public var attention: TrackService.Attention?
+    /// Its audio-description script's review (`--describe` jobs only).
+    public var descriptions: DescriptionsReview?
 
     public var violations: [JSON] { entry.glossaryReport?["violations"]?.arrayValue ?? [] }
 
@@ -22,6 +24,7 @@ public struct QCLanguageStatus: Sendable {
             ("history", .array(history.map(\.json))),
             ("stale_cues", .array((attention?.stale ?? []).map { .string($0) })),
             ("dropped_cues", .array((attention?.dropped ?? []).map(\.json))),
+            ("descriptions", descriptions?.json ?? .null),
             ("updated_at", .string(entry.updatedAt)),
         ])
     }
@@ -82,7 +85,8 @@ public struct QCService {
             let attention = try TrackService(db).attention(job: job)
             return try langs.map { jl in
                 QCLanguageStatus(entry: try store.get(job: job.id, language: jl.language), languageStatus: jl.status, approval: jl.approval,
-                                 reason: jl.approvalReason, history: history.filter { $0.language == jl.language }, attention: attention[jl.language])
+                                 reason: jl.approvalReason, history: history.filter { $0.language == jl.language }, attention: attention[jl.language],
+                                 descriptions: try DescriptionsReview.of(job, language: jl.language, db: db))
             }
         }
     }
@@ -141,6 +145,12 @@ public struct QCService {
         guard QCService.reviewable.contains(jl.status) else {
             throw OlleeyError.conflict("\(lang) of job \(job.id) is not ready for review (it is \(jl.status.rawValue))",
                                        hint: "run it first", next: [.command("job run", [JobStore(db).printedId(job.id)])])
+        }
+        // --describe: the descriptions are part of what is reviewed; a language still waiting for its script is not rendered
+        if jl.status == .waitingApproval && jl.stage == Stage.describe.rawValue {
+            throw OlleeyError.conflict("\(lang) of job \(job.id) is not ready for review: it waits for its audio-description script",
+                                       hint: "write it, then run the job",
+                                       next: [.command("vtt edit", [JobStore(db).printedId(job.id)], options: ["lang": job.sourceLang, "kind": "descriptions", "file": "FILE"])])
         }
     }
 

@@ -35,10 +35,11 @@ extension TrackService {
     /// characters and line layout intact). Cues whose text is unchanged keep their author; the
     /// others become `author`'s (a person's work: a re-translation never overwrites them).
     /// Returns the version and the cue count; an identical text adds no version.
-    public func saveWhole(job: Job, language: String, content: String, author: String, message: String?, reopen: Bool) throws -> (version: Int, cues: Int) {
+    public func saveWhole(job: Job, language: String, content: String, author: String, message: String?, reopen: Bool,
+                          kind requested: TrackKind? = nil) throws -> (version: Int, cues: Int) {
         let doc = try TrackService.strictDocument(content)
-        _ = try kind(job: job, language: language)
-        let v = try commit(job: job, language: language, content: content, author: author, message: message ?? "edited the whole track", reopen: reopen)
+        _ = try kind(job: job, language: language, requested: requested)
+        let v = try commit(job: job, language: language, content: content, author: author, message: message ?? "edited the whole track", reopen: reopen, kind: requested)
         return (v, doc.cues.count)
     }
 
@@ -73,23 +74,31 @@ extension TrackService {
     }
 
     /// A version of the language's track (not found naming the versions there are).
-    public func version(job: Job, language: String, _ v: Int) throws -> TrackVersion {
-        let k = try kind(job: job, language: language)
+    public func version(job: Job, language: String, _ v: Int, kind requested: TrackKind? = nil) throws -> TrackVersion {
+        let k = try kind(job: job, language: language, requested: requested)
         guard let found = try TrackStore(db).version(job: job.id, language: language, kind: k, v) else {
-            throw OlleeyError.notFound("the \(language) track of job \(job.id) has no version \(v)")
+            let last = try TrackStore(db).current(job: job.id, language: language, kind: k)?.version
+            throw OlleeyError.notFound("the \(TrackService.label(language, k)) track of job \(job.id) has no version \(v)" + (last.map { " (it has 1...\($0))" } ?? ""))
         }
         return found
     }
 
     /// The VTT engine's diff of two versions (`from` defaults to the one before `to`, `to` to the
     /// current one): `{"identical","summary","changes"}` as `olleey vtt diff --json` writes it.
-    public func diff(job: Job, language: String, from: Int?, to: Int?) throws -> (from: Int, to: Int, json: String) {
-        let cur = try current(job: job, language: language)
-        let b = try version(job: job, language: language, to ?? cur.version)
+    public func diff(job: Job, language: String, from: Int?, to: Int?, kind requested: TrackKind? = nil) throws -> (from: Int, to: Int, json: String) {
+        let r = try compare(job: job, language: language, from: from, to: to, kind: requested)
+        return (r.from, r.to, r.diff.json())
+    }
+
+    /// Two versions of a language's track (or descriptions script) and their diff: `to` defaults
+    /// to the current version, `from` to the one before it.
+    public func compare(job: Job, language: String, from: Int?, to: Int?, kind requested: TrackKind? = nil) throws -> (from: Int, to: Int, diff: DiffResult) {
+        let cur = try current(job: job, language: language, kind: requested)
+        let b = try version(job: job, language: language, to ?? cur.version, kind: requested)
         let fromNumber = from ?? max(1, b.version - 1)
-        let a = try version(job: job, language: language, fromNumber)
+        let a = try version(job: job, language: language, fromNumber, kind: requested)
         let r = CueDiff.diff(WebVTTParser.parse(a.content, mode: .browser).document, WebVTTParser.parse(b.content, mode: .browser).document)
-        return (a.version, b.version, r.json())
+        return (a.version, b.version, r)
     }
 }
 

@@ -232,7 +232,8 @@ public struct TrackService {
         let k = try kind(job: job, language: language, requested: requested)
         let store = TrackStore(db)
         return try db.transaction {
-            if k != .descriptions, try store.isLocked(job: job.id, language: language) {
+            // an approved language's descriptions were reviewed with it: locked as its translation
+            if try store.isLocked(job: job.id, language: language) {
                 guard reopen else {
                     throw OlleeyError.conflict("the \(language) track of job \(job.id) is approved and locked",
                                                hint: "reopen it to edit it; it goes back to review", next: [.input("reopen")])
@@ -340,9 +341,10 @@ public struct TrackService {
         }
     }
 
-    /// Every version of a language's track, oldest first, with its cues' authors.
-    public func history(job: Job, language: String) throws -> [HistoryEntry] {
-        let k = try kind(job: job, language: language)
+    /// Every version of a language's track (`kind` `.descriptions`: its audio-description
+    /// script), oldest first, with its cues' authors.
+    public func history(job: Job, language: String, kind requested: TrackKind? = nil) throws -> [HistoryEntry] {
+        let k = try kind(job: job, language: language, requested: requested)
         let store = TrackStore(db)
         return try store.versions(job: job.id, language: language, kind: k).map { v in
             guard let full = try store.version(job: job.id, language: language, kind: k, v.version) else {
@@ -356,12 +358,14 @@ public struct TrackService {
         }
     }
 
-    public func restore(job: Job, language: String, version v: Int, author: String, reopen: Bool) throws -> Int {
-        let k = try kind(job: job, language: language)
+    /// Makes version `v` of the language's track (or of its descriptions script) current again, as a new version.
+    public func restore(job: Job, language: String, version v: Int, author: String, reopen: Bool, kind requested: TrackKind? = nil) throws -> Int {
+        let k = try kind(job: job, language: language, requested: requested)
         guard let old = try TrackStore(db).version(job: job.id, language: language, kind: k, v) else {
-            throw OlleeyError.notFound("the \(language) track of job \(job.id) has no version \(v)", next: [.command("vtt versions", [job.id], options: ["lang": language])])
+            throw OlleeyError.notFound("the \(TrackService.label(language, k)) track of job \(job.id) has no version \(v)",
+                                       next: [.command("vtt versions", [job.id], options: k == .descriptions ? ["lang": language, "kind": "descriptions"] : ["lang": language])])
         }
         let meta = try TrackStore(db).cues(job: job.id, language: language, kind: k, version: old)
-        return try commit(job: job, language: language, content: old.content, author: author, message: "restore version \(v)", reopen: reopen, cues: meta)
+        return try commit(job: job, language: language, content: old.content, author: author, message: "restore version \(v)", reopen: reopen, cues: meta, kind: requested)
     }
 }

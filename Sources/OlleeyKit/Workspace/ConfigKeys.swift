@@ -79,10 +79,14 @@ public enum ConfigKeys {
         ConfigKey("engines.translate", .choice(["apertium", "command", "http", "pseudo"]), default: "apertium", "translation engine"),
         ConfigKey("engines.speak", .choice(["espeak-ng", "command", "http"]), default: "espeak-ng", "speech synthesis engine"),
         ConfigKey("engines.separate", .string, "command template producing a music-and-effects stem: {input} {output}"),
-        ConfigKey("engines.describe", .choice(["none", "command"]), default: "none",
-                  "audio-description writer for --describe (none: a person writes the script with 'vtt edit --kind descriptions')"),
+        ConfigKey("engines.describe", .choice(["none", "command", "http"]), default: "none",
+                  "audio-description writer for --describe (none: a person writes the script with 'vtt edit --kind descriptions'; http: an OpenAI-compatible vision chat model)"),
         ConfigKey("engines.describe.command", .string, "command template for the 'command' describer: {input} (a frame, PNG) {output} (text); also {frames} {start} {end} {lang}"),
         ConfigKey("engines.describe.timeout", .double(1.0...86400.0), default: "300", "seconds per description call"),
+        ConfigKey("engines.describe.model", .string, default: "gpt-4o-mini", "vision chat model of the http describer (frames sent as image_url parts)"),
+        ConfigKey("engines.describe.temperature", .double(0.0...2.0), default: "0", "sampling temperature of the http describer"),
+        ConfigKey("engines.describe.base_url", .url, "base URL for the http describer only (else engines.http.base_url)"),
+        ConfigKey("engines.describe.api_key", .string, secret: true, "API key for the http describer only"),
         ConfigKey("describe.min_gap_ms", .int(300...60000), default: "1500", "shortest gap in the speech that gets an audio description"),
         ConfigKey("engines.lipsync.command", .string, "lip-sync hook command template: {video} {audio} {output}"),
         ConfigKey("engines.transcribe.command", .string, "command template for the 'command' transcriber: {input} {output} {lang}"),
@@ -163,6 +167,7 @@ public enum ConfigKeys {
         }
         d["engines.describe.command"] = [("engines.describe", ["command"])]
         d["engines.describe.timeout"] = [("engines.describe", ["command"])]
+        for k in ["model", "temperature", "base_url", "api_key"] { d["engines.describe.\(k)"] = [("engines.describe", ["http"])] }
         d["engines.translate.command_format"] = [("engines.translate", ["command"])]
         for k in ["batch_size", "json_mode", "temperature"] { d["engines.translate.\(k)"] = [("engines.translate", ["http"])] }
         d["engines.translate.apertium.datadir"] = [("engines.translate", ["apertium"])]
@@ -174,7 +179,7 @@ public enum ConfigKeys {
         d["engines.transcribe.response_format"] = [("engines.transcribe", ["http"])]
         for k in ["hmm", "lm", "dict"] { d["engines.transcribe.pocketsphinx.\(k)"] = [("engines.transcribe", ["pocketsphinx"])] }
         for k in ["base_url", "api_key", "timeout", "retries"] {
-            d["engines.http.\(k)"] = ["transcribe", "translate", "speak"].map { ("engines." + $0, ["http"]) }
+            d["engines.http.\(k)"] = ["transcribe", "translate", "speak", "describe"].map { ("engines." + $0, ["http"]) }
         }
         return d
     }()

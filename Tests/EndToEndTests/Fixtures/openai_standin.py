@@ -10,7 +10,10 @@ SIGTERM, or by itself once the process that started it is gone.
 
   POST /v1/chat/completions      translation: every cue's text becomes "«LANG» " + text, same
                                  ids, same order, as {"cues":[{"id","text"}]} in
-                                 choices[0].message.content (LANG from the system prompt)
+                                 choices[0].message.content (LANG from the system prompt);
+                                 description (a user message of content parts with image_url
+                                 frames): "Stand-in description of N frames (W words at most)."
+                                 whatever the frames show (N: the PNG data URLs it could decode)
   POST /v1/audio/speech          a real WAV: a 24 kHz mono sine tone, 0.25 s + 45 ms per character
   POST /v1/audio/transcriptions  verbose_json with three fixed segments (the sample's timings)
 
@@ -22,7 +25,9 @@ STATE_DIR/faults.json on every request, e.g. {"ca": "http500"}; per target langu
   "http500"        chat completions answer HTTP 500 (Retry-After: 0)
   "drop2"          chat completions always leave out cue "2" (even when asked alone)
   "garbage_audio"  speech for text starting "«LANG» " is bytes no decoder reads
+  {"describe": "http500"} / {"describe": "empty"}: description requests answer HTTP 500 / ""
 """
+import base64
 import json
 import math
 import os
@@ -133,6 +138,8 @@ class Handler(BaseHTTPRequestHandler):
     def chat(self, body, entry):
         req = json.loads(body)
         messages = req["messages"]
+        if isinstance(messages[-1]["content"], list):
+            return self.describe(req, entry)
         system = next(m["content"] for m in messages if m["role"] == "system")
         m = re.search(r"from (\w+) to (\w+)", system)
         target = LANGS.get(m.group(2), m.group(2)) if m else "?"
@@ -148,6 +155,25 @@ class Handler(BaseHTTPRequestHandler):
         content = json.dumps({"cues": answer}, ensure_ascii=False)
         self.reply(200, {"id": "chatcmpl-standin", "object": "chat.completion", "model": req.get("model"),
                          "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]})
+
+    def describe(self, req, entry):
+        parts = req["messages"][-1]["content"]
+        urls = [p["image_url"]["url"] for p in parts if p.get("type") == "image_url"]
+        pngs = 0
+        for u in urls:
+            head, _, data = u.partition(",")
+            if head == "data:image/png;base64" and base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n":
+                pngs += 1
+        system = next(m["content"] for m in req["messages"] if m["role"] == "system")
+        words = re.search(r"At most (\d+) words", system)
+        fault = faults().get("describe")
+        entry.update(kind="describe", model=req.get("model"), frames=len(urls), pngs=pngs, fault=fault)
+        record(entry)
+        if fault == "http500":
+            return self.reply(500, {"error": {"message": "stand-in: the vision model is overloaded"}}, headers=[("Retry-After", "0")])
+        text = "" if fault == "empty" else "Stand-in description of %d frames (%s words at most)." % (pngs, words.group(1) if words else "?")
+        self.reply(200, {"id": "chatcmpl-standin", "object": "chat.completion", "model": req.get("model"),
+                         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]})
 
     def speech(self, body, entry):
         req = json.loads(body)
