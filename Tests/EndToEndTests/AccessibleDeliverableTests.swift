@@ -46,16 +46,8 @@ struct AccessibleDeliverableTests {
         #expect(failed["error_stage"] as? String == "describe" && (failed["error"] as? String ?? "").contains("HTTP 500"), "\(failed["error"] ?? "")")
         #expect(FileManager.default.fileExists(atPath: (failed["outputs"] as? [String: Any])?["captions_vtt"] as? String ?? "/none"))
 
-        let serve = ServeJobEndToEndTests()
-        let server = try serve.start(["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "0"], in: dir, name: "serve")
-        defer { serve.stop(server) }
-        var first = ""
-        for _ in 0..<200 {
-            first = ((try? String(contentsOfFile: dir + "/serve.err", encoding: .utf8)) ?? "").split(separator: "\n").first.map(String.init) ?? ""
-            if first.hasPrefix("listening on ") { break }
-            usleep(50_000)
-        }
-        let port = try #require(first.firstMatch(of: /127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) }, "serve's first line: \(first)")
+        let (server, port) = try Binary.serve(in: dir, ["--workers", "0"])
+        defer { Binary.stop(server) }
         let login = try Reply.request(port: port, "POST", "/auth/login", body: Array(#"{"email":"pm@example.com","password":"a long passphrase"}"#.utf8))
         let token = try #require(login.json["access_token"] as? String, "login: \(login.status) \(login.text)")
         func call(_ method: String, _ path: String) throws -> Reply {

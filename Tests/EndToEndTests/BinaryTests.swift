@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs the built release binary (`swift build -c release` first; scripts/test does).
 enum Binary {
@@ -60,6 +63,30 @@ enum Binary {
     /// The binary with `args` in the background, its stdout and stderr in `dir/NAME.out|err`.
     static func background(_ args: [String], in dir: String, name: String) throws -> Process {
         try background(script: "exec '\(path)' \(args.joined(separator: " ")) >'\(dir)/\(name).out' 2>'\(dir)/\(name).err'", in: dir)
+    }
+
+    /// SIGTERM, and SIGKILL when it has not exited 10 s later.
+    static func stop(_ p: Process) {
+        guard p.isRunning else { return }
+        kill(p.processIdentifier, SIGTERM)
+        if Tools.waitExit(p, limit: 10) == nil { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+    }
+
+    /// `olleey serve` on 127.0.0.1, port 0, in the background (`serve.out|err` in `dir`): the
+    /// process and the port its first stderr line names.
+    static func serve(in dir: String, _ extra: [String] = []) throws -> (Process, Int) {
+        let p = try background(["serve", "--host", "127.0.0.1", "--port", "0"] + extra, in: dir, name: "serve")
+        var first = ""
+        for _ in 0..<200 {
+            first = ((try? String(contentsOfFile: dir + "/serve.err", encoding: .utf8)) ?? "").split(separator: "\n").first.map(String.init) ?? ""
+            if first.hasPrefix("listening on ") { break }
+            usleep(50_000)
+        }
+        guard let port = first.firstMatch(of: /127\.0\.0\.1:(\d+)/).flatMap({ Int($0.1) }) else {
+            stop(p)
+            throw Failure("serve did not start; its first line: \(first)")
+        }
+        return (p, port)
     }
 
     static func tempDir() -> String {

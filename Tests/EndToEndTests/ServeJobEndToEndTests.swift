@@ -12,12 +12,6 @@ import Glibc
 @Suite("End to end: a job over HTTP worked by a separate worker", .serialized,
        .enabled(if: Tools.media, "needs the release binary, ffmpeg, espeak-ng and apertium (scripts/bootstrap)"))
 struct ServeJobEndToEndTests {
-    func stop(_ p: Process) {
-        guard p.isRunning else { return }
-        kill(p.processIdentifier, SIGTERM)
-        if Tools.waitExit(p, limit: 10) == nil { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
-    }
-
     /// A multipart/form-data body: text fields, then file parts.
     func multipart(_ boundary: String, fields: [(String, String)], files: [(name: String, filename: String, type: String, data: Data)]) -> [UInt8] {
         var b = Data()
@@ -40,15 +34,8 @@ struct ServeJobEndToEndTests {
                                      stdin: "a long passphrase\n")
         #expect(created.exit == 0, "\(created.stderr)")
 
-        let server = try Binary.background(["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "0"], in: dir, name: "serve")
-        defer { stop(server) }
-        var first = ""
-        for _ in 0..<200 {
-            first = ((try? String(contentsOfFile: dir + "/serve.err", encoding: .utf8)) ?? "").split(separator: "\n").first.map(String.init) ?? ""
-            if first.hasPrefix("listening on ") { break }
-            usleep(50_000)
-        }
-        let port = try #require(first.firstMatch(of: /127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) }, "serve's first line: \(first)")
+        let (server, port) = try Binary.serve(in: dir, ["--workers", "0"])
+        defer { Binary.stop(server) }
         func call(_ method: String, _ path: String, json: String? = nil, token: String? = nil) throws -> Reply {
             try Reply.request(port: port, method, path, body: json.map { Array($0.utf8) }, headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
         }
@@ -97,7 +84,7 @@ struct ServeJobEndToEndTests {
 
         // 4. a separate worker process works it until it waits for review
         let worker = try Binary.background(["worker", "--json"], in: dir, name: "worker")
-        defer { stop(worker) }
+        defer { Binary.stop(worker) }
         func status() throws -> String { try call("GET", "/jobs/\(jobId)", token: token).json["status"] as? String ?? "" }
         var s = ""
         for _ in 0..<900 {
