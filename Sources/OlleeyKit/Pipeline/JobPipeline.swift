@@ -144,9 +144,11 @@ public final class JobPipeline: @unchecked Sendable {
             throw StageFailure(stage: .transcribe, error: .failure("job \(job.id) has no source track"))
         }
         let translation = try runner.run(TranslateStage(source: source, translator: engines.translator), context)
-        let voice = try runner.run(VoiceStage(), context)
         let document = context.document(translation)
-        let dub = try runner.run(DubStage(document: document, speaker: engines.speaker, voice: voice), context)
+        let cast = try runner.run(VoiceStage(document: document, source: context.document(source), speaker: engines.speaker), context)
+        let voice = cast.defaultVoice
+        let dub = try runner.run(DubStage(document: document, speaker: engines.speaker, cast: cast,
+                                          speakers: VoiceStage.speakers(document, source: context.document(source))), context)
         try runner.run(LipSyncStage(hook: engines.lipsync), context)
         let duck = Double(try config.value("mix.duck_volume") ?? "0.25") ?? 0.25
         let mixed = try runner.run(MixStage(dub: dub, separator: engines.separator, duck: duck), context)
