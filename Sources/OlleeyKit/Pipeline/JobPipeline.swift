@@ -145,10 +145,12 @@ public final class JobPipeline: @unchecked Sendable {
         }
         let translation = try runner.run(TranslateStage(source: source, translator: engines.translator), context)
         let document = context.document(translation)
-        let cast = try runner.run(VoiceStage(document: document, source: context.document(source), speaker: engines.speaker), context)
+        // each cue's speaker; the source is read (and parsed) only when it has voice spans the
+        // translation may have lost
+        let speakers = VoiceStage.speakers(document, source: source.content.contains("<v") ? context.document(source) : nil)
+        let cast = try runner.run(VoiceStage(speakers: speakers, speaker: engines.speaker), context)
         let voice = cast.defaultVoice
-        let dub = try runner.run(DubStage(document: document, speaker: engines.speaker, cast: cast,
-                                          speakers: VoiceStage.speakers(document, source: context.document(source))), context)
+        let dub = try runner.run(DubStage(document: document, speaker: engines.speaker, cast: cast, speakers: speakers), context)
         try runner.run(LipSyncStage(hook: engines.lipsync), context)
         let duck = Double(try config.value("mix.duck_volume") ?? "0.25") ?? 0.25
         let mixed = try runner.run(MixStage(dub: dub, separator: engines.separator, duck: duck), context)

@@ -10,24 +10,25 @@ import WebVTT
 /// a speaker's entry re-synthesizes only that speaker's cues.
 struct VoiceStage: PipelineStage {
     var stage: Stage { .voice }
-    /// The translation and the source, parsed.
-    let document: WebVTTDocument
-    let source: WebVTTDocument
+    /// The speaker of each cue of the translation (`speakers(_:source:)`).
+    let speakers: [String?]
     let speaker: any Speaker
 
-    /// The speaker of each cue of `doc` (nil: none named).
-    static func speakers(_ doc: WebVTTDocument, source: WebVTTDocument) -> [String?] {
+    /// The speaker of each cue of `doc` (nil: none named), else of the source's cue with the
+    /// same key.
+    static func speakers(_ doc: WebVTTDocument, source: WebVTTDocument?) -> [String?] {
         let keys = JobPipeline.cueKeys(doc.cues)
-        let sourceKeys = JobPipeline.cueKeys(source.cues)
         var bySource: [String: String] = [:]
-        for (k, c) in zip(sourceKeys, source.cues) { if let s = SpeakerName.of(c.text) { bySource[k] = s } }
+        if let source {
+            for (k, c) in zip(JobPipeline.cueKeys(source.cues), source.cues) { if let s = SpeakerName.of(c.text) { bySource[k] = s } }
+        }
         return zip(keys, doc.cues).map { k, c in SpeakerName.of(c.text) ?? bySource[k] }
     }
 
     func run(_ context: StageContext) throws -> StageResult<VoiceCast> {
         guard let lang = context.language else { throw OlleeyError.failure("voice runs per language") }
         let job = context.job
-        let names = VoiceStage.speakers(document, source: source).compactMap { $0 }
+        let names = speakers.compactMap { $0 }
         var candidates: [VoiceChoice] = []
         var engineDefault: String?
         if let es = speaker as? EspeakSpeaker, !names.isEmpty {
