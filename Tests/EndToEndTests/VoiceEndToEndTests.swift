@@ -58,6 +58,8 @@ struct VoiceEndToEndTests {
         let v1 = try voices(dir, first)
         #expect(v1.count == 2 && v1["Ana"] != nil && v1["Ben"] != nil)
         #expect(v1["Ana"] != v1["Ben"])
+        let human = try Binary.run(["job", "show", first, "--fit"], cwd: dir)
+        #expect(human.stdout.contains("voices: Ana \(v1["Ana"] ?? "") (automatic), Ben \(v1["Ben"] ?? "") (automatic)"), "\(human.stdout)")
         let wavs1 = speech(dir)
         #expect(wavs1.count == 3)
         let bytes = Set(wavs1.compactMap { FileManager.default.contents(atPath: $0) })

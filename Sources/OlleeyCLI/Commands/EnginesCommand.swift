@@ -14,7 +14,7 @@ enum EnginesCommand {
         do {
             let ws = try ctx.workspace()
             settings = try JobService(db: try ctx.database(), workspace: ws, environment: ctx.environment).engineSettings()
-            registry = try VoiceRegistry(try ctx.database(), actor: try ReviewOptions.actor(ctx)).list()
+            registry = try? VoiceRegistry(try ctx.database(), actor: try ReviewOptions.actor(ctx)).list()  // an unknown $OLLEEY_ORG: no registry, the engines still
         } catch let e as OlleeyError where e.code == .config && ctx.args.string("workspace") == nil && ctx.environment["OLLEEY_WORKSPACE"] == nil {
             // outside a workspace: the default engines
         }

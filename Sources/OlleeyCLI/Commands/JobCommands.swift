@@ -41,6 +41,15 @@ enum JobCommands {
                 s += "         video slowed under \(v["slowed_cues"]?.intValue ?? 0) cue(s) (+\(v["added_ms"]?.intValue ?? 0) ms): "
                     + "not in the master MP4; its own MP4 is the deliverable\n"
             }
+            if fit, let speakers = l.fitReport?["speakers"]?.arrayValue, !speakers.isEmpty {
+                // the voice registry's cast: who spoke with which voice, and why
+                s += "         voices: " + speakers.map { m in
+                    var v = (m["voice"]?.stringValue ?? "(default)")
+                    if let p = m["pitch"]?.intValue { v += " pitch \(p)" }
+                    if let r = m["rate"]?.intValue { v += " rate \(r)" }
+                    return "\(m["speaker"]?.stringValue ?? "?") \(v) (\(m["source"]?.stringValue ?? ""))"
+                }.joined(separator: ", ") + "\n"
+            }
             if fit, let cues = l.fitReport?["cues"]?.arrayValue {
                 let video = l.fitReport?["fit_mode"]?.stringValue == "video"
                 s += "         cue        natural   slot      factor  overflow" + (video ? "  video" : "") + "\n"
