@@ -79,15 +79,9 @@ public struct VoiceRegistry {
             throw OlleeyError.usage("--pitch and --rate are espeak-ng's; the \(eng) engine's voice is only its name", next: [.input("engine", example: "espeak")])
         }
         if eng == "espeak-ng" {
-            let espeak = EspeakSpeaker()
-            if lang == "*" {
-                guard v.hasPrefix("+") else {
-                    throw OlleeyError.invalid("espeak-ng's voice '\(v)' belongs to one language; for every language ('*') give a variant such as +f3",
-                                              hint: "give --lang LANG for a language's voice", next: [.input("voice", example: "+f3"), .input("lang", example: "es")])
-                }
-                try espeak.checkVoice(v, language: "en")
-            } else {
-                try espeak.checkVoice(v, language: lang)
+            do { try checkEspeak(v, language: lang) } catch let e as OlleeyError {
+                // the same message and hint, with what to pass to this command
+                throw OlleeyError(e.code, e.message, hint: e.hint, next: [.input("voice", example: lang == "*" ? "+f3" : "\(lang)+f3"), .command("engines", options: ["lang": lang == "*" ? "en" : lang])])
             }
         }
         let now = Clock.nowISO()
@@ -101,6 +95,20 @@ public struct VoiceRegistry {
                                                      ("replaced", old.map { .string($0.choice.label + ($0.automatic ? " (automatic)" : "")) } ?? .null)]), org: org)
         }
         return try store.get(speakerKey: key, language: lang) ?? e
+    }
+
+    /// espeak-ng's voice for the language; for `*` a variant (a named voice is one language's).
+    func checkEspeak(_ v: String, language lang: String) throws {
+        let espeak = EspeakSpeaker()
+        if lang == "*" {
+            guard v.hasPrefix("+") else {
+                throw OlleeyError.invalid("espeak-ng's voice '\(v)' belongs to one language; for every language ('*') give a variant such as +f3",
+                                          hint: "give --lang LANG for a language's voice")
+            }
+            try espeak.checkVoice(v, language: "en")
+        } else {
+            try espeak.checkVoice(v, language: lang)
+        }
     }
 
     /// Entries, optionally of one speaker or one language (`*` for the every-language entries).
