@@ -95,4 +95,27 @@ struct VoiceEndToEndTests {
         let benRows = ((Tools.json(ben.stdout) as? [String: Any])?["voices"] as? [[String: Any]]) ?? []
         #expect(benRows.count == 1 && benRows.first?["automatic"] as? Bool == false && benRows.first?["voice"] as? String == "es+m3")
     }
+
+    @Test func aDiarizationHookNamesTheSpeakersOfUnnamedCues() throws {
+        let dir = Binary.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Binary.run(["init"], cwd: dir).exit == 0)
+        try video(dir, "plain", freq: 260, cues: [("Ana", "Welcome to our channel."), ("Ben", "The river is cold.")])
+        // subtitles without voice spans; a stand-in diarizer (a shell script, labelled as one)
+        // says who speaks when: Ana by name, the other as an anonymous label
+        let vtt = try String(contentsOfFile: dir + "/plain.en.vtt", encoding: .utf8).replacingOccurrences(of: "<v Ana>", with: "").replacingOccurrences(of: "<v Ben>", with: "")
+        try vtt.write(toFile: dir + "/plain.en.vtt", atomically: true, encoding: .utf8)
+        try """
+        #!/bin/sh
+        # stand-in diarizer for tests: checks its input is audio, writes fixed RTTM turns
+        head -c 4 "$1" | grep -q RIFF || exit 3
+        printf 'SPEAKER plain 1 0.9 2.0 <NA> <NA> Ana <NA> <NA>\nSPEAKER plain 1 2.95 1.9 <NA> <NA> SPEAKER_01 <NA> <NA>\n' > "$2"
+        """.write(toFile: dir + "/stand-in-diarizer.sh", atomically: true, encoding: .utf8)
+        #expect(try Binary.run(["config", "set", "engines.diarize.command", "sh \(dir)/stand-in-diarizer.sh {input} {output}"], cwd: dir).exit == 0)
+        let id = try job(dir, "plain")
+        let v = try voices(dir, id)
+        #expect(v.count == 2 && v["Ana"] != nil, "\(v)")
+        let anonymous = v.keys.first { $0.hasPrefix("SPEAKER_01 of ") }
+        #expect(anonymous != nil && v["Ana"] != anonymous.flatMap { v[$0] })
+    }
 }

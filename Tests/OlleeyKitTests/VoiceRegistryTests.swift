@@ -135,3 +135,29 @@ struct VoiceRegistryTests {
         #expect(try a.list().count == 1 && b.list().count == 1)
     }
 }
+
+@Suite("Diarization hook output: RTTM and START END SPEAKER, overlap, anonymous labels")
+struct DiarizationTests {
+    @Test func parseAssignName() throws {
+        let rttm = """
+        # a comment
+        SPEAKER talk 1 0.50 2.00 <NA> <NA> Ana <NA> <NA>
+        SPEAKER talk 1 2.60 1.40 <NA> <NA> SPEAKER_01 <NA> <NA>
+
+        4.5 6.0 Ana María
+        """
+        let turns = try Diarization.parse(rttm)
+        #expect(turns == [Diarization.Turn(startMs: 500, endMs: 2500, speaker: "Ana"), Diarization.Turn(startMs: 2600, endMs: 4000, speaker: "SPEAKER_01"),
+                          Diarization.Turn(startMs: 4500, endMs: 6000, speaker: "Ana María")])
+        // each cue: the speaker overlapping it most; none when no turn overlaps
+        let who = Diarization.assign([(0, 1000), (2000, 3500), (4000, 5000), (7000, 8000)], turns: turns)
+        #expect(who == ["Ana", "SPEAKER_01", "Ana María", nil])
+        #expect(errorCode { _ = try Diarization.parse("0.5 1.0") } == .invalid)
+        #expect(errorCode { _ = try Diarization.parse("2.0 1.0 Ana") } == .invalid)
+        // anonymous labels are one video's; names are people's
+        #expect(Diarization.name("SPEAKER_01", video: "abcdef0123456789") == "SPEAKER_01 of abcdef01")
+        #expect(Diarization.name("spk2", video: "abcdef0123456789") == "spk2 of abcdef01")
+        #expect(Diarization.name("Ana", video: "abcdef0123456789") == "Ana")
+        #expect(Diarization.name("Speakers Corner", video: "abcdef0123456789") == "Speakers Corner")
+    }
+}
