@@ -3,13 +3,14 @@
 
 _olleey_subcommands() {
     case "$1" in
-        'olleey') echo 'init config job vtt qc glossary cost project channel user org worker serve engines cache demo version help completions man' ;;
+        'olleey') echo 'init config job vtt qc glossary voice cost project channel user org worker serve engines cache demo version help completions man' ;;
         'olleey config') echo 'get set unset list' ;;
         'olleey job') echo 'create run list show status watch outputs events stats pause resume cancel retry approve reject delete' ;;
         'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore retranslate' ;;
         'olleey qc') echo 'status assign approve reject feedback' ;;
         'olleey glossary') echo 'create list show update delete term import export check' ;;
         'olleey glossary term') echo 'add rm list' ;;
+        'olleey voice') echo 'list set show rm' ;;
         'olleey cost') echo 'estimate job summary rates' ;;
         'olleey project') echo 'create list show update delete' ;;
         'olleey channel') echo 'create list show update pause unpause delete graph' ;;
@@ -29,7 +30,7 @@ _olleey_options() {
         'olleey config unset') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey config list') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey job create') echo '--lang -l --source-lang --subtitles --project --channel --voice --engine --require-approval --burn-in --lip-sync --fit-mode --max-tempo --glossary --max-cost --captions --describe --dry-run --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey job create') echo '--lang -l --source-lang --subtitles --project --channel --voice --voice-for --engine --require-approval --burn-in --lip-sync --fit-mode --max-tempo --glossary --max-cost --captions --describe --dry-run --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job run') echo '--all -a --parallel -p --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job list') echo '--status --project --channel --lang --created-after --created-before --sort-by --sort-order --page --page-size --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey job show') echo '--fit --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -80,6 +81,11 @@ _olleey_options() {
         'olleey glossary import') echo '--format --replace --strict --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey glossary export') echo '--format --output -o --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey glossary check') echo '--glossary -g --lang -l --source --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey voice') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey voice list') echo '--speaker --lang -l --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey voice set') echo '--lang -l --voice --engine --pitch --rate --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey voice show') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey voice rm') echo '--lang -l --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey cost') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey cost estimate') echo '--duration -d --video --lang -l --lip-sync --engine --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey cost job') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -170,6 +176,7 @@ _olleey_value() {
         'olleey glossary export|--output') echo 'files' ;;
         'olleey glossary export|-o') echo 'files' ;;
         'olleey glossary check|--source') echo 'files vtt srt' ;;
+        'olleey voice set|--engine') echo 'values espeak espeak-ng http command' ;;
         'olleey cost estimate|--video') echo 'files mp4 mkv mov webm' ;;
         'olleey cost rates|--reset') echo 'values transcribe transcribe.pocketsphinx transcribe.command transcribe.http transcribe.subtitles translate translate.apertium translate.command translate.http translate.pseudo speak speak.espeak-ng speak.command speak.http mix lip_sync lip_sync.command' ;;
         'olleey channel update|--is-paused') echo 'values true false' ;;
@@ -192,7 +199,7 @@ _olleey() {
     for ((i=1; i<COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         if [ "$skip" = 1 ]; then skip=0; continue; fi
-        case " --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --kind --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --port --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workers --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
+        case " --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --kind --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --pitch --port --pos --profile --project --publish-command --publish-url --rate --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --speaker --stage --status --subtitles --target --text --to --variant --version --video --voice --voice-for --workers --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
         case "$w" in -*) continue ;; esac
         case " $(_olleey_subcommands "$path") " in *" $w "*) path="$path $w" ;; esac
     done

@@ -2,7 +2,7 @@
 # Install: copy to ~/.config/fish/completions/olleey.fish
 
 function __olleey_path
-    set -l valueopts --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --kind --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --port --pos --profile --project --publish-command --publish-url --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --stage --status --subtitles --target --text --to --variant --version --video --voice --workers --workspace -d -g -l -m -o -p -t
+    set -l valueopts --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --kind --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --pitch --port --pos --profile --project --publish-command --publish-url --rate --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --speaker --stage --status --subtitles --target --text --to --variant --version --video --voice --voice-for --workers --workspace -d -g -l -m -o -p -t
     set -l tokens (commandline -opc)
     set -l path olleey
     set -l skip 0
@@ -19,7 +19,7 @@ end
 function __olleey_subs
     switch $argv[1]
                 case 'olleey'
-                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'cost' 'project' 'channel' 'user' 'org' 'worker' 'serve' 'engines' 'cache' 'demo' 'version' 'help' 'completions' 'man'
+                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'voice' 'cost' 'project' 'channel' 'user' 'org' 'worker' 'serve' 'engines' 'cache' 'demo' 'version' 'help' 'completions' 'man'
                 case 'olleey config'
                     printf '%s\n' 'get' 'set' 'unset' 'list'
                 case 'olleey job'
@@ -32,6 +32,8 @@ function __olleey_subs
                     printf '%s\n' 'create' 'list' 'show' 'update' 'delete' 'term' 'import' 'export' 'check'
                 case 'olleey glossary term'
                     printf '%s\n' 'add' 'rm' 'list'
+                case 'olleey voice'
+                    printf '%s\n' 'list' 'set' 'show' 'rm'
                 case 'olleey cost'
                     printf '%s\n' 'estimate' 'job' 'summary' 'rates'
                 case 'olleey project'
@@ -58,6 +60,7 @@ complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'job' -d 'dub videos: crea
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'vtt' -d 'read, fix, retime, compare and convert subtitles (files, or a job'\''s versioned tracks)'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'qc' -d 'per-language human review: assign, approve, reject, feedback'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'glossary' -d 'terminology that is enforced: terms, CSV/TBX import and export, check'
+complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'voice' -d 'the voice registry: which voice each speaker has, per language, across jobs'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'cost' -d 'costs: estimates before the run, what jobs spent, the rate card'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'project' -d 'projects: group jobs and channels'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'channel' -d 'publishing channels: a master channel and its language channels'
@@ -102,6 +105,7 @@ complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l subtitles -r -F
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l project -r -d 'project the job belongs to'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l channel -r -d 'channel the job publishes to'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l voice -r -d 'voice for a language (repeatable; espeak-ng: es-419, +f3, es+f3; see '\''olleey engines --lang LANG'\'')'
+complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l voice-for -r -d 'a speaker'\''s voice in this job, over the voice registry (repeatable; SPEAKER:LANG=VOICE for one language; speakers are <v Name> spans); see '\''olleey voice'\'''
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l engine -r -d 'engine for a stage: transcribe, translate, speak (repeatable)'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l require-approval -d 'wait for QC approval of every language before publishing'
 complete -c olleey -n '__olleey_at '\''olleey job create'\''' -l burn-in -r -d 'burn this language'\''s subtitles (its captions with --captions) into its video, in a readable boxed style (re-encodes it)'
@@ -290,6 +294,20 @@ complete -c olleey -n '__olleey_at '\''olleey glossary check'\''' -l glossary -s
 complete -c olleey -n '__olleey_at '\''olleey glossary check'\''' -l lang -s l -r -d 'the language of FILE'
 complete -c olleey -n '__olleey_at '\''olleey glossary check'\''' -l source -r -F -d 'the source-language subtitles FILE was translated from'
 complete -c olleey -n '__olleey_at '\''olleey glossary check'\''' -F
+complete -c olleey -n '__olleey_at '\''olleey voice'\''' -a 'list' -d 'list the voice registry: each speaker'\''s voice per language'
+complete -c olleey -n '__olleey_at '\''olleey voice'\''' -a 'set' -d 'give a speaker a voice in a language (or in every language)'
+complete -c olleey -n '__olleey_at '\''olleey voice'\''' -a 'show' -d 'show a speaker'\''s voices, per language'
+complete -c olleey -n '__olleey_at '\''olleey voice'\''' -a 'rm' -d 'remove a speaker'\''s voice (one language'\''s, or all)'
+complete -c olleey -n '__olleey_at '\''olleey voice list'\''' -l speaker -r -d 'only this speaker'
+complete -c olleey -n '__olleey_at '\''olleey voice list'\''' -l lang -s l -r -d 'only this language ('\''*'\'' for the every-language rows)'
+complete -c olleey -n '__olleey_at '\''olleey voice set'\''' -l lang -s l -r -d 'the language (default '\''*'\'': every language)'
+complete -c olleey -n '__olleey_at '\''olleey voice set'\''' -l voice -r -d 'the engine'\''s voice: espeak-ng es, es+f3, +m2; http: the server'\''s voice name'
+complete -c olleey -n '__olleey_at '\''olleey voice set'\''' -l engine -r -a 'espeak espeak-ng http command' -d 'espeak (espeak-ng), http or command'
+complete -c olleey -n '__olleey_at '\''olleey voice set'\''' -l pitch -r -d 'espeak-ng pitch (default 50)'
+complete -c olleey -n '__olleey_at '\''olleey voice set'\''' -l rate -r -d 'espeak-ng speaking rate in words per minute (default engines.speak.rate, 175)'
+complete -c olleey -n '__olleey_at '\''olleey voice set'\''' -l as -r -d 'act as this user (else config user.email)'
+complete -c olleey -n '__olleey_at '\''olleey voice rm'\''' -l lang -s l -r -d 'only this language'\''s row ('\''*'\'' for the every-language row)'
+complete -c olleey -n '__olleey_at '\''olleey voice rm'\''' -l as -r -d 'act as this user (else config user.email)'
 complete -c olleey -n '__olleey_at '\''olleey cost'\''' -a 'estimate' -d 'estimate what dubbing a video into some languages costs, from the rate card'
 complete -c olleey -n '__olleey_at '\''olleey cost'\''' -a 'job' -d 'a job'\''s estimated and actual cost, by service and by stage'
 complete -c olleey -n '__olleey_at '\''olleey cost'\''' -a 'summary' -d 'what was spent: in total, this month, last month, by service and stage'

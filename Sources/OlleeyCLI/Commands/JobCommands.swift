@@ -41,6 +41,15 @@ enum JobCommands {
                 s += "         video slowed under \(v["slowed_cues"]?.intValue ?? 0) cue(s) (+\(v["added_ms"]?.intValue ?? 0) ms): "
                     + "not in the master MP4; its own MP4 is the deliverable\n"
             }
+            if fit, let speakers = l.fitReport?["speakers"]?.arrayValue, !speakers.isEmpty {
+                // the voice registry's cast: who spoke with which voice, and why
+                s += "         voices: " + speakers.map { m in
+                    var v = (m["voice"]?.stringValue ?? "(default)")
+                    if let p = m["pitch"]?.intValue { v += " pitch \(p)" }
+                    if let r = m["rate"]?.intValue { v += " rate \(r)" }
+                    return "\(m["speaker"]?.stringValue ?? "?") \(v) (\(m["source"]?.stringValue ?? ""))"
+                }.joined(separator: ", ") + "\n"
+            }
             if fit, let cues = l.fitReport?["cues"]?.arrayValue {
                 let video = l.fitReport?["fit_mode"]?.stringValue == "video"
                 s += "         cue        natural   slot      factor  overflow" + (video ? "  video" : "") + "\n"
@@ -71,6 +80,7 @@ enum JobCommands {
         examples: ["olleey job create talk.mp4 --subtitles talk.en.vtt --source-lang en --lang es,ca --json",
                    "olleey job create https://example.com/v.mp4 --lang es --dry-run",
                    "olleey job create talk.mp4 --lang eo --engine translate=http --voice eo=eo+f3",
+                   "olleey job create talk.mp4 --subtitles talk.en.vtt --lang es --voice-for 'Ana=+f2' --voice-for 'Ben:es=es+m3'",
                    "olleey job create talk.mp4 --subtitles talk.en.vtt --lang es --require-approval --glossary brand --max-cost 5",
                    "olleey job create talk.mp4 --subtitles talk.en.vtt --lang es --describe --json",
                    "olleey job create talk.mp4 --subtitles talk.en.vtt --lang es --captions --burn-in es --describe"],
@@ -82,6 +92,7 @@ enum JobCommands {
             .option("project", "ID", "project the job belongs to"),
             .option("channel", "ID", "channel the job publishes to"),
             .option("voice", "LANG=VOICE", "voice for a language (repeatable; espeak-ng: es-419, +f3, es+f3; see 'olleey engines --lang LANG')", repeatable: true),
+            .option("voice-for", "SPEAKER=VOICE", "a speaker's voice in this job, over the voice registry (repeatable; SPEAKER:LANG=VOICE for one language; speakers are <v Name> spans); see 'olleey voice'", repeatable: true),
             .option("engine", "STAGE=NAME", "engine for a stage: transcribe, translate, speak (repeatable)", repeatable: true),
             .flag("require-approval", "wait for QC approval of every language before publishing"),
             .option("burn-in", "LANG", "burn this language's subtitles (its captions with --captions) into its video, in a readable boxed style (re-encodes it)"),
@@ -107,6 +118,12 @@ enum JobCommands {
         r.channel = a.string("channel")
         r.voices = try pairs(a.all("voice"), option: "voice")
         r.engines = try pairs(a.all("engine"), option: "engine")
+        for raw in a.all("voice-for") {
+            guard let eq = raw.lastIndex(of: "="), eq != raw.startIndex, raw.index(after: eq) != raw.endIndex else {
+                throw OlleeyError.usage("--voice-for takes SPEAKER=VOICE or SPEAKER:LANG=VOICE (got '\(raw)')", next: [.input("voice-for", example: "Ana=+f3")])
+            }
+            r.speakerVoices[String(raw[..<eq])] = String(raw[raw.index(after: eq)...])
+        }
         r.requireApproval = a.has("require-approval")
         r.burnIn = a.string("burn-in")
         r.lipSync = a.has("lip-sync")

@@ -138,6 +138,9 @@ enum HelpTopics {
     A missing engine or language pair fails before any work with exit 69 and what to install.
     'olleey engines' shows what is installed: each stage's engine, its version, apertium's
     language pairs and espeak-ng's voices per language (--lang es: one language; --json).
+    A speaker's voice (<v Name> spans) comes from the voice registry: 'olleey voice set Ana
+    --lang es --voice es+f3'; a speaker without one gets a voice no other speaker of the video
+    has, recorded so the next job gives it again ('olleey voice --help').
 
     """
 

@@ -22,6 +22,7 @@ public enum RootCommand {
             VTTCommands.spec,
             QCCommands.spec,
             GlossaryCommands.spec,
+            VoiceCommands.spec,
             CostCommands.spec,
             ProjectCommands.spec,
             ChannelCommands.spec,

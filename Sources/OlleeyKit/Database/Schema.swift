@@ -480,5 +480,26 @@ public enum Schema {
               PRIMARY KEY (job_id, language)
             ) WITHOUT ROWID;
             """),
+        // the voice registry (issue 17): which voice a speaker of the organisation's videos has
+        // per language ('*': every language); `automatic` rows were chosen by a job and give way
+        // to a person's entry, never the reverse
+        Migration(13, "voice_registry", """
+            CREATE TABLE voice_registry (
+              org_id TEXT NOT NULL,
+              speaker_key TEXT NOT NULL,
+              speaker TEXT NOT NULL,
+              language TEXT NOT NULL,
+              engine TEXT NOT NULL,
+              voice TEXT NOT NULL,
+              pitch INTEGER,
+              rate INTEGER,
+              automatic INTEGER NOT NULL DEFAULT 0,
+              created_by TEXT NOT NULL,
+              updated_by TEXT NOT NULL,
+              created_at TEXT NOT NULL,
+              updated_at TEXT NOT NULL,
+              PRIMARY KEY (org_id, speaker_key, language)
+            ) WITHOUT ROWID;
+            """),
     ]
 }

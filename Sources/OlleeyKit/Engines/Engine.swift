@@ -46,6 +46,15 @@ public protocol Speaker: Sendable {
     /// Writes `text` spoken in `language` (optionally a `voice`) to the WAV file `output`
     /// (atomically: a failure leaves nothing there).
     func synthesize(_ text: String, language: String, voice: String?, to output: String, cancel: CancelToken) throws
+    /// The same with a registry voice: its name and, where the engine has them (espeak-ng),
+    /// pitch and rate. Engines without pitch and rate use the name only.
+    func synthesize(_ text: String, language: String, choice: VoiceChoice, to output: String, cancel: CancelToken) throws
+}
+
+extension Speaker {
+    public func synthesize(_ text: String, language: String, choice: VoiceChoice, to output: String, cancel: CancelToken) throws {
+        try synthesize(text, language: language, voice: choice.voice, to: output, cancel: cancel)
+    }
 }
 
 /// Speech recognition of a 16 kHz mono WAV into timed cues.

@@ -31,6 +31,11 @@ public struct EngineInventory: Sendable {
         public var voices: [(language: String, voices: [String])]?
         /// Variants any voice takes after `+` (espeak-ng: `f3`, `m1`).
         public var variants: [String]?
+        /// The voice registry's rows (speak; `withRegistry`): each speaker's voice per language.
+        public var registry: [VoiceEntry]?
+        /// What a new speaker may be given automatically (espeak-ng variants, then pitch steps),
+        /// in the order a job tries them.
+        public var speakerVoices: [VoiceChoice]?
     }
 
     public var entries: [Entry]
@@ -149,12 +154,25 @@ public struct EngineInventory: Sendable {
         return out.sorted { ($0.source, $0.target) < ($1.source, $1.target) }
     }
 
+    /// The speak entry with the voice registry's rows and, for espeak-ng, the voices a new
+    /// speaker may be given.
+    public func withRegistry(_ rows: [VoiceEntry]) -> EngineInventory {
+        EngineInventory(entries: entries.map { e in
+            guard e.stage == "speak" else { return e }
+            var e = e
+            e.registry = rows
+            if let v = e.variants { e.speakerVoices = VoiceRegistry.automaticCandidates(variants: v) }
+            return e
+        })
+    }
+
     /// Only what concerns `language`: pairs from or to it, its voices.
     public func filtered(language: String) -> EngineInventory {
         EngineInventory(entries: entries.map { e in
             var e = e
             e.pairs = e.pairs?.filter { $0.source == language || $0.target == language }
             e.voices = e.voices?.filter { $0.language == language }
+            e.registry = e.registry?.filter { $0.language == language || $0.language == "*" }
             return e
         })
     }
@@ -170,6 +188,8 @@ public struct EngineInventory: Sendable {
             }
             if let v = e.voices { o.append(("voices", .object(v.map { ($0.language, .array($0.voices.map { .string($0) })) }))) }
             if let v = e.variants { o.append(("voice_variants", .array(v.map { .string($0) }))) }
+            if let v = e.speakerVoices { o.append(("speaker_voices", .array(v.map { .string($0.label) }))) }
+            if let r = e.registry { o.append(("voice_registry", .array(r.map(\.json)))) }
             return .object(o)
         })
     }
@@ -178,10 +198,16 @@ public struct EngineInventory: Sendable {
     public static func offers(_ e: Entry) -> String {
         if let p = e.pairs { return "pairs: " + (p.isEmpty ? "none" : p.map(\.name).joined(separator: ", ")) }
         if let v = e.voices {
-            if v.count == 1, let only = v.first { return "voices for \(only.language): " + only.voices.joined(separator: ", ") + (e.variants.map { $0.isEmpty ? "" : " (+variants, e.g. +f3)" } ?? "") }
-            return "voices for \(v.count) languages: " + v.map(\.language).joined(separator: ", ")
+            if v.count == 1, let only = v.first { return "voices for \(only.language): " + only.voices.joined(separator: ", ") + (e.variants.map { $0.isEmpty ? "" : " (+variants, e.g. +f3)" } ?? "") + registryNote(e) }
+            return "voices for \(v.count) languages: " + v.map(\.language).joined(separator: ", ") + registryNote(e)
         }
         if let l = e.languages { return "languages: " + l.joined(separator: ", ") }
-        return e.note ?? ""
+        return (e.note ?? "") + registryNote(e)
+    }
+
+    /// `; registry: Ana es es+f3, Ben * +m2` (the speak entry's registry rows), for tables.
+    static func registryNote(_ e: Entry) -> String {
+        guard let r = e.registry, !r.isEmpty else { return "" }
+        return "; registry: " + r.map { "\($0.speaker) \($0.language) \($0.choice.label)" }.joined(separator: ", ")
     }
 }

@@ -163,9 +163,16 @@ public struct EspeakSpeaker: Speaker {
     }
 
     public func synthesize(_ text: String, language: String, voice: String?, to output: String, cancel: CancelToken) throws {
-        let v = EspeakSpeaker.voiceArgument(language: language, voice: voice ?? defaultVoice)
+        try synthesize(text, language: language, choice: VoiceChoice(voice: voice), to: output, cancel: cancel)
+    }
+
+    /// `-p PITCH` and `-s RATE` from the choice when it has them (a registry voice's variant).
+    public func synthesize(_ text: String, language: String, choice: VoiceChoice, to output: String, cancel: CancelToken) throws {
+        let v = EspeakSpeaker.voiceArgument(language: language, voice: choice.voice ?? defaultVoice)
         try FFmpeg.writing(output) { tmp in
-            var p = Subprocess("espeak-ng", ["-v", v, "-s", String(rate), "-w", tmp])
+            var args = ["-v", v, "-s", String(choice.rate ?? rate)]
+            if let pitch = choice.pitch { args += ["-p", String(pitch)] }
+            var p = Subprocess("espeak-ng", args + ["-w", tmp])
             p.input = .bytes(Array(text.utf8))
             p.timeout = timeout
             p.cancel = cancel

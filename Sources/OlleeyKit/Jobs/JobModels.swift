@@ -74,6 +74,9 @@ public struct JobOptions: Sendable, Equatable {
     /// Captions (SDH) as well as subtitles (`--captions`): per language a captions VTT and SRT
     /// (speakers named, sound tags kept), which are also what `--burn-in` burns.
     public var captions: Bool = false
+    /// Per-job speaker voices (`--voice-for`): `SpeakerName.key` (every language) or
+    /// `key:LANG` -> voice; stronger than the voice registry.
+    public var speakerVoices: [String: String] = [:]
 
     public init(targetLanguages: [String], subtitlesPath: String? = nil, engines: [String: String] = [:],
                 voices: [String: String] = [:], lipSync: Bool = false, burnIn: String? = nil,
@@ -100,6 +103,7 @@ public struct JobOptions: Sendable, Equatable {
             ("max_cost_micros", JSON(maxCostMicros)),
             ("describe", .bool(describe)),
             ("captions", .bool(captions)),
+            ("speaker_voices", .object(speakerVoices.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
         ])
     }
 
@@ -117,6 +121,7 @@ public struct JobOptions: Sendable, Equatable {
         maxCostMicros = j["max_cost_micros"]?.intValue
         describe = j["describe"]?.boolValue ?? false
         captions = j["captions"]?.boolValue ?? false
+        speakerVoices = Dictionary((j["speaker_voices"]?.objectValue ?? []).compactMap { k, v in v.stringValue.map { (k, $0) } }, uniquingKeysWith: { a, _ in a })
     }
 }
 

@@ -10,6 +10,8 @@ public struct JobCreateRequest: Sendable {
     public var project: String?
     public var channel: String?
     public var voices: [String: String] = [:]
+    /// `--voice-for`: a speaker's voice in this job: `SPEAKER` or `SPEAKER:LANG` -> voice.
+    public var speakerVoices: [String: String] = [:]
     public var engines: [String: String] = [:]
     public var requireApproval = false
     public var burnIn: String?
@@ -229,6 +231,22 @@ public struct JobService {
             guard targets.contains(code) else { throw OlleeyError.usage("a voice for \(l) (\(v)), which is not a target language", next: [.input("voice", example: "\(targets.first ?? "es")=VOICE")]) }
             voices[code] = v
         }
+        var speakerVoices: [String: String] = [:]
+        for (k, v) in r.speakerVoices {
+            let parts = k.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let name = SpeakerName.display(parts[0])
+            let voice = v.trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, !voice.isEmpty else {
+                throw OlleeyError.usage("--voice-for takes SPEAKER=VOICE or SPEAKER:LANG=VOICE (got '\(k)=\(v)')", next: [.input("voice-for", example: "Ana=+f3")])
+            }
+            var key = name.lowercased()
+            if parts.count == 2 {
+                let code = try Language.validate(parts[1]).code
+                guard targets.contains(code) else { throw OlleeyError.usage("a voice for \(name) in \(parts[1]), which is not a target language", next: [.input("voice-for", example: "\(name):\(targets.first ?? "es")=VOICE")]) }
+                key += ":" + code
+            }
+            speakerVoices[key] = voice
+        }
         if let b = r.burnIn {
             let code = try Language.validate(b).code
             guard targets.contains(code) else { throw OlleeyError.usage("subtitles to burn in for \(b), which is not a target language", next: [.input("burn-in", example: targets.first ?? "es")]) }
@@ -262,6 +280,7 @@ public struct JobService {
                               lipSync: r.lipSync, burnIn: try r.burnIn.map { try Language.validate($0).code }, requireApproval: r.requireApproval,
                               fitMode: fitMode, maxTempo: maxTempo, glossary: glossaryId, maxCostMicros: r.maxCostMicros, describe: r.describe)
         opts.captions = r.captions
+        opts.speakerVoices = speakerVoices
         let now = Clock.nowISO()
         let given = r.sourceName?.trimmingCharacters(in: .whitespacesAndNewlines)
         let name = (given?.isEmpty == false ? given : nil)
@@ -288,6 +307,11 @@ public struct JobService {
     public func checkVoices(_ job: Job, speaker: any Speaker) throws {
         guard let espeak = speaker as? EspeakSpeaker else { return }
         for (lang, voice) in job.options.voices.sorted(by: { $0.key < $1.key }) { try espeak.checkVoice(voice, language: lang) }
+        // --voice-for: for its language, else for every target language
+        for (key, voice) in job.options.speakerVoices.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
+            for lang in parts.count == 2 ? [parts[1]] : job.options.targetLanguages { try espeak.checkVoice(voice, language: lang) }
+        }
     }
 
     /// Creates a job (after validation and engine preflight): one transaction.

@@ -115,6 +115,10 @@ struct AssembleStage: PipelineStage {
                 ("note", slowed ? .string("the video is slowed under \(dub.slow.count) cue(s) (+\(dub.map.addedMs) ms), so this language is not in the master MP4: its own MP4 is the deliverable") : .null),
             ])))
         }
+        if !dub.cast.members.isEmpty {
+            fitPairs.append(("speakers", .array(dub.cast.members.map(\.json))))
+            if !dub.cast.notes.isEmpty { fitPairs.append(("voice_notes", .array(dub.cast.notes.map { .string($0) }))) }
+        }
         fitPairs.append(("cues", .array(dub.cues)))
         return .object(fitPairs)
     }

@@ -17,6 +17,8 @@ struct DubResult {
     var durationMs: Int
     /// The per-cue fit report.
     var cues: [JSON]
+    /// The voices of the language's speakers.
+    var cast: VoiceCast
 }
 
 /// dub: each cue synthesized (several at once), its fit planned (borrow the silence after it,
@@ -31,7 +33,9 @@ struct DubStage: PipelineStage {
     /// The translation, parsed.
     let document: WebVTTDocument
     let speaker: any Speaker
-    let voice: String?
+    /// The language's voices (`VoiceStage`), and the speaker of each cue of `document`.
+    let cast: VoiceCast
+    let speakers: [String?]
 
     /// Cues synthesized (and clip batches fitted) at once within one language.
     static let synthesisWidth = max(2, min(4, ProcessInfo.processInfo.activeProcessorCount))
@@ -53,15 +57,18 @@ struct DubStage: PipelineStage {
             let text = SpeechText.of(c.text)  // no markup, speaker labels, [sound tags] or dashes
             if !text.isEmpty { spoken.append((i, text)) }
         }
+        // each cue's voice: its speaker's, else the language's (the key of a cue without a
+        // speaker is what it was before the registry)
+        let choices = spoken.map { cast.choice(for: $0.0 < speakers.count ? speakers[$0.0] : nil) }
         // synthesis, several cues at once (engines are separate processes or servers)
-        let speakKeys = spoken.map { StageCache.key(["speak", speaker.name, speakVersion, lang, voice ?? "", $0.1]) }
-        let (cache, cancel, engine, texts, chosen) = (context.cache, context.cancel, speaker, spoken.map(\.1), voice)
+        let speakKeys = zip(spoken, choices).map { StageCache.key(["speak", speaker.name, speakVersion, lang, $1.cacheKey, $0.1]) }
+        let (cache, cancel, engine, texts) = (context.cache, context.cancel, speaker, spoken.map(\.1))
         let count = context.progress(.dub, total: texts.count, unit: "cues")
         let wavs = try concurrentMap(texts.count, width: DubStage.synthesisWidth) { n -> (path: String, cached: Bool) in
             try cancel.check()
             defer { count.tick() }
             return try cache.produce("speak", speakKeys[n], "wav") { tmp in
-                try engine.synthesize(texts[n], language: lang, voice: chosen, to: tmp, cancel: cancel)
+                try engine.synthesize(texts[n], language: lang, choice: choices[n], to: tmp, cancel: cancel)
             }
         }
         for (n, (i, _)) in spoken.enumerated() {
@@ -105,8 +112,18 @@ struct DubStage: PipelineStage {
         let track = try cache.produce("dubtrack", tkey, "wav") { tmp in
             try media.buildDubTrack(clips: dubClips, durationSeconds: Double(durationMs) / 1000, output: tmp, format: .dub)
         }
-        let cues = videoMode ? zip(inputs, plan).map { FitPlanner.videoReport($0, $1, map: map) } : plan.map(\.json)
-        return StageResult(DubResult(trackPath: track.path, trackKey: tkey, speech: speech, report: plan, slow: slow, map: map, durationMs: durationMs, cues: cues),
+        var cues = videoMode ? zip(inputs, plan).map { FitPlanner.videoReport($0, $1, map: map) } : plan.map(\.json)
+        if !cast.members.isEmpty {
+            // each cue's speaker and voice
+            for k in cues.indices where k < spoken.count {
+                guard case .object(var pairs) = cues[k] else { continue }
+                let who = spoken[k].0 < speakers.count ? speakers[spoken[k].0] : nil
+                pairs.append(("speaker", JSON(who)))
+                pairs.append(("voice", .string(choices[k].label)))
+                cues[k] = .object(pairs)
+            }
+        }
+        return StageResult(DubResult(trackPath: track.path, trackKey: tkey, speech: speech, report: plan, slow: slow, map: map, durationMs: durationMs, cues: cues, cast: cast),
                            cached: allCached && track.cached)
     }
 

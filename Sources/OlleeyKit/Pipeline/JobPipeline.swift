@@ -144,9 +144,14 @@ public final class JobPipeline: @unchecked Sendable {
             throw StageFailure(stage: .transcribe, error: .failure("job \(job.id) has no source track"))
         }
         let translation = try runner.run(TranslateStage(source: source, translator: engines.translator), context)
-        let voice = try runner.run(VoiceStage(), context)
         let document = context.document(translation)
-        let dub = try runner.run(DubStage(document: document, speaker: engines.speaker, voice: voice), context)
+        // each cue's speaker; the source is read (and parsed) only when it has voice spans the
+        // translation may have lost
+        let speakers = VoiceStage.speakers(document, source: source.content.contains("<v") ? context.document(source) : nil)
+        let diarize = try config.value("engines.diarize.command").map { try CommandTemplate($0, setting: "engines.diarize.command") }
+        let voices = try runner.run(VoiceStage(document: document, speakers: speakers, speaker: engines.speaker, diarize: diarize), context)
+        let voice = voices.cast.defaultVoice
+        let dub = try runner.run(DubStage(document: document, speaker: engines.speaker, cast: voices.cast, speakers: voices.speakers), context)
         try runner.run(LipSyncStage(hook: engines.lipsync), context)
         let duck = Double(try config.value("mix.duck_volume") ?? "0.25") ?? 0.25
         let mixed = try runner.run(MixStage(dub: dub, separator: engines.separator, duck: duck), context)

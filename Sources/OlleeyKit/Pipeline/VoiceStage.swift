@@ -1,9 +1,80 @@
 import Foundation
+import WebVTT
 
-/// voice: the language's voice (the job's choice, else the engine's default). Always cached.
+/// voice: the language's voices. Cues without a speaker take the job's voice for the language
+/// (`--voice`, else the engine's default); each speaker named in the cues (`<v Name>` spans,
+/// or `NAME:` labels; read from the translation, else from the source cue with the same key;
+/// else from the diarization hook, when one is set)
+/// takes its voice through the voice registry (`VoiceRegistry.cast`: the job's `--voice-for`, a
+/// person's registry entry, an earlier job's automatic choice, else a new choice recorded for
+/// the next job). The voices are part of each cue's speech cache key (`DubStage`), so changing
+/// a speaker's entry re-synthesizes only that speaker's cues.
 struct VoiceStage: PipelineStage {
     var stage: Stage { .voice }
-    func run(_ context: StageContext) throws -> StageResult<String?> {
-        StageResult(context.language.flatMap { context.job.options.voices[$0] }, cached: true)
+    /// The translation, parsed, and the speaker of each of its cues (`speakers(_:source:)`).
+    let document: WebVTTDocument
+    let speakers: [String?]
+    let speaker: any Speaker
+    /// The diarization hook (`engines.diarize.command`): names the speakers of the cues that
+    /// name none.
+    var diarize: CommandTemplate?
+
+    /// The language's voices, and each cue's speaker (diarized where the cues named none).
+    struct Output {
+        var cast: VoiceCast
+        var speakers: [String?]
+    }
+
+    /// The speaker of each cue of `doc` (nil: none named), else of the source's cue with the
+    /// same key.
+    static func speakers(_ doc: WebVTTDocument, source: WebVTTDocument?) -> [String?] {
+        let keys = JobPipeline.cueKeys(doc.cues)
+        var bySource: [String: String] = [:]
+        if let source {
+            for (k, c) in zip(JobPipeline.cueKeys(source.cues), source.cues) { if let s = SpeakerName.of(c.text) { bySource[k] = s } }
+        }
+        return zip(keys, doc.cues).map { k, c in SpeakerName.of(c.text) ?? bySource[k] }
+    }
+
+    /// The hook's turns for the job's video (cached by the video and the template).
+    func turns(_ context: StageContext, _ hook: CommandTemplate) throws -> [Diarization.Turn] {
+        let v = try context.videoRecord()
+        guard v.hasAudio else { return [] }
+        let (media, cancel) = (context.media, context.cancel)
+        let wav = try context.cache.produce("audio", StageCache.key(["speech16k", v.sha256]), "wav") { tmp in
+            try media.extractAudio(from: v.path, to: tmp, target: .speech, audioIndex: 0)
+        }
+        let out = try context.cache.produce("diarize", StageCache.key(["diarize", v.sha256, hook.fingerprint]), "txt") { tmp in
+            _ = try hook.run(["input": wav.path, "output": tmp], timeout: 3600, cancel: cancel, what: "diarization command")
+            guard FileManager.default.fileExists(atPath: tmp) else { throw OlleeyError(.failure, "the diarization command wrote nothing to {output}") }
+        }
+        let text = try String(contentsOfFile: out.path, encoding: .utf8)
+        return try Diarization.parse(text).map { var t = $0; t.speaker = Diarization.name(t.speaker, video: v.sha256); return t }
+    }
+
+    func run(_ context: StageContext) throws -> StageResult<Output> {
+        guard let lang = context.language else { throw OlleeyError.failure("voice runs per language") }
+        let job = context.job
+        var speakers = self.speakers
+        if let hook = diarize, speakers.contains(where: { $0 == nil }) {
+            let found = Diarization.assign(document.cues.map { (Int($0.startMs), Int($0.endMs)) }, turns: try turns(context, hook))
+            for i in speakers.indices where speakers[i] == nil && i < found.count { speakers[i] = found[i] }
+        }
+        let names = speakers.compactMap { $0 }
+        var candidates: [VoiceChoice] = []
+        var engineDefault: String?
+        if let es = speaker as? EspeakSpeaker, !names.isEmpty {
+            candidates = VoiceRegistry.automaticCandidates(variants: try es.variants())
+            engineDefault = es.defaultVoice
+        }
+        let registry = VoiceRegistry(context.db, org: job.orgId)
+        let before = try VoiceStore(context.db, org: job.orgId).list(language: lang).count
+        let cast = try registry.cast(speakers: names, language: lang, engine: speaker.name, defaultVoice: job.options.voices[lang],
+                                     engineDefault: engineDefault, overrides: job.options.speakerVoices, candidates: candidates)
+        let recorded = try VoiceStore(context.db, org: job.orgId).list(language: lang).count > before
+        if !cast.members.isEmpty {
+            try EventStore(context.db).append("voice.cast", job: job.id, language: lang, cast.json)
+        }
+        return StageResult(Output(cast: cast, speakers: speakers), cached: !recorded)
     }
 }

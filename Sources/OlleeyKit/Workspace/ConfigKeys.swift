@@ -89,6 +89,7 @@ public enum ConfigKeys {
         ConfigKey("engines.describe.api_key", .string, secret: true, "API key for the http describer only"),
         ConfigKey("describe.min_gap_ms", .int(300...60000), default: "1500", "shortest gap in the speech that gets an audio description"),
         ConfigKey("engines.lipsync.command", .string, "lip-sync hook command template: {video} {audio} {output}"),
+        ConfigKey("engines.diarize.command", .string, "speaker diarization hook: {input} (the source's audio, 16 kHz mono WAV) {output} (RTTM, or START END SPEAKER lines); names the speakers of cues the subtitles do not name"),
         ConfigKey("engines.transcribe.command", .string, "command template for the 'command' transcriber: {input} {output} {lang}"),
         ConfigKey("engines.translate.command", .string, "command template for the 'command' translator: {input} {output} {src} {tgt}"),
         ConfigKey("engines.speak.command", .string, "command template for the 'command' speaker: {text_file} {output} {lang} {voice}"),
