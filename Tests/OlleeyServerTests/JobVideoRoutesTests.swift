@@ -39,6 +39,18 @@ struct JobVideoRoutesTests {
         try #require(try s.request("POST", "/auth/login", json: loginJSON(email)).json["access_token"] as? String)
     }
 
+    /// A server with a CLIENT, an ADMIN and a REVIEWER of `default` and an ADMIN of `acme`:
+    /// the server and their tokens.
+    func team() throws -> (AppServer, client: String, admin: String, reviewer: String, other: String) {
+        let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
+        let acme = try s.org("acme")
+        try s.user("client@example.com", .client)
+        try s.user("admin@example.com", .admin)
+        try s.user("rev@example.com", .reviewer)
+        try s.user("boss@acme.example", .admin, org: acme.id)
+        return (s, try token(s, "client@example.com"), try token(s, "admin@example.com"), try token(s, "rev@example.com"), try token(s, "boss@acme.example"))
+    }
+
     func mediaFiles(_ s: AppServer) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: s.ws.mediaDir)) ?? []).sorted() }
 
     @Test("upload: 201 with video_id, read back in list and get; not a video is 400 with nothing left; 422, 415, 401, 403, 404")
@@ -102,14 +114,7 @@ struct JobVideoRoutesTests {
 
     @Test("a job from an uploaded video: 201, read back on both APIs and in JobQueries; workflow_state; controls; v1 delete; 422, 401, 403, 404")
     func createAndReadBack() throws {
-        let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
-        let acme = try s.org("acme")
-        try s.user("client@example.com", .client)
-        try s.user("admin@example.com", .admin)
-        try s.user("rev@example.com", .reviewer)
-        try s.user("boss@acme.example", .admin, org: acme.id)
-        let client = try token(s, "client@example.com"), admin = try token(s, "admin@example.com")
-        let reviewer = try token(s, "rev@example.com"), other = try token(s, "boss@acme.example")
+        let (s, client, admin, reviewer, other) = try team()
         let up = try upload(s, client, Self.multipart([("title", nil, Array("My talk".utf8)), ("video_file", "talk.mp4", try Self.sample(s.dir))]))
         let vid = try #require(up.json["video_id"] as? String)
 
@@ -194,12 +199,7 @@ struct JobVideoRoutesTests {
 
     @Test("v1 actions approve and reject: the job in the second spec's fields with the languages decided; 401, 403, 404, 409, 422")
     func v1Actions() throws {
-        let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
-        let acme = try s.org("acme")
-        try s.user("client@example.com", .client)
-        try s.user("admin@example.com", .admin)
-        try s.user("boss@acme.example", .admin, org: acme.id)
-        let client = try token(s, "client@example.com"), admin = try token(s, "admin@example.com"), other = try token(s, "boss@acme.example")
+        let (s, client, admin, _, other) = try team()
         let vid = try #require(try upload(s, client, Self.multipart([("video_file", "talk.mp4", try Self.sample(s.dir))])).json["video_id"] as? String)
         let jid = try #require(try s.request("POST", "/jobs", json: #"{"source_video_id":"\#(vid)","target_languages":["es","ca"],"require_approval":true}"#,
                                              headers: bearer(client)).json["job_id"] as? String)
@@ -226,14 +226,7 @@ struct JobVideoRoutesTests {
 
     @Test("review and text: whole-text PATCH (422 on another paragraph count, versioned, markup kept, locked after approval), approve/reject, captions upload, manual and v1 create")
     func reviewAndText() throws {
-        let s = try AppServer(settings: [("ratelimit.auth_per_minute", "100")])
-        let acme = try s.org("acme")
-        try s.user("client@example.com", .client)
-        try s.user("admin@example.com", .admin)
-        try s.user("rev@example.com", .reviewer)
-        try s.user("boss@acme.example", .admin, org: acme.id)
-        let client = try token(s, "client@example.com"), admin = try token(s, "admin@example.com")
-        let reviewer = try token(s, "rev@example.com"), other = try token(s, "boss@acme.example")
+        let (s, client, admin, reviewer, other) = try team()
         let video = try Self.sample(s.dir)
         let vid = try #require(try upload(s, client, Self.multipart([("video_file", "talk.mp4", video)])).json["video_id"] as? String)
         let jid = try #require(try s.request("POST", "/jobs", json: #"{"source_video_id":"\#(vid)","target_languages":["es"],"require_approval":true}"#,

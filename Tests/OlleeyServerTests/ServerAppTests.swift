@@ -10,7 +10,7 @@ import OlleeyTestSupport
 
 @Suite struct ServerAppTests {
     @Test func healthAndOpenAPIFromTheRouteTable() async throws {
-        let dir = try TempDir()
+        let dir = TempDir()
         let (ws, _) = try Workspace.initialize(at: dir.path)
         let app = ServerApp(env: ServerEnvironment(workspace: ws, pool: try ws.pool()), metrics: HTTPMetrics())
         var c = ServerConfiguration()

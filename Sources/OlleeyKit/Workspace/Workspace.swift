@@ -81,7 +81,7 @@ public struct Workspace: Sendable {
         opts.busyTimeoutMs = busyTimeoutMs
         return try Workspace.opening {
             let pool = try DatabasePool(path: dbPath, maximumReaders: maximumReaders, options: opts)
-            try pool.writeWithoutTransaction { try Migrator.migrate($0) }
+            _ = try pool.writeWithoutTransaction { try Migrator.migrate($0) }
             return pool
         }
     }
