@@ -10,11 +10,13 @@ enum ChannelRoutes {
     static func register(_ router: HTTPRouter, env: ServerEnvironment, limits: RateLimits) {
         let mw = env.authenticated(limits)
         let ch = router.group("/channels", middleware: mw, tags: ["channels"])
-        ch.on("GET", "/graph", summary: "connections with their language channels (?project_id)", requiresAuth: true, responseSchema: "ChannelGraph") { req, ctx in
+        // the root spec serves the graph at two paths
+        let graph: HTTPHandler = { req, ctx in
             let p = try ctx.principal()
             try p.require(.jobsRead)
             return jsonResponse(try env.read { db in try graphJSON(db, p, project: req.query("project_id")) })
         }
+        ch.on("GET", "/graph", summary: "connections with their language channels (?project_id)", requiresAuth: true, responseSchema: "ChannelGraph", graph)
         ch.on("GET", "", summary: "the language channels (?project_id, ?page, ?page_size)", requiresAuth: true, responseSchema: "ChannelPage") { req, ctx in
             let p = try ctx.principal()
             try p.require(.jobsRead)
@@ -84,11 +86,7 @@ enum ChannelRoutes {
         }
 
         let yt = router.group("/youtube", middleware: mw, tags: ["youtube"])
-        yt.on("GET", "/channel_graph", summary: "connections with their language channels (?project_id)", requiresAuth: true, responseSchema: "ChannelGraph") { req, ctx in
-            let p = try ctx.principal()
-            try p.require(.jobsRead)
-            return jsonResponse(try env.read { db in try graphJSON(db, p, project: req.query("project_id")) })
-        }
+        yt.on("GET", "/channel_graph", summary: "connections with their language channels (?project_id)", requiresAuth: true, responseSchema: "ChannelGraph", graph)
         yt.on("GET", "/connections", summary: "the organisation's YouTube connections", requiresAuth: true, responseSchema: "ConnectionList") { _, ctx in
             let p = try ctx.principal()
             try p.require(.jobsRead)

@@ -16,6 +16,7 @@ final class AppServer: @unchecked Sendable {
     let dir = TempDir()
     let ws: Workspace
     let db: Database
+    let env: ServerEnvironment
     let server: HTTPServer
     var port: Int { server.port }
 
@@ -25,6 +26,7 @@ final class AppServer: @unchecked Sendable {
         for (k, v) in settings { try ConfigStore(db).set(k, v) }
         var env = ServerEnvironment(workspace: ws, pool: try ws.pool())
         env.testPasswordIterations = AppServer.iterations
+        self.env = env
         let app = ServerApp(env: env, metrics: HTTPMetrics())
         var c = ServerConfiguration()
         c.port = 0
@@ -48,12 +50,8 @@ final class AppServer: @unchecked Sendable {
     /// One request on its own connection (`Connection: close`).
     func request(_ method: String, _ path: String, json: String? = nil, headers: [(String, String)] = [],
                  contentType: String = "application/json") throws -> Reply {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-        for (n, v) in headers { head += "\(n): \(v)\r\n" }
-        let body = Array((json ?? "").utf8)
-        if json != nil { head += "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n" } else if method != "GET" { head += "Content-Length: 0\r\n" }
-        head += "\r\n"
-        return try Reply(parsing: exchange(Array(head.utf8) + body))
+        try Reply.request(port: port, method, path, body: json.map { Array($0.utf8) }, contentType: contentType, headers: headers,
+                          host: "127.0.0.1", timeout: 10)
     }
 
     func exchange(_ bytes: [UInt8]) throws -> [UInt8] { try Loopback.exchange(port: port, bytes) }

@@ -14,19 +14,17 @@ import Glibc
 @Suite struct EventRoutesTests {
     /// Two organisations (`default` with jobs a0, a1; `beta` with b0), a user and token in each.
     final class Fixture: @unchecked Sendable {
-        let dir = TempDir("olleey-events")
-        let ws: Workspace
-        let db: Database
-        let env: ServerEnvironment
-        let server: HTTPServer
-        var port: Int { server.port }
+        let app: AppServer
+        var db: Database { app.db }
+        var env: ServerEnvironment { app.env }
+        var port: Int { app.port }
         var tokenA = "", tokenB = ""
         var beta = ""
         var jobsA: [Job] = [], jobsB: [Job] = []
 
         init() throws {
-            ws = try Workspace.initialize(at: dir.path).0
-            db = try ws.open()
+            app = try AppServer()
+            let db = app.db
             beta = try OrgService(db).create(name: "beta", actor: Actor(email: nil)).id
             let a = try UserService(db).create(email: "a@example.com", role: .client, actor: Actor(email: nil))
             let b = try UserService(db).create(email: "b@example.com", role: .pm, actor: Actor(email: nil, org: beta))
@@ -43,16 +41,7 @@ import Glibc
             let now = Clock.nowMillis() / 1000
             tokenA = try AccessTokenSigner(key: key).sign(user: a.id, org: Actor.defaultOrg, role: .client, now: now).token
             tokenB = try AccessTokenSigner(key: key).sign(user: b.id, org: beta, role: .pm, now: now).token
-            env = ServerEnvironment(workspace: ws, pool: try ws.pool())
-            let app = ServerApp(env: env, metrics: HTTPMetrics())
-            var c = ServerConfiguration()
-            c.port = 0
-            c.poolThreads = 4
-            server = HTTPServer(configuration: c, router: app.router(), log: HTTPLogSink(fd: open("/dev/null", O_WRONLY)))
-            try server.start()
         }
-
-        deinit { server.stop(); server.wait() }
 
         /// Appends an event as another process would (this fixture's own connection).
         @discardableResult

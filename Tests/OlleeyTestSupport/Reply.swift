@@ -26,10 +26,11 @@ public struct Reply {
         body = Array(raw[(end + 4)...])
     }
 
-    /// One request on its own connection (`Connection: close`) to 127.0.0.1:`port`.
+    /// One request on its own connection (`Connection: close`) to 127.0.0.1:`port`, with
+    /// `Host: host` (default `127.0.0.1:PORT`).
     public static func request(port: Int, _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
-                               headers: [(String, String)] = [], timeout: Double = 30) throws -> Reply {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+                               headers: [(String, String)] = [], host: String? = nil, timeout: Double = 30) throws -> Reply {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nConnection: close\r\n"
         for (n, v) in headers { head += "\(n): \(v)\r\n" }
         if let body { head += "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n" } else if method != "GET" && method != "HEAD" { head += "Content-Length: 0\r\n" }
         head += "\r\n"

@@ -14,28 +14,21 @@ public enum Crypto {
     }
 
     /// HMAC-SHA256 of `data` under `key` (32 bytes).
-    public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
+    public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] { hmac(EVP_sha256(), size: 32, key: key, data: data) }
+
+    /// HMAC-SHA1 of `data` under `key` (20 bytes): only for checking signatures a peer makes
+    /// with it (WebSub's `X-Hub-Signature: sha1=...`), never for anything olleey signs.
+    public static func hmacSHA1(key: [UInt8], data: [UInt8]) -> [UInt8] { hmac(EVP_sha1(), size: 20, key: key, data: data) }
+
+    /// libcrypto's one-shot HMAC with digest `md`, whose output is `size` bytes.
+    static func hmac(_ md: OpaquePointer?, size: Int, key: [UInt8], data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: size)
         var len: UInt32 = 0
         // buffers that are never empty, so their base addresses are never nil (the lengths say 0)
         let k = key + [0], d = data + [0]
         k.withUnsafeBytes { kb in
             d.withUnsafeBytes { db in
-                _ = HMAC(EVP_sha256(), kb.baseAddress, Int32(key.count), db.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, &out, &len)
-            }
-        }
-        return out
-    }
-
-    /// HMAC-SHA1 of `data` under `key` (20 bytes): only for checking signatures a peer makes
-    /// with it (WebSub's `X-Hub-Signature: sha1=...`), never for anything olleey signs.
-    public static func hmacSHA1(key: [UInt8], data: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 20)
-        var len: UInt32 = 0
-        let k = key + [0], d = data + [0]
-        k.withUnsafeBytes { kb in
-            d.withUnsafeBytes { db in
-                _ = HMAC(EVP_sha1(), kb.baseAddress, Int32(key.count), db.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, &out, &len)
+                _ = HMAC(md, kb.baseAddress, Int32(key.count), db.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, &out, &len)
             }
         }
         return out
