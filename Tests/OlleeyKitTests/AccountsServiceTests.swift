@@ -11,7 +11,7 @@ final class AccountsFixture: @unchecked Sendable {
     var settings = AuthSettings(registration: .open, passwordIterations: 1000)
 
     init() throws {
-        ws = try Workspace.initialize(at: dir.path).0
+        ws = try TestStore.initialize(at: dir.path).0
         db = try ws.open()
     }
 
@@ -295,10 +295,9 @@ struct AccountsServiceTests {
     @Test("rate limiter: two processes' worth of connections hitting one key concurrently count every hit exactly once")
     func rateLimiterConcurrent() throws {
         let f = try AccountsFixture()
-        let path = f.ws.dbPath
         let counts = Locked<[Int64]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            guard let db = try? Database(path: path) else { return }
+            guard let db = try? f.ws.open() else { return }
             for _ in 0..<25 {
                 if let d = try? RateLimiter(db).hit(key: "standard:user:u1", limit: 1000, window: 3600, now: 1_800_000_000) {
                     counts.withLock { $0.append(Int64(1000 - d.remaining)) }

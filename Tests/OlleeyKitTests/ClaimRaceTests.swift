@@ -22,7 +22,7 @@ import OlleeyTestSupport
 
     @Test func aFailingPreparationRunsOnceWithTwoWorkers() throws {
         let t = TempDir()
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         let db = try ws.open()
         // the delay at the claim (test-only hook) makes the second worker claim a unit it read
         // as claimable before the first worker failed it; several rounds, as the window is timing
@@ -40,7 +40,7 @@ import OlleeyTestSupport
 
     @Test func aClaimIsRefusedOnceTheUnitIsSettled() throws {
         let t = TempDir()
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         let db = try ws.open()
         let job = try failingJob(ws, db, source: t.file("gone.mp4"))
         let store = JobStore(db)

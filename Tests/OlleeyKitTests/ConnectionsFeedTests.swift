@@ -7,7 +7,7 @@ import OlleeyTestSupport
 struct ConnectionsFeedTests {
     func workspace() throws -> (TempDir, Database) {
         let dir = TempDir("olleey-connections")
-        let (ws, _) = try Workspace.initialize(at: dir.path)
+        let (ws, _) = try TestStore.initialize(at: dir.path)
         return (dir, try ws.open())
     }
 

@@ -92,7 +92,7 @@ struct TrackTranslationTests {
     static let src1 = "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nOne\n\n2\n00:00:03.000 --> 00:00:04.000\nTwo\n\n3\n00:00:05.000 --> 00:00:06.000\nThree\n\n4\n00:00:07.000 --> 00:00:08.000\nFour\n"
 
     func setUp(_ t: TempDir) throws -> (Database, Job, StandInUppercaseTranslator) {
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         let db = try ws.open()
         let now = Clock.nowISO()
         let job = Job(id: ID.uuid7(), source: "/v.mp4", sourceName: "v.mp4", sourceLang: "en", videoId: nil, status: .queued, stage: nil,

@@ -21,7 +21,7 @@ import OlleeyTestSupport
 
     @Test func readsAJobsEventsAfterAnIdInBatches() throws {
         let t = TempDir()
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         let db = try ws.open()
         let a = try job(db), b = try job(db)
         let events = EventStore(db)
@@ -45,7 +45,7 @@ import OlleeyTestSupport
 
     @Test func followsUntilTheJobSettlesAndSeesEventsWrittenMeanwhile() throws {
         let t = TempDir()
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         let db = try ws.open()
         let a = try job(db)
         let id = a.id
@@ -70,7 +70,7 @@ import OlleeyTestSupport
 
     @Test func followStopsWhenAskedTo() throws {
         let t = TempDir()
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         let db = try ws.open()
         _ = try job(db)
         var c = EventCursor(db: db, scope: .workspace, pollMs: 10)
@@ -85,7 +85,7 @@ import OlleeyTestSupport
     /// run (here its ingest fails at once, no media tool needed), and `stop` ends it.
     @Test func aWaitingRunnerTakesAJobQueuedAfterItStartedAndStopsWhenAsked() throws {
         let t = TempDir()
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         let db = try ws.open()
         let runner = JobRunner(workspace: ws, jobs: nil, parallel: 2, waitForWork: true, pollMs: 50, log: { _ in })
         let done = DispatchSemaphore(value: 0)

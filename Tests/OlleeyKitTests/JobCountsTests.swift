@@ -29,7 +29,7 @@ struct JobCountsTests {
     @Test("create, status change, organisation change and delete keep the counts equal to COUNT(*)")
     func triggers() throws {
         let dir = TempDir("olleey-counts")
-        let (ws, _) = try Workspace.initialize(at: dir.path)
+        let (ws, _) = try TestStore.initialize(at: dir.path)
         let db = try ws.open()
         let beta = try OrgService(db).create(name: "beta", actor: Actor(email: nil)).id
         let orgs: [String?] = [nil, "default", beta, "nobody"]
@@ -71,7 +71,7 @@ struct JobCountsTests {
     @Test("a page's total comes from the counts without other filters, and from COUNT(*) with them; both right")
     func pageTotals() throws {
         let dir = TempDir("olleey-counts")
-        let (ws, _) = try Workspace.initialize(at: dir.path)
+        let (ws, _) = try TestStore.initialize(at: dir.path)
         let db = try ws.open()
         let project = try ProjectService(db).create(name: "p1")
         for i in 0..<12 {
@@ -97,7 +97,7 @@ struct JobCountsTests {
     @Test("a lean page (the server's lists) has the same jobs, totals and target languages as a whole one, without languages")
     func leanPage() throws {
         let dir = TempDir("olleey-counts")
-        let (ws, _) = try Workspace.initialize(at: dir.path)
+        let (ws, _) = try TestStore.initialize(at: dir.path)
         let db = try ws.open()
         for (i, langs) in [["es", "fr", "ca"], ["de"], []].enumerated() {
             var j = JobCountsTests.job(org: "default", at: "2026-01-01T10:0\(i):00Z")

@@ -7,7 +7,7 @@ import OlleeyTestSupport
 /// (status, event, status) is refused as a conflict and writes nothing; it is the one writer.
 @Suite struct JobStateMachineTests {
     func workspace(_ t: TempDir) throws -> Database {
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         return try ws.open()
     }
 

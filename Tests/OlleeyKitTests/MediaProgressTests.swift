@@ -152,7 +152,7 @@ struct RealMediaProgressTests {
     @Test("a real job's mix and assemble: counts in order up to the video's length, and stage.progress events in the table")
     func pipeline() throws {
         let t = TempDir()
-        let ws = try Workspace.initialize(at: t.path).0
+        let ws = try TestStore.initialize(at: t.path).0
         let db = try ws.open()
         // 75 s: three mix segments of about 30 s
         let source = t.file("talk.mp4")

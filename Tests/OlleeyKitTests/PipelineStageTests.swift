@@ -32,7 +32,7 @@ final class FakeMediaJob {
         """
 
     init(languages: [String] = ["es", "ca"]) throws {
-        ws = try Workspace.initialize(at: t.path).0
+        ws = try TestStore.initialize(at: t.path).0
         db = try ws.open()
         let source = t.write("talk.mp4", "not a video: FakeMedia probes it")
         let now = Clock.nowISO()

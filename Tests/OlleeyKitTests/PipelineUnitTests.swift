@@ -30,6 +30,21 @@ struct PipelineUnitTests {
         #expect(cache.stats.hits == 1)
     }
 
+    @Test("a cache entry is first-writer-wins: one finished by another worker while this one made it is kept, never overwritten")
+    func cacheEntryFirstWriterWins() throws {
+        let t = TempDir()
+        let cache = StageCache(root: t.path)
+        let k = StageCache.key(["race"])
+        let r = try cache.produce("s", k, "txt") { tmp in
+            // another machine finishes the same entry meanwhile
+            try FileIO.writeAtomically("first", to: cache.path("s", k, "txt"))
+            try FileIO.writeAtomically("second", to: tmp)
+        }
+        #expect(try FileIO.readText(r.path) == "first")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: (r.path as NSString).deletingLastPathComponent) == [(r.path as NSString).lastPathComponent],
+                "the loser's temporary file is gone")
+    }
+
     @Test("an output's superseded entry is updated in place, restored when the update declines, dropped when it throws")
     func cacheUpdatesTheEntryAnOutputLinks() throws {
         let t = TempDir()
@@ -134,7 +149,7 @@ struct PipelineUnitTests {
     }
 
     func workspaceWithJob(_ t: TempDir, langs: [String] = ["es", "ca"]) throws -> (Workspace, Database, Job) {
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         let db = try ws.open()
         let now = Clock.nowISO()
         let job = Job(id: ID.uuid7(), source: "/v.mp4", sourceName: "v.mp4", sourceLang: "en", videoId: nil, status: .queued, stage: nil,

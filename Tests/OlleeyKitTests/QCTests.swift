@@ -11,7 +11,7 @@ final class ReviewFixture: @unchecked Sendable {
     let db: Database
 
     init() throws {
-        ws = try Workspace.initialize(at: dir.path).0
+        ws = try TestStore.initialize(at: dir.path).0
         db = try ws.open()
     }
 

@@ -18,7 +18,7 @@ struct SourceVideoTests {
     @Test("upload: not a video is refused and removed; the same file twice is one video per organisation; list, get, other organisations")
     func upload() throws {
         let dir = TempDir()
-        let ws = try Workspace.initialize(at: dir.path).0
+        let ws = try TestStore.initialize(at: dir.path).0
         let db = try ws.open()
         let beta = try OrgService(db).create(name: "beta", actor: Actor(email: nil)).id
         let a = SourceVideoService(db: db, workspace: ws, actor: Actor(email: nil))

@@ -9,7 +9,7 @@ import OlleeyTestSupport
 struct WorkerBusyTests {
     @Test func aWorkerCarriesOnAfterTheDatabaseWasLockedByAnotherConnection() throws {
         let t = TempDir()
-        let (ws, _) = try Workspace.initialize(at: t.path)
+        let (ws, _) = try TestStore.initialize(at: t.path)
         let db = try ws.open()
         let lines = LogLines()
         // a busy timeout far shorter than the lock is held: every claim meets SQLITE_BUSY meanwhile
@@ -19,7 +19,8 @@ struct WorkerBusyTests {
         // queued before the lock: the worker's claim of it is a write, refused while the lock is held
         let j = try EventCursorTests().job(db, source: t.file("gone.mp4"), withTrack: true)
         let holder = try ws.open()
-        try holder.execute("BEGIN IMMEDIATE")
+        // SQLite: the write lock; PostgreSQL: a lock on the jobs table that lets reads through
+        try holder.execute(ws.usesPostgres ? "BEGIN; LOCK TABLE jobs IN EXCLUSIVE MODE" : "BEGIN IMMEDIATE")
         let th = Thread { box.set(Result { try runner.run() }); done.signal() }
         th.start()
         usleep(800_000)

@@ -53,7 +53,7 @@ enum DemoCommand {
             var s = "Dubbed \(video) into \(langs.joined(separator: ", ")) in \(String(format: "%.1f", seconds)) s: \(final.status.rawValue)\n"
             s += outputs.master.map { "  master (all languages): \($0)\n" } ?? "  no master MP4 (see 'olleey job show \(JobStore(db).printedId(job.id))')\n"
             for l in languages {
-                s += "  \(l.language): " + (l.outputs["mp4"]?.stringValue.map { ws.root + "/" + $0 } ?? l.error ?? l.status.rawValue) + "\n"
+                s += "  \(l.language): " + (l.outputs["mp4"]?.stringValue.map { ws.filesRoot + "/" + $0 } ?? l.error ?? l.status.rawValue) + "\n"
             }
             s += "Inspect: cd \(dir) && olleey job show \(JobStore(db).printedId(job.id)) --fit"
             return s

@@ -111,11 +111,11 @@ public struct AccountStore {
 
     // MARK: signing keys
 
-    /// The named key, created with `fresh` when missing (INSERT OR IGNORE, then read: two
+    /// The named key, created with `fresh` when missing (INSERT ... ON CONFLICT DO NOTHING, then read: two
     /// processes creating it at once end up with the same key).
     public func signingKey(_ name: String, fresh: () throws -> [UInt8]) throws -> [UInt8] {
         if let k = try db.queryOne("SELECT secret FROM signing_keys WHERE name = ?", [.text(name)], { $0.blob(0) }) { return k }
-        try db.run("INSERT OR IGNORE INTO signing_keys(name, secret, created_at) VALUES (?, ?, ?)", [.text(name), .blob(try fresh()), .text(Clock.nowISO())])
+        try db.run("INSERT INTO signing_keys(name, secret, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [.text(name), .blob(try fresh()), .text(Clock.nowISO())])
         guard let k = try db.queryOne("SELECT secret FROM signing_keys WHERE name = ?", [.text(name)], { $0.blob(0) }) else {
             throw OlleeyError.failure("signing key not stored")
         }

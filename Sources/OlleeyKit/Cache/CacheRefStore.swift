@@ -14,7 +14,7 @@ public struct CacheRefStore {
         try db.transaction {
             _ = try db.run("DELETE FROM cache_refs WHERE job_id = ? AND language = ? AND stage = ?", [.text(job), .text(language), .text(stage)])
             for e in entries {
-                _ = try db.run("INSERT OR IGNORE INTO cache_refs(job_id, language, stage, entry, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                _ = try db.run("INSERT INTO cache_refs(job_id, language, stage, entry, recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                [.text(job), .text(language), .text(stage), .text(e), .text(now)])
             }
         }

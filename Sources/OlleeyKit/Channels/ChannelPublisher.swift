@@ -37,7 +37,7 @@ public struct ChannelPublisher {
             let url = target.publishURL ?? (target.publishCommand == nil ? master?.publishURL : nil)
             guard command != nil || url != nil else { try skip(job, l.language, "channel '\(target.name)' has no publisher", log: log); continue }
             let outputs = l.outputs
-            func abs(_ k: String) -> String { outputs[k]?.stringValue.map { workspace.root + "/" + $0 } ?? "" }
+            func abs(_ k: String) -> String { outputs[k]?.stringValue.map { workspace.filesRoot + "/" + $0 } ?? "" }
             let values: [String: String] = [
                 "video": abs("mp4"), "audio": abs("audio"), "vtt": abs("vtt"), "srt": abs("srt"), "lang": l.language,
                 "job": job.id, "channel": target.name, "channel_id": target.externalId ?? target.id, "title": job.sourceName,

@@ -26,7 +26,7 @@ public struct ProjectStore {
     }
 
     public func list() throws -> [Project] {
-        try db.query("SELECT id, name, description, created_at, updated_at FROM projects WHERE 1\(own.sql) ORDER BY created_at", own.args, ProjectStore.project)
+        try db.query("SELECT id, name, description, created_at, updated_at FROM projects WHERE TRUE\(own.sql) ORDER BY created_at", own.args, ProjectStore.project)
     }
 
     /// How many jobs and channels name the project.

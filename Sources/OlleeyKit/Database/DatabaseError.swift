@@ -66,8 +66,10 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public let sql: String?
     public let argumentsCount: Int
-    /// The database file, for messages.
+    /// The database file (or the PostgreSQL URL, password hidden), for messages.
     public let path: String?
+    /// PostgreSQL's SQLSTATE (`23505`) when the store is PostgreSQL; nil for SQLite.
+    public let sqlState: String?
 
     public init(_ code: ResultCode, message: String, sql: String? = nil, argumentsCount: Int = 0, path: String? = nil) {
         self.extendedResultCode = code
@@ -75,13 +77,49 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         self.sql = sql
         self.argumentsCount = argumentsCount
         self.path = path
+        self.sqlState = nil
     }
+
+    /// A PostgreSQL failure, with the SQLite result code of the same meaning, so that a service
+    /// catches `DatabaseError.SQLITE_CONSTRAINT_UNIQUE` whichever store it runs on
+    /// (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+    public init(postgres state: String, message: String, sql: String? = nil, argumentsCount: Int = 0, path: String? = nil) {
+        let code: ResultCode
+        switch state {
+        case "23505": code = .SQLITE_CONSTRAINT_UNIQUE
+        case "23503": code = .SQLITE_CONSTRAINT_FOREIGNKEY
+        case "23502": code = .SQLITE_CONSTRAINT_NOTNULL
+        case "23514": code = .SQLITE_CONSTRAINT_CHECK
+        case "40001", "40P01", "55P03": code = .SQLITE_BUSY          // serialization failure, deadlock, lock not available
+        case "53100": code = .SQLITE_FULL                            // disk full
+        case "57014": code = .SQLITE_INTERRUPT                       // query cancelled
+        case "25006": code = .SQLITE_READONLY                        // read-only transaction
+        case "42501", "28000", "28P01": code = .SQLITE_AUTH          // privileges, authentication
+        default:
+            if state.hasPrefix("23") { code = .SQLITE_CONSTRAINT }
+            // cannot connect at all: the store cannot be opened; lost (the server restarting): busy, retried
+            else if state == "08001" || state == "08004" { code = .SQLITE_CANTOPEN }
+            else if state.hasPrefix("08") || state.hasPrefix("57P") { code = .SQLITE_BUSY }
+            else if state.hasPrefix("53") || state.hasPrefix("58") { code = .SQLITE_IOERR }
+            else { code = .SQLITE_ERROR }
+        }
+        self.extendedResultCode = code
+        self.message = message
+        self.sql = sql
+        self.argumentsCount = argumentsCount
+        self.path = path
+        self.sqlState = state
+    }
+
+    /// True when the connection itself failed (PostgreSQL went away): the statement's outcome is
+    /// unknown unless the caller checks.
+    public var isConnectionFailure: Bool { sqlState.map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? false }
 
     /// The primary result code (`SQLITE_CONSTRAINT` for `SQLITE_CONSTRAINT_UNIQUE`).
     public var resultCode: ResultCode { extendedResultCode.primaryResultCode }
 
     public var description: String {
-        var d = "SQLite error \(extendedResultCode.rawValue): \(message)"
+        var d = sqlState.map { "PostgreSQL error \($0): \(message)" } ?? "SQLite error \(extendedResultCode.rawValue): \(message)"
         if let sql { d += " (in: \(sql.prefix(200)), \(argumentsCount) argument\(argumentsCount == 1 ? "" : "s"))" }
         return d
     }
@@ -106,6 +144,9 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         case ResultCode.SQLITE_CONSTRAINT:
             return OlleeyError(.invalid, "invalid data (\(message))")
         case ResultCode.SQLITE_BUSY, ResultCode.SQLITE_LOCKED:
+            if isConnectionFailure {
+                return OlleeyError(.busy, "the PostgreSQL store is unreachable (\(message))", hint: "retry when PostgreSQL is back; workers wait and carry on by themselves")
+            }
             return OlleeyError(.busy, "the workspace database is busy (\(message))",
                                hint: "another olleey process holds a write lock; retry in a moment")
         case ResultCode.SQLITE_NOTADB, ResultCode.SQLITE_CORRUPT:
@@ -114,6 +155,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         case ResultCode.SQLITE_FULL:
             return OlleeyError(.cannotCreate, "the disk is full: cannot write \(file)")
         case ResultCode.SQLITE_CANTOPEN:
+            if sqlState != nil { return OlleeyError(.unavailable, message, hint: "check that PostgreSQL is running and that store.url (OLLEEY_STORE_URL) names it") }
             return OlleeyError(.config, "cannot open \(path ?? file) (\(message))")
         case ResultCode.SQLITE_READONLY, ResultCode.SQLITE_PERM, ResultCode.SQLITE_AUTH:
             return OlleeyError(.cannotCreate, "cannot write \(path ?? file): the workspace is read-only (\(message))",

@@ -13,7 +13,8 @@ public final class DatabasePool: @unchecked Sendable {
     private let writer: Database
     private let writerLock = NSLock()
 
-    private let readerOptions: Database.Options
+    /// Opens one reader connection (read-only).
+    private let openReader: @Sendable () throws -> Database
     private let readersLock = NSLock()
     private let readerSlots: DispatchSemaphore
     private var idleReaders: [Database] = []
@@ -27,7 +28,27 @@ public final class DatabasePool: @unchecked Sendable {
         var r = options
         r.create = false
         r.wal = false   // the writer set WAL mode; it is a property of the file
-        readerOptions = r
+        let readerOptions = r
+        openReader = {
+            let db = try Database(path: path, options: readerOptions)
+            try db.execute("PRAGMA query_only = ON")
+            return db
+        }
+        readerSlots = DispatchSemaphore(value: self.maximumReaders)
+    }
+
+    /// A pool on a PostgreSQL store: one writer connection, and reader connections whose
+    /// transactions are read-only. (Other processes and machines have pools of their own; the
+    /// store's advisory writer lock orders all writers, see `Database.transaction`.)
+    public init(postgres url: String, maximumReaders: Int = 4, busyTimeoutMs: Int32 = 5000) throws {
+        self.maximumReaders = max(1, maximumReaders)
+        writer = try Database(postgres: url, busyTimeoutMs: busyTimeoutMs)
+        path = writer.path
+        openReader = {
+            let db = try Database(postgres: url, busyTimeoutMs: busyTimeoutMs)
+            try db.execute("SET default_transaction_read_only = on")
+            return db
+        }
         readerSlots = DispatchSemaphore(value: self.maximumReaders)
     }
 
@@ -73,9 +94,7 @@ public final class DatabasePool: @unchecked Sendable {
         openReaders += 1
         readersLock.unlock()
         do {
-            let db = try Database(path: path, options: readerOptions)
-            try db.execute("PRAGMA query_only = ON")
-            return db
+            return try openReader()
         } catch {
             readersLock.lock()
             openReaders -= 1

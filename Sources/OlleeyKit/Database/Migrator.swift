@@ -24,6 +24,7 @@ public enum Migrator {
     /// `migrations` is refused (78). Returns the versions applied.
     @discardableResult
     public static func migrate(_ db: Database, _ migrations: [Migration] = Schema.migrations) throws -> [Int] {
+        if db.isPostgres { return try PGSchema.migrate(db, migrations) }
         let known = migrations.map(\.version).max() ?? 0
         if let current = try currentVersion(db), current >= known {
             if current > known { throw newerSchema(current, known) }
@@ -69,6 +70,7 @@ public enum Migrator {
 
     /// The highest applied version, or nil when the migrations table does not exist yet.
     public static func currentVersion(_ db: Database) throws -> Int? {
+        if db.isPostgres { return try PGSchema.currentVersion(db) }
         let exists = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'") ?? 0
         if exists == 0 { return nil }
         return Int(try db.scalarInt("SELECT max(version) FROM schema_migrations") ?? 0)

@@ -1,3 +1,4 @@
+import CPostgreSQL
 import CSQLite
 
 /// A view of the current row of a statement. Valid until the next step.
@@ -7,7 +8,11 @@ import CSQLite
 /// prepared statement (see `Statement.columnIndex(_:)`); an unknown name throws a `DatabaseError`.
 /// Positional reads (`row.string(3)`) remain for ad-hoc queries.
 public struct Row {
-    @usableFromInline let stmt: OpaquePointer
+    /// The SQLite statement (nil for a PostgreSQL row).
+    @usableFromInline let stmt: OpaquePointer?
+    /// A PostgreSQL row: its result and index (nil for a SQLite row).
+    @usableFromInline let pgResult: OpaquePointer?
+    @usableFromInline let pgRow: Int32
     // The statement outlives every Row made from it (a Row is only valid while it steps).
     @usableFromInline unowned(unsafe) let statement: Statement
     // The statement's name lookup cache (see `Statement.columnIndex(_:)`), copied here so that
@@ -18,6 +23,19 @@ public struct Row {
 
     @inlinable init(statement: Statement) {
         stmt = statement.handle
+        pgResult = nil
+        pgRow = 0
+        self.statement = statement
+        lookupState = statement.lookupState
+        lookupKeys = statement.lookupKeys
+        lookupIndexes = statement.lookupIndexes
+    }
+
+    /// Row `row` of a PostgreSQL result (read as text).
+    @usableFromInline init(postgres statement: Statement, result: OpaquePointer?, row: Int32) {
+        stmt = nil
+        pgResult = result
+        pgRow = row
         self.statement = statement
         lookupState = statement.lookupState
         lookupKeys = statement.lookupKeys
@@ -54,15 +72,27 @@ public struct Row {
         T.decode(self, at: try statement.columnIndex(named: name))
     }
 
-    public var columnCount: Int { Int(sqlite3_column_count(stmt)) }
+    public var columnCount: Int { pgResult != nil ? Int(PQnfields(pgResult)) : Int(sqlite3_column_count(stmt)) }
 
-    public func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(stmt, Int32(i))) }
+    public func columnName(_ i: Int) -> String {
+        if let r = pgResult { return String(cString: PQfname(r, Int32(i))) }
+        return String(cString: sqlite3_column_name(stmt, Int32(i)))
+    }
 
-    @inlinable public func isNull(_ i: Int) -> Bool { sqlite3_column_type(stmt, Int32(i)) == SQLITE_NULL }
-    @inlinable public func int64(_ i: Int) -> Int64 { sqlite3_column_int64(stmt, Int32(i)) }
-    @inlinable public func int(_ i: Int) -> Int { Int(sqlite3_column_int64(stmt, Int32(i))) }
-    @inlinable public func double(_ i: Int) -> Double { sqlite3_column_double(stmt, Int32(i)) }
-    @inlinable public func bool(_ i: Int) -> Bool { sqlite3_column_int64(stmt, Int32(i)) != 0 }
+    @inlinable public func isNull(_ i: Int) -> Bool {
+        if pgResult != nil { return pgIsNull(i) }
+        return sqlite3_column_type(stmt, Int32(i)) == SQLITE_NULL
+    }
+    @inlinable public func int64(_ i: Int) -> Int64 {
+        if pgResult != nil { return pgInt64(i) }
+        return sqlite3_column_int64(stmt, Int32(i))
+    }
+    @inlinable public func int(_ i: Int) -> Int { Int(int64(i)) }
+    @inlinable public func double(_ i: Int) -> Double {
+        if pgResult != nil { return pgDouble(i) }
+        return sqlite3_column_double(stmt, Int32(i))
+    }
+    @inlinable public func bool(_ i: Int) -> Bool { int64(i) != 0 }
 
     /// The text of column `i` ("" for NULL), all its bytes (a NUL inside is kept).
     ///
@@ -73,6 +103,7 @@ public struct Row {
     /// protected and unprotected values (https://sqlite.org/c3ref/value.html).
     @inlinable
     public func string(_ i: Int) -> String {
+        if pgResult != nil { return pgString(i) }
         guard let v = sqlite3_column_value(stmt, Int32(i)) else { return "" }
         return Row.text(v)
     }
@@ -88,6 +119,7 @@ public struct Row {
     /// `string(_:)`), then its type and text.
     @inlinable
     public func optionalString(_ i: Int) -> String? {
+        if pgResult != nil { return pgIsNull(i) ? nil : pgString(i) }
         guard let v = sqlite3_column_value(stmt, Int32(i)) else { return nil }
         return sqlite3_value_type(v) == SQLITE_NULL ? nil : Row.text(v)
     }
@@ -95,18 +127,64 @@ public struct Row {
     @inlinable public func optionalDouble(_ i: Int) -> Double? { isNull(i) ? nil : double(i) }
 
     public func blob(_ i: Int) -> [UInt8] {
+        if pgResult != nil { return pgBlob(i) }
         let n = Int(sqlite3_column_bytes(stmt, Int32(i)))
         guard n > 0, let p = sqlite3_column_blob(stmt, Int32(i)) else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
 
     public func value(_ i: Int) -> SQLValue {
+        if pgResult != nil { return pgValue(i) }
         switch sqlite3_column_type(stmt, Int32(i)) {
         case SQLITE_INTEGER: return .int(int64(i))
         case SQLITE_FLOAT: return .double(double(i))
         case SQLITE_TEXT: return .text(string(i))
         case SQLITE_BLOB: return .blob(blob(i))
         default: return .null
+        }
+    }
+
+    // MARK: PostgreSQL (results as text)
+
+    @usableFromInline func pgIsNull(_ i: Int) -> Bool { PQgetisnull(pgResult, pgRow, Int32(i)) == 1 }
+
+    @usableFromInline func pgString(_ i: Int) -> String {
+        guard let p = PQgetvalue(pgResult, pgRow, Int32(i)) else { return "" }
+        let n = Int(PQgetlength(pgResult, pgRow, Int32(i)))
+        return p.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
+    }
+
+    /// An integer, a boolean (`t`/`f`, as SQLite's 1/0) or a number with a fraction (truncated,
+    /// as SQLite reads a REAL as an integer); 0 for NULL or text.
+    @usableFromInline func pgInt64(_ i: Int) -> Int64 {
+        let s = pgString(i)
+        if let v = Int64(s) { return v }
+        if s == "t" { return 1 }
+        if s == "f" { return 0 }
+        return Double(s).map { $0.isFinite ? Int64($0) : 0 } ?? 0
+    }
+
+    @usableFromInline func pgDouble(_ i: Int) -> Double {
+        let s = pgString(i)
+        if let v = Double(s) { return v }
+        return s == "t" ? 1 : 0
+    }
+
+    @usableFromInline func pgBlob(_ i: Int) -> [UInt8] {
+        guard !pgIsNull(i), let p = PQgetvalue(pgResult, pgRow, Int32(i)) else { return [] }
+        var n = 0
+        guard let raw = p.withMemoryRebound(to: UInt8.self, capacity: 1, { PQunescapeBytea($0, &n) }) else { return [] }
+        defer { PQfreemem(raw) }
+        return Array(UnsafeBufferPointer(start: raw, count: n))
+    }
+
+    func pgValue(_ i: Int) -> SQLValue {
+        if pgIsNull(i) { return .null }
+        switch PQftype(pgResult, Int32(i)) {
+        case 20, 21, 23, 16: return .int(pgInt64(i))        // int8, int2, int4, bool
+        case 700, 701, 1700: return .double(pgDouble(i))    // float4, float8, numeric
+        case 17: return .blob(pgBlob(i))                    // bytea
+        default: return .text(pgString(i))
         }
     }
 }
@@ -161,6 +239,7 @@ extension Database {
     /// Every row of a query, decoded.
     @inlinable
     public func fetchAll<T: RowDecodable>(_ type: T.Type, _ sql: String, _ args: [SQLValue] = []) throws -> [T] {
+        if pg != nil { return try pgQuery(sql, args) { try T(row: $0) } }
         // the loop of `query`, written out so that `T` is decoded in place (no closure between)
         let s = try statement(sql)
         defer { s.finish() }
@@ -183,6 +262,7 @@ extension Database {
     /// The first row of a query, decoded, or nil.
     @inlinable
     public func fetchOne<T: RowDecodable>(_ type: T.Type, _ sql: String, _ args: [SQLValue] = []) throws -> T? {
+        if pg != nil { return try pgQuery(sql, args, { try T(row: $0) }, limit: 1).first }
         let s = try statement(sql)
         defer { s.finish() }
         try s.bind(args)

@@ -1,9 +1,14 @@
+import CPostgreSQL
 import CSQLite
 
 /// A prepared statement. Bind, step, read columns through `Row`.
 public final class Statement: @unchecked Sendable {
     @usableFromInline unowned let connection: Database
-    @usableFromInline let handle: OpaquePointer
+    /// The SQLite statement (nil on PostgreSQL, where the statement is prepared by its connection
+    /// and this object keeps the column names and the result being read).
+    @usableFromInline let handle: OpaquePointer?
+    /// PostgreSQL: the result whose rows are being read.
+    var pgResult: PGResult?
     public let sql: String
     /// How many arguments were bound last, for errors.
     @usableFromInline var argumentsCount = 0
@@ -36,8 +41,22 @@ public final class Statement: @unchecked Sendable {
         lookupIndexes.initialize(repeating: 0, count: lookupCapacity)
     }
 
+    /// A PostgreSQL statement's column bookkeeping (no SQLite statement).
+    init(postgres connection: Database, sql: String) {
+        self.connection = connection
+        self.sql = sql
+        handle = nil
+        lookupCapacity = 132
+        lookupState = .allocate(capacity: 3)
+        lookupState.initialize(repeating: 0, count: 3)
+        lookupKeys = .allocate(capacity: lookupCapacity)
+        lookupKeys.initialize(repeating: nil, count: lookupCapacity)
+        lookupIndexes = .allocate(capacity: lookupCapacity)
+        lookupIndexes.initialize(repeating: 0, count: lookupCapacity)
+    }
+
     deinit {
-        sqlite3_finalize(handle)
+        if let handle { sqlite3_finalize(handle) }
         lookupState.deallocate()
         lookupKeys.deallocate()
         lookupIndexes.deallocate()
@@ -136,6 +155,15 @@ public final class Statement: @unchecked Sendable {
 
     public var row: Row { Row(statement: self) }
 
+    /// The names of the result's columns, in order.
+    func columnNames() -> [String] {
+        if handle == nil {
+            guard let r = pgResult?.handle else { return [] }
+            return (0..<PQnfields(r)).map { String(cString: PQfname(r, $0)) }
+        }
+        return (0..<sqlite3_column_count(handle)).map { sqlite3_column_name(handle, $0).map { String(cString: $0) } ?? "" }
+    }
+
     // MARK: columns by name
 
     /// Names are resolved once per prepared statement: the first lookup of a name builds a
@@ -165,12 +193,7 @@ public final class Statement: @unchecked Sendable {
         let map: [String: Int]
         if let m = columnsByName { map = m } else {
             var m: [String: Int] = [:]
-            let n = Int(sqlite3_column_count(handle))
-            for i in 0..<n {
-                guard let c = sqlite3_column_name(handle, Int32(i)) else { continue }
-                let s = String(cString: c)
-                if m[s] == nil { m[s] = i }
-            }
+            for (i, s) in columnNames().enumerated() where m[s] == nil { m[s] = i }
             columnsByName = m
             map = m
         }

@@ -154,8 +154,11 @@ public final class EventFeed: @unchecked Sendable {
     }
 
     func run() {
+        // on PostgreSQL, the feed sleeps on LISTEN/NOTIFY: an event from any machine wakes it at
+        // once, and a poll each second remains as a backstop; on SQLite it polls (cheaply)
+        let listener = (try? open()).flatMap { $0.isPostgres ? try? EventNotifications(db: $0) : nil }
         while true {
-            usleep(pollMicros)
+            if let listener { _ = listener.wait(timeoutMs: 1000) } else { usleep(pollMicros) }
             lock.lock()
             if subscribers.isEmpty {
                 // nobody listens: the thread ends and the connection closes; a subscribe starts again

@@ -24,9 +24,20 @@ public struct EventStore {
 
     @discardableResult
     public func append(_ kind: String, job: String?, language: String? = nil, _ data: JSON = .object([])) throws -> Int64 {
-        try db.run("INSERT INTO events(at, kind, job_id, language, data) VALUES (?, ?, ?, ?, ?)",
-                   [.text(Clock.nowISO()), .text(kind), job.sqlValue, language.sqlValue, .text(data.encoded())])
-        return db.lastInsertRowID
+        let args: [SQLValue] = [.text(Clock.nowISO()), .text(kind), job.sqlValue, language.sqlValue, .text(data.encoded())]
+        let sql = "INSERT INTO events(at, kind, job_id, language, data) VALUES (?, ?, ?, ?, ?) RETURNING id"
+        // PostgreSQL: events commit in the order of their ids (readers follow `id > last seen`),
+        // so each is appended under the writer lock (see `Database.transaction`)
+        if db.isPostgres && !db.isInTransaction {
+            return try db.transaction(.immediate) {
+                let id = try db.scalarInt(sql, args) ?? 0
+                try db.run("SELECT pg_notify('\(EventNotifications.channel)', ?)", [.text(String(id))])
+                return id
+            }
+        }
+        let id = try db.scalarInt(sql, args) ?? 0
+        if db.isPostgres { try db.run("SELECT pg_notify('\(EventNotifications.channel)', ?)", [.text(String(id))]) }
+        return id
     }
 
     /// Events after an id, oldest first: of one job, of one organisation's jobs, or (neither) all.
@@ -43,15 +54,23 @@ public struct EventStore {
         }
     }
 
+    /// PostgreSQL: this connection is told of every event appended from now on
+    /// (`EventNotifications`).
+    public func listen() throws {
+        try db.execute("LISTEN \(EventNotifications.channel)")
+    }
+
     /// The id of the newest event (0 when there is none).
     public func lastId() throws -> Int64 {
         try db.scalarInt("SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
     }
 
     /// SQLite's `PRAGMA data_version` of this connection: it changes when another connection
-    /// commits, so a poller asks it before reading anything.
+    /// commits, so a poller asks it before reading anything. On PostgreSQL, the newest event's id
+    /// (one index lookup), which changes when an event is appended.
     public func dataVersion() throws -> Int64 {
-        try db.scalarInt("PRAGMA data_version") ?? 0
+        if db.isPostgres { return try lastId() }
+        return try db.scalarInt("PRAGMA data_version") ?? 0
     }
 
     /// Events in (after, upTo] with the organisation of their job (nil when the job is gone),

@@ -31,7 +31,7 @@ public struct GlossaryStore {
     }
 
     public func list() throws -> [Glossary] {
-        try db.query("SELECT \(GlossaryStore.columns) FROM glossaries g WHERE 1\(own.sql) ORDER BY g.name", own.args, GlossaryStore.glossary)
+        try db.query("SELECT \(GlossaryStore.columns) FROM glossaries g WHERE TRUE\(own.sql) ORDER BY g.name", own.args, GlossaryStore.glossary)
     }
 
     public func insert(_ g: Glossary) throws {

@@ -36,8 +36,8 @@ public struct JobFiles {
         let expires = now + SignedLink.downloadTTL
         var items: [Deliverable] = []
         for row in outputs.rows {
-            guard let abs = try? workspace.confined(Paths.relative(row.path, to: workspace.root)), isRegularFile(abs) else { continue }
-            let rel = Paths.relative(abs, to: Paths.normalize(workspace.root))
+            guard let abs = try? workspace.confined(Paths.relative(row.path, to: workspace.filesRoot)), isRegularFile(abs) else { continue }
+            let rel = Paths.relative(abs, to: Paths.normalize(workspace.filesRoot))
             items.append(Deliverable(language: row.language, kind: row.kind, path: rel,
                                      link: SignedLink(purpose: .download, org: job.orgId, job: job.id, path: rel, expires: expires)))
         }
@@ -51,7 +51,7 @@ public struct JobFiles {
         let dir = OutputLayout.dir(outputsDir: workspace.outputsDir, jobId: job.id)
         let abs = try workspace.confined(path, inside: dir)
         guard isRegularFile(abs) else { throw OlleeyError.notFound("job \(job.id) has no file '\(path)'") }
-        return SignedLink(purpose: .download, org: job.orgId, job: job.id, path: Paths.relative(abs, to: Paths.normalize(workspace.root)),
+        return SignedLink(purpose: .download, org: job.orgId, job: job.id, path: Paths.relative(abs, to: Paths.normalize(workspace.filesRoot)),
                           expires: now + SignedLink.downloadTTL)
     }
 
@@ -77,7 +77,7 @@ public struct JobFiles {
         if let jobRef {
             let job = try queries.job(jobRef)
             jobId = job.id
-            rel = Paths.relative(Paths.normalize(OutputLayout.dir(outputsDir: workspace.outputsDir, jobId: job.id)), to: Paths.normalize(workspace.root)) + "/uploads/" + name
+            rel = Paths.relative(Paths.normalize(OutputLayout.dir(outputsDir: workspace.outputsDir, jobId: job.id)), to: Paths.normalize(workspace.filesRoot)) + "/uploads/" + name
             if Paths.exists(try workspace.confined(rel)) {
                 throw OlleeyError(.alreadyExists, "job \(job.id) already has an uploaded file '\(name)'", hint: "choose another name")
             }

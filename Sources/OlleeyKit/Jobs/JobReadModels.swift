@@ -241,7 +241,7 @@ public struct JobQueries {
     public func detail(_ job: Job, fit: Bool = false) throws -> JobDetail {
         try actor.check(job)
         return JobDetail(job: job, languages: try store.languages(job.id), attention: try TrackService(db).attention(job: job),
-                  root: workspace.root, includeFit: fit)
+                  root: workspace.filesRoot, includeFit: fit)
     }
 
     /// A page of jobs. Filters are validated as `job create` validates them: an unknown status
@@ -284,7 +284,7 @@ public struct JobQueries {
         let fm = FileManager.default
         return JobOutputs(jobId: job.id, status: job.status, master: fm.fileExists(atPath: master) ? master : nil, sourceLang: job.sourceLang,
                           sourceVTT: fm.fileExists(atPath: srcVTT) ? srcVTT : nil,
-                          languages: try store.languages(job.id).map { ($0.language, JobOutputs.absolute(root: workspace.root, $0.outputs)) })
+                          languages: try store.languages(job.id).map { ($0.language, JobOutputs.absolute(root: workspace.filesRoot, $0.outputs)) })
     }
 
     public func stats() throws -> JobStats {

@@ -237,7 +237,7 @@ public struct JobStore {
 
     /// The same number counted from `jobs` (what `maintainedCount` must always equal).
     public func countedTotal(statuses: [String] = []) throws -> Int {
-        var sql = "SELECT count(*) FROM jobs WHERE 1" + orgClause.sql
+        var sql = "SELECT count(*) FROM jobs WHERE TRUE" + orgClause.sql
         var args = orgClause.args
         if !statuses.isEmpty {
             sql += " AND status IN (" + statuses.map { _ in "?" }.joined(separator: ",") + ")"
@@ -369,13 +369,18 @@ public struct JobStore {
     /// unit is still `claimable` and its lease is free, expired or this worker's. What the caller
     /// read before (the unit's status, the lease) may be stale by now; this statement is not. A
     /// lease of a dead process of this host (which SQL cannot tell) is taken by a second
-    /// compare-and-set on that very owner, so two workers cannot both take it over.
+    /// compare-and-set on that very owner, so two workers cannot both take it over. On
+    /// PostgreSQL the row is chosen `FOR UPDATE SKIP LOCKED`: a row another machine is claiming
+    /// right now is passed over at once instead of waited for.
     private func claim(table: String, key: String, args: [SQLValue], claimable: String, worker: String, leaseMs: Int64) throws -> Bool {
         let now = Clock.nowMillis()
         let set = "UPDATE \(table) SET lease_owner = ?, lease_expires_ms = ? WHERE \(key) AND \(claimable) AND "
         let lease: [SQLValue] = [.text(worker), .int(now + leaseMs)]
-        let free = try db.query(set + "(lease_owner IS NULL OR lease_owner = ? OR lease_expires_ms IS NULL OR lease_expires_ms <= ?) RETURNING 1",
-                                lease + args + [.text(worker), .int(now)]) { $0.int(0) }
+        let freeLease = "(lease_owner IS NULL OR lease_owner = ? OR lease_expires_ms IS NULL OR lease_expires_ms <= ?)"
+        let sql = db.isPostgres
+            ? "UPDATE \(table) SET lease_owner = ?, lease_expires_ms = ? WHERE ctid IN (SELECT ctid FROM \(table) WHERE \(key) AND \(claimable) AND \(freeLease) FOR UPDATE SKIP LOCKED) RETURNING 1"
+            : set + freeLease + " RETURNING 1"
+        let free = try db.query(sql, lease + args + [.text(worker), .int(now)]) { $0.int(0) }
         if !free.isEmpty { return true }
         guard let owner = try db.scalarText("SELECT lease_owner FROM \(table) WHERE \(key)", args), !WorkerID.isAlive(owner) else { return false }
         return try !db.query(set + "lease_owner = ? RETURNING 1", lease + args + [.text(owner)]) { $0.int(0) }.isEmpty

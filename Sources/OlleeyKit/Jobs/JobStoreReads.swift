@@ -21,7 +21,7 @@ extension JobStore {
     /// Jobs by status (of the organisation, or of every one without): the server's metrics.
     public func countByStatus() throws -> [JobStats.Count] {
         let (own, args) = orgClause
-        return try db.query("SELECT status, count(*) AS n FROM jobs WHERE 1\(own) GROUP BY status ORDER BY 1", args) {
+        return try db.query("SELECT status, count(*) AS n FROM jobs WHERE TRUE\(own) GROUP BY status ORDER BY 1", args) {
             JobStats.Count(key: try $0["status"], count: try $0["n"]) }
     }
 
@@ -30,9 +30,9 @@ extension JobStore {
         // scoped: the organisation's jobs only (`ofOrg` limits a table with a job_id column)
         let (own, args) = orgClause
         let ofOrg = org == nil ? "" : " AND job_id IN (SELECT id FROM jobs WHERE org_id = ?)"
-        let byStatus = try db.query("SELECT status, count(*) AS n FROM jobs WHERE 1\(own) GROUP BY status ORDER BY 2 DESC, 1", args) {
+        let byStatus = try db.query("SELECT status, count(*) AS n FROM jobs WHERE TRUE\(own) GROUP BY status ORDER BY 2 DESC, 1", args) {
             JobStats.Count(key: try $0["status"], count: try $0["n"]) }
-        let byLang = try db.query("SELECT language, status, count(*) AS n FROM job_languages WHERE 1\(ofOrg) GROUP BY language, status ORDER BY language, status", args) {
+        let byLang = try db.query("SELECT language, status, count(*) AS n FROM job_languages WHERE TRUE\(ofOrg) GROUP BY language, status ORDER BY language, status", args) {
             JobStats.LanguageCount(language: try $0["language"], status: try $0["status"], count: try $0["n"]) }
         let reasons = try db.query("""
             SELECT coalesce(error_stage, '?') AS stage, error, count(*) AS n FROM job_languages WHERE status = 'failed'\(ofOrg) GROUP BY 1, 2

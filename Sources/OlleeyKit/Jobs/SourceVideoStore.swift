@@ -15,7 +15,7 @@ struct SourceVideoStore {
 
     /// Adds the entry; false when the organisation has this video already.
     func insert(id: String, org: String, title: String, description: String?, channelId: String?, projectId: String?, uploadedBy: String?) throws -> Bool {
-        try db.run("INSERT OR IGNORE INTO source_videos(id, org_id, title, description, channel_id, project_id, uploaded_by, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        try db.run("INSERT INTO source_videos(id, org_id, title, description, channel_id, project_id, uploaded_by, created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                    [.text(id), .text(org), .text(title), description.sqlValue, channelId.sqlValue, projectId.sqlValue, uploadedBy.sqlValue,
                     .text(Clock.nowISO())]) > 0
     }
@@ -70,8 +70,8 @@ public struct LocalizedMetadataStore {
     func upsert(job: String, language: String, title: String?, description: String?, by: String?) throws {
         try db.run("""
             INSERT INTO localized_metadata(job_id, language, title, description, updated_by, updated_at) VALUES (?,?,?,?,?,?)
-            ON CONFLICT(job_id, language) DO UPDATE SET title = coalesce(excluded.title, title),
-              description = coalesce(excluded.description, description), updated_by = excluded.updated_by, updated_at = excluded.updated_at
+            ON CONFLICT(job_id, language) DO UPDATE SET title = coalesce(excluded.title, localized_metadata.title),
+              description = coalesce(excluded.description, localized_metadata.description), updated_by = excluded.updated_by, updated_at = excluded.updated_at
             """, [.text(job), .text(language), title.sqlValue, description.sqlValue, by.sqlValue, .text(Clock.nowISO())])
     }
 }

@@ -11,7 +11,7 @@ public struct SourceVideo: Sendable, Equatable {
     public var projectId: String?
     public var uploadedBy: String?
     public var createdAt: String
-    /// Relative to the workspace directory (`.olleey/`), as `videos.path`: `media/SHA.mp4`.
+    /// Relative to the storage directory (`.olleey/`, or the shared storage path), as `videos.path`: `media/SHA.mp4`.
     public var path: String
     public var sizeBytes: Int
     public var durationMs: Int
@@ -104,7 +104,7 @@ public struct SourceVideoService {
         if ext.isEmpty || ext.count > 8 || !ext.allSatisfy({ $0.isLetter || $0.isNumber }) { ext = "mp4" }
         let videos = VideoStore(db)
         let rel = try videos.path(sha256: sha) ?? "media/\(sha).\(ext)"
-        let dest = workspace.dir + "/" + rel
+        let dest = workspace.storageDir + "/" + rel
         if !FileManager.default.fileExists(atPath: dest) {
             guard rename(u.file, dest) == 0 else { throw OlleeyError.cannotCreate("cannot store the upload at \(rel): \(String(cString: strerror(errno)))") }
             moved = true
@@ -133,7 +133,7 @@ public struct SourceVideoService {
     }
 
     /// The absolute path of a video's file.
-    public func file(_ v: SourceVideo) throws -> String { try workspace.confined(v.path, inside: workspace.dir) }
+    public func file(_ v: SourceVideo) throws -> String { try workspace.confined(v.path, inside: workspace.storageDir) }
 
     /// A page of the organisation's videos, newest first; channel and project by id or name
     /// (unknown: 404); `videoType` one of `videoTypes`.

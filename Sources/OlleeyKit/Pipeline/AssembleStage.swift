@@ -48,7 +48,7 @@ struct AssembleStage: PipelineStage {
             captionsPath = stem + ".captions.vtt"
         }
         try placeOutput(mixed.path, at: audioPath)
-        let rel = { (p: String) in Paths.relative(p, to: workspace.root) }
+        let rel = { (p: String) in Paths.relative(p, to: workspace.filesRoot) }
         let outputs: JSON = .object([("mp4", .string(rel(mp4Path))), ("vtt", .string(rel(vttPath))), ("srt", .string(rel(srtPath))),
                                      ("audio", .string(rel(audioPath)))]
                                     + (captionsPath.map { [("captions_vtt", .string(rel($0))), ("captions_srt", .string(rel(stem + ".captions.srt")))] } ?? [])

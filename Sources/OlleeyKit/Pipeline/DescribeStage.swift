@@ -226,7 +226,7 @@ struct DescribeStage: PipelineStage {
         let job = context.job
         let video = try context.videoRecord()
         let stem = OutputLayout.languageStem(outputsDir: context.workspace.outputsDir, job: job, language: lang)
-        let rel = { (p: String) in Paths.relative(p, to: context.workspace.root) }
+        let rel = { (p: String) in Paths.relative(p, to: context.workspace.filesRoot) }
         let descVTT = stem + ".descriptions.vtt", descSRT = stem + ".descriptions.srt"
         try FileIO.writeAtomically(langScript.content, to: descVTT)
         try FileIO.writeAtomically(SRT.serialize(doc), to: descSRT)

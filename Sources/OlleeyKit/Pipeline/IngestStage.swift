@@ -49,7 +49,7 @@ struct IngestStage: PipelineStage {
         let info = try context.media.probe(local, requireVideo: true)
         let ext = (job.sourceName as NSString).pathExtension.lowercased()
         let rel = "media/\(sha).\(ext.isEmpty ? "bin" : ext)"
-        let dest = workspace.dir + "/" + rel
+        let dest = workspace.storageDir + "/" + rel
         if !FileManager.default.fileExists(atPath: dest) { try placeOutput(local, at: dest) }
         let size = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
         return try videos.insert(id: ID.uuid7(), sha256: sha, path: rel, originalName: job.sourceName, sizeBytes: size, info: info)

@@ -69,7 +69,7 @@ public final class JobPipeline: @unchecked Sendable {
         self.media = media
         self.log = log
         self.runner = StageRunner(db: db, worker: worker, cancel: cancel, log: log)
-        self.progressEvents = ProgressEventWriter(path: db.path)
+        self.progressEvents = ProgressEventWriter(like: db)
     }
 
     var jobs: JobStore { JobStore(db) }

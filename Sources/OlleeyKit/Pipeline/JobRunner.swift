@@ -158,7 +158,14 @@ public final class JobRunner: @unchecked Sendable {
         let hbDone = DispatchSemaphore(value: 0)
         let hb = Thread { [self] in self.heartbeat(group); hbDone.signal() }
         hb.start()
+        // on PostgreSQL, a worker waiting for work wakes when any machine appends an event (a job
+        // created, a lease released); its timer remains only for leases that expire
+        let listener = waitForWork ? EventNotifications.start(workspace, name: "olleey-worker-listen", stop: { [self] in
+            lock.lock(); defer { lock.unlock() }
+            return stopping
+        }, wake: { [self] in wake() }) : nil
         group.wait()
+        _ = listener
         hbDone.wait()
         lock.lock(); stopping = true; let err = firstError; let interrupted = interruptReason; let stopped = stoppedUnits; lock.unlock()
         if let interrupted {

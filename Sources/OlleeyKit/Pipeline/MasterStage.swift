@@ -40,17 +40,17 @@ struct MasterPlan {
             // its video is slowed (read only once this render's outputs are in place, with its audio key)
             if slowedVideo(l) { continue }
             guard let audio = l.outputs["audio"]?.stringValue, let vtt = l.outputs["vtt"]?.stringValue else { continue }
-            var out = LanguageOutput(language: l.language, audio: workspace.root + "/" + audio, subtitles: workspace.root + "/" + vtt)
+            var out = LanguageOutput(language: l.language, audio: workspace.filesRoot + "/" + audio, subtitles: workspace.filesRoot + "/" + vtt)
             parts += [l.language, key]
             var accessParts: [String] = []
-            if let c = l.outputs["captions_vtt"]?.stringValue, let sha = try? Digest.sha256(file: workspace.root + "/" + c) {
-                out.captions = workspace.root + "/" + c
+            if let c = l.outputs["captions_vtt"]?.stringValue, let sha = try? Digest.sha256(file: workspace.filesRoot + "/" + c) {
+                out.captions = workspace.filesRoot + "/" + c
                 accessParts += ["captions", sha]
             }
             // the described audio of this render (its key is in the report: the file itself is replaced in place)
             if !running, let d = l.outputs["described_audio"]?.stringValue, let dkey = l.outputs["descriptions"]?["described_key"]?.stringValue,
-               fileExists(workspace.root + "/" + d) {
-                out.described = workspace.root + "/" + d
+               fileExists(workspace.filesRoot + "/" + d) {
+                out.described = workspace.filesRoot + "/" + d
                 accessParts += ["described", dkey]
             }
             parts += accessParts

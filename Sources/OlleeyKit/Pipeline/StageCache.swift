@@ -55,8 +55,22 @@ public final class StageCache: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: tmp) else {
             throw OlleeyError.failure("stage \(stage) produced no output")
         }
-        guard rename(tmp, final) == 0 else { throw FileIO.createError(final, errno) }
+        try StageCache.publishFirst(tmp, at: final)
         return (final, false)
+    }
+
+    /// Puts a finished temporary file in place as the entry `final` unless another writer (a
+    /// worker on another machine, on a shared storage path) put one there first: the first
+    /// writer wins and a finished entry is never overwritten (an MP4 updated in place, or an http
+    /// engine's answer, need not be byte-identical on a re-run). link(2) refuses an existing
+    /// name atomically; where the file system has no hard links, rename(2) after a check.
+    static func publishFirst(_ tmp: String, at final: String) throws {
+        if link(tmp, final) == 0 { return }
+        let e = errno
+        if e == EEXIST { return }
+        guard e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == EXDEV || e == EMLINK else { throw FileIO.createError(final, e) }
+        if FileManager.default.fileExists(atPath: final) { return }
+        guard rename(tmp, final) == 0 else { throw FileIO.createError(final, errno) }
     }
 
     /// Marks a reused entry as just used (its modification time), so `cache prune` leaves it to

@@ -85,21 +85,23 @@ final class StageProgress: @unchecked Sendable {
 /// any thread may: the pipeline's connection belongs to its worker thread. A busy database
 /// skips the event (progress is shown, never waited for).
 final class ProgressEventWriter: @unchecked Sendable {
-    private let path: String
+    private let opener: () throws -> Database
+    private let usable: Bool
     private let lock = NSLock()
     private var db: Database?
     private var failed = false
 
-    init(path: String) { self.path = path }
+    /// Events go to another connection to the database `like` is connected to.
+    init(like source: Database) {
+        usable = source.isPostgres || (!source.path.isEmpty && source.path != ":memory:")
+        opener = { [source] in try source.another(busyTimeoutMs: 250) }
+    }
 
     func append(job: String, language: String?, _ data: [(String, JSON)]) {
         lock.lock(); defer { lock.unlock() }
-        guard !failed, !path.isEmpty, path != ":memory:" else { return }
+        guard !failed, usable else { return }
         if db == nil {
-            var o = Database.Options()
-            o.create = false
-            o.busyTimeoutMs = 250
-            do { db = try Database(path: path, options: o) } catch { failed = true; return }
+            do { db = try opener() } catch { failed = true; return }
         }
         guard let db else { return }
         _ = try? EventStore(db).append("stage.progress", job: job, language: language, .object(data))

@@ -8,9 +8,8 @@ struct StageRunStore {
 
     /// A running stage's row; returns its id.
     func start(job: String, language: String, stage: Stage, worker: String) throws -> Int64 {
-        try db.run("INSERT INTO stage_runs(job_id, language, stage, state, worker, started_at) VALUES (?, ?, ?, 'running', ?, ?)",
-                   [.text(job), .text(language), .text(stage.rawValue), .text(worker), .text(Clock.nowISO())])
-        return db.lastInsertRowID
+        try db.scalarInt("INSERT INTO stage_runs(job_id, language, stage, state, worker, started_at) VALUES (?, ?, ?, 'running', ?, ?) RETURNING id",
+                         [.text(job), .text(language), .text(stage.rawValue), .text(worker), .text(Clock.nowISO())]) ?? 0
     }
 
     func done(_ id: Int64, cached: Bool, durationMs: Int64) throws {

@@ -43,7 +43,7 @@ public struct QCStore {
     public init(_ db: Database) { self.db = db }
 
     public func ensure(job: String, language: String) throws {
-        try db.run("INSERT OR IGNORE INTO qc(job_id, language, state, updated_at) VALUES (?, ?, 'unassigned', ?)",
+        try db.run("INSERT INTO qc(job_id, language, state, updated_at) VALUES (?, ?, 'unassigned', ?) ON CONFLICT DO NOTHING",
                    [.text(job), .text(language), .text(Clock.nowISO())])
     }
 

@@ -16,7 +16,7 @@ enum NamedLookup {
             }
             if let id = ids.first { return id }
         }
-        let names = try db.query("SELECT \(nameColumn) FROM \(table) WHERE 1\(own) ORDER BY \(nameColumn) LIMIT 500", ownArgs) { $0.string(0) }
+        let names = try db.query("SELECT \(nameColumn) FROM \(table) WHERE TRUE\(own) ORDER BY \(nameColumn) LIMIT 500", ownArgs) { $0.string(0) }
         let near = Suggest.closest(value, among: names)
         throw OlleeyError.notFound("\(what) '\(value)' not found",
                                    hint: near.isEmpty ? nil : "did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?",

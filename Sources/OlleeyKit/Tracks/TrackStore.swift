@@ -71,8 +71,7 @@ public struct TrackStore {
             return id
         }
         guard create else { return nil }
-        try db.run("INSERT INTO tracks(job_id, language, kind) VALUES (?, ?, ?)", [.text(job), .text(lang), .text(kind.rawValue)])
-        return db.lastInsertRowID
+        return try db.scalarInt("INSERT INTO tracks(job_id, language, kind) VALUES (?, ?, ?) RETURNING id", [.text(job), .text(lang), .text(kind.rawValue)])
     }
 
     /// Adds a version; returns its number. Content and cue authorship identical to the current

@@ -1,20 +1,45 @@
 import Foundation
 
 /// A workspace: a directory holding `.olleey/` (olleey.db, media/, cache/, outputs/).
+///
+/// On many machines (`olleey init --store postgres://... --storage file:///PATH`), `.olleey/`
+/// holds `store.json` instead: the store is a PostgreSQL database that every machine's
+/// workspace names, and media, cache and outputs live under PATH, a directory every machine
+/// mounts; stored paths are relative to it, so any machine finds what another wrote.
 public struct Workspace: Sendable {
     public static let dirName = ".olleey"
     public static let dbName = "olleey.db"
+    /// Where the store and the storage are, when not here (`StoreLocation`).
+    public static let locationName = "store.json"
 
     /// The directory that contains `.olleey/`.
     public let root: String
+    /// Where this workspace's store and storage are (`.olleey/store.json`; none: the SQLite
+    /// database and the files in `.olleey/`).
+    public let location: StoreLocation
 
-    public init(root: String) { self.root = root }
+    /// The workspace at `root`, its location read from `.olleey/store.json`, with the store
+    /// named by `OLLEEY_STORE_URL` in `environment` first when that is set.
+    public init(root: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.root = root
+        var l = StoreLocation.read(root + "/" + Workspace.dirName + "/" + Workspace.locationName)
+        if let url = environment["OLLEEY_STORE_URL"], !url.isEmpty { l.store = url }
+        location = l
+    }
 
     public var dir: String { root + "/" + Workspace.dirName }
     public var dbPath: String { dir + "/" + Workspace.dbName }
-    public var mediaDir: String { dir + "/media" }
-    public var cacheDir: String { dir + "/cache" }
-    public var outputsDir: String { dir + "/outputs" }
+    /// The directory media, cache and outputs are in: the shared storage path, else `.olleey/`.
+    /// Video paths (`videos.path`) are relative to it.
+    public var storageDir: String { location.storageDirectory ?? dir }
+    /// The directory output paths (`job_languages.outputs`) are relative to: the shared storage
+    /// path, else the workspace root (`.olleey/outputs/...`).
+    public var filesRoot: String { location.storageDirectory ?? root }
+    public var mediaDir: String { storageDir + "/media" }
+    public var cacheDir: String { storageDir + "/cache" }
+    public var outputsDir: String { storageDir + "/outputs" }
+    /// True when the store is a PostgreSQL database.
+    public var usesPostgres: Bool { location.store != nil }
 
     /// Finds the workspace: an explicit path (`--workspace`), else `$OLLEEY_WORKSPACE`, else the
     /// nearest `.olleey/` walking up from `cwd`. Fails with 78 and a hint when there is none.
@@ -22,7 +47,7 @@ public struct Workspace: Sendable {
         if let p = explicit ?? environment["OLLEEY_WORKSPACE"].flatMap({ $0.isEmpty ? nil : $0 }) {
             let abs = Paths.absolute(p, cwd: cwd)
             let root = abs.hasSuffix("/" + dirName) ? String(abs.dropLast(dirName.count + 1)) : abs
-            let ws = Workspace(root: root.isEmpty ? "/" : root)
+            let ws = Workspace(root: root.isEmpty ? "/" : root, environment: environment)
             guard Paths.isDirectory(ws.dir) else {
                 throw OlleeyError.config("no olleey workspace at \(abs)", hint: "create one", next: [.command("init", [p])])
             }
@@ -30,7 +55,7 @@ public struct Workspace: Sendable {
         }
         var dir = Paths.absolute(cwd, cwd: "/")
         while true {
-            if Paths.isDirectory(dir + (dir == "/" ? "" : "/") + dirName) { return Workspace(root: dir == "/" ? "" : dir) }
+            if Paths.isDirectory(dir + (dir == "/" ? "" : "/") + dirName) { return Workspace(root: dir == "/" ? "" : dir, environment: environment) }
             if dir == "/" || dir.isEmpty { break }
             dir = Paths.parent(dir)
         }
@@ -40,10 +65,32 @@ public struct Workspace: Sendable {
 
     /// Creates `.olleey/` and its database at `root` (idempotent: an existing workspace is kept
     /// and only migrated). Returns whether it was created.
+    ///
+    /// `store` (a `postgres://` URL) and `storage` (a `file:///PATH` URL) put the database and
+    /// the files elsewhere (see the type's comment); they are written to `.olleey/store.json`,
+    /// and a workspace that already names others keeps its own (changing them is a move:
+    /// `olleey store migrate`).
     @discardableResult
-    public static func initialize(at root: String) throws -> (Workspace, created: Bool) {
-        let ws = Workspace(root: root)
-        let existed = FileManager.default.fileExists(atPath: ws.dbPath)
+    public static func initialize(at root: String, store: String? = nil, storage: String? = nil) throws -> (Workspace, created: Bool) {
+        var ws = Workspace(root: root)
+        let locationPath = ws.dir + "/" + Workspace.locationName
+        if store != nil || storage != nil {
+            var l = StoreLocation.read(locationPath)
+            if let store {
+                try StoreLocation.checkStore(store)
+                if let old = l.store, old != store { throw OlleeyError.conflict("this workspace's store is already \(PGConnection.redacted(old))", hint: "initialize another directory for another store") }
+                l.store = store
+            }
+            if let storage {
+                _ = try StoreLocation.directory(of: storage)
+                if let old = l.storage, old != storage { throw OlleeyError.conflict("this workspace's storage is already \(old)", hint: "initialize another directory for another storage path") }
+                l.storage = storage
+            }
+            try FileIO.createDirectory(ws.dir)
+            try l.write(locationPath)
+            ws = Workspace(root: root)
+        }
+        let existed = ws.usesPostgres ? FileManager.default.fileExists(atPath: locationPath) && store == nil : FileManager.default.fileExists(atPath: ws.dbPath)
         for d in [ws.dir, ws.mediaDir, ws.cacheDir, ws.outputsDir] { try FileIO.createDirectory(d) }
         let db = try ws.open()
         // the server's signing keys (access tokens, signed URLs) are made here, once
@@ -58,6 +105,13 @@ public struct Workspace: Sendable {
     public func open(busyTimeoutMs: Int32 = 5000) throws -> Database {
         guard FileManager.default.fileExists(atPath: dbPath) || Paths.isDirectory(dir) else {
             throw OlleeyError.config("no database at \(dbPath)", next: [.command("init")])
+        }
+        if let url = location.store {
+            return try Workspace.opening {
+                let db = try Database(postgres: url, busyTimeoutMs: busyTimeoutMs)
+                try Migrator.migrate(db)
+                return db
+            }
         }
         if let r = readOnlyPath([dir, dbPath]) { throw FileIO.readOnlyError(r.0, r.1) }
         var opts = Database.Options()
@@ -75,6 +129,13 @@ public struct Workspace: Sendable {
     public func pool(maximumReaders: Int = 4, busyTimeoutMs: Int32 = 5000) throws -> DatabasePool {
         guard FileManager.default.fileExists(atPath: dbPath) || Paths.isDirectory(dir) else {
             throw OlleeyError.config("no database at \(dbPath)", next: [.command("init")])
+        }
+        if let url = location.store {
+            return try Workspace.opening {
+                let pool = try DatabasePool(postgres: url, maximumReaders: maximumReaders, busyTimeoutMs: busyTimeoutMs)
+                _ = try pool.writeWithoutTransaction { try Migrator.migrate($0) }
+                return pool
+            }
         }
         if let r = readOnlyPath([dir, dbPath]) { throw FileIO.readOnlyError(r.0, r.1) }
         var opts = Database.Options()
@@ -103,12 +164,12 @@ extension Workspace {
     }
 
     /// Whether this process can write the workspace's database.
-    public var isWritable: Bool { readOnlyPath([dir, dbPath]) == nil }
+    public var isWritable: Bool { usesPostgres || readOnlyPath([dir, dbPath]) == nil }
 
     /// Fails with one message and hint (73) unless the database and the directories a run
     /// writes (`media/`, `cache/`, `outputs/`) are writable: before a run starts any work.
     public func requireWritable() throws {
-        if let r = readOnlyPath([dir, dbPath, mediaDir, cacheDir, outputsDir]) { throw FileIO.readOnlyError(r.0, r.1) }
+        if let r = readOnlyPath((usesPostgres ? [dir] : [dir, dbPath]) + [mediaDir, cacheDir, outputsDir]) { throw FileIO.readOnlyError(r.0, r.1) }
     }
 
     /// The absolute path of `relative` (a path from a request or a signed link) when it names a
@@ -116,7 +177,7 @@ extension Workspace {
     /// `not_found`: no `..`, no absolute path, no NUL, and no symbolic link that leads out (the
     /// resolved path is checked too). Every path that comes from a request goes through here.
     public func confined(_ relative: String, inside: String? = nil) throws -> String {
-        let base = Paths.normalize(inside ?? root)
+        let base = Paths.normalize(inside ?? filesRoot)
         let notFound = OlleeyError.notFound("no such file")
         guard !relative.isEmpty, !relative.hasPrefix("/"), !relative.utf8.contains(0),
               !relative.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." }) else { throw notFound }
@@ -140,7 +201,7 @@ extension Workspace {
     /// because nobody can write it. A `-wal` file with transactions not yet in the database
     /// cannot be read that way: that fails with a hint to checkpoint it where it is writable.
     public func openForReading(busyTimeoutMs: Int32 = 5000) throws -> Database {
-        if isWritable || !Paths.exists(dbPath) { return try open(busyTimeoutMs: busyTimeoutMs) }
+        if usesPostgres || isWritable || !Paths.exists(dbPath) { return try open(busyTimeoutMs: busyTimeoutMs) }
         var opts = Database.Options()
         opts.busyTimeoutMs = busyTimeoutMs
         opts.readOnly = true
