@@ -3,7 +3,7 @@
 
 _olleey_subcommands() {
     case "$1" in
-        'olleey') echo 'init config job vtt qc glossary voice cost project channel user org worker serve engines cache demo version help completions man' ;;
+        'olleey') echo 'init config job vtt qc glossary voice cost project channel user org worker serve engines cache store demo version help completions man' ;;
         'olleey config') echo 'get set unset list' ;;
         'olleey job') echo 'create run list show status watch outputs events stats pause resume cancel retry approve reject delete' ;;
         'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore retranslate' ;;
@@ -17,13 +17,14 @@ _olleey_subcommands() {
         'olleey user') echo 'create list show update passwd' ;;
         'olleey org') echo 'list create members add remove' ;;
         'olleey cache') echo 'du prune' ;;
+        'olleey store') echo 'migrate' ;;
     esac
 }
 
 _olleey_options() {
     case "$1" in
         'olleey') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
-        'olleey init') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey init') echo '--store --storage --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey config') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey config get') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey config set') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -124,6 +125,8 @@ _olleey_options() {
         'olleey cache') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey cache du') echo '--as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey cache prune') echo '--dry-run --older-than --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey store') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey store migrate') echo '--to --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey demo') echo '--dir --lang --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey version') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey help') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
@@ -199,7 +202,7 @@ _olleey() {
     for ((i=1; i<COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         if [ "$skip" = 1 ]; then skip=0; continue; fi
-        case " --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --kind --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --pitch --port --pos --profile --project --publish-command --publish-url --rate --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --speaker --stage --status --subtitles --target --text --to --variant --version --video --voice --voice-for --workers --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
+        case " --after --as --burn-in --by --channel --cors-origin --created-after --created-before --cue --cues --description --dir --duration --email --encoding --engine --external-id --factor --fields --file --fit-mode --forbid --format --fps --from --glossary --host --is-paused --job --jobs --kind --lang --line-ending --map --master --max-cost --max-tempo --message --name --note --offset --older-than --output --output-dir --page --page-size --parallel --pitch --port --pos --profile --project --publish-command --publish-url --rate --reason --reset --role --set --since --sort-by --sort-order --source --source-lang --speaker --stage --status --storage --store --subtitles --target --text --to --variant --version --video --voice --voice-for --workers --workspace -d -g -l -m -o -p -t " in *" $w "*) skip=1; continue ;; esac
         case "$w" in -*) continue ;; esac
         case " $(_olleey_subcommands "$path") " in *" $w "*) path="$path $w" ;; esac
     done

@@ -5,16 +5,27 @@ import OlleeyKit
 enum MetaCommands {
     static let initCommand: CommandSpec = CommandSpec(
         "init", "create a workspace (.olleey/) in DIR or the current directory",
-        discussion: "Creates .olleey/ with olleey.db (SQLite, WAL), media/, cache/ and outputs/. Running it again on an existing workspace keeps everything and applies pending migrations.",
-        examples: ["olleey init", "olleey init ~/videos/project --json"],
-        arguments: [ArgumentSpec("DIR", "directory to create the workspace in (default: current directory)", optional: true, completion: .directories)]
+        discussion: "Creates .olleey/ with olleey.db (SQLite, WAL), media/, cache/ and outputs/. Running it again on an existing workspace keeps everything and applies pending migrations. On many machines, --store names a PostgreSQL database every machine's workspace shares (made once, by the first init) and --storage a directory every machine mounts for media, cache and outputs; both are kept in .olleey/store.json ($OLLEEY_STORE_URL overrides the store for one process).",
+        examples: ["olleey init", "olleey init ~/videos/project --json",
+                   "olleey init --store postgres://olleey@db.internal/olleey --storage file:///mnt/olleey"],
+        arguments: [ArgumentSpec("DIR", "directory to create the workspace in (default: current directory)", optional: true, completion: .directories)],
+        options: [.option("store", "URL", "a PostgreSQL store shared by many machines: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
+                  .option("storage", "URL", "media, cache and outputs in a directory every machine mounts: file:///PATH")]
     ) { ctx in
         let root = ctx.path(ctx.args.positional(0) ?? ".")
-        let (ws, created) = try Workspace.initialize(at: root)
+        let storage = ctx.args.string("storage").map { s -> String in
+            // a relative file: path is taken from the current directory
+            s.hasPrefix("file://") || s.contains("://") ? s : "file://" + ctx.path(s)
+        }
+        let (ws, created) = try Workspace.initialize(at: root, store: ctx.args.string("store"), storage: storage)
         let db = try ws.open()
         let version = try Migrator.currentVersion(db) ?? 0
-        try ctx.emit(["path": .string(ws.dir), "created": .bool(created), "schema_version": .int(Int64(version))]) {
-            created ? "Initialized olleey workspace in \(ws.dir)" : "Workspace already exists in \(ws.dir) (schema version \(version))"
+        var fields: [(String, JSON)] = [("path", .string(ws.dir)), ("created", .bool(created)), ("schema_version", .int(Int64(version))),
+                                        ("store", .string(ws.usesPostgres ? "postgres" : "sqlite"))]
+        if let s = ws.location.storage { fields.append(("storage", .string(s))) }
+        try ctx.emit(.object(fields)) {
+            let where_ = ws.usesPostgres ? " (store: \(db.path)\(ws.location.storage.map { ", storage: \($0)" } ?? ""))" : ""
+            return created ? "Initialized olleey workspace in \(ws.dir)\(where_)" : "Workspace already exists in \(ws.dir) (schema version \(version))\(where_)"
         }
         return 0
     }

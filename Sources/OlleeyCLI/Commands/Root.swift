@@ -32,6 +32,7 @@ public enum RootCommand {
             ServeCommand.spec,
             EnginesCommand.spec,
             CacheCommands.spec,
+            StoreCommands.spec,
             DemoCommand.spec,
             MetaCommands.version,
             MetaCommands.help,
