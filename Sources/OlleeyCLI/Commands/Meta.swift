@@ -130,6 +130,9 @@ enum HelpTopics {
       lipsync     a command template (optional; skipped when unset)
       describe    audio description (--describe): command, http (a vision chat model fed the gap's
                   frames), none (a person writes the script: vtt edit --kind descriptions)
+      diarize     who speaks when, naming the speakers of cues the subtitles do not name (optional):
+                  command (engines.diarize.command), http (a service at engines.diarize.url, sent
+                  the audio as multipart 'file'; answers JSON segments, RTTM or START END SPEAKER)
 
     command engines run a template, e.g.
       olleey config set engines.translate.command 'my-mt {input} {output} {src} {tgt}'

@@ -10,11 +10,14 @@ public struct PipelineEngines: Sendable {
     public var lipsync: CommandTemplate?
     /// `--describe`: who writes the descriptions (nil: a person, through `vtt edit --kind descriptions`).
     public var describer: (any Describer)?
+    /// `engines.diarize`: who speaks when, for the cues the subtitles do not name (nil: none).
+    public var diarizer: (any Diarizer)?
 
     public init(transcriber: (any Transcriber)?, translator: any Translator, speaker: any Speaker,
-                separator: (any Separator)? = nil, lipsync: CommandTemplate? = nil, describer: (any Describer)? = nil) {
+                separator: (any Separator)? = nil, lipsync: CommandTemplate? = nil, describer: (any Describer)? = nil,
+                diarizer: (any Diarizer)? = nil) {
         self.transcriber = transcriber; self.translator = translator; self.speaker = speaker
-        self.separator = separator; self.lipsync = lipsync; self.describer = describer
+        self.separator = separator; self.lipsync = lipsync; self.describer = describer; self.diarizer = diarizer
     }
 }
 
@@ -148,8 +151,7 @@ public final class JobPipeline: @unchecked Sendable {
         // each cue's speaker; the source is read (and parsed) only when it has voice spans the
         // translation may have lost
         let speakers = VoiceStage.speakers(document, source: source.content.contains("<v") ? context.document(source) : nil)
-        let diarize = try config.value("engines.diarize.command").map { try CommandTemplate($0, setting: "engines.diarize.command") }
-        let voices = try runner.run(VoiceStage(document: document, speakers: speakers, speaker: engines.speaker, diarize: diarize), context)
+        let voices = try runner.run(VoiceStage(document: document, speakers: speakers, speaker: engines.speaker, diarizer: engines.diarizer), context)
         let voice = voices.cast.defaultVoice
         let dub = try runner.run(DubStage(document: document, speaker: engines.speaker, cast: voices.cast, speakers: voices.speakers), context)
         try runner.run(LipSyncStage(hook: engines.lipsync), context)

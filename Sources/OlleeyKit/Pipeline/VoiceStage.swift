@@ -4,7 +4,7 @@ import WebVTT
 /// voice: the language's voices. Cues without a speaker take the job's voice for the language
 /// (`--voice`, else the engine's default); each speaker named in the cues (`<v Name>` spans,
 /// or `NAME:` labels; read from the translation, else from the source cue with the same key;
-/// else from the diarization hook, when one is set)
+/// else from the diarizer, `engines.diarize` `command` or `http`, when one is set)
 /// takes its voice through the voice registry (`VoiceRegistry.cast`: the job's `--voice-for`, a
 /// person's registry entry, an earlier job's automatic choice, else a new choice recorded for
 /// the next job). The voices are part of each cue's speech cache key (`DubStage`), so changing
@@ -15,9 +15,8 @@ struct VoiceStage: PipelineStage {
     let document: WebVTTDocument
     let speakers: [String?]
     let speaker: any Speaker
-    /// The diarization hook (`engines.diarize.command`): names the speakers of the cues that
-    /// name none.
-    var diarize: CommandTemplate?
+    /// The diarizer (`engines.diarize`): names the speakers of the cues that name none.
+    var diarizer: (any Diarizer)?
 
     /// The language's voices, and each cue's speaker (diarized where the cues named none).
     struct Output {
@@ -36,17 +35,17 @@ struct VoiceStage: PipelineStage {
         return zip(keys, doc.cues).map { k, c in SpeakerName.of(c.text) ?? bySource[k] }
     }
 
-    /// The hook's turns for the job's video (cached by the video and the template).
-    func turns(_ context: StageContext, _ hook: CommandTemplate) throws -> [Diarization.Turn] {
+    /// The diarizer's turns for the job's video: asked once per video and diarizer (the cache
+    /// holds its turns as `START END SPEAKER` lines, written only when its answer was readable).
+    func turns(_ context: StageContext, _ diarizer: any Diarizer) throws -> [Diarization.Turn] {
         let v = try context.videoRecord()
         guard v.hasAudio else { return [] }
         let (media, cancel) = (context.media, context.cancel)
         let wav = try context.cache.produce("audio", StageCache.key(["speech16k", v.sha256]), "wav") { tmp in
             try media.extractAudio(from: v.path, to: tmp, target: .speech, audioIndex: 0)
         }
-        let out = try context.cache.produce("diarize", StageCache.key(["diarize", v.sha256, hook.fingerprint]), "txt") { tmp in
-            _ = try hook.run(["input": wav.path, "output": tmp], timeout: 3600, cancel: cancel, what: "diarization command")
-            guard FileManager.default.fileExists(atPath: tmp) else { throw OlleeyError(.failure, "the diarization command wrote nothing to {output}") }
+        let out = try context.cache.produce("diarize", StageCache.key(["diarize", v.sha256, diarizer.fingerprint]), "txt") { tmp in
+            try FileIO.writeAtomically(Diarization.serialize(try diarizer.diarize(wav.path, cancel: cancel)), to: tmp)
         }
         let text = try String(contentsOfFile: out.path, encoding: .utf8)
         return try Diarization.parse(text).map { var t = $0; t.speaker = Diarization.name(t.speaker, video: v.sha256); return t }
@@ -56,8 +55,8 @@ struct VoiceStage: PipelineStage {
         guard let lang = context.language else { throw OlleeyError.failure("voice runs per language") }
         let job = context.job
         var speakers = self.speakers
-        if let hook = diarize, speakers.contains(where: { $0 == nil }) {
-            let found = Diarization.assign(document.cues.map { (Int($0.startMs), Int($0.endMs)) }, turns: try turns(context, hook))
+        if let diarizer, speakers.contains(where: { $0 == nil }) {
+            let found = Diarization.assign(document.cues.map { (Int($0.startMs), Int($0.endMs)) }, turns: try turns(context, diarizer))
             for i in speakers.indices where speakers[i] == nil && i < found.count { speakers[i] = found[i] }
         }
         let names = speakers.compactMap { $0 }
