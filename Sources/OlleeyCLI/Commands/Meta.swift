@@ -143,7 +143,8 @@ enum HelpTopics {
     language pairs and espeak-ng's voices per language (--lang es: one language; --json).
     A speaker's voice (<v Name> spans) comes from the voice registry: 'olleey voice set Ana
     --lang es --voice es+f3'; a speaker without one gets a voice no other speaker of the video
-    has, recorded so the next job gives it again ('olleey voice --help').
+    has, recorded so the next job gives it again ('olleey voice --help'). Audio descriptions
+    are voiced by the registry speaker 'Narrator' (setting describe.narrator), cast the same way.
 
     """
 

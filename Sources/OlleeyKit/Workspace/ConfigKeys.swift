@@ -9,6 +9,8 @@ public struct ConfigKey: Sendable {
         case choice([String])
         case url
         case email
+        /// A voice registry speaker's name (`Narrator`).
+        case speaker
     }
 
     public let name: String
@@ -30,6 +32,7 @@ public struct ConfigKey: Sendable {
         case let .choice(c): return c.joined(separator: "|")
         case .url: return "url"
         case .email: return "email"
+        case .speaker: return "speaker name"
         }
     }
 
@@ -66,6 +69,8 @@ public struct ConfigKey: Sendable {
             let parts = v.split(separator: "@")
             guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(".") else { throw bad("not an email address") }
             return v.lowercased()
+        case .speaker:
+            do { return try VoiceRegistry.speakerName(raw).display } catch let e as OlleeyError { throw bad(e.message) }
         }
     }
 }
@@ -88,6 +93,8 @@ public enum ConfigKeys {
         ConfigKey("engines.describe.base_url", .url, "base URL for the http describer only (else engines.http.base_url)"),
         ConfigKey("engines.describe.api_key", .string, secret: true, "API key for the http describer only"),
         ConfigKey("describe.min_gap_ms", .int(300...60000), default: "1500", "shortest gap in the speech that gets an audio description"),
+        ConfigKey("describe.narrator", .speaker, default: "Narrator",
+                  "the voice registry speaker who voices audio descriptions ('olleey voice set Narrator --lang es --voice es+f2' pins its voice)"),
         ConfigKey("engines.lipsync.command", .string, "lip-sync hook command template: {video} {audio} {output}"),
         ConfigKey("engines.diarize", .choice(["none", "command", "http"]),
                   "speaker diarization, naming the speakers of cues the subtitles do not name (unset: command when engines.diarize.command is set, else none; http: a service at engines.diarize.url)"),
