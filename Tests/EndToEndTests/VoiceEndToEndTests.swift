@@ -118,4 +118,76 @@ struct VoiceEndToEndTests {
         let anonymous = v.keys.first { $0.hasPrefix("SPEAKER_01 of ") }
         #expect(anonymous != nil && v["Ana"] != anonymous.flatMap { v[$0] })
     }
+
+    /// The narrator of a job's audio descriptions (`--describe`, reported in the language's
+    /// `descriptions` output) as its label (`+f1 pitch 30`), with where it came from.
+    func narrator(_ dir: String, _ id: String) throws -> (label: String, source: String) {
+        let r = try Binary.run(["job", "show", id, "--json"], cwd: dir)
+        let lang = ((Tools.json(r.stdout) as? [String: Any])?["languages"] as? [[String: Any]])?.first
+        let n = ((lang?["outputs"] as? [String: Any])?["descriptions"] as? [String: Any])?["narrator"] as? [String: Any] ?? [:]
+        #expect(n["speaker"] as? String == "Narrator", "\(n)")
+        let label = (n["voice"] as? String ?? "(default)") + ((n["pitch"] as? Int).map { " pitch \($0)" } ?? "")
+        return (label, n["source"] as? String ?? "")
+    }
+
+    /// The described audio of a job's language (its bytes).
+    func described(_ dir: String, _ id: String) throws -> Data? {
+        let r = try Binary.run(["job", "show", id, "--json"], cwd: dir)
+        let lang = ((Tools.json(r.stdout) as? [String: Any])?["languages"] as? [[String: Any]])?.first
+        guard let path = (lang?["outputs"] as? [String: Any])?["described_audio"] as? String else { return nil }
+        return FileManager.default.contents(atPath: path.hasPrefix("/") ? path : dir + "/" + path)
+    }
+
+    /// Audio descriptions are voiced by the registry speaker Narrator: the same voice in two jobs
+    /// (nothing spoken again), never the voice of the video's speaker (Ana), and `voice set
+    /// Narrator` changes it (only the descriptions are spoken again). The describe workspace of
+    /// `AudioDescriptionTests` (its labelled describer stand-in), with Ana speaking both lines.
+    @Test func theDescriptionsNarratorIsARegistryVoice() throws {
+        let ad = AudioDescriptionTests()
+        let dir = try ad.workspace(describer: AudioDescriptionTests.standIn)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vtt = try String(contentsOfFile: dir + "/talk.en.vtt", encoding: .utf8)
+            .replacingOccurrences(of: "Welcome to", with: "<v Ana>Welcome to").replacingOccurrences(of: "The river", with: "<v Ana>The river")
+        try vtt.write(toFile: dir + "/talk.en.vtt", atomically: true, encoding: .utf8)
+        func described() throws -> String {
+            let id = try ad.create(dir)
+            let run = try Binary.run(["job", "run", id], cwd: dir)
+            #expect(run.exit == 0, "\(run.stderr)")
+            return id
+        }
+
+        let first = try described()
+        let ana = try voices(dir, first)["Ana"]
+        let n1 = try narrator(dir, first)
+        #expect(ana != nil && n1.source == "automatic", "\(n1)")
+        #expect(n1.label != ana, "the narrator speaks with Ana's voice \(n1.label)")
+        #expect(n1.label != "(default)", "the narrator speaks with the job's voice, which no speaker has here")
+        let wavs = speech(dir).count
+        let rows = (Tools.json(try Binary.run(["voice", "list", "--lang", "es", "--json"], cwd: dir).stdout) as? [[String: Any]]) ?? []
+        #expect(Set(rows.compactMap { $0["speaker"] as? String }) == ["Ana", "Narrator"], "\(rows)")
+
+        // a second job: the same narrator voice, nothing spoken again, the same described audio
+        let second = try described()
+        #expect(try narrator(dir, second).label == n1.label)
+        #expect(speech(dir).count == wavs)
+        let audio1 = try self.described(dir, first)
+        let audio2 = try self.described(dir, second)
+        #expect(audio1 != nil && audio2 == audio1)
+
+        // a person pins the narrator's Spanish voice: the next job's descriptions take it (spoken
+        // again: two descriptions), Ana keeps hers
+        let set = try Binary.run(["voice", "set", "Narrator", "--lang", "es", "--voice", "es+f2", "--pitch", "60"], cwd: dir)
+        #expect(set.exit == 0, "\(set.stderr)")
+        let third = try described()
+        let n3 = try narrator(dir, third)
+        #expect(n3.label == "es+f2 pitch 60" && n3.source == "registry", "\(n3)")
+        #expect(try voices(dir, third)["Ana"] == ana)
+        #expect(speech(dir).count == wavs + 2)
+        let audio3 = try self.described(dir, third)
+        #expect(audio3 != nil && audio3 != audio1)
+
+        // describe.narrator names another registry speaker; a name the registry cannot hold is refused
+        #expect(try Binary.run(["config", "set", "describe.narrator", "A:B"], cwd: dir).exit == 65)
+        #expect(try Binary.run(["config", "get", "describe.narrator"], cwd: dir).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "Narrator")
+    }
 }

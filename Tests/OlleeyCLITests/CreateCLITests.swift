@@ -158,7 +158,8 @@ struct CreateCLITests {
         #expect(r.exit == 0, "\(r.stderr)")
         let entries = try r.json().arrayValue ?? []
         func entry(_ stage: String) -> JSON? { entries.first { $0["stage"]?.stringValue == stage } }
-        #expect(entries.compactMap { $0["stage"]?.stringValue } == ["media", "transcribe", "translate", "speak", "separate", "lipsync"])
+        #expect(entries.compactMap { $0["stage"]?.stringValue } == ["media", "transcribe", "translate", "speak", "separate", "lipsync", "describe", "diarize"])
+        #expect(entry("diarize")?["engine"] == "none" && entry("describe")?["engine"] == "none")
         let tr = try #require(entry("translate"))
         #expect(tr["engine"] == "apertium" && tr["installed"] == .bool(true))
         let pairs = tr["language_pairs"]?.arrayValue?.compactMap { $0["pair"]?.stringValue } ?? []
@@ -188,8 +189,16 @@ struct CreateCLITests {
 
         // TSV in a pipe: one row per stage, five columns, no header
         let tsv = w.run(["engines"]).stdout.split(separator: "\n")
-        #expect(tsv.count == 6 && tsv.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 5 }, "\(tsv)")
+        #expect(tsv.count == 8 && tsv.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 5 }, "\(tsv)")
         #expect(tsv.contains { $0.hasPrefix("translate\tapertium\tyes\t") && $0.contains("en-es") })
+        // the http diarizer: its URL, how the audio is sent; without a URL, why it is not usable
+        #expect(w.run(["config", "set", "engines.diarize", "http"]).exit == 0)
+        let noURL = try w.run(["engines", "--json"]).json().arrayValue?.first { $0["stage"]?.stringValue == "diarize" }
+        #expect(noURL?["installed"] == .bool(false) && noURL?["note"]?.stringValue?.contains("engines.diarize.url") == true, "\(String(describing: noURL))")
+        #expect(w.run(["config", "set", "engines.diarize.url", "http://127.0.0.1:9/diarize"]).exit == 0)
+        let http = try w.run(["engines", "--json"]).json().arrayValue?.first { $0["stage"]?.stringValue == "diarize" }
+        #expect(http?["engine"] == "http" && http?["installed"] == .bool(true) && http?["version"] == "http http://127.0.0.1:9/diarize", "\(String(describing: http))")
+        #expect(w.run(["config", "unset", "engines.diarize"]).exit == 0)
         // a table with a header on a TTY
         let out = OutputSink(capturingTTY: true), err = OutputSink()
         #expect(CLI.run(["engines", "--lang", "es"], environment: w.env, cwd: w.path, stdout: out, stderr: err, stdin: { [] }) == 0)

@@ -44,7 +44,9 @@ final class FakeMediaJob {
         pipeline = JobPipeline(workspace: ws, db: db, worker: "w1", cancel: CancelToken(), media: media, log: { _ in })
     }
 
-    var engines: PipelineEngines { PipelineEngines(transcriber: nil, translator: PseudoTranslator(), speaker: speaker) }
+    /// A diarizer for the voice stage (none by default).
+    var diarizer: (any Diarizer)?
+    var engines: PipelineEngines { PipelineEngines(transcriber: nil, translator: PseudoTranslator(), speaker: speaker, diarizer: diarizer) }
 
     func prepare() throws {
         #expect(try JobStore(db).claimJob(job.id, worker: "w1", leaseMs: 60_000))

@@ -141,6 +141,9 @@ enum HelpTopics {
       lipsync     a command template (optional; skipped when unset)
       describe    audio description (--describe): command, http (a vision chat model fed the gap's
                   frames), none (a person writes the script: vtt edit --kind descriptions)
+      diarize     who speaks when, naming the speakers of cues the subtitles do not name (optional):
+                  command (engines.diarize.command), http (a service at engines.diarize.url, sent
+                  the audio as multipart 'file'; answers JSON segments, RTTM or START END SPEAKER)
 
     command engines run a template, e.g.
       olleey config set engines.translate.command 'my-mt {input} {output} {src} {tgt}'
@@ -151,7 +154,8 @@ enum HelpTopics {
     language pairs and espeak-ng's voices per language (--lang es: one language; --json).
     A speaker's voice (<v Name> spans) comes from the voice registry: 'olleey voice set Ana
     --lang es --voice es+f3'; a speaker without one gets a voice no other speaker of the video
-    has, recorded so the next job gives it again ('olleey voice --help').
+    has, recorded so the next job gives it again ('olleey voice --help'). Audio descriptions
+    are voiced by the registry speaker 'Narrator' (setting describe.narrator), cast the same way.
 
     """
 

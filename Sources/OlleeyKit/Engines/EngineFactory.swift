@@ -13,6 +13,10 @@ import Foundation
 /// | `engines.speak.command` | template, see `CommandSpeaker` | |
 /// | `engines.transcribe.command` | template, see `CommandTranscriber` | |
 /// | `engines.separate.command` | template, see `CommandSeparator` (unset: no separation) | |
+/// | `engines.describe` | `none`, `command`, `http` (`Describers.swift`) | `none` |
+/// | `engines.diarize` | `none`, `command`, `http` (`Diarizers.swift`) | `command` when `engines.diarize.command` is set, else `none` |
+/// | `engines.diarize.command` | template, see `CommandDiarizer` | |
+/// | `engines.diarize.url`, `.api_key`, `.upload`, `.retries` | the `http` diarizer's whole URL, bearer key (its own only), `multipart` or `wav`, retries | , , `multipart`, 2 |
 /// | `engines.<kind>.timeout` | seconds per call of that engine | 600 / 300 / 3600 |
 /// | `engines.http.base_url` | OpenAI-compatible server (env `OLLEEY_HTTP_BASE_URL`, `OPENAI_BASE_URL`) | |
 /// | `engines.http.api_key` | bearer key (env `OLLEEY_HTTP_API_KEY`, `OPENAI_API_KEY`) | |

@@ -16,7 +16,7 @@ public struct EngineInventory: Sendable {
     }
 
     public struct Entry: Sendable {
-        /// `media`, `transcribe`, `translate`, `speak`, `separate`, `lipsync`.
+        /// `media`, `transcribe`, `translate`, `speak`, `separate`, `lipsync`, `describe`, `diarize`.
         public var stage: String
         /// The engine configured for it (`none` for an optional hook that is not set).
         public var engine: String
@@ -129,6 +129,40 @@ public struct EngineInventory: Sendable {
                 _ = try Subprocess.require(exe, purpose: key)
                 return Entry(stage: stage, engine: "command", installed: true, version: "command \(tpl.fingerprint)")
             })
+        }
+        // audio description (--describe): optional, a person writes the script without one
+        if let d = settings["engines.describe"].map({ $0.lowercased() }), d != "none", !d.isEmpty {
+            entries.append(probe(stage: "describe", engine: d) {
+                guard let describer = try f.describer() else { throw OlleeyError(.config, "engines.describe is not set") }
+                try describer.preflight()
+                return Entry(stage: "describe", engine: describer.name, installed: true, version: try? describer.version(),
+                             note: describer is HTTPVisionDescriber ? "a vision chat model, fed each gap's frames (--describe)" : "writes each gap's description from its frames (--describe)")
+            })
+        } else {
+            entries.append(Entry(stage: "describe", engine: "none", installed: false,
+                                 note: "optional (--describe): a person writes the script with 'vtt edit --kind descriptions'; set engines.describe to command or http"))
+        }
+
+        // speaker diarization: optional, names the speakers of cues the subtitles do not name
+        do {
+            if let d = try f.diarizer() {
+                entries.append(probe(stage: "diarize", engine: d.name) {
+                    try d.preflight()
+                    if let h = d as? HTTPDiarizer {
+                        return Entry(stage: "diarize", engine: "http", installed: true, version: "http \(h.url)",
+                                     note: "POSTs the audio (\(h.upload == .multipart ? "multipart, part 'file'" : "audio/wav body")); reads JSON segments, RTTM or START END SPEAKER lines")
+                    }
+                    return Entry(stage: "diarize", engine: d.name, installed: true, version: "\(d.name) \(d.fingerprint)",
+                                 note: "writes RTTM, START END SPEAKER lines or JSON segments to {output}")
+                })
+            } else {
+                entries.append(Entry(stage: "diarize", engine: "none", installed: false,
+                                     note: "optional; set engines.diarize.command, or engines.diarize http and engines.diarize.url, to name the speakers of unnamed cues"))
+            }
+        } catch let e as OlleeyError {
+            entries.append(Entry(stage: "diarize", engine: settings["engines.diarize"] ?? "command", installed: false, note: e.message + (e.hint.map { "; " + $0 } ?? "")))
+        } catch {
+            entries.append(Entry(stage: "diarize", engine: settings["engines.diarize"] ?? "command", installed: false, note: "\(error)"))
         }
         return EngineInventory(entries: entries)
     }

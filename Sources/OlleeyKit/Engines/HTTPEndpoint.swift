@@ -62,7 +62,18 @@ public struct HTTPEndpoint: Sendable, Equatable {
         try send(what: what, cancel: cancel) { try client(cancel).postMultipart(url(path), form, headers: headers) }
     }
 
-    private func send(what: String, cancel: CancelToken, _ attempt: () throws -> HTTPClientResponse) throws -> HTTPClientResponse {
+    /// POSTs `body` to `url` as it is, not under `/v1` (`baseURL` is not used): a service that is
+    /// not OpenAI-compatible, such as a diarizer. Retries as the others; the hints of a refusal
+    /// name `setting`'s `.url` and `.api_key`.
+    public func post(url: String, contentType: String, body: [UInt8], cancel: CancelToken, what: String, setting: String) throws -> HTTPClientResponse {
+        try send(what: what, cancel: cancel, setting: setting) {
+            try client(cancel).send(method: "POST", url: url, headers: headers + [("Content-Type", contentType)], body: body)
+        }
+    }
+
+    /// `setting`: the engine setting of a service posted to by its whole URL (nil: an
+    /// OpenAI-compatible server under `engines.http.base_url`).
+    private func send(what: String, cancel: CancelToken, setting: String? = nil, _ attempt: () throws -> HTTPClientResponse) throws -> HTTPClientResponse {
         var tries = 0
         while true {
             tries += 1
@@ -82,11 +93,12 @@ public struct HTTPEndpoint: Sendable, Equatable {
             let detail = HTTPEndpoint.errorDetail(r)
             if r.status == 401 || r.status == 403 {
                 throw OlleeyError(.config, "\(what): the server refused the API key (HTTP \(r.status))\(detail)",
-                                  hint: "set engines.http.api_key (or OPENAI_API_KEY)")
+                                  hint: setting.map { "set \($0).api_key" } ?? "set engines.http.api_key (or OPENAI_API_KEY)")
             }
             if r.status == 404 {
                 throw OlleeyError(.config, "\(what): \(r.url) not found (HTTP 404)\(detail)",
-                                  hint: "check engines.http.base_url: the server must speak the OpenAI API under /v1")
+                                  hint: setting.map { "check \($0).url: the whole URL the service takes the audio at" }
+                                      ?? "check engines.http.base_url: the server must speak the OpenAI API under /v1")
             }
             throw OlleeyError(r.status == 429 || r.status >= 500 ? .busy : .failure, "\(what) failed: HTTP \(r.status)\(detail)")
         }

@@ -186,7 +186,13 @@ public struct JobService {
             try d?.preflight()
             return d
         }
-        return PipelineEngines(transcriber: transcriber, translator: translator, speaker: speaker, separator: separator, lipsync: lipsync, describer: describer)
+        let diarizer = try JobService.at(.voice) { () -> (any Diarizer)? in
+            let d = try f.diarizer()
+            try d?.preflight()
+            return d
+        }
+        return PipelineEngines(transcriber: transcriber, translator: translator, speaker: speaker, separator: separator, lipsync: lipsync,
+                               describer: describer, diarizer: diarizer)
     }
 
     // MARK: create

@@ -11,8 +11,10 @@ import WebVTT
 ///    returns `false` and the language waits for a person (`waiting_approval` at `describe`).
 /// 3. The language's descriptions: the source's, translated by the job's translator (a script a
 ///    person edited in that language is kept as it is).
-/// 4. Each description voiced by the speak engine and fitted into its gap (the tempo cap of the
-///    job); the described audio: the language's programme mix ducked under the descriptions that
+/// 4. Each description voiced by the speak engine with the narrator's voice (a voice registry
+///    speaker, `describe.narrator`, cast by the voice stage: its choice is in the speech cache
+///    key, so a changed narrator voice re-voices the descriptions) and fitted into its gap (the
+///    tempo cap of the job); the described audio: the language's programme mix ducked under the descriptions that
 ///    fit, with them over it, tagged `visual_impaired+descriptions`; a described MP4 (the
 ///    programme audio, the described audio, the subtitles).
 /// 5. Extended AD: a description that does not fit its gap holds the picture (and pauses the
@@ -31,7 +33,8 @@ struct DescribeStage: PipelineStage {
     let translator: any Translator
     let speaker: any Speaker
     let describer: (any Describer)?
-    let voice: String?
+    /// The narrator and its voice in this language (`VoiceStage.Output.narrator`).
+    let narrator: CastMember
     /// Gain of the programme while a description speaks (`mix.duck_volume`).
     let duck: Double
     let minGapMs: Int
@@ -145,8 +148,8 @@ struct DescribeStage: PipelineStage {
         return script
     }
 
-    /// Each description synthesized by the speak engine (the dub's cache keys: shared with it)
-    /// and fitted into its gap at up to the job's tempo cap.
+    /// Each description synthesized by the speak engine in the narrator's voice (the dub's cache
+    /// keys: shared with it) and fitted into its gap at up to the job's tempo cap.
     func voice(_ context: StageContext, _ doc: WebVTTDocument, language lang: String, cached: inout Bool) throws -> [Voiced] {
         let (job, cache, media, cancel) = (context.job, context.cache, context.media, context.cancel)
         let speakVersion = try speaker.version(language: lang)
@@ -155,9 +158,9 @@ struct DescribeStage: PipelineStage {
             try cancel.check()
             let text = SpeechText.of(c.text)
             if text.isEmpty { continue }
-            let skey = StageCache.key(["speak", speaker.name, speakVersion, lang, voice ?? "", text])
-            let (speaker, chosen) = (self.speaker, voice)
-            let wav = try cache.produce("speak", skey, "wav") { tmp in try speaker.synthesize(text, language: lang, voice: chosen, to: tmp, cancel: cancel) }
+            let skey = StageCache.key(["speak", speaker.name, speakVersion, lang, narrator.choice.cacheKey, text])
+            let (speaker, chosen) = (self.speaker, narrator.choice)
+            let wav = try cache.produce("speak", skey, "wav") { tmp in try speaker.synthesize(text, language: lang, choice: chosen, to: tmp, cancel: cancel) }
             if !wav.cached { cached = false }
             let natural = try WAVHeader.read(wav.path)?.durationMs ?? media.audioDurationMs(wav.path)
             let slot = max(1, Int(c.endMs - c.startMs))
@@ -253,6 +256,7 @@ struct DescribeStage: PipelineStage {
             ("status", .string("ready")),
             ("engine", describer.map { .string($0.name) } ?? .null),
             ("script_version", .int(Int64(langScript.version))), ("script_author", .string(langScript.author)),
+            ("narrator", narrator.json),
             ("described_key", .string(r.describedKey)),
             ("speech", gapsJSON),
             ("cues", .array(cues)),

@@ -10,11 +10,14 @@ public struct PipelineEngines: Sendable {
     public var lipsync: CommandTemplate?
     /// `--describe`: who writes the descriptions (nil: a person, through `vtt edit --kind descriptions`).
     public var describer: (any Describer)?
+    /// `engines.diarize`: who speaks when, for the cues the subtitles do not name (nil: none).
+    public var diarizer: (any Diarizer)?
 
     public init(transcriber: (any Transcriber)?, translator: any Translator, speaker: any Speaker,
-                separator: (any Separator)? = nil, lipsync: CommandTemplate? = nil, describer: (any Describer)? = nil) {
+                separator: (any Separator)? = nil, lipsync: CommandTemplate? = nil, describer: (any Describer)? = nil,
+                diarizer: (any Diarizer)? = nil) {
         self.transcriber = transcriber; self.translator = translator; self.speaker = speaker
-        self.separator = separator; self.lipsync = lipsync; self.describer = describer
+        self.separator = separator; self.lipsync = lipsync; self.describer = describer; self.diarizer = diarizer
     }
 }
 
@@ -133,7 +136,8 @@ public final class JobPipeline: @unchecked Sendable {
     /// cue, `video_factor` and `overflow_after_video_ms`. When nothing overflows, every artefact
     /// and cache key is the same as in audio mode.
     ///
-    /// `--describe` (job option `describe`): then the describe stage (`DescribeStage`). Returns
+    /// `--describe` (job option `describe`): then the describe stage (`DescribeStage`), voiced by
+    /// the narrator the voice stage cast (`describe.narrator`, a registry speaker). Returns
     /// false when the language waits for a person to write its descriptions (no describer).
     @discardableResult
     public func renderLanguage(_ job: Job, _ lang: String, engines: PipelineEngines, config: ConfigStore) throws -> Bool {
@@ -148,8 +152,10 @@ public final class JobPipeline: @unchecked Sendable {
         // each cue's speaker; the source is read (and parsed) only when it has voice spans the
         // translation may have lost
         let speakers = VoiceStage.speakers(document, source: source.content.contains("<v") ? context.document(source) : nil)
-        let diarize = try config.value("engines.diarize.command").map { try CommandTemplate($0, setting: "engines.diarize.command") }
-        let voices = try runner.run(VoiceStage(document: document, speakers: speakers, speaker: engines.speaker, diarize: diarize), context)
+        // --describe: the descriptions' narrator is a registry speaker, cast with the video's
+        let narrator = job.options.describe ? try config.value("describe.narrator") ?? VoiceRegistry.narrator : nil
+        let voices = try runner.run(VoiceStage(document: document, speakers: speakers, speaker: engines.speaker, diarizer: engines.diarizer,
+                                               narrator: narrator), context)
         let voice = voices.cast.defaultVoice
         let dub = try runner.run(DubStage(document: document, speaker: engines.speaker, cast: voices.cast, speakers: voices.speakers), context)
         try runner.run(LipSyncStage(hook: engines.lipsync), context)
@@ -159,8 +165,9 @@ public final class JobPipeline: @unchecked Sendable {
                                      speakerName: engines.speaker.name), context)
         guard job.options.describe else { return true }
         let minGap = Int(try config.value("describe.min_gap_ms") ?? "1500") ?? 1500
+        let narratorVoice = voices.narrator ?? CastMember(speaker: narrator ?? VoiceRegistry.narrator, choice: VoiceChoice(voice: voice), source: .default)
         return try runner.run(DescribeStage(subtitles: document, mixed: mixed, translator: engines.translator, speaker: engines.speaker,
-                                            describer: engines.describer, voice: voice, duck: duck, minGapMs: minGap), context)
+                                            describer: engines.describer, narrator: narratorVoice, duck: duck, minGapMs: minGap), context)
     }
 
     // MARK: finishing

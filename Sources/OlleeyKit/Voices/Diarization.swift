@@ -1,8 +1,8 @@
 import Foundation
 
-/// Who speaks when, from a diarization hook (setting `engines.diarize.command`: a template with
-/// `{input}`, the source's audio as 16 kHz mono WAV, and `{output}`, the file it writes). It
-/// names the speakers of cues the subtitles do not name (no `<v>` span, no `NAME:` label).
+/// Who speaks when, from a diarizer (`engines.diarize`: a `command` hook or an `http` service,
+/// `Diarizers.swift`) given the source's audio as 16 kHz mono WAV. It names the speakers of cues
+/// the subtitles do not name (no `<v>` span, no `NAME:` label).
 public enum Diarization {
     /// One speaker's turn.
     public struct Turn: Sendable, Equatable {
@@ -34,6 +34,46 @@ public enum Diarization {
             out.append(t)
         }
         return out
+    }
+
+    /// A diarizer's answer: JSON (`{"segments": [{"start": s, "end": s, "speaker": "..."}]}`, or
+    /// `diarization` for `segments`, or a bare array; seconds; `label` is taken for `speaker`)
+    /// when it starts with `{` or `[`, else RTTM or `START END SPEAKER` lines (`parse`). `what`
+    /// names who answered, in the errors (65).
+    public static func parseAnswer(_ text: String, what: String) throws -> [Turn] {
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard t.hasPrefix("{") || t.hasPrefix("[") else {
+            do { return try parse(text) } catch let e as OlleeyError {
+                throw OlleeyError(e.code, "\(what): \(e.message)", hint: "answer JSON {\"segments\": [{\"start\": 0.5, \"end\": 2.0, \"speaker\": \"SPEAKER_00\"}]}, RTTM, or 'START END SPEAKER' lines")
+            }
+        }
+        let doc: JSON
+        do { doc = try JSON.parse(t) } catch {
+            throw OlleeyError.invalid("\(what) answered invalid JSON: \(error)", hint: "answer {\"segments\": [{\"start\": 0.5, \"end\": 2.0, \"speaker\": \"SPEAKER_00\"}]}")
+        }
+        return try parse(json: doc, what: what)
+    }
+
+    /// The JSON form of `parseAnswer`.
+    public static func parse(json doc: JSON, what: String) throws -> [Turn] {
+        guard let items = doc.arrayValue ?? doc["segments"]?.arrayValue ?? doc["diarization"]?.arrayValue else {
+            throw OlleeyError.invalid("\(what) answered JSON without a segments array (keys: \(doc.fieldNames.prefix(8).joined(separator: ", ")))",
+                                      hint: "answer {\"segments\": [{\"start\": 0.5, \"end\": 2.0, \"speaker\": \"SPEAKER_00\"}]} or a bare array of such segments")
+        }
+        return try items.enumerated().map { n, s in
+            let start = s["start"]?.doubleValue, end = s["end"]?.doubleValue
+            let speaker = SpeakerName.display(s["speaker"]?.stringValue ?? s["label"]?.stringValue ?? "")
+            guard let start, let end, start.isFinite, end.isFinite, start >= 0, end >= start, !speaker.isEmpty else {
+                throw OlleeyError.invalid("\(what) answered a segment (\(n + 1)) without start and end seconds (0 <= start <= end) and a speaker name: \(s.encoded().prefix(120))",
+                                          hint: "each segment: {\"start\": 0.5, \"end\": 2.0, \"speaker\": \"SPEAKER_00\"}")
+            }
+            return Turn(startMs: Int((start * 1000).rounded()), endMs: Int((end * 1000).rounded()), speaker: speaker)
+        }
+    }
+
+    /// Turns as `START END SPEAKER` lines (seconds, to the millisecond), which `parse` reads back.
+    public static func serialize(_ turns: [Turn]) -> String {
+        turns.map { "\(FFmpeg.seconds($0.startMs)) \(FFmpeg.seconds($0.endMs)) \(SpeakerName.display($0.speaker))\n" }.joined()
     }
 
     /// For each cue, the speaker whose turns overlap it most (nil: none overlaps).

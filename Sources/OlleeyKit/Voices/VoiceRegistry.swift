@@ -30,6 +30,9 @@ public struct VoiceRegistry {
     }
 
     public static let automaticAuthor = "olleey"
+    /// The registry speaker who voices audio descriptions (`--describe`) unless the setting
+    /// `describe.narrator` names another: `olleey voice set Narrator --lang es --voice es+f2`.
+    public static let narrator = "Narrator"
     /// Speech engines a registry entry may name (`espeak` is taken for `espeak-ng`).
     public static let engines = ["espeak-ng", "http", "command"]
     /// espeak-ng's pitch (0-99) and rate (words per minute) ranges.

@@ -9,6 +9,8 @@ public struct ConfigKey: Sendable {
         case choice([String])
         case url
         case email
+        /// A voice registry speaker's name (`Narrator`).
+        case speaker
     }
 
     public let name: String
@@ -30,6 +32,7 @@ public struct ConfigKey: Sendable {
         case let .choice(c): return c.joined(separator: "|")
         case .url: return "url"
         case .email: return "email"
+        case .speaker: return "speaker name"
         }
     }
 
@@ -66,6 +69,8 @@ public struct ConfigKey: Sendable {
             let parts = v.split(separator: "@")
             guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(".") else { throw bad("not an email address") }
             return v.lowercased()
+        case .speaker:
+            do { return try VoiceRegistry.speakerName(raw).display } catch let e as OlleeyError { throw bad(e.message) }
         }
     }
 }
@@ -88,8 +93,18 @@ public enum ConfigKeys {
         ConfigKey("engines.describe.base_url", .url, "base URL for the http describer only (else engines.http.base_url)"),
         ConfigKey("engines.describe.api_key", .string, secret: true, "API key for the http describer only"),
         ConfigKey("describe.min_gap_ms", .int(300...60000), default: "1500", "shortest gap in the speech that gets an audio description"),
+        ConfigKey("describe.narrator", .speaker, default: "Narrator",
+                  "the voice registry speaker who voices audio descriptions ('olleey voice set Narrator --lang es --voice es+f2' pins its voice)"),
         ConfigKey("engines.lipsync.command", .string, "lip-sync hook command template: {video} {audio} {output}"),
-        ConfigKey("engines.diarize.command", .string, "speaker diarization hook: {input} (the source's audio, 16 kHz mono WAV) {output} (RTTM, or START END SPEAKER lines); names the speakers of cues the subtitles do not name"),
+        ConfigKey("engines.diarize", .choice(["none", "command", "http"]),
+                  "speaker diarization, naming the speakers of cues the subtitles do not name (unset: command when engines.diarize.command is set, else none; http: a service at engines.diarize.url)"),
+        ConfigKey("engines.diarize.command", .string, "speaker diarization hook: {input} (the source's audio, 16 kHz mono WAV) {output} (RTTM, START END SPEAKER lines, or JSON segments)"),
+        ConfigKey("engines.diarize.url", .url, "the http diarizer's whole URL (e.g. http://127.0.0.1:9000/diarize): POSTed the audio, answers JSON segments, RTTM or START END SPEAKER lines"),
+        ConfigKey("engines.diarize.api_key", .string, secret: true, "bearer key for the http diarizer (the http engines' key is never sent to it)"),
+        ConfigKey("engines.diarize.upload", .choice(["multipart", "wav"]), default: "multipart",
+                  "how the http diarizer is sent the audio: multipart/form-data (part 'file', audio.wav) or the whole body as audio/wav"),
+        ConfigKey("engines.diarize.timeout", .double(1.0...86400.0), default: "3600", "seconds per diarization call (http: per wait on the network)"),
+        ConfigKey("engines.diarize.retries", .int(0...10), default: "2", "retries of a failed http diarization request (429, 5xx, network)"),
         ConfigKey("engines.transcribe.command", .string, "command template for the 'command' transcriber: {input} {output} {lang}"),
         ConfigKey("engines.translate.command", .string, "command template for the 'command' translator: {input} {output} {src} {tgt}"),
         ConfigKey("engines.speak.command", .string, "command template for the 'command' speaker: {text_file} {output} {lang} {voice}"),
@@ -169,6 +184,7 @@ public enum ConfigKeys {
         d["engines.describe.command"] = [("engines.describe", ["command"])]
         d["engines.describe.timeout"] = [("engines.describe", ["command"])]
         for k in ["model", "temperature", "base_url", "api_key"] { d["engines.describe.\(k)"] = [("engines.describe", ["http"])] }
+        for k in ["url", "api_key", "upload", "retries"] { d["engines.diarize.\(k)"] = [("engines.diarize", ["http"])] }
         d["engines.translate.command_format"] = [("engines.translate", ["command"])]
         for k in ["batch_size", "json_mode", "temperature"] { d["engines.translate.\(k)"] = [("engines.translate", ["http"])] }
         d["engines.translate.apertium.datadir"] = [("engines.translate", ["apertium"])]
