@@ -195,15 +195,18 @@ struct PostgresWorkerTests {
         }
 
         @discardableResult
-        func run(_ machine: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        func run(_ machine: String, _ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: bin)
             p.arguments = args
             p.currentDirectoryURL = URL(fileURLWithPath: dir.path + "/" + machine)
-            let out = Pipe(), err = Pipe()
+            let out = Pipe(), err = Pipe(), inp = Pipe()
             p.standardOutput = out
             p.standardError = err
+            p.standardInput = inp
             try p.run()
+            if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
+            try? inp.fileHandleForWriting.close()
             let o = out.fileHandleForReading.readDataToEndOfFile()
             let e = err.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
@@ -211,10 +214,10 @@ struct PostgresWorkerTests {
         }
 
         /// `olleey worker` started in `machine`, its output to a log file there.
-        func worker(_ machine: String) throws -> Process {
+        func worker(_ machine: String, _ args: [String] = ["worker"]) throws -> Process {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: bin)
-            p.arguments = ["worker"]
+            p.arguments = args
             p.currentDirectoryURL = URL(fileURLWithPath: dir.path + "/" + machine)
             let log = dir.path + "/" + machine + "/worker.log"
             FileManager.default.createFile(atPath: log, contents: nil)
@@ -323,5 +326,45 @@ struct PostgresWorkerTests {
         try Subprocess.run(restart, [])
         #expect(try m.waitFor(job) == "completed", "\(m.log("b"))")
         #expect(w.isRunning, "the worker stopped: \(m.log("b"))")
+    }
+
+    @Test("an SSE client of a server in a third directory gets a worker's events within 250 ms (LISTEN/NOTIFY across processes)",
+          .enabled(if: MediaFixtures.hasFFmpeg && MediaFixtures.hasEspeak, "needs ffmpeg and espeak-ng"))
+    func eventsAcrossMachines() throws {
+        let m = try Machines()
+        let u = try m.run("c", ["user", "create", "--email", "pm@example.com", "--role", "ADMIN", "--password-stdin"], stdin: "a long passphrase\n")
+        #expect(u.status == 0, "\(u.err)")
+        let server = try m.worker("c", ["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "0"])
+        defer { server.terminate(); server.waitUntilExit() }
+        var port = 0
+        for _ in 0..<200 {
+            if let p = m.log("c").firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap({ Int($0.1) }) { port = p; break }
+            usleep(50_000)
+        }
+        try #require(port > 0, "serve did not start: \(m.log("c"))")
+        let login = try Reply.request(port: port, "POST", "/auth/login", body: Array(#"{"email":"pm@example.com","password":"a long passphrase"}"#.utf8))
+        let token = try #require(login.json["access_token"] as? String, "\(login.text)")
+        let sse = try SSETestClient(port: port, path: "/events/stream?token=\(token)", timeout: 60)
+        #expect(sse.status == 200)
+        let job = try m.job()
+        let w = try m.worker("b")
+        defer { w.terminate(); w.waitUntilExit() }
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var latencies: [Double] = []
+        var status = ""
+        let end = Date().addingTimeInterval(120)
+        while Date() < end, let e = sse.nextEvent() {
+            guard (e.json["job_id"] as? String) == job, let at = (e.json["at"] as? String).flatMap(iso.date) else { continue }
+            latencies.append(Date().timeIntervalSince(at) * 1000)
+            status = e.json["status"] as? String ?? status
+            if status == "completed" || status == "failed" { break }
+        }
+        #expect(status == "completed", "\(m.log("b"))")
+        let sorted = latencies.sorted()
+        try #require(sorted.count >= 5, "only \(sorted.count) events arrived")
+        let median = sorted[sorted.count / 2], p90 = sorted[sorted.count * 9 / 10]
+        print("events across machines: \(sorted.count) events, median \(Int(median)) ms, p90 \(Int(p90)) ms, max \(Int(sorted.last ?? 0)) ms")
+        #expect(median < 250 && p90 < 250, "median \(median) ms, p90 \(p90) ms: \(sorted.map { Int($0) })")
     }
 }
