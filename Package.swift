@@ -17,8 +17,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CPostgreSQL", path: "Sources/CPostgreSQL", pkgConfig: "libpq",
-                       providers: [.apt(["libpq-dev"])]),
+        // libpq's header only: the library is loaded with dlopen when a PostgreSQL store is opened (shim.h)
+        .systemLibrary(name: "CPostgreSQL", path: "Sources/CPostgreSQL", providers: [.apt(["libpq-dev"])]),
         // epoll, sendfile, accept4, pipe2 for the HTTP server (Linux; glibc)
         .systemLibrary(name: "CLinuxIO", path: "Sources/CLinuxIO"),
         .target(name: "WebVTT", path: "Sources/WebVTT"),

@@ -72,10 +72,10 @@ public struct Row {
         T.decode(self, at: try statement.columnIndex(named: name))
     }
 
-    public var columnCount: Int { pgResult != nil ? Int(PQnfields(pgResult)) : Int(sqlite3_column_count(stmt)) }
+    public var columnCount: Int { pgResult != nil ? Int(olleey_PQnfields(pgResult)) : Int(sqlite3_column_count(stmt)) }
 
     public func columnName(_ i: Int) -> String {
-        if let r = pgResult { return String(cString: PQfname(r, Int32(i))) }
+        if let r = pgResult { return String(cString: olleey_PQfname(r, Int32(i))) }
         return String(cString: sqlite3_column_name(stmt, Int32(i)))
     }
 
@@ -146,11 +146,11 @@ public struct Row {
 
     // MARK: PostgreSQL (results as text)
 
-    @usableFromInline func pgIsNull(_ i: Int) -> Bool { PQgetisnull(pgResult, pgRow, Int32(i)) == 1 }
+    @usableFromInline func pgIsNull(_ i: Int) -> Bool { olleey_PQgetisnull(pgResult, pgRow, Int32(i)) == 1 }
 
     @usableFromInline func pgString(_ i: Int) -> String {
-        guard let p = PQgetvalue(pgResult, pgRow, Int32(i)) else { return "" }
-        let n = Int(PQgetlength(pgResult, pgRow, Int32(i)))
+        guard let p = olleey_PQgetvalue(pgResult, pgRow, Int32(i)) else { return "" }
+        let n = Int(olleey_PQgetlength(pgResult, pgRow, Int32(i)))
         return p.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
     }
 
@@ -171,16 +171,16 @@ public struct Row {
     }
 
     @usableFromInline func pgBlob(_ i: Int) -> [UInt8] {
-        guard !pgIsNull(i), let p = PQgetvalue(pgResult, pgRow, Int32(i)) else { return [] }
+        guard !pgIsNull(i), let p = olleey_PQgetvalue(pgResult, pgRow, Int32(i)) else { return [] }
         var n = 0
-        guard let raw = p.withMemoryRebound(to: UInt8.self, capacity: 1, { PQunescapeBytea($0, &n) }) else { return [] }
-        defer { PQfreemem(raw) }
+        guard let raw = p.withMemoryRebound(to: UInt8.self, capacity: 1, { olleey_PQunescapeBytea($0, &n) }) else { return [] }
+        defer { olleey_PQfreemem(raw) }
         return Array(UnsafeBufferPointer(start: raw, count: n))
     }
 
     func pgValue(_ i: Int) -> SQLValue {
         if pgIsNull(i) { return .null }
-        switch PQftype(pgResult, Int32(i)) {
+        switch olleey_PQftype(pgResult, Int32(i)) {
         case 20, 21, 23, 16: return .int(pgInt64(i))        // int8, int2, int4, bool
         case 700, 701, 1700: return .double(pgDouble(i))    // float4, float8, numeric
         case 17: return .blob(pgBlob(i))                    // bytea

@@ -24,29 +24,25 @@ public final class Statement: @unchecked Sendable {
     @usableFromInline let lookupKeys: UnsafeMutablePointer<UnsafeRawPointer?>
     @usableFromInline let lookupIndexes: UnsafeMutablePointer<Int>
 
-    init(connection: Database, sql: String) throws {
-        self.connection = connection
-        self.sql = sql
+    convenience init(connection: Database, sql: String) throws {
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(connection.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw connection.error(rc, sql: sql) }
-        handle = stmt
         // a decoder may read a column twice; reads past the capacity use the map
-        lookupCapacity = 2 * Int(sqlite3_column_count(stmt)) + 4
-        lookupState = .allocate(capacity: 3)
-        lookupState.initialize(repeating: 0, count: 3)
-        lookupKeys = .allocate(capacity: lookupCapacity)
-        lookupKeys.initialize(repeating: nil, count: lookupCapacity)
-        lookupIndexes = .allocate(capacity: lookupCapacity)
-        lookupIndexes.initialize(repeating: 0, count: lookupCapacity)
+        self.init(connection: connection, sql: sql, handle: stmt, lookupCapacity: 2 * Int(sqlite3_column_count(stmt)) + 4)
     }
 
-    /// A PostgreSQL statement's column bookkeeping (no SQLite statement).
-    init(postgres connection: Database, sql: String) {
+    /// A PostgreSQL statement's column bookkeeping (no SQLite statement; its columns are known
+    /// only from its results: room for 64, more use the map).
+    convenience init(postgres connection: Database, sql: String) {
+        self.init(connection: connection, sql: sql, handle: nil, lookupCapacity: 132)
+    }
+
+    private init(connection: Database, sql: String, handle: OpaquePointer?, lookupCapacity: Int) {
         self.connection = connection
         self.sql = sql
-        handle = nil
-        lookupCapacity = 132
+        self.handle = handle
+        self.lookupCapacity = lookupCapacity
         lookupState = .allocate(capacity: 3)
         lookupState.initialize(repeating: 0, count: 3)
         lookupKeys = .allocate(capacity: lookupCapacity)
@@ -159,7 +155,7 @@ public final class Statement: @unchecked Sendable {
     func columnNames() -> [String] {
         if handle == nil {
             guard let r = pgResult?.handle else { return [] }
-            return (0..<PQnfields(r)).map { String(cString: PQfname(r, $0)) }
+            return (0..<olleey_PQnfields(r)).map { String(cString: olleey_PQfname(r, $0)) }
         }
         return (0..<sqlite3_column_count(handle)).map { sqlite3_column_name(handle, $0).map { String(cString: $0) } ?? "" }
     }

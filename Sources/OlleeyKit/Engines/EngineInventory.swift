@@ -117,7 +117,13 @@ public struct EngineInventory: Sendable {
             return e
         })
 
-        // optional hooks
+        entries += optionalEngines(settings: settings, factory: f)
+        return EngineInventory(entries: entries)
+    }
+
+    /// The optional stages: the separate and lipsync hooks, the describer, the diarizer.
+    static func optionalEngines(settings: [String: String], factory f: EngineFactory) -> [Entry] {
+        var entries: [Entry] = []
         for (stage, key) in [("separate", "engines.separate.command"), ("lipsync", "engines.lipsync.command")] {
             guard let t = settings[key] ?? (stage == "separate" ? settings["engines.separate"] : nil) else {
                 entries.append(Entry(stage: stage, engine: "none", installed: false, note: "optional; set \(key) to use a command"))
@@ -164,7 +170,7 @@ public struct EngineInventory: Sendable {
         } catch {
             entries.append(Entry(stage: "diarize", engine: settings["engines.diarize"] ?? "command", installed: false, note: "\(error)"))
         }
-        return EngineInventory(entries: entries)
+        return entries
     }
 
     static func probe(stage: String, engine: String, _ body: () throws -> Entry) -> Entry {

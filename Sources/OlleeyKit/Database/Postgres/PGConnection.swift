@@ -28,17 +28,21 @@ import Foundation
         try connect(initial: true)
     }
 
-    deinit { if let conn { PQfinish(conn) } }
+    deinit { if let conn { olleey_PQfinish(conn) } }
 
     /// Connects. The first connection failing is a configuration error (cannot open the store:
     /// 08001); a later one (the server restarting) is a busy store that callers retry (08006).
     private func connect(initial: Bool) throws {
-        if let conn { PQfinish(conn) }
+        guard olleey_pq_load() == 1 else {
+            throw DatabaseError(postgres: "08001", message: "cannot open the PostgreSQL store \(displayURL): libpq, PostgreSQL's client library, is not installed (Debian: apt-get install libpq5)",
+                                path: displayURL)
+        }
+        if let conn { olleey_PQfinish(conn) }
         prepared.removeAll()
-        conn = PQconnectdb(conninfo)
-        guard let conn, PQstatus(conn) == CONNECTION_OK else {
-            let msg = (conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory").trimmingCharacters(in: .whitespacesAndNewlines)
-            if let conn { PQfinish(conn) }
+        conn = olleey_PQconnectdb(conninfo)
+        guard let conn, olleey_PQstatus(conn) == CONNECTION_OK else {
+            let msg = (conn.map { String(cString: olleey_PQerrorMessage($0)) } ?? "out of memory").trimmingCharacters(in: .whitespacesAndNewlines)
+            if let conn { olleey_PQfinish(conn) }
             self.conn = nil
             throw DatabaseError(postgres: initial ? "08001" : "08006",
                                 message: initial ? "cannot connect to PostgreSQL at \(displayURL): \(msg)" : "lost the connection to PostgreSQL at \(displayURL) and cannot connect again yet: \(msg)",
@@ -49,18 +53,18 @@ import Foundation
     }
 
     /// Whether the connection is usable (false after the server went away).
-    var isOK: Bool { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
+    var isOK: Bool { conn.map { olleey_PQstatus($0) == CONNECTION_OK } ?? false }
 
     /// Whether an idle connection is still usable: reads what the server sent meanwhile (a
     /// server that shut down sends a last message and closes), without waiting.
     var isAliveWhileIdle: Bool {
-        guard let conn, PQstatus(conn) == CONNECTION_OK else { return false }
-        var p = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        guard let conn, olleey_PQstatus(conn) == CONNECTION_OK else { return false }
+        var p = pollfd(fd: olleey_PQsocket(conn), events: Int16(POLLIN), revents: 0)
         if poll(&p, 1, 0) > 0 {
-            if PQconsumeInput(conn) == 0 { return false }
-            while let n = PQnotifies(conn) { pending.append((String(cString: n.pointee.relname), String(cString: n.pointee.extra))); PQfreemem(n) }
+            if olleey_PQconsumeInput(conn) == 0 { return false }
+            while let n = olleey_PQnotifies(conn) { pending.append((String(cString: n.pointee.relname), String(cString: n.pointee.extra))); olleey_PQfreemem(n) }
         }
-        return PQstatus(conn) == CONNECTION_OK
+        return olleey_PQstatus(conn) == CONNECTION_OK
     }
     /// Notifications read while checking the connection, handed out by `notifications`.
     private var pending: [(channel: String, payload: String)] = []
@@ -72,7 +76,7 @@ import Foundation
     /// True while a transaction is open on this connection (also an aborted one).
     var inTransaction: Bool {
         guard let conn else { return false }
-        let s = PQtransactionStatus(conn)
+        let s = olleey_PQtransactionStatus(conn)
         return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE
     }
 
@@ -80,7 +84,7 @@ import Foundation
     @discardableResult
     func exec(_ sql: String) throws -> PGResult {
         guard let conn else { throw closed(sql) }
-        let r = PGResult(PQexec(conn, sql))
+        let r = PGResult(olleey_PQexec(conn, sql))
         try check(r, sql: sql, arguments: 0)
         return r
     }
@@ -96,19 +100,19 @@ import Foundation
             // the server infers every other type from where the parameter stands
             let declared: [Oid] = args.map { if case .blob = $0 { return 17 } else { return 0 } }
             var r = declared.contains(17)
-                ? declared.withUnsafeBufferPointer { PGResult(PQprepare(conn, name, sql, Int32(declared.count), $0.baseAddress)) }
-                : PGResult(PQprepare(conn, name, sql, 0, nil))
+                ? declared.withUnsafeBufferPointer { PGResult(olleey_PQprepare(conn, name, sql, Int32(declared.count), $0.baseAddress)) }
+                : PGResult(olleey_PQprepare(conn, name, sql, 0, nil))
             if r.sqlState == "42P18" {
                 // the server could not infer a parameter's type (`? IS NULL` alone): name the
                 // types from the values of this first call
                 let types = args.map(PGConnection.typeOID)
-                r = types.withUnsafeBufferPointer { PGResult(PQprepare(conn, name, sql, Int32(types.count), $0.baseAddress)) }
+                r = types.withUnsafeBufferPointer { PGResult(olleey_PQprepare(conn, name, sql, Int32(types.count), $0.baseAddress)) }
             }
             try check(r, sql: sql, arguments: args.count)
             prepared[sql] = name
         }
         return try withParameters(args) { values, lengths, formats in
-            let r = PGResult(PQexecPrepared(conn, name, Int32(args.count), values, lengths, formats, 0))
+            let r = PGResult(olleey_PQexecPrepared(conn, name, Int32(args.count), values, lengths, formats, 0))
             try check(r, sql: sql, arguments: args.count)
             return r
         }
@@ -121,10 +125,10 @@ import Foundation
         var out = pending + drainNotifications(conn)
         pending.removeAll()
         if !out.isEmpty { return out }
-        var p = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        var p = pollfd(fd: olleey_PQsocket(conn), events: Int16(POLLIN), revents: 0)
         let n = poll(&p, 1, Int32(timeoutMs))
         if n > 0 {
-            if PQconsumeInput(conn) == 0 { throw DatabaseError(.SQLITE_IOERR, message: String(cString: PQerrorMessage(conn)), path: displayURL) }
+            if olleey_PQconsumeInput(conn) == 0 { throw DatabaseError(.SQLITE_IOERR, message: String(cString: olleey_PQerrorMessage(conn)), path: displayURL) }
             out = drainNotifications(conn)
         }
         return out
@@ -132,10 +136,10 @@ import Foundation
 
     private func drainNotifications(_ conn: OpaquePointer) -> [(channel: String, payload: String)] {
         var out: [(channel: String, payload: String)] = []
-        _ = PQconsumeInput(conn)
-        while let n = PQnotifies(conn) {
+        _ = olleey_PQconsumeInput(conn)
+        while let n = olleey_PQnotifies(conn) {
             out.append((String(cString: n.pointee.relname), String(cString: n.pointee.extra)))
-            PQfreemem(n)
+            olleey_PQfreemem(n)
         }
         return out
     }
@@ -197,7 +201,7 @@ import Foundation
         default:
             let state = isOK ? (r.sqlState ?? "XX000") : "08006"
             var msg = r.errorMessage ?? ""
-            if msg.isEmpty, let conn { msg = String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines) }
+            if msg.isEmpty, let conn { msg = String(cString: olleey_PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines) }
             throw DatabaseError(postgres: state, message: msg, sql: sql, argumentsCount: arguments, path: displayURL)
         }
     }
@@ -220,14 +224,14 @@ final class PGResult: @unchecked Sendable {
     let handle: OpaquePointer?
 
     init(_ handle: OpaquePointer?) { self.handle = handle }
-    deinit { if let handle { PQclear(handle) } }
+    deinit { if let handle { olleey_PQclear(handle) } }
 
-    var status: ExecStatusType { handle.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR }
-    var rows: Int32 { handle.map { PQntuples($0) } ?? 0 }
-    var columns: Int32 { handle.map { PQnfields($0) } ?? 0 }
+    var status: ExecStatusType { handle.map { olleey_PQresultStatus($0) } ?? PGRES_FATAL_ERROR }
+    var rows: Int32 { handle.map { olleey_PQntuples($0) } ?? 0 }
+    var columns: Int32 { handle.map { olleey_PQnfields($0) } ?? 0 }
     /// How many rows an INSERT, UPDATE or DELETE changed.
     var affected: Int {
-        guard let handle, let p = PQcmdTuples(handle) else { return 0 }
+        guard let handle, let p = olleey_PQcmdTuples(handle) else { return 0 }
         return Int(String(cString: p)) ?? 0
     }
     var sqlState: String? { field(Int32(UInt8(ascii: "C"))) }
@@ -238,7 +242,7 @@ final class PGResult: @unchecked Sendable {
     }
 
     private func field(_ code: Int32) -> String? {
-        guard let handle, let p = PQresultErrorField(handle, code) else { return nil }
+        guard let handle, let p = olleey_PQresultErrorField(handle, code) else { return nil }
         return String(cString: p)
     }
 }
