@@ -28,16 +28,12 @@ public struct EventStore {
         let sql = "INSERT INTO events(at, kind, job_id, language, data) VALUES (?, ?, ?, ?, ?) RETURNING id"
         // PostgreSQL: events commit in the order of their ids (readers follow `id > last seen`),
         // so each is appended under the writer lock (see `Database.transaction`)
-        if db.isPostgres && !db.isInTransaction {
-            return try db.transaction(.immediate) {
-                let id = try db.scalarInt(sql, args) ?? 0
-                try db.run("SELECT pg_notify('\(EventNotifications.channel)', ?)", [.text(String(id))])
-                return id
-            }
+        let insert = {
+            let id = try db.scalarInt(sql, args) ?? 0
+            if db.isPostgres { try db.run("SELECT pg_notify('\(EventNotifications.channel)', ?)", [.text(String(id))]) }
+            return id
         }
-        let id = try db.scalarInt(sql, args) ?? 0
-        if db.isPostgres { try db.run("SELECT pg_notify('\(EventNotifications.channel)', ?)", [.text(String(id))]) }
-        return id
+        return try db.isPostgres && !db.isInTransaction ? db.transaction(.immediate, insert) : insert()
     }
 
     /// Events after an id, oldest first: of one job, of one organisation's jobs, or (neither) all.

@@ -62,7 +62,7 @@ import Foundation
         var p = pollfd(fd: olleey_PQsocket(conn), events: Int16(POLLIN), revents: 0)
         if poll(&p, 1, 0) > 0 {
             if olleey_PQconsumeInput(conn) == 0 { return false }
-            while let n = olleey_PQnotifies(conn) { pending.append((String(cString: n.pointee.relname), String(cString: n.pointee.extra))); olleey_PQfreemem(n) }
+            pending += takeNotifications(conn)
         }
         return olleey_PQstatus(conn) == CONNECTION_OK
     }
@@ -135,8 +135,13 @@ import Foundation
     }
 
     private func drainNotifications(_ conn: OpaquePointer) -> [(channel: String, payload: String)] {
-        var out: [(channel: String, payload: String)] = []
         _ = olleey_PQconsumeInput(conn)
+        return takeNotifications(conn)
+    }
+
+    /// The notifications libpq has already read.
+    private func takeNotifications(_ conn: OpaquePointer) -> [(channel: String, payload: String)] {
+        var out: [(channel: String, payload: String)] = []
         while let n = olleey_PQnotifies(conn) {
             out.append((String(cString: n.pointee.relname), String(cString: n.pointee.extra)))
             olleey_PQfreemem(n)

@@ -70,11 +70,15 @@ enum PGSchema {
         let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
         let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         for row in rows { try dst.run("INSERT INTO \"\(table)\"(\(names)) VALUES (\(marks))", row) }
-        for c in columns {
-            if try dst.scalarText("SELECT pg_get_serial_sequence(?, ?)", [.text(table), .text(c)]) != nil {
-                try dst.run("SELECT setval(pg_get_serial_sequence(?, ?), coalesce((SELECT max(\"\(c)\") FROM \"\(table)\"), 0) + 1, false)",
-                            [.text(table), .text(c)])
-            }
+        try moveSequences(table, columns: columns, in: dst)
+    }
+
+    /// Moves the identity sequence of each of `columns` that has one past the table's largest
+    /// value, so the next row inserted without an id gets a new one (after rows copied with theirs).
+    static func moveSequences(_ table: String, columns: [String], in db: Database) throws {
+        for c in columns where try db.scalarText("SELECT pg_get_serial_sequence(?, ?)", [.text(table), .text(c)]) != nil {
+            try db.run("SELECT setval(pg_get_serial_sequence(?, ?), coalesce((SELECT max(\"\(c)\") FROM \"\(table)\"), 0) + 1, false)",
+                       [.text(table), .text(c)])
         }
     }
 
@@ -95,7 +99,7 @@ enum PGSchema {
             let have = Set(try db.query("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?", [.text(t.name)]) { $0.string(0) })
             for c in try mem.query("SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info(?)", [.text(t.name)], { ($0.string(0), $0.string(1), $0.bool(2), $0.optionalString(3)) })
             where !have.contains(c.0) {
-                let type = PGDialect.replacingWords(c.1.isEmpty ? "TEXT" : c.1, [("INTEGER", "BIGINT"), ("REAL", "DOUBLE PRECISION"), ("BLOB", "BYTEA"), ("TEXT", "TEXT COLLATE \"C\"")])
+                let type = PGDialect.replacingWords(c.1.isEmpty ? "TEXT" : c.1, PGDialect.columnTypes)
                 var def = "ALTER TABLE \"\(t.name)\" ADD COLUMN \"\(c.0)\" \(type)"
                 if let d = c.3 { def += " DEFAULT \(d)" }
                 if c.2 { def += " NOT NULL" }

@@ -28,7 +28,7 @@ public enum StoreMigration {
             throw OlleeyError.config("the store at \(target.path) has schema version \(tv), this workspace \(sv)", hint: "open both with the same olleey")
         }
         let (objects, _) = try PGSchema.reference(Schema.migrations)
-        let tables = try order(objects.filter { $0.type == "table" && !$0.name.hasPrefix("sqlite_") })
+        let tables = try PGDialect.tables(objects)
         var out: [Table] = []
         for t in tables {
             let info = try source.query("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", [.text(t.name)]) { ($0.string(0), $0.int(1)) }
@@ -50,12 +50,7 @@ public enum StoreMigration {
                 var n = 0
                 for r in rows { n += try target.run(insert, r) }
                 try target.execute("ALTER TABLE \"\(t.name)\" ENABLE TRIGGER USER")
-                for c in columns + (keyedByRowid ? ["rowid"] : []) {
-                    if try target.scalarText("SELECT pg_get_serial_sequence(?, ?)", [.text(t.name), .text(c)]) != nil {
-                        try target.run("SELECT setval(pg_get_serial_sequence(?, ?), coalesce((SELECT max(\"\(c)\") FROM \"\(t.name)\"), 0) + 1, false)",
-                                       [.text(t.name), .text(c)])
-                    }
-                }
+                try PGSchema.moveSequences(t.name, columns: columns + (keyedByRowid ? ["rowid"] : []), in: target)
                 return n
             }
             let (sn, ss) = try checksum(source, t.name, list)
@@ -88,21 +83,5 @@ public enum StoreMigration {
         }
         digests.sort()
         return (digests.count, Digest.sha256(Array(digests.joined(separator: "\n").utf8)))
-    }
-
-    /// Tables each after the ones it references.
-    static func order(_ tables: [PGDialect.Object]) throws -> [PGDialect.Object] {
-        let names = Set(tables.map(\.name))
-        var done: Set<String> = [], out: [PGDialect.Object] = [], pending = tables
-        while !pending.isEmpty {
-            let before = pending.count
-            pending.removeAll { t in
-                guard PGDialect.references(t.sql).allSatisfy({ $0 == t.name || done.contains($0) || !names.contains($0) }) else { return false }
-                out.append(t); done.insert(t.name)
-                return true
-            }
-            if pending.count == before { throw OlleeyError.failure("tables reference each other in a cycle: \(pending.map(\.name).joined(separator: ", "))") }
-        }
-        return out
     }
 }
