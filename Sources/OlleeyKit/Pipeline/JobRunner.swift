@@ -276,6 +276,11 @@ public final class JobRunner: @unchecked Sendable {
     /// Whether `error` is the database being busy (SQLITE_BUSY, "database is locked").
     static func isBusy(_ error: Error) -> Bool { OlleeyError.from(error).code == .busy }
 
+    /// Whether `error` is the store being busy or unreachable (a write lock held past the busy
+    /// timeout, PostgreSQL restarting): the unit is tried again later, never failed for it.
+    /// (An engine that answers "busy" is not this: after its retries it fails the stage.)
+    static func isStoreBusy(_ error: Error) -> Bool { error is DatabaseError && isBusy(error) }
+
     /// Waits after a busy database (50 ms, doubling, at most `maxBusyBackoffMs`; a stop ends the
     /// wait); returns the wait to use next time.
     func backOff(_ lastMs: Int, _ error: Error) -> Int {
@@ -378,7 +383,7 @@ public final class JobRunner: @unchecked Sendable {
                 try settleStopped(job.id, stop, store: store)
             } catch let f as StageFailure {
                 try fail(job: job, stage: f.stage, error: f.error, store: store, worker: worker)
-            } catch let error where error is OlleeyError || error is DatabaseError {
+            } catch let error where (error is OlleeyError || error is DatabaseError) && !JobRunner.isStoreBusy(error) {
                 let e = OlleeyError.from(error)
                 // a subprocess stopped by a signal's stop outside a stage: stopped, not failed
                 if isInterrupted { try settleStopped(job.id, StopRequested(cancelled: false), store: store); return }
@@ -409,7 +414,7 @@ public final class JobRunner: @unchecked Sendable {
                                       errorStage: f.stage.rawValue, failedCues: f.failedCues)
                 try EventStore(db).append("language.failed", job: job.id, language: lang, ["stage": .string(f.stage.rawValue), "error": .string(f.error.message)])
                 log("\(store.printedId(job.id)) \(lang) failed at \(f.stage.rawValue): \(f.error.message)")
-            } catch let error where error is OlleeyError || error is DatabaseError {
+            } catch let error where (error is OlleeyError || error is DatabaseError) && !JobRunner.isStoreBusy(error) {
                 let e = OlleeyError.from(error)
                 if isInterrupted { try settleStopped(job.id, StopRequested(cancelled: false), store: store, language: lang); return }
                 // not a stage's failure (e.g. the database): labelled with the stage the language was at

@@ -55,6 +55,10 @@ struct StageRunner {
         } catch let lost as LeaseLost {
             runs.end(runId, state: "abandoned")
             throw lost
+        } catch where JobRunner.isStoreBusy(error) {
+            // the store, not the stage: the unit is tried again (`JobRunner`), the run left as interrupted
+            runs.end(runId, state: "interrupted")
+            throw error
         } catch {
             let e: OlleeyError
             var cues: [String] = []
