@@ -13,6 +13,17 @@ public enum Crypto {
         return out
     }
 
+    /// MD5 of `bytes` (16 bytes): only because S3 speaks it (Content-MD5, and the ETags it
+    /// answers with), never for anything olleey relies on for security.
+    public static func md5(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 16)
+        var len: UInt32 = 0
+        bytes.withUnsafeBytes { b in
+            _ = EVP_Digest(b.baseAddress, b.count, &out, &len, EVP_md5(), nil)
+        }
+        return out
+    }
+
     /// HMAC-SHA256 of `data` under `key` (32 bytes).
     public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] { hmac(EVP_sha256(), size: 32, key: key, data: data) }
 

@@ -132,8 +132,11 @@ public struct HTTPClient: Sendable {
 
     // MARK: one exchange
 
-    private func exchange<S: HTTPBodySink>(url: HTTPURL, method: String, headers: [(String, String)], body: [UInt8]?,
-                                       deadline: UInt64?, sink: inout S) throws -> HTTPClientResponse {
+    /// One request and its answer, no redirect followed, the body into `sink`: internal so
+    /// that the S3 client can stream a signed GET through its own sink (hashing as it writes)
+    /// and read the XML of an error answer.
+    func exchange<S: HTTPBodySink>(url: HTTPURL, method: String, headers: [(String, String)], body: [UInt8]?,
+                                   deadline: UInt64?, sink: inout S) throws -> HTTPClientResponse {
         try cancel.check()
         let conn = try HTTPClientConnection.open(url: url, timeout: timeout, deadline: deadline, cancel: cancel, caFile: caFile)
         defer { conn.close() }
