@@ -2,8 +2,7 @@ import Foundation
 
 /// AWS Signature Version 4 for S3-compatible object stores (AWS S3, MinIO, Ceph, R2, B2), with
 /// libcrypto's HMAC-SHA256 and SHA-256 (`Crypto`): the Authorization header of a request, and a
-/// presigned URL (the signature in the query). The first part of issue 19; the S3 storage that
-/// uses it is not built yet.
+/// presigned URL (the signature in the query). The first part of issue 19; `S3Client` uses it.
 /// https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html
 public struct SigV4: Sendable {
     public var accessKey: String
