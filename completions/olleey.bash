@@ -3,7 +3,7 @@
 
 _olleey_subcommands() {
     case "$1" in
-        'olleey') echo 'init config job vtt qc glossary voice cost project channel user org worker serve engines cache store demo version help completions man' ;;
+        'olleey') echo 'init config job vtt qc glossary voice cost project channel user org worker serve engines cache store storage demo version help completions man' ;;
         'olleey config') echo 'get set unset list' ;;
         'olleey job') echo 'create run list show status watch outputs events stats pause resume cancel retry approve reject delete' ;;
         'olleey vtt') echo 'parse fmt lint shift scale sync convert diff cat import show edit versions restore retranslate' ;;
@@ -18,6 +18,7 @@ _olleey_subcommands() {
         'olleey org') echo 'list create members add remove' ;;
         'olleey cache') echo 'du prune' ;;
         'olleey store') echo 'migrate' ;;
+        'olleey storage') echo 'migrate' ;;
     esac
 }
 
@@ -127,6 +128,8 @@ _olleey_options() {
         'olleey cache prune') echo '--dry-run --older-than --as --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey store') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey store migrate') echo '--to --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey storage') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
+        'olleey storage migrate') echo '--to --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey demo') echo '--dir --lang --workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey version') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;
         'olleey help') echo '--workspace --json --fields --quiet -q --verbose -v --no-color --help -h' ;;

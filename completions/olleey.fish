@@ -19,7 +19,7 @@ end
 function __olleey_subs
     switch $argv[1]
                 case 'olleey'
-                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'voice' 'cost' 'project' 'channel' 'user' 'org' 'worker' 'serve' 'engines' 'cache' 'store' 'demo' 'version' 'help' 'completions' 'man'
+                    printf '%s\n' 'init' 'config' 'job' 'vtt' 'qc' 'glossary' 'voice' 'cost' 'project' 'channel' 'user' 'org' 'worker' 'serve' 'engines' 'cache' 'store' 'storage' 'demo' 'version' 'help' 'completions' 'man'
                 case 'olleey config'
                     printf '%s\n' 'get' 'set' 'unset' 'list'
                 case 'olleey job'
@@ -48,6 +48,8 @@ function __olleey_subs
                     printf '%s\n' 'du' 'prune'
                 case 'olleey store'
                     printf '%s\n' 'migrate'
+                case 'olleey storage'
+                    printf '%s\n' 'migrate'
             end
 end
 
@@ -73,13 +75,14 @@ complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'serve' -d 'run the HTTP s
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'engines' -d 'show the engine of each stage: installed or not, version, language pairs and voices'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'cache' -d 'the stage cache: its size, and removing what no job uses'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'store' -d 'the workspace'\''s store: move it from SQLite to PostgreSQL'
+complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'storage' -d 'the workspace'\''s media storage: move it into an S3-compatible object store'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'demo' -d 'make a sample video with an English narration and dub it into Spanish and Catalan'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'version' -d 'print the version'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'help' -d 'show help for a command or a topic (exit-codes, engines, json, workspace)'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'completions' -d 'print a shell completion script (bash, zsh, fish)'
 complete -c olleey -n '__olleey_at '\''olleey'\''' -a 'man' -d 'write the man pages (olleey.1 and one per noun) to a directory'
 complete -c olleey -n '__olleey_at '\''olleey init'\''' -l store -r -d 'a PostgreSQL store shared by many machines: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE'
-complete -c olleey -n '__olleey_at '\''olleey init'\''' -l storage -r -d 'media, cache and outputs in a directory every machine mounts: file:///PATH'
+complete -c olleey -n '__olleey_at '\''olleey init'\''' -l storage -r -d 'media, cache and outputs in a directory every machine mounts (file:///PATH) or an S3-compatible object store (s3://BUCKET/PREFIX)'
 complete -c olleey -n '__olleey_at '\''olleey init'\''' -F
 complete -c olleey -n '__olleey_at '\''olleey config'\''' -a 'get' -d 'print a setting'\''s value'
 complete -c olleey -n '__olleey_at '\''olleey config'\''' -a 'set' -d 'change a setting (validated against its type)'
@@ -414,6 +417,8 @@ complete -c olleey -n '__olleey_at '\''olleey cache prune'\''' -l older-than -r 
 complete -c olleey -n '__olleey_at '\''olleey cache prune'\''' -l as -r -d 'act as this user (else config user.email)'
 complete -c olleey -n '__olleey_at '\''olleey store'\''' -a 'migrate' -d 'move this workspace'\''s store (its SQLite database) into PostgreSQL, verified'
 complete -c olleey -n '__olleey_at '\''olleey store migrate'\''' -l to -r -d 'the PostgreSQL store: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE'
+complete -c olleey -n '__olleey_at '\''olleey storage'\''' -a 'migrate' -d 'move this workspace'\''s media and outputs into an S3-compatible object store, verified'
+complete -c olleey -n '__olleey_at '\''olleey storage migrate'\''' -l to -r -d 'the object store: s3://BUCKET[/PREFIX]'
 complete -c olleey -n '__olleey_at '\''olleey demo'\''' -l dir -r -a '(__fish_complete_directories)' -d 'where to make the demo workspace'
 complete -c olleey -n '__olleey_at '\''olleey demo'\''' -l lang -r -d 'target languages'
 complete -c olleey -n '__olleey_at '\''olleey help'\''' -F

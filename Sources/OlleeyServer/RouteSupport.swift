@@ -15,8 +15,10 @@ extension ServerEnvironment {
 
     /// A signed link's absolute URL (`http://HOST/files/signed/TOKEN/NAME`): usable as a
     /// `<video src>` without an Authorization header.
+    /// With media in an object store, a presigned URL of the object instead.
     func signedURL(_ link: SignedLink, _ req: HTTPRequest, db: Database) throws -> String {
-        req.baseURL + link.routePath(key: try SigningKeys(db).urlKey())
+        if let url = try JobFiles.presignedURL(link, workspace: workspace) { return url }
+        return req.baseURL + link.routePath(key: try SigningKeys(db).urlKey())
     }
 }
 

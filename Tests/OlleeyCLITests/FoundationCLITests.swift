@@ -74,7 +74,7 @@ struct FoundationCLITests {
         #expect(!l.stdout.contains("KEY"))
         let f = olleey(["config", "list", "--fields", "key,value"], cwd: t.path)
         let arr = try f.json().arrayValue ?? []
-        #expect(arr.count == ConfigKeys.all.count)
+        #expect(arr.count == ConfigKeys.all.count + StorageSettings.keys.count)
         #expect(arr.first?.fieldNames == ["key", "value"])
         let bad = olleey(["config", "list", "--fields", "nope"], cwd: t.path)
         #expect(bad.exit == 64)

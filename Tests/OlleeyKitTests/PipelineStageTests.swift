@@ -41,7 +41,7 @@ final class FakeMediaJob {
                   paused: false, cancelRequested: false, createdAt: now, updatedAt: now, startedAt: nil, completedAt: nil)
         try JobStateMachine(db).create(job)
         try TrackStore(db).add(job: job.id, language: "en", kind: .source, content: FakeMediaJob.subtitles, author: "test", message: "subtitles")
-        pipeline = JobPipeline(workspace: ws, db: db, worker: "w1", cancel: CancelToken(), media: media, log: { _ in })
+        pipeline = try JobPipeline(workspace: ws, db: db, worker: "w1", cancel: CancelToken(), media: media, log: { _ in })
     }
 
     /// A diarizer for the voice stage (none by default).

@@ -183,15 +183,35 @@ struct PostgresWorkerTests {
         let bin: String
         var shared: String { Paths.normalize(dir.path + "/shared") }
 
-        init() throws {
+        /// Each machine's environment, beside the process's: its own scratch directory (an object
+        /// store's local copies are not shared between machines).
+        var environment: [String: String] = [:]
+
+        /// `storage`: `file://` the shared directory (nil), or an object store URL, whose
+        /// endpoint (`s3Endpoint`) each machine is configured with.
+        init(storage: String? = nil, s3Endpoint: String? = nil, machines: [String] = ["a", "b", "c"]) throws {
             let server = try #require(TestStore.server, "no PostgreSQL server: run through scripts/with-postgres (scripts/test does)")
             bin = try #require(PostgresWorkerTests.binary, "OLLEEY_BIN does not name the built olleey (scripts/test sets it)")
             store = try TestStore.newDatabase(server)
-            for m in ["a", "b", "c"] {
+            for m in machines {
                 try FileManager.default.createDirectory(atPath: dir.path + "/" + m, withIntermediateDirectories: true)
-                let r = try run(m, ["init", "--store", store, "--storage", "file://" + shared, "--json"])
+                let r = try run(m, ["init", "--store", store, "--storage", storage ?? "file://" + shared, "--json"])
                 #expect(r.status == 0, "init in \(m): \(r.err)")
+                if let s3Endpoint {
+                    let c = try run(m, ["config", "set", "storage.s3.endpoint", s3Endpoint])
+                    #expect(c.status == 0, "config in \(m): \(c.err)")
+                }
             }
+        }
+
+        func scratch(_ machine: String) -> String { dir.path + "/scratch-" + machine }
+
+        func configure(_ p: Process, _ machine: String) {
+            var env = ProcessInfo.processInfo.environment
+            env["OLLEEY_SCRATCH_DIR"] = scratch(machine)
+            for (k, v) in environment { env[k] = v }
+            p.environment = env
+            p.currentDirectoryURL = URL(fileURLWithPath: dir.path + "/" + machine)
         }
 
         @discardableResult
@@ -199,7 +219,7 @@ struct PostgresWorkerTests {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: bin)
             p.arguments = args
-            p.currentDirectoryURL = URL(fileURLWithPath: dir.path + "/" + machine)
+            configure(p, machine)
             let out = Pipe(), err = Pipe(), inp = Pipe()
             p.standardOutput = out
             p.standardError = err
@@ -218,7 +238,7 @@ struct PostgresWorkerTests {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: bin)
             p.arguments = args
-            p.currentDirectoryURL = URL(fileURLWithPath: dir.path + "/" + machine)
+            configure(p, machine)
             let log = dir.path + "/" + machine + "/worker.log"
             FileManager.default.createFile(atPath: log, contents: nil)
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -365,8 +385,64 @@ struct PostgresWorkerTests {
         try #require(sorted.count >= 5, "only \(sorted.count) events arrived")
         let median = sorted[sorted.count / 2], p90 = sorted[sorted.count * 9 / 10]
         print("events across machines: \(sorted.count) events, median \(Int(median)) ms, p90 \(Int(p90)) ms, max \(Int(sorted.last ?? 0)) ms")
-        // Latency is reported, not asserted: quiet, every event arrives within 100 ms (median 2 ms);
-        // under the whole test run on 2 cores CI saw medians of 61 and 416 ms (README: not built yet)
-        #expect(median.isFinite && p90 >= median)
+        // Quiet, every event arrives within 100 ms (median 2 ms). Under the whole test run on 2
+        // cores, notifications were seen not to arrive for seconds and the feed's 1-s backstop
+        // caught the events (medians 416 and 545 ms); the feed now looks every 100 ms as well.
+        #expect(median < 250, "median \(Int(median)) ms, p90 \(Int(p90)) ms")
     }
+
+    @Test("media in an object store: a job created in a, worked by workers in b and c, watched over SSE from d, completes with its outputs in the bucket, nothing of it on local disk, downloadable through a presigned URL",
+          .enabled(if: S3TestServer.available && MediaFixtures.hasFFmpeg && MediaFixtures.hasEspeak, "needs the S3 test server (scripts/with-moto), ffmpeg and espeak-ng"))
+    func objectStoreAcrossMachines() throws {
+        let client = try S3TestServer.client()
+        let m = try Machines(storage: "s3://\(client.config.bucket)/ws", s3Endpoint: S3TestServer.endpoint, machines: ["a", "b", "c", "d"])
+        let u = try m.run("d", ["user", "create", "--email", "pm@example.com", "--role", "ADMIN", "--password-stdin"], stdin: "a long passphrase\n")
+        #expect(u.status == 0, "\(u.err)")
+        let server = try m.worker("d", ["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "0"])
+        defer { server.terminate(); server.waitUntilExit() }
+        var port = 0
+        for _ in 0..<200 {
+            if let p = m.log("d").firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap({ Int($0.1) }) { port = p; break }
+            usleep(50_000)
+        }
+        try #require(port > 0, "serve did not start: \(m.log("d"))")
+        let login = try Reply.request(port: port, "POST", "/auth/login", body: Array(#"{"email":"pm@example.com","password":"a long passphrase"}"#.utf8))
+        let token = try #require(login.json["access_token"] as? String, "\(login.text)")
+        let sse = try SSETestClient(port: port, path: "/events/stream?token=\(token)", timeout: 60)
+        let job = try m.job()
+        // the source went to the bucket at create: a worker elsewhere downloads it
+        #expect(try client.list(prefix: "ws/media/").count == 1)
+        let wb = try m.worker("b"), wc = try m.worker("c")
+        defer { for w in [wb, wc] { w.terminate(); w.waitUntilExit() } }
+        var status = ""
+        let end = Date().addingTimeInterval(180)
+        while Date() < end, let e = sse.nextEvent() {
+            guard (e.json["job_id"] as? String) == job else { continue }
+            status = e.json["status"] as? String ?? status
+            if status == "completed" || status == "failed" { break }
+        }
+        #expect(status == "completed", "b: \(m.log("b"))\nc: \(m.log("c"))")
+        #expect(try m.waitFor(job) == "completed")
+        let keys = try client.list(prefix: "ws/outputs/").map(\.key)
+        #expect(keys.contains { $0.hasSuffix(".es.mp4") }, "\(keys)")
+        #expect(keys.contains { $0.hasSuffix(".master.mp4") }, "\(keys)")
+        // nothing of the job in the workspaces: the local copies are in each machine's scratch directory
+        let big = try FileManager.default.subpathsOfDirectory(atPath: m.dir.path).filter { p in
+            !p.hasPrefix("scratch-") && p.hasSuffix(".mp4") && ((try? FileManager.default.attributesOfItem(atPath: m.dir.path + "/" + p)[.size] as? Int) ?? 0) > 100_000
+        }
+        #expect(big.isEmpty, "\(big)")
+        #expect(FileManager.default.fileExists(atPath: m.scratch("b") + "/media") || FileManager.default.fileExists(atPath: m.scratch("c") + "/media"),
+                "a worker downloaded the source into its scratch directory")
+        // job outputs in a: objects with presigned URLs; one downloads without credentials
+        let r = try m.run("a", ["job", "outputs", job, "--json"])
+        #expect(r.status == 0, "\(r.err)")
+        let out = try JSON.parse(r.out)
+        let downloads = out["downloads"]?.arrayValue ?? []
+        let mp4 = try #require(downloads.first { $0["kind"]?.stringValue == "mp4" }?["url"]?.stringValue, "\(r.out)")
+        #expect(mp4.contains("X-Amz-Signature="))
+        let body = try S3TestServer.withoutAuthentication { try HTTPClient().send(method: "GET", url: mp4, headers: [("Range", "bytes=0-99")], body: nil) }
+        #expect(body.status == 206 || body.status == 200, "\(body.status)")
+        #expect(body.body.count == 100 || body.body.count > 100_000)
+    }
+
 }

@@ -2,7 +2,7 @@ import OlleeyKit
 
 /// olleey config get|set|unset|list
 enum ConfigCommands {
-    static var keyCompletion: Completion { .values(ConfigKeys.all.map(\.name)) }
+    static var keyCompletion: Completion { .values((ConfigKeys.all + StorageSettings.keys).map(\.name)) }
 
     static func display(_ k: ConfigKey, _ v: String?) -> String {
         guard let v else { return "" }
@@ -22,7 +22,7 @@ enum ConfigCommands {
             CommandSpec("get", "print a setting's value",
                         examples: ["olleey config get fit.max_tempo", "olleey config get engines.translate --json"],
                         arguments: [ArgumentSpec("KEY", "the setting", completion: keyCompletion)]) { ctx in
-                let r = try ConfigService(ctx.database()).get(ctx.args.positionals[0])
+                let r = try ConfigService(ctx.database(), workspace: try ctx.workspace()).get(ctx.args.positionals[0])
                 try ctx.emit(entry(r.key, r.value, r.isDefault)) { display(r.key, r.value) }
                 return 0
             },
@@ -31,7 +31,7 @@ enum ConfigCommands {
                         examples: ["olleey config set engines.translate apertium", "olleey config set mix.duck_volume 0.2",
                                    "olleey config set engines.translate.command 'my-mt {input} {output} {src} {tgt}' --json"],
                         arguments: [ArgumentSpec("KEY", "the setting", completion: keyCompletion), ArgumentSpec("VALUE", "the new value")]) { ctx in
-                let svc = try ConfigService(ctx.database())
+                let svc = try ConfigService(ctx.database(), workspace: try ctx.workspace())
                 let v = try svc.set(ctx.args.positionals[0], ctx.args.positionals[1])
                 let k = try svc.key(ctx.args.positionals[0])
                 let unused = try svc.noEffect(afterSetting: k.name)
@@ -49,7 +49,7 @@ enum ConfigCommands {
             CommandSpec("unset", "reset a setting to its default",
                         examples: ["olleey config unset fit.max_tempo"],
                         arguments: [ArgumentSpec("KEY", "the setting", completion: keyCompletion)]) { ctx in
-                let svc = try ConfigService(ctx.database())
+                let svc = try ConfigService(ctx.database(), workspace: try ctx.workspace())
                 let removed = try svc.unset(ctx.args.positionals[0])
                 let r = try svc.get(ctx.args.positionals[0])
                 try ctx.emit(.object([("key", .string(r.key.name)), ("removed", .bool(removed)), ("value", r.value.map { .string($0) } ?? .null)])) {
@@ -59,7 +59,7 @@ enum ConfigCommands {
             },
             CommandSpec("list", "list every setting with its value and default",
                         examples: ["olleey config list", "olleey config list --json", "olleey config list --fields key,value"]) { ctx in
-                let items = try ConfigService(ctx.database()).list()
+                let items = try ConfigService(ctx.database(), workspace: try ctx.workspace()).list()
                 try ctx.emit(list: .array(items.map { entry($0.key, $0.value, $0.isDefault) }),
                              table: Table(["key", "value", "default"], items.map { [$0.key.name, display($0.key, $0.value), $0.isDefault ? "yes" : "no"] }))
                 return 0

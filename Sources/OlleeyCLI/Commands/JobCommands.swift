@@ -294,12 +294,15 @@ enum JobCommands {
 
     static let outputs: CommandSpec = CommandSpec(
         "outputs", "print the paths of a job's outputs (master MP4, per-language MP4, VTT, SRT, audio)",
+        discussion: "With media in an object store (storage.url s3://...), each output is shown as its object (s3://BUCKET/KEY) with a presigned download URL valid 24 hours (in --json: \"downloads\" and \"urls_expire_at\").",
         examples: ["olleey job outputs 0193a1b2 --json", "olleey job outputs 0193a1b2 | cut -f3"],
         arguments: [jobArg]
     ) { ctx in
         let j = try resolve(ctx, ctx.args.positionals[0])
         let o = try queries(ctx).outputs(j)
-        try ctx.emit(list: o.json, table: Table(["language", "kind", "path"], o.rows.map { [$0.language, $0.kind, $0.path] }))
+        let table = o.objects.isEmpty ? Table(["language", "kind", "path"], o.rows.map { [$0.language, $0.kind, $0.path] })
+            : Table(["language", "kind", "object", "url"], o.rows.map { [$0.language, $0.kind, o.shown($0.path), o.objects[$0.path]?.url ?? ""] })
+        try ctx.emit(list: o.json, table: table)
         return 0
     }
 

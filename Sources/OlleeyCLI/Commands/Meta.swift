@@ -5,26 +5,28 @@ import OlleeyKit
 enum MetaCommands {
     static let initCommand: CommandSpec = CommandSpec(
         "init", "create a workspace (.olleey/) in DIR or the current directory",
-        discussion: "Creates .olleey/ with olleey.db (SQLite, WAL), media/, cache/ and outputs/. Running it again on an existing workspace keeps everything and applies pending migrations. On many machines, --store names a PostgreSQL database every machine's workspace shares (made once, by the first init) and --storage a directory every machine mounts for media, cache and outputs; both are kept in .olleey/store.json ($OLLEEY_STORE_URL overrides the store for one process).",
+        discussion: "Creates .olleey/ with olleey.db (SQLite, WAL), media/, cache/ and outputs/. Running it again on an existing workspace keeps everything and applies pending migrations. On many machines, --store names a PostgreSQL database every machine's workspace shares (made once, by the first init) and --storage a directory every machine mounts for media, cache and outputs, or an S3-compatible object store (s3://BUCKET/PREFIX: each machine then keeps local copies in a bounded scratch directory outside the workspace; endpoint, region and credentials from 'olleey config set storage.s3.*' and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY); both are kept in .olleey/store.json ($OLLEEY_STORE_URL overrides the store for one process). Nothing is contacted until a command needs the storage.",
         examples: ["olleey init", "olleey init ~/videos/project --json",
-                   "olleey init --store postgres://olleey@db.internal/olleey --storage file:///mnt/olleey"],
+                   "olleey init --store postgres://olleey@db.internal/olleey --storage file:///mnt/olleey",
+                   "olleey init --store postgres://olleey@db.internal/olleey --storage s3://olleey-media/team && olleey config set storage.s3.endpoint http://minio.internal:9000"],
         arguments: [ArgumentSpec("DIR", "directory to create the workspace in (default: current directory)", optional: true, completion: .directories)],
         options: [.option("store", "URL", "a PostgreSQL store shared by many machines: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
-                  .option("storage", "URL", "media, cache and outputs in a directory every machine mounts: file:///PATH")]
+                  .option("storage", "URL", "media, cache and outputs in a directory every machine mounts (file:///PATH) or an S3-compatible object store (s3://BUCKET/PREFIX)")]
     ) { ctx in
         let root = ctx.path(ctx.args.positional(0) ?? ".")
         let storage = ctx.args.string("storage").map { s -> String in
             // a relative file: path is taken from the current directory
             s.hasPrefix("file://") || s.contains("://") ? s : "file://" + ctx.path(s)
         }
-        let (ws, created) = try Workspace.initialize(at: root, store: ctx.args.string("store"), storage: storage)
+        let (ws, created) = try Workspace.initialize(at: root, store: ctx.args.string("store"), storage: storage, environment: ctx.environment)
         let db = try ws.open()
         let version = try Migrator.currentVersion(db) ?? 0
         var fields: [(String, JSON)] = [("path", .string(ws.dir)), ("created", .bool(created)), ("schema_version", .int(Int64(version))),
                                         ("store", .string(ws.usesPostgres ? "postgres" : "sqlite"))]
         if let s = ws.location.storage { fields.append(("storage", .string(s))) }
         try ctx.emit(.object(fields)) {
-            let where_ = ws.usesPostgres ? " (store: \(db.path)\(ws.location.storage.map { ", storage: \($0)" } ?? ""))" : ""
+            let storage = ws.location.storage.map { ", storage: \($0)" } ?? ""
+            let where_ = ws.usesPostgres ? " (store: \(db.path)\(storage))" : storage.isEmpty ? "" : " (\(storage.dropFirst(2)))"
             return created ? "Initialized olleey workspace in \(ws.dir)\(where_)" : "Workspace already exists in \(ws.dir) (schema version \(version))\(where_)"
         }
         return 0

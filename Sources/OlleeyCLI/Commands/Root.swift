@@ -33,6 +33,7 @@ public enum RootCommand {
             EnginesCommand.spec,
             CacheCommands.spec,
             StoreCommands.spec,
+            StorageCommands.spec,
             DemoCommand.spec,
             MetaCommands.version,
             MetaCommands.help,

@@ -35,8 +35,9 @@ public struct JobFiles {
         let outputs = try queries.outputs(job)
         let expires = now + SignedLink.downloadTTL
         var items: [Deliverable] = []
+        let exists = try existing(job)
         for row in outputs.rows {
-            guard let abs = try? workspace.confined(Paths.relative(row.path, to: workspace.filesRoot)), isRegularFile(abs) else { continue }
+            guard let abs = try? workspace.confined(Paths.relative(row.path, to: workspace.filesRoot)), exists(abs) else { continue }
             let rel = Paths.relative(abs, to: Paths.normalize(workspace.filesRoot))
             items.append(Deliverable(language: row.language, kind: row.kind, path: rel,
                                      link: SignedLink(purpose: .download, org: job.orgId, job: job.id, path: rel, expires: expires)))
@@ -50,9 +51,26 @@ public struct JobFiles {
         let job = try queries.job(jobRef)
         let dir = OutputLayout.dir(outputsDir: workspace.outputsDir, jobId: job.id)
         let abs = try workspace.confined(path, inside: dir)
-        guard isRegularFile(abs) else { throw OlleeyError.notFound("job \(job.id) has no file '\(path)'") }
+        guard try existing(job)(abs) else { throw OlleeyError.notFound("job \(job.id) has no file '\(path)'") }
         return SignedLink(purpose: .download, org: job.orgId, job: job.id, path: Paths.relative(abs, to: Paths.normalize(workspace.filesRoot)),
                           expires: now + SignedLink.downloadTTL)
+    }
+
+    /// Whether a file of `job`'s output folder exists: on disk, or (media in an object store) as
+    /// an object, from one listing.
+    func existing(_ job: Job) throws -> (String) -> Bool {
+        guard let mirror = try ObjectMirror.of(workspace) else { return { isRegularFile($0) } }
+        let keys = Set(try mirror.list("outputs/" + job.id).map(\.key))
+        return { abs in (try? mirror.key(abs)).map { keys.contains($0) } ?? false }
+    }
+
+    /// With media in an object store, the link as a presigned URL of its object (a download: GET,
+    /// an upload: PUT), valid until the link expires; nil otherwise (the server serves the link).
+    public static func presignedURL(_ link: SignedLink, workspace: Workspace, now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> String? {
+        guard let mirror = try ObjectMirror.of(workspace) else { return nil }
+        let key = try mirror.key(try workspace.confined(link.path))
+        let seconds = Int(max(1, link.expires - now))
+        return link.purpose == .download ? mirror.downloadURL(key, seconds: seconds) : mirror.uploadURL(key, seconds: seconds)
     }
 
     /// A file name for an upload: one path segment, 1-200 characters, no control characters, not
@@ -78,7 +96,7 @@ public struct JobFiles {
             let job = try queries.job(jobRef)
             jobId = job.id
             rel = Paths.relative(Paths.normalize(OutputLayout.dir(outputsDir: workspace.outputsDir, jobId: job.id)), to: Paths.normalize(workspace.filesRoot)) + "/uploads/" + name
-            if Paths.exists(try workspace.confined(rel)) {
+            if try existing(job)(try workspace.confined(rel)) {
                 throw OlleeyError(.alreadyExists, "job \(job.id) already has an uploaded file '\(name)'", hint: "choose another name")
             }
         } else {

@@ -131,6 +131,11 @@ public struct JobOutputs: Sendable {
     public var sourceVTT: String?
     /// Per language, in the job's order: its outputs object with absolute paths.
     public var languages: [(language: String, outputs: JSON)]
+    /// Media in an object store: each output there, by its local path (in the scratch
+    /// directory): its object (`s3://BUCKET/KEY`) and a presigned download URL, valid until
+    /// `urlsExpire` (seconds since the epoch). Shown instead of the local paths.
+    public var objects: [String: (uri: String, url: String)] = [:]
+    public var urlsExpire: Int64?
 
     /// Stored output paths are relative to the workspace root; strings become absolute paths.
     public static func absolute(root: String, _ outputs: JSON) -> JSON {
@@ -148,10 +153,22 @@ public struct JobOutputs: Sendable {
         return rows
     }
 
+    /// A path as shown: its object's URI when the media are in an object store.
+    public func shown(_ path: String) -> String { objects[path]?.uri ?? path }
+
     public var json: JSON {
-        .object([("job_id", .string(jobId)), ("status", .string(status.rawValue)),
-                 ("master", JSON(master)), ("source_vtt", JSON(sourceVTT)),
-                 ("languages", .object(languages.map { ($0.language, $0.outputs) }))])
+        var fields: [(String, JSON)] = [("job_id", .string(jobId)), ("status", .string(status.rawValue)),
+                                        ("master", JSON(master.map(shown))), ("source_vtt", JSON(sourceVTT.map(shown))),
+                                        ("languages", .object(languages.map { l in
+                                            (l.language, .object((l.outputs.objectValue ?? []).map { k, v in (k, v.stringValue.map { .string(shown($0)) } ?? v) }))
+                                        }))]
+        if !objects.isEmpty {
+            fields.append(("downloads", .array(rows.compactMap { r in
+                objects[r.path].map { .object([("language", .string(r.language)), ("kind", .string(r.kind)), ("object", .string($0.uri)), ("url", .string($0.url))]) }
+            })))
+            fields.append(("urls_expire_at", urlsExpire.map { .string(Clock.iso8601(millis: $0 * 1000)) } ?? .null))
+        }
+        return .object(fields)
     }
 }
 
@@ -281,10 +298,19 @@ public struct JobQueries {
         try actor.check(job)
         let master = OutputLayout.master(outputsDir: workspace.outputsDir, job: job)
         let srcVTT = OutputLayout.sourceVTT(outputsDir: workspace.outputsDir, job: job)
-        let fm = FileManager.default
-        return JobOutputs(jobId: job.id, status: job.status, master: fm.fileExists(atPath: master) ? master : nil, sourceLang: job.sourceLang,
-                          sourceVTT: fm.fileExists(atPath: srcVTT) ? srcVTT : nil,
-                          languages: try store.languages(job.id).map { ($0.language, JobOutputs.absolute(root: workspace.filesRoot, $0.outputs)) })
+        let exists = try JobFiles(db: db, workspace: workspace, actor: actor).existing(job)
+        var o = JobOutputs(jobId: job.id, status: job.status, master: exists(master) ? master : nil, sourceLang: job.sourceLang,
+                           sourceVTT: exists(srcVTT) ? srcVTT : nil,
+                           languages: try store.languages(job.id).map { ($0.language, JobOutputs.absolute(root: workspace.filesRoot, $0.outputs)) })
+        if let mirror = try ObjectMirror.of(workspace) {
+            let seconds = Int(SignedLink.downloadTTL)
+            o.urlsExpire = Int64(Date().timeIntervalSince1970) + SignedLink.downloadTTL
+            for r in o.rows where exists(r.path) {
+                guard let key = try? mirror.key(r.path) else { continue }
+                o.objects[r.path] = (mirror.uri(key), mirror.downloadURL(key, seconds: seconds))
+            }
+        }
+        return o
     }
 
     public func stats() throws -> JobStats {

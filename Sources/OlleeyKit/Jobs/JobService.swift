@@ -298,6 +298,13 @@ public struct JobService {
         return (job, subtitles)
     }
 
+    /// The path of a local source (a path or a `file://` URL), nil for a URL to fetch.
+    static func localSource(_ source: String) -> String? {
+        if source.hasPrefix("http://") || source.hasPrefix("https://") { return nil }
+        if source.hasPrefix("file://") { return String(source.dropFirst("file://".count)).removingPercentEncoding ?? String(source.dropFirst(7)) }
+        return source
+    }
+
     /// Probes a local source with ffprobe (the result is cached for ingest): a file that is not
     /// media, or has no video stream, is bad input (65).
     func probeSource(_ path: String) throws -> MediaInfo {
@@ -322,11 +329,17 @@ public struct JobService {
 
     /// Creates a job (after validation and engine preflight): one transaction.
     public func create(_ r: JobCreateRequest) throws -> Job {
-        let (job, subtitles) = try validate(r)
+        var (job, subtitles) = try validate(r)
         try CostService(db).enforceBudget(job, hasSubtitles: subtitles != nil)  // issue 5: --max-cost (exit 1, nothing created)
         let engines = try engines(sourceLang: job.sourceLang, targets: job.options.targetLanguages, overrides: job.options.engines,
                                   needsTranscriber: subtitles == nil, lipSync: job.options.lipSync)
         try checkVoices(job, speaker: engines.speaker)
+        if job.videoId == nil, workspace.location.storage != nil, let local = JobService.localSource(job.source), FileManager.default.fileExists(atPath: local) {
+            // many machines: a local source is stored now, where a worker on any machine finds it
+            job.videoId = try IngestStage.store(local, name: job.sourceName, db: db, workspace: workspace, mirror: try ObjectMirror.of(workspace)) {
+                try probeSource($0)
+            }
+        }
         try db.transaction {
             try JobStateMachine(db).create(job)
             if let s = subtitles {
@@ -443,5 +456,7 @@ public struct JobService {
             try AuditLog(db).record(actor: nil, action: "job.delete", subject: job.id)
         }
         try? FileManager.default.removeItem(atPath: workspace.outputsDir + "/" + job.id)
+        // in an object store, its objects too (the job is gone already: a failure here leaves files, not a job)
+        try? ObjectMirror.of(workspace)?.remove("outputs/" + job.id)
     }
 }

@@ -404,3 +404,27 @@ public enum WorkerID {
         return kill(pid, 0) == 0 || errno == EPERM
     }
 }
+
+extension JobStore {
+    /// Output paths (`job_languages.outputs`) starting with `prefix` lose it (`storage
+    /// migrate`: paths relative to the workspace root become relative to the storage). Returns
+    /// how many changed.
+    public func rewriteOutputPaths(dropping prefix: String) throws -> Int {
+        var n = 0
+        let rows = try db.query("SELECT job_id, language, outputs FROM job_languages") { ($0.string(0), $0.string(1), $0.string(2)) }
+        for (job, lang, text) in rows {
+            guard let outputs = try? JSON.parse(text), let fields = outputs.objectValue else { continue }
+            var changed = false
+            let new: [(String, JSON)] = fields.map { k, v in
+                guard let s = v.stringValue, s.hasPrefix(prefix) else { return (k, v) }
+                changed = true
+                n += 1
+                return (k, .string(String(s.dropFirst(prefix.count))))
+            }
+            if changed {
+                try db.run("UPDATE job_languages SET outputs = ? WHERE job_id = ? AND language = ?", [.text(JSON.object(new).encoded()), .text(job), .text(lang)])
+            }
+        }
+        return n
+    }
+}

@@ -109,6 +109,7 @@ public struct SourceVideoService {
             guard rename(u.file, dest) == 0 else { throw OlleeyError.cannotCreate("cannot store the upload at \(rel): \(String(cString: strerror(errno)))") }
             moved = true
         }
+        try ObjectMirror.of(workspace)?.publish(dest)
         let size = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
         let created = try db.transaction { () -> (String, Bool) in
             let id = try videos.insert(id: ID.uuid7(), sha256: sha, path: rel, originalName: u.originalName, sizeBytes: size, info: info)
@@ -133,7 +134,12 @@ public struct SourceVideoService {
     }
 
     /// The absolute path of a video's file.
-    public func file(_ v: SourceVideo) throws -> String { try workspace.confined(v.path, inside: workspace.storageDir) }
+    /// With an object store, fetched into the scratch directory when it is not there.
+    public func file(_ v: SourceVideo) throws -> String {
+        let path = try workspace.confined(v.path, inside: workspace.storageDir)
+        try ObjectMirror.of(workspace)?.fetch(path)
+        return path
+    }
 
     /// A page of the organisation's videos, newest first; channel and project by id or name
     /// (unknown: 404); `videoType` one of `videoTypes`.

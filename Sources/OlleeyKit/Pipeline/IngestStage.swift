@@ -43,16 +43,29 @@ struct IngestStage: PipelineStage {
         guard FileManager.default.fileExists(atPath: local) else {
             throw OlleeyError.notFound("the source \(job.source) no longer exists", hint: "restore it, or create the job again")
         }
+        return try IngestStage.store(local, name: job.sourceName, db: context.db, workspace: workspace, mirror: context.pipeline.mirror) {
+            try context.media.probe($0, requireVideo: true)
+        }
+    }
+
+    /// A local video in media/ by SHA-256 (copied or hard-linked; with an object store, uploaded
+    /// too) and recorded with its probe; the id of the video with those bytes when there is one.
+    static func store(_ local: String, name: String, db: Database, workspace: Workspace, mirror: ObjectMirror?,
+                      probe: (String) throws -> MediaInfo) throws -> String {
         let sha = try Digest.sha256(file: local)
-        let videos = VideoStore(context.db)
+        let videos = VideoStore(db)
         if let id = try videos.id(sha256: sha) { return id }
-        let info = try context.media.probe(local, requireVideo: true)
-        let ext = (job.sourceName as NSString).pathExtension.lowercased()
+        let info = try probe(local)
+        let ext = (name as NSString).pathExtension.lowercased()
         let rel = "media/\(sha).\(ext.isEmpty ? "bin" : ext)"
         let dest = workspace.storageDir + "/" + rel
-        if !FileManager.default.fileExists(atPath: dest) { try placeOutput(local, at: dest) }
+        if !FileManager.default.fileExists(atPath: dest) {
+            try FileIO.createDirectory((dest as NSString).deletingLastPathComponent)
+            try placeOutput(local, at: dest)
+        }
+        try mirror?.publish(dest)
         let size = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
-        return try videos.insert(id: ID.uuid7(), sha256: sha, path: rel, originalName: job.sourceName, sizeBytes: size, info: info)
+        return try videos.insert(id: ID.uuid7(), sha256: sha, path: rel, originalName: name, sizeBytes: size, info: info)
     }
 
     /// A page of a video site (YouTube), which only a download engine can turn into media.

@@ -55,15 +55,19 @@ public final class JobPipeline: @unchecked Sendable {
     private let parses = ParseCounter()
     /// Where stages' `stage.progress` events are written from any thread.
     let progressEvents: ProgressEventWriter
+    /// The object store's local copies, when media live in one (`ObjectMirror`): stages pull
+    /// what they read and push what they wrote (`StageRunner`).
+    let mirror: ObjectMirror?
 
     /// With ffmpeg for the media work.
     public convenience init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, log: @escaping @Sendable (String) -> Void) throws {
         var ffmpeg = try FFmpeg(cancel: cancel)
         ffmpeg.metadataCacheDirectory = workspace.cacheDir + "/probe"  // probes and the version survive the process
-        self.init(workspace: workspace, db: db, worker: worker, cancel: cancel, media: ffmpeg, log: log)
+        try self.init(workspace: workspace, db: db, worker: worker, cancel: cancel, media: ffmpeg, log: log)
     }
 
-    public init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, media: any MediaToolkit, log: @escaping @Sendable (String) -> Void) {
+    public init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, media: any MediaToolkit, log: @escaping @Sendable (String) -> Void) throws {
+        self.mirror = try ObjectMirror.of(workspace)
         self.workspace = workspace
         self.db = db
         self.cache = StageCache(root: workspace.cacheDir)
@@ -86,6 +90,32 @@ public final class JobPipeline: @unchecked Sendable {
     }
 
     func checkLease(_ jobId: String, _ language: String?) throws { try runner.checkLease(jobId, language) }
+
+    // MARK: files in an object store
+
+    /// With an object store: what a stage of `context` reads, made local: the job's video and
+    /// its output folder (a language's stage: the source language's and its own).
+    func pullFiles(_ context: StageContext) throws {
+        guard let mirror else { return }
+        let job = context.job
+        if job.videoId != nil { try mirror.fetch(try context.videoRecord().path) }
+        let dir = "outputs/" + job.id
+        if let l = context.language {
+            try mirror.pull(dir + "/" + job.sourceLang)
+            if l != job.sourceLang { try mirror.pull(dir + "/" + l) }
+        } else {
+            try mirror.pull(dir)
+        }
+    }
+
+    /// With an object store: what a stage wrote in the job's output folder, uploaded before the
+    /// stage is recorded done (so the next stage, on any machine, finds it); then the scratch
+    /// directory is brought under its limit.
+    func pushFiles(_ context: StageContext) throws {
+        guard let mirror else { return }
+        try mirror.push("outputs/" + context.job.id)
+        mirror.trim()
+    }
 
     // MARK: job-level stages
 

@@ -35,9 +35,13 @@ struct StageRunner {
         _ = context.cache.takeUsed()
         do {
             let r: StageResult<S.Output>
-            do { r = try s.run(context) } catch { context.flushProgress(); throw error }
+            do {
+                try context.pipeline.pullFiles(context)
+                r = try s.run(context)
+            } catch { context.flushProgress(); throw error }
             context.flushProgress()  // where a long stage's count ended, before it is reported done
             try checkLease(job.id, language)  // the result is recorded only under the lease
+            try context.pipeline.pushFiles(context)  // an object store has the stage's files before it is recorded done
             let ms = Int64((Clock.monotonicNanos() - started) / 1_000_000)
             try runs.done(runId, cached: r.cached, durationMs: ms)
             // which cache entries this version of the job uses (what `cache prune` keeps)

@@ -1,14 +1,20 @@
 import Foundation
 
-/// Rules of `olleey config`: known keys only, typed values.
+/// Rules of `olleey config`: known keys only, typed values. The `store.*` and `storage.*` keys
+/// say where this machine finds the store and the storage: they live in `.olleey/store.json`
+/// (`StorageSettings`), not in the database, and need the `workspace`.
 public struct ConfigService {
     public let store: ConfigStore
+    public let workspace: Workspace?
 
-    public init(_ db: Database) { store = ConfigStore(db) }
+    public init(_ db: Database, workspace: Workspace? = nil) { store = ConfigStore(db); self.workspace = workspace }
+
+    /// Every key: the database's, then (with a workspace) the location's.
+    public var keys: [ConfigKey] { ConfigKeys.all + (workspace == nil ? [] : StorageSettings.keys) }
 
     public func key(_ name: String) throws -> ConfigKey {
-        guard let k = ConfigKeys.find(name) else {
-            let near = Suggest.closest(name, among: ConfigKeys.all.map(\.name))
+        guard let k = ConfigKeys.find(name) ?? (workspace == nil ? nil : StorageSettings.keys.first(where: { $0.name == name })) else {
+            let near = Suggest.closest(name, among: keys.map(\.name))
             throw OlleeyError.usage("unknown config key '\(name)'",
                                     hint: near.isEmpty ? nil : "did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?", next: near.isEmpty ? [.command("config list")] : [])
         }
@@ -17,7 +23,7 @@ public struct ConfigService {
 
     public func get(_ name: String) throws -> (key: ConfigKey, value: String?, isDefault: Bool) {
         let k = try key(name)
-        let stored = try store.stored(name)
+        let stored = try location(name).map { StorageSettings.value(name, in: $0.location) } ?? store.stored(name)
         return (k, stored ?? k.defaultValue, stored == nil)
     }
 
@@ -25,8 +31,50 @@ public struct ConfigService {
     public func set(_ name: String, _ raw: String) throws -> String {
         let k = try key(name)
         let v = try k.validate(raw)
-        try store.set(name, v)
+        if let (l, path) = try location(name) {
+            var l = l
+            switch name {
+            case "store.url":
+                try StoreLocation.checkStore(v)
+                if l.store != v { try checkChangeable(name) }
+                l.store = v
+            case "storage.url":
+                try StoreLocation.checkStorage(v)
+                if l.storage != v { try checkChangeable(name) }
+                l.storage = v
+            default:
+                l.settings[name] = v
+            }
+            try l.write(path)
+        } else {
+            try store.set(name, v)
+        }
         return v
+    }
+
+    /// For a key kept in store.json: the location as the file says (not the environment) and the
+    /// file's path; nil for a database key. `store.url` and `storage.url` are not changed here.
+    func location(_ name: String) throws -> (location: StoreLocation, path: String)? {
+        guard StorageSettings.isLocationKey(name), let workspace else { return nil }
+        let path = workspace.dir + "/" + Workspace.locationName
+        return (StoreLocation.read(path), path)
+    }
+
+    /// `store.url` and `storage.url` choose where a workspace without jobs keeps its store and
+    /// media; once it has jobs, changing them is a move that copies (the migrate commands), and
+    /// unsetting them is refused.
+    func checkChangeable(_ name: String, unsetting: Bool = false) throws {
+        guard StorageSettings.readOnlyKeys.contains(name) else { return }
+        let what = name == "store.url" ? "store" : "storage"
+        let cmd = name == "store.url" ? "store migrate --to URL" : "storage migrate --to URL"
+        if unsetting {
+            throw OlleeyError.usage("\(name) cannot be unset: the workspace's \(what) is where its data is", hint: "olleey \(cmd) moves it")
+        }
+        let jobs = try JobStore(store.db).countedTotal()
+        guard jobs == 0 else {
+            throw OlleeyError.usage("this workspace has \(jobs) job\(jobs == 1 ? "" : "s"): changing \(name) would leave them behind",
+                                    hint: "moving the \(what) copies it: olleey \(cmd)", next: [.command(cmd)])
+        }
     }
 
     /// A setting that the configured engines do not read: which key, why, and the setting that
@@ -66,11 +114,22 @@ public struct ConfigService {
     @discardableResult
     public func unset(_ name: String) throws -> Bool {
         _ = try key(name)
+        if let (l, path) = try location(name) {
+            try checkChangeable(name, unsetting: true)
+            var l = l
+            guard l.settings.removeValue(forKey: name) != nil else { return false }
+            try l.write(path)
+            return true
+        }
         return try store.unset(name)
     }
 
     public func list() throws -> [(key: ConfigKey, value: String?, isDefault: Bool)] {
         let stored = try store.allStored()
-        return ConfigKeys.all.map { k in (k, stored[k.name] ?? k.defaultValue, stored[k.name] == nil) }
+        let l = workspace.map { StoreLocation.read($0.dir + "/" + Workspace.locationName) }
+        return keys.map { k in
+            let v = StorageSettings.isLocationKey(k.name) ? l.flatMap { StorageSettings.value(k.name, in: $0) } : stored[k.name]
+            return (k, v ?? k.defaultValue, v == nil)
+        }
     }
 }

@@ -17,11 +17,15 @@ public struct Workspace: Sendable {
     /// Where this workspace's store and storage are (`.olleey/store.json`; none: the SQLite
     /// database and the files in `.olleey/`).
     public let location: StoreLocation
+    /// The variables of the process environment that say where the storage is and how to reach
+    /// it (`StorageSettings.environmentKeys`: credentials, the scratch directory).
+    public let environment: [String: String]
 
     /// The workspace at `root`, its location read from `.olleey/store.json`, with the store
     /// named by `OLLEEY_STORE_URL` in `environment` first when that is set.
     public init(root: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.root = root
+        self.environment = environment.filter { StorageSettings.environmentKeys.contains($0.key) }
         var l = StoreLocation.read(root + "/" + Workspace.dirName + "/" + Workspace.locationName)
         if let url = environment["OLLEEY_STORE_URL"], !url.isEmpty { l.store = url }
         location = l
@@ -31,10 +35,14 @@ public struct Workspace: Sendable {
     public var dbPath: String { dir + "/" + Workspace.dbName }
     /// The directory media, cache and outputs are in: the shared storage path, else `.olleey/`.
     /// Video paths (`videos.path`) are relative to it.
-    public var storageDir: String { location.storageDirectory ?? dir }
+    /// With an object store (`s3://`), this machine's scratch directory (`ObjectMirror`): the
+    /// local copies of the objects, whose paths under it are their keys.
+    public var storageDir: String { location.storageDirectory ?? (location.usesObjectStorage ? scratchDir : dir) }
     /// The directory output paths (`job_languages.outputs`) are relative to: the shared storage
-    /// path, else the workspace root (`.olleey/outputs/...`).
-    public var filesRoot: String { location.storageDirectory ?? root }
+    /// path (or the scratch directory of an object store), else the workspace root (`.olleey/outputs/...`).
+    public var filesRoot: String { location.storageDirectory ?? (location.usesObjectStorage ? scratchDir : root) }
+    /// Where this machine keeps local copies of an object store's files (`StorageSettings.scratchDirectory`).
+    public var scratchDir: String { StorageSettings.scratchDirectory(location, environment: environment) }
     public var mediaDir: String { storageDir + "/media" }
     public var cacheDir: String { storageDir + "/cache" }
     public var outputsDir: String { storageDir + "/outputs" }
@@ -71,8 +79,9 @@ public struct Workspace: Sendable {
     /// and a workspace that already names others keeps its own (changing them is a move:
     /// `olleey store migrate`).
     @discardableResult
-    public static func initialize(at root: String, store: String? = nil, storage: String? = nil) throws -> (Workspace, created: Bool) {
-        var ws = Workspace(root: root)
+    public static func initialize(at root: String, store: String? = nil, storage: String? = nil,
+                                  environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (Workspace, created: Bool) {
+        var ws = Workspace(root: root, environment: environment)
         let locationPath = ws.dir + "/" + Workspace.locationName
         if store != nil || storage != nil {
             var l = StoreLocation.read(locationPath)
@@ -82,13 +91,13 @@ public struct Workspace: Sendable {
                 l.store = store
             }
             if let storage {
-                _ = try StoreLocation.directory(of: storage)
+                try StoreLocation.checkStorage(storage)
                 if let old = l.storage, old != storage { throw OlleeyError.conflict("this workspace's storage is already \(old)", hint: "initialize another directory for another storage path") }
                 l.storage = storage
             }
             try FileIO.createDirectory(ws.dir)
             try l.write(locationPath)
-            ws = Workspace(root: root)
+            ws = Workspace(root: root, environment: environment)
         }
         let existed = ws.usesPostgres ? FileManager.default.fileExists(atPath: locationPath) && store == nil : FileManager.default.fileExists(atPath: ws.dbPath)
         for d in [ws.dir, ws.mediaDir, ws.cacheDir, ws.outputsDir] { try FileIO.createDirectory(d) }
