@@ -34,6 +34,9 @@ import Foundation
 /// | `engines.transcribe.model` | ASR model (else `engines.http.transcribe_model`) | `whisper-1` |
 /// | `engines.transcribe.response_format` | http ASR format | `verbose_json` |
 /// | `engines.transcribe.pocketsphinx.hmm` / `.lm` / `.dict` | model overrides | Debian en-us |
+///
+/// With `OLLEEY_STANDIN_MS` in the environment (benchmarks only, `StandIn`), every translate,
+/// speak, transcribe and (configured) separate engine is a stand-in, whatever is configured.
 public struct EngineFactory: Sendable {
     public var settings: EngineSettings
 
@@ -76,6 +79,7 @@ public struct EngineFactory: Sendable {
 
     /// The translator named `name` (else `engines.translate`, else apertium).
     public func translator(_ name: String? = nil) throws -> any Translator {
+        if let s = try StandIn.from(settings.environment) { return StandInTranslator(standIn: s) }
         let n = (name ?? settings["engines.translate"] ?? "apertium").lowercased()
         let timeout = try settings.double("engines.translate.timeout", default: 600)
         switch n {
@@ -105,6 +109,7 @@ public struct EngineFactory: Sendable {
 
     /// The speaker named `name` (else `engines.speak`, else espeak-ng).
     public func speaker(_ name: String? = nil) throws -> any Speaker {
+        if let s = try StandIn.from(settings.environment) { return StandInSpeaker(standIn: s) }
         let n = (name ?? settings["engines.speak"] ?? "espeak-ng").lowercased()
         switch n {
         case "espeak-ng", "espeak":
@@ -134,6 +139,7 @@ public struct EngineFactory: Sendable {
 
     /// The transcriber named `name` (else `engines.transcribe`, else pocketsphinx).
     public func transcriber(_ name: String? = nil) throws -> any Transcriber {
+        if let s = try StandIn.from(settings.environment) { return StandInTranscriber(standIn: s) }
         let n = (name ?? settings["engines.transcribe"] ?? "pocketsphinx").lowercased()
         switch n {
         case "pocketsphinx":
@@ -157,6 +163,7 @@ public struct EngineFactory: Sendable {
     /// The separator when `engines.separate.command` is set, else nil (mix over the ducked original).
     public func separator() throws -> (any Separator)? {
         guard settings["engines.separate.command"] != nil else { return nil }
+        if let s = try StandIn.from(settings.environment) { return StandInSeparator(standIn: s) }
         return try CommandSeparator(template: try template("engines.separate.command", example: "my-separator {input} {output}"),
                                     timeout: try settings.double("engines.separate.timeout", default: 7200))
     }

@@ -65,6 +65,13 @@ extension JobStore {
                    [.text(record.encoded()), .text(jobId), .text(language)])
     }
 
+    /// Marks a language rendered with stand-ins (`StandIn`): `marker` as its outputs' `stand_in`
+    /// (an object, so `job outputs` lists no path for it).
+    func setStandIn(_ jobId: String, _ language: String, _ marker: JSON) throws {
+        try db.run("UPDATE job_languages SET outputs = json_set(outputs, '$.stand_in', json(?)) WHERE job_id = ? AND language = ?",
+                   [.text(marker.encoded()), .text(jobId), .text(language)])
+    }
+
     /// The statuses in which a job is settled for the runner (nothing to run until a person acts).
     static let settledList = "('completed','failed','cancelled','paused','waiting_approval')"
 }

@@ -59,18 +59,27 @@ public final class JobPipeline: @unchecked Sendable {
     /// what they read and push what they wrote (`StageRunner`).
     let mirror: ObjectMirror?
 
-    /// With ffmpeg for the media work.
-    public convenience init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, log: @escaping @Sendable (String) -> Void) throws {
+    /// With ffmpeg for the media work; with stand-ins and their own cache instead when
+    /// `environment` has `OLLEEY_STANDIN_MS` (benchmarks only, `StandIn`).
+    public convenience init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken,
+                            environment: [String: String] = ProcessInfo.processInfo.environment, log: @escaping @Sendable (String) -> Void) throws {
+        if let standIn = try StandIn.from(environment) {
+            try self.init(workspace: workspace, db: db, worker: worker, cancel: cancel, media: StandInMedia(standIn: standIn, cancel: cancel), log: log,
+                      cacheRoot: standIn.cacheRoot(workspace))
+            return
+        }
         var ffmpeg = try FFmpeg(cancel: cancel)
         ffmpeg.metadataCacheDirectory = workspace.cacheDir + "/probe"  // probes and the version survive the process
         try self.init(workspace: workspace, db: db, worker: worker, cancel: cancel, media: ffmpeg, log: log)
     }
 
-    public init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, media: any MediaToolkit, log: @escaping @Sendable (String) -> Void) throws {
+    /// `cacheRoot`: the stage cache's directory (nil: the workspace's).
+    public init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, media: any MediaToolkit, log: @escaping @Sendable (String) -> Void,
+                cacheRoot: String? = nil) throws {
         self.mirror = try ObjectMirror.of(workspace)
         self.workspace = workspace
         self.db = db
-        self.cache = StageCache(root: workspace.cacheDir)
+        self.cache = StageCache(root: cacheRoot ?? workspace.cacheDir)
         self.worker = worker
         self.cancel = cancel
         self.media = media

@@ -55,6 +55,11 @@ public final class JobRunner: @unchecked Sendable {
     /// sleep between reading a unit as claimable and writing its lease, which widens the window in
     /// which another worker can settle that unit (the race regression tests use it). Unset in use.
     let testClaimDelayMs: UInt32
+    /// `OLLEEY_STANDIN_MS` (benchmarks only, `StandIn`): stand-ins instead of ffmpeg and engines,
+    /// said in the log, a `stand_in.used` event per unit and each rendered language's outputs.
+    let standIn: StandIn?
+    /// `OLLEEY_CLAIM_TIMING=1`: each claim timed and logged (`ClaimTiming`); nil: off.
+    let claimTiming: ClaimTiming?
     /// The worker mode: `run()` does not return when no work is left, it waits for new work
     /// (polling the database every `pollMs`, and woken at once by this process's own units or
     /// `wake()`) until `stop(reason:)`.
@@ -94,6 +99,8 @@ public final class JobRunner: @unchecked Sendable {
         self.environment = environment
         self.log = log
         self.testClaimDelayMs = environment["OLLEEY_TEST_CLAIM_DELAY_MS"].flatMap { UInt32($0) }.map { min($0, 10_000) } ?? 0
+        self.standIn = (try? StandIn.from(environment)) ?? nil  // a bad value fails `run()`
+        self.claimTiming = ClaimTiming.from(environment, log: log)
     }
 
     /// How a run of this workspace runs: `parallel` workers (the caller's request, else config
@@ -141,6 +148,7 @@ public final class JobRunner: @unchecked Sendable {
     public func run() throws -> Summary {
         // a workspace whose database or cache cannot be written fails here, before any job does
         try workspace.requireWritable()
+        if let standIn = try StandIn.from(environment) { log(standIn.banner) }
         let group = DispatchGroup()
         for n in 0..<parallel {
             group.enter()
@@ -168,6 +176,7 @@ public final class JobRunner: @unchecked Sendable {
         _ = listener
         hbDone.wait()
         lock.lock(); stopping = true; let err = firstError; let interrupted = interruptReason; let stopped = stoppedUnits; lock.unlock()
+        if let line = claimTiming?.summary { log(line) }
         if let interrupted {
             // what unwinding did not remove (every temporary name carries this process's id)
             StageCache.removeTemporaries(under: workspace.dir, pid: getpid())
@@ -242,7 +251,7 @@ public final class JobRunner: @unchecked Sendable {
             // a stop that came between the claim and here
             if let reason { token.cancel(reason: reason) }
             defer { lock.lock(); tokens[worker] = nil; lock.unlock() }
-            let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, log: log)
+            let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, environment: environment, log: log)
             pipeline.progress = progress
             defer { finished.lock(); generation += 1; finished.broadcast(); finished.unlock() }
             do { try execute(unit, pipeline: pipeline, store: store, db: db, worker: worker) } catch where waitForWork && JobRunner.isBusy(error) {
@@ -305,8 +314,22 @@ public final class JobRunner: @unchecked Sendable {
     }
 
     /// The next unit this worker may run, or (nil, count of jobs still in progress elsewhere);
-    /// nil overall when nothing is left.
+    /// nil overall when nothing is left. With `claimTiming`, how long finding a unit took is logged.
     func next(_ store: JobStore, db: Database, worker: String) throws -> (Unit?, Int)? {
+        guard let timing = claimTiming else { return try findNext(store, db: db, worker: worker) }
+        let start = Clock.monotonicNanos()
+        let found = try findNext(store, db: db, worker: worker)
+        if let (unit, _) = found, unit != nil { timing.found(ms: Double(Clock.monotonicNanos() - start) / 1e6) }
+        return found
+    }
+
+    /// One claim (`body`: `JobStore.claimJob` or `claimLanguage`), timed when `claimTiming` is on.
+    func claim(_ unit: @autoclosure () -> String, _ body: () throws -> Bool) rethrows -> Bool {
+        guard let timing = claimTiming else { return try body() }
+        return try timing.measure({ unit() }, body)
+    }
+
+    func findNext(_ store: JobStore, db: Database, worker: String) throws -> (Unit?, Int)? {
         let ids = try only ?? store.openIds()
         var pending = 0
         for id in ids {
@@ -317,7 +340,7 @@ public final class JobRunner: @unchecked Sendable {
             let prepared = try isPrepared(job, db)
             if !prepared {
                 pauseBeforeClaim()
-                if try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) {
+                if try claim("\(job.id) prepare", { try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) }) {
                     // re-read under the lease: what was read above may be stale (another worker
                     // may have prepared the job, or failed it, and released its lease meanwhile)
                     if let fresh = try store.get(job.id), !fresh.status.isSettled, !fresh.cancelRequested, try !isPrepared(fresh, db) {
@@ -330,7 +353,7 @@ public final class JobRunner: @unchecked Sendable {
             let langs = try store.languages(job.id)
             for l in langs where l.status == .queued || l.status == .processing {
                 pauseBeforeClaim()
-                if try store.claimLanguage(job.id, l.language, worker: worker, leaseMs: leaseMs) {
+                if try claim("\(job.id) \(l.language)", { try store.claimLanguage(job.id, l.language, worker: worker, leaseMs: leaseMs) }) {
                     // re-read under the lease: another worker may have finished it meanwhile
                     if let fresh = try store.language(job.id, l.language), fresh.status == .queued || fresh.status == .processing {
                         return (.language(job, l.language), pending)
@@ -341,14 +364,14 @@ public final class JobRunner: @unchecked Sendable {
             let running = langs.filter { $0.status == .queued || $0.status == .processing }
             if running.isEmpty {
                 pauseBeforeClaim()
-                if try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) {
+                if try claim("\(job.id) finish", { try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) }) {
                     if let fresh = try store.get(job.id), !fresh.status.isSettled { return (.finish(fresh), pending) }
                     try store.releaseJob(job.id, worker: worker)
                 }
             } else if running.allSatisfy({ $0.status == .processing && $0.audioKey != nil }) {
                 // the last languages are muxing their own MP4s: build the master meanwhile
-                let probe = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: CancelToken(), log: log)
-                if try probe.masterPending(job), try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) {
+                let probe = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: CancelToken(), environment: environment, log: log)
+                if try probe.masterPending(job), try claim("\(job.id) master", { try store.claimJob(job.id, worker: worker, leaseMs: leaseMs) }) {
                     if let fresh = try store.get(job.id), !fresh.status.isSettled, try probe.masterPending(fresh) { return (.master(fresh), pending) }
                     try store.releaseJob(job.id, worker: worker)
                 }
@@ -365,6 +388,12 @@ public final class JobRunner: @unchecked Sendable {
     /// Runs a unit under its lease. A worker that finds its lease taken over (it expired while
     /// this worker was stalled) stops there and writes nothing more: the unit is the new holder's.
     func execute(_ unit: Unit, pipeline: JobPipeline, store: JobStore, db: Database, worker: String) throws {
+        if let standIn, case let .object(pairs) = standIn.json {
+            var language: String?
+            if case let .language(_, l) = unit { language = l }
+            try EventStore(db).append("stand_in.used", job: unitJob(unit), language: language,
+                                      .object(pairs + [("worker", .string(worker)), ("unit", .string(describe(unit)))]))
+        }
         do {
             try run(unit, pipeline: pipeline, store: store, db: db, worker: worker)
         } catch let lost as LeaseLost {
@@ -395,6 +424,7 @@ public final class JobRunner: @unchecked Sendable {
                 let engines = try service.enginesForRun(job, languages: [lang])
                 let complete = try pipeline.renderLanguage(job, lang, engines: engines, config: ConfigStore(db))
                 guard try store.holdsLanguage(job.id, lang, worker: worker) else { throw LeaseLost(unit: lang) }
+                if let standIn { try store.setStandIn(job.id, lang, standIn.json) }
                 if complete {
                     try store.setLanguage(job.id, lang, status: .draft, stage: (job.options.describe ? Stage.describe : Stage.assemble).rawValue)
                 } else {
