@@ -206,6 +206,28 @@ struct PostgresWorkerTests {
 
         func scratch(_ machine: String) -> String { dir.path + "/scratch-" + machine }
 
+        /// `olleey serve` started in `machine` (an admin made first), and an SSE client of its
+        /// event stream, signed in.
+        func serveAndSubscribe(_ machine: String) throws -> (Process, SSETestClient) {
+            let u = try run(machine, ["user", "create", "--email", "pm@example.com", "--role", "ADMIN", "--password-stdin"], stdin: "a long passphrase\n")
+            #expect(u.status == 0, "\(u.err)")
+            let server = try worker(machine, ["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "0"])
+            var port = 0
+            for _ in 0..<200 {
+                if let p = log(machine).firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap({ Int($0.1) }) { port = p; break }
+                usleep(50_000)
+            }
+            do {
+                try #require(port > 0, "serve did not start: \(log(machine))")
+                let login = try Reply.request(port: port, "POST", "/auth/login", body: Array(#"{"email":"pm@example.com","password":"a long passphrase"}"#.utf8))
+                let token = try #require(login.json["access_token"] as? String, "\(login.text)")
+                return (server, try SSETestClient(port: port, path: "/events/stream?token=\(token)", timeout: 60))
+            } catch {
+                server.terminate(); server.waitUntilExit()
+                throw error
+            }
+        }
+
         func configure(_ p: Process, _ machine: String) {
             var env = ProcessInfo.processInfo.environment
             env["OLLEEY_SCRATCH_DIR"] = scratch(machine)
@@ -352,19 +374,8 @@ struct PostgresWorkerTests {
           .enabled(if: MediaFixtures.hasFFmpeg && MediaFixtures.hasEspeak, "needs ffmpeg and espeak-ng"))
     func eventsAcrossMachines() throws {
         let m = try Machines()
-        let u = try m.run("c", ["user", "create", "--email", "pm@example.com", "--role", "ADMIN", "--password-stdin"], stdin: "a long passphrase\n")
-        #expect(u.status == 0, "\(u.err)")
-        let server = try m.worker("c", ["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "0"])
+        let (server, sse) = try m.serveAndSubscribe("c")
         defer { server.terminate(); server.waitUntilExit() }
-        var port = 0
-        for _ in 0..<200 {
-            if let p = m.log("c").firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap({ Int($0.1) }) { port = p; break }
-            usleep(50_000)
-        }
-        try #require(port > 0, "serve did not start: \(m.log("c"))")
-        let login = try Reply.request(port: port, "POST", "/auth/login", body: Array(#"{"email":"pm@example.com","password":"a long passphrase"}"#.utf8))
-        let token = try #require(login.json["access_token"] as? String, "\(login.text)")
-        let sse = try SSETestClient(port: port, path: "/events/stream?token=\(token)", timeout: 60)
         #expect(sse.status == 200)
         let job = try m.job()
         let w = try m.worker("b")
@@ -396,19 +407,8 @@ struct PostgresWorkerTests {
     func objectStoreAcrossMachines() throws {
         let client = try S3TestServer.client()
         let m = try Machines(storage: "s3://\(client.config.bucket)/ws", s3Endpoint: S3TestServer.endpoint, machines: ["a", "b", "c", "d"])
-        let u = try m.run("d", ["user", "create", "--email", "pm@example.com", "--role", "ADMIN", "--password-stdin"], stdin: "a long passphrase\n")
-        #expect(u.status == 0, "\(u.err)")
-        let server = try m.worker("d", ["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "0"])
+        let (server, sse) = try m.serveAndSubscribe("d")
         defer { server.terminate(); server.waitUntilExit() }
-        var port = 0
-        for _ in 0..<200 {
-            if let p = m.log("d").firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap({ Int($0.1) }) { port = p; break }
-            usleep(50_000)
-        }
-        try #require(port > 0, "serve did not start: \(m.log("d"))")
-        let login = try Reply.request(port: port, "POST", "/auth/login", body: Array(#"{"email":"pm@example.com","password":"a long passphrase"}"#.utf8))
-        let token = try #require(login.json["access_token"] as? String, "\(login.text)")
-        let sse = try SSETestClient(port: port, path: "/events/stream?token=\(token)", timeout: 60)
         let job = try m.job()
         // the source went to the bucket at create: a worker elsewhere downloads it
         #expect(try client.list(prefix: "ws/media/").count == 1)

@@ -210,7 +210,7 @@ public final class S3Client: @unchecked Sendable {
         guard h.status == 404 else { throw failure(h, body: [], call: headCall, key: nil) }
         var body: [UInt8]?
         if config.region != "us-east-1" {
-            body = Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(S3XML.escape(config.region))</LocationConstraint></CreateBucketConfiguration>".utf8)
+            body = Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(XMLEscape.text(config.region))</LocationConstraint></CreateBucketConfiguration>".utf8)
         }
         let call = S3Call(method: "PUT", key: nil, body: body, what: "creation of the bucket", idempotent: true)
         let (r, sink) = try perform(call) { HTTPMemorySink(limit: 1 << 20) }

@@ -208,7 +208,7 @@ extension S3Client {
     /// made of MD5s (SSE-KMS, SSE-C).
     func completeUpload(_ full: String, key: String, uploadId: String, etags: [String]) throws -> String? {
         var body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-        for (i, etag) in etags.enumerated() { body += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\"\(S3XML.escape(etag))\"</ETag></Part>" }
+        for (i, etag) in etags.enumerated() { body += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\"\(XMLEscape.text(etag))\"</ETag></Part>" }
         body += "</CompleteMultipartUpload>"
         let call = S3Call(method: "POST", key: full, query: [("uploadId", uploadId)], headers: [("Content-Type", "application/xml")],
                           body: Array(body.utf8), what: "completion of the multipart upload of key '\(key)'", idempotent: false)

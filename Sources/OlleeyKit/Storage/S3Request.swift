@@ -238,23 +238,6 @@ struct S3ErrorBody: Equatable {
     }
 }
 
-enum S3XML {
-    /// Text escaped for an XML element.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-}
-
 extension XMLElementNode {
     /// The text of the first child element with this local name.
     func value(_ name: String) -> String? { elements(name).first?.text }
