@@ -32,10 +32,10 @@ public struct JobFiles {
     /// the master, each language's outputs (in the job's order), the source VTT.
     public func deliverables(_ jobRef: String) throws -> (job: Job, items: [Deliverable], expires: Int64) {
         let job = try queries.job(jobRef)
-        let outputs = try queries.outputs(job)
+        let exists = try existing(job)
+        let outputs = try queries.outputs(job, exists: exists)
         let expires = now + SignedLink.downloadTTL
         var items: [Deliverable] = []
-        let exists = try existing(job)
         for row in outputs.rows {
             guard let abs = try? workspace.confined(Paths.relative(row.path, to: workspace.filesRoot)), exists(abs) else { continue }
             let rel = Paths.relative(abs, to: Paths.normalize(workspace.filesRoot))
@@ -56,10 +56,10 @@ public struct JobFiles {
                           expires: now + SignedLink.downloadTTL)
     }
 
-    /// Whether a file of `job`'s output folder exists: on disk, or (media in an object store) as
-    /// an object, from one listing.
-    func existing(_ job: Job) throws -> (String) -> Bool {
-        guard let mirror = try ObjectMirror.of(workspace) else { return { isRegularFile($0) } }
+    /// Whether a file of `job`'s output folder exists: on disk (`onDisk`), or (media in an object
+    /// store) as an object, from one listing.
+    func existing(_ job: Job, onDisk: ((String) -> Bool)? = nil) throws -> (String) -> Bool {
+        guard let mirror = try ObjectMirror.of(workspace) else { return onDisk ?? { isRegularFile($0) } }
         let keys = Set(try mirror.list("outputs/" + job.id).map(\.key))
         return { abs in (try? mirror.key(abs)).map { keys.contains($0) } ?? false }
     }
@@ -96,7 +96,7 @@ public struct JobFiles {
             let job = try queries.job(jobRef)
             jobId = job.id
             rel = Paths.relative(Paths.normalize(OutputLayout.dir(outputsDir: workspace.outputsDir, jobId: job.id)), to: Paths.normalize(workspace.filesRoot)) + "/uploads/" + name
-            if try existing(job)(try workspace.confined(rel)) {
+            if try existing(job, onDisk: Paths.exists)(try workspace.confined(rel)) {
                 throw OlleeyError(.alreadyExists, "job \(job.id) already has an uploaded file '\(name)'", hint: "choose another name")
             }
         } else {

@@ -295,10 +295,14 @@ public struct JobQueries {
     }
 
     public func outputs(_ job: Job) throws -> JobOutputs {
+        try outputs(job, exists: try JobFiles(db: db, workspace: workspace, actor: actor).existing(job))
+    }
+
+    /// `outputs`, with the existence check of the caller (one listing of an object store).
+    func outputs(_ job: Job, exists: (String) -> Bool) throws -> JobOutputs {
         try actor.check(job)
         let master = OutputLayout.master(outputsDir: workspace.outputsDir, job: job)
         let srcVTT = OutputLayout.sourceVTT(outputsDir: workspace.outputsDir, job: job)
-        let exists = try JobFiles(db: db, workspace: workspace, actor: actor).existing(job)
         var o = JobOutputs(jobId: job.id, status: job.status, master: exists(master) ? master : nil, sourceLang: job.sourceLang,
                            sourceVTT: exists(srcVTT) ? srcVTT : nil,
                            languages: try store.languages(job.id).map { ($0.language, JobOutputs.absolute(root: workspace.filesRoot, $0.outputs)) })

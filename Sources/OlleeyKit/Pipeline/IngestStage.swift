@@ -37,8 +37,8 @@ struct IngestStage: PipelineStage {
                 _ = try HTTPClient(timeout: 300).download(job.source, to: tmp)
             }
             local = tmp
-        } else if job.source.hasPrefix("file://") {
-            local = String(job.source.dropFirst("file://".count)).removingPercentEncoding ?? String(job.source.dropFirst(7))
+        } else if let path = JobService.localSource(job.source) {
+            local = path
         }
         guard FileManager.default.fileExists(atPath: local) else {
             throw OlleeyError.notFound("the source \(job.source) no longer exists", hint: "restore it, or create the job again")
