@@ -221,4 +221,38 @@ struct PipelineUnitTests {
         #expect(try store.claimJob(job.id, worker: dead, leaseMs: 60_000))
         #expect(try store.claimJob(job.id, worker: me, leaseMs: 60_000))
     }
+
+    @Test("a worker's scan reads which units other live workers hold: unexpired, not its own, not a dead process's, open jobs only")
+    func leasesHeldByOthers() throws {
+        let t = TempDir()
+        let (_, db, job) = try workspaceWithJob(t)
+        let store = JobStore(db)
+        let me = WorkerID.make(0)
+        let other = "elsewhere:1:0"
+        #expect(try store.leasesHeld(notBy: me).jobs.isEmpty)
+        #expect(try store.claimLanguage(job.id, "es", worker: other, leaseMs: 60_000))
+        #expect(try store.claimLanguage(job.id, "ca", worker: me, leaseMs: 60_000))
+        var held = try store.leasesHeld(notBy: me)
+        #expect(held.language(job.id, "es") && !held.language(job.id, "ca") && !held.job(job.id))
+        // seen from the other worker: the reverse
+        held = try store.leasesHeld(notBy: other)
+        #expect(!held.language(job.id, "es") && held.language(job.id, "ca"))
+        // a job-level lease of a live worker counts; a dead process of this host's does not
+        #expect(try store.claimJob(job.id, worker: other, leaseMs: 60_000))
+        #expect(try store.leasesHeld(notBy: me).job(job.id))
+        try db.run("UPDATE jobs SET lease_owner = ? WHERE id = ?", [.text("\(WorkerID.host):999999:0"), .text(job.id)])
+        #expect(try !store.leasesHeld(notBy: me).job(job.id))
+        // an expired lease is free
+        try db.run("UPDATE job_languages SET lease_expires_ms = 1 WHERE language = 'es'")
+        #expect(try !store.leasesHeld(notBy: me).language(job.id, "es"))
+        // a settled job's leases are nobody's concern
+        try db.run("UPDATE job_languages SET lease_expires_ms = ? WHERE language = 'es'", [.int(Clock.nowMillis() + 60_000)])
+        #expect(try store.leasesHeld(notBy: me).language(job.id, "es"))
+        try db.run("UPDATE jobs SET status = 'completed' WHERE id = ?", [.text(job.id)])
+        #expect(try store.leasesHeld(notBy: me).languages.isEmpty)
+        // readying a connection for claims claims nothing
+        let before = try db.query("SELECT lease_owner, lease_expires_ms FROM job_languages ORDER BY language") { [$0.optionalString(0), $0.optionalString(1)] }
+        try store.prepareClaims(worker: me)
+        #expect(try db.query("SELECT lease_owner, lease_expires_ms FROM job_languages ORDER BY language") { [$0.optionalString(0), $0.optionalString(1)] } == before)
+    }
 }

@@ -103,4 +103,43 @@ import OlleeyTestSupport
         let ms = try db.scalarInt("SELECT duration_ms FROM videos WHERE id = (SELECT video_id FROM jobs WHERE id = ?)", [.text(job.id)]) ?? 0
         #expect(abs(ms - 4000) < 100, "\(ms)")
     }
+
+    @Test("with stand-ins: a master another machine made for the same plan is not made again, unless the file is gone or a later master run did not finish",
+          .enabled(if: MediaFixtures.hasFFmpeg, "the source video is made with ffmpeg (the run itself uses none)"))
+    func masterMadeElsewhereIsKept() throws {
+        let t = TempDir()
+        let (ws, _) = try TestStore.initialize(at: t.path)
+        let db = try ws.open()
+        let now = Clock.nowISO()
+        let id = ID.uuid7()
+        try JobStore(db).insert(Job(id: id, source: try MediaFixtures.shared.video(), sourceName: "talk.mp4", sourceLang: "en", videoId: nil, status: .queued,
+                                    stage: nil, options: JobOptions(targetLanguages: ["es"]), projectId: nil, channelId: nil, error: nil, errorStage: nil,
+                                    paused: false, cancelRequested: false, createdAt: now, updatedAt: now, startedAt: nil, completedAt: nil))
+        _ = try TrackStore(db).add(job: id, language: "en", kind: .source, content: MediaFixtures.webVTT([(200, 1500, "Hello & welcome.")]),
+                                   author: "test", message: "given")
+        #expect(try JobRunner(workspace: ws, jobs: [id], parallel: 1, environment: StandInTests.on, log: { _ in }).run().jobs.map(\.status) == ["completed"])
+        let masterRuns = { try db.scalarInt("SELECT count(*) FROM stage_runs WHERE job_id = ? AND stage = 'master'", [.text(id)]) ?? 0 }
+        #expect(try masterRuns() == 1)
+        #expect(try db.scalarText("SELECT input_hash FROM stage_runs WHERE job_id = ? AND stage = 'master'", [.text(id)])?.count == 64)
+        // another machine: its stage cache has none of this job's entries
+        try FileManager.default.removeItem(atPath: ws.storageDir + "/cache-standin")
+        try db.run("UPDATE jobs SET lease_owner = 'w', lease_expires_ms = ? WHERE id = ?", [.int(Clock.nowMillis() + 60_000), .text(id)])
+        let pipeline = try JobPipeline(workspace: ws, db: db, worker: "w", cancel: CancelToken(), environment: StandInTests.on, log: { _ in })
+        let job = try #require(try JobStore(db).get(id))
+        #expect(try !pipeline.masterPending(job))
+        try pipeline.buildMaster(job)
+        #expect(try masterRuns() == 1)
+        // a later master run that did not finish: the file in place may be half of another one
+        try db.run("INSERT INTO stage_runs(job_id, language, stage, state, worker, started_at) VALUES (?, '', 'master', 'failed', 'x', ?)", [.text(id), .text(now)])
+        #expect(try pipeline.masterPending(job))
+        try db.run("DELETE FROM stage_runs WHERE job_id = ? AND state = 'failed'", [.text(id)])
+        #expect(try !pipeline.masterPending(job))
+        // the file gone: made again
+        let path = OutputLayout.master(outputsDir: ws.outputsDir, job: job)
+        try FileManager.default.removeItem(atPath: path)
+        #expect(try pipeline.masterPending(job))
+        try pipeline.buildMaster(job)
+        #expect(try masterRuns() == 2)
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
 }

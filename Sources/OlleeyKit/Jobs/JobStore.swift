@@ -333,6 +333,14 @@ public struct JobStore {
                   claimable: "status NOT IN ('completed','failed','cancelled','paused','waiting_approval')", worker: worker, leaseMs: leaseMs)
     }
 
+    /// Readies this connection for claims: both claim statements run once on a key no unit has
+    /// (they change nothing), so they are parsed and planned, and the tables' catalog read, here
+    /// and not inside a worker's first claim, when every worker starting with it competes.
+    public func prepareClaims(worker: String) throws {
+        _ = try claimJob("", worker: worker, leaseMs: 0)
+        _ = try claimLanguage("", "", worker: worker, leaseMs: 0)
+    }
+
     public func releaseJob(_ id: String, worker: String) throws {
         try db.run("UPDATE jobs SET lease_owner = NULL, lease_expires_ms = NULL WHERE id = ? AND lease_owner = ?", [.text(id), .text(worker)])
     }

@@ -44,6 +44,27 @@ extension JobStore {
         return (byStatus, byLang, reasons, stages)
     }
 
+    /// The leases other workers hold now on open jobs and on their languages: unexpired, not
+    /// `worker`'s, and not a dead process of this host's (`WorkerID.isAlive`). A worker's scan
+    /// passes those units over instead of trying a claim it would lose (with 8 workers, most
+    /// attempts were such). Two reads, stale the moment they return: a unit freed since is
+    /// found at the next scan, and the claim's compare-and-set stays the only guard.
+    public func leasesHeld(notBy worker: String) throws -> HeldLeases {
+        let now = Clock.nowMillis()
+        let (own, args) = orgClause
+        let jobs = try db.query("""
+            SELECT id, lease_owner FROM jobs WHERE status NOT IN \(JobStore.settledList)\(own)
+            AND lease_owner IS NOT NULL AND lease_owner <> ? AND lease_expires_ms > ?
+            """, args + [.text(worker), .int(now)]) { ($0.string(0), $0.string(1)) }
+        let langs = try db.query("""
+            SELECT l.job_id, l.language, l.lease_owner FROM jobs j JOIN job_languages l ON l.job_id = j.id
+            WHERE j.status NOT IN \(JobStore.settledList)\(org == nil ? "" : " AND j.org_id = ?") AND l.status IN ('queued','processing')
+            AND l.lease_owner IS NOT NULL AND l.lease_owner <> ? AND l.lease_expires_ms > ?
+            """, args + [.text(worker), .int(now)]) { ($0.string(0), $0.string(1), $0.string(2)) }
+        return HeldLeases(jobs: Set(jobs.filter { WorkerID.isAlive($0.1) }.map(\.0)),
+                          languages: Set(langs.filter { WorkerID.isAlive($0.2) }.map { HeldLeases.key($0.0, $0.1) }))
+    }
+
     /// Ids of jobs not yet settled (the runner's candidates), oldest first.
     public func openIds() throws -> [String] {
         try db.query("SELECT id FROM jobs WHERE status NOT IN \(JobStore.settledList)\(orgClause.sql) ORDER BY created_at", orgClause.args) { try $0["id"] }
@@ -74,4 +95,16 @@ extension JobStore {
 
     /// The statuses in which a job is settled for the runner (nothing to run until a person acts).
     static let settledList = "('completed','failed','cancelled','paused','waiting_approval')"
+}
+
+/// Units whose leases other live workers hold (`JobStore.leasesHeld`).
+public struct HeldLeases: Sendable {
+    /// Jobs whose job-level lease (preparation, master, finish) is held.
+    public var jobs: Set<String> = []
+    /// Languages whose lease is held, by `key(job, language)`.
+    public var languages: Set<String> = []
+
+    static func key(_ job: String, _ language: String) -> String { job + "\u{0}" + language }
+    public func job(_ id: String) -> Bool { jobs.contains(id) }
+    public func language(_ job: String, _ language: String) -> Bool { languages.contains(HeldLeases.key(job, language)) }
 }

@@ -53,6 +53,8 @@ public final class JobPipeline: @unchecked Sendable {
         set { runner.progress = newValue }
     }
     private let parses = ParseCounter()
+    /// The object store's folders this pipeline (one unit) has pulled (`pullFiles`).
+    private let pulled = PulledFolders()
     /// Where stages' `stage.progress` events are written from any thread.
     let progressEvents: ProgressEventWriter
     /// The object store's local copies, when media live in one (`ObjectMirror`): stages pull
@@ -103,17 +105,19 @@ public final class JobPipeline: @unchecked Sendable {
     // MARK: files in an object store
 
     /// With an object store: what a stage of `context` reads, made local: the job's video and
-    /// its output folder (a language's stage: the source language's and its own).
+    /// its output folder (a language's stage: the source language's and its own). A pipeline
+    /// runs one unit, and lists each folder once, before the unit's first stage that reads it:
+    /// what the unit reads and did not write itself, earlier units pushed before they were
+    /// recorded done, so it is in the store at that first listing; what the unit writes is
+    /// under its lease and local. (A listing per stage cost 2 requests a stage for nothing.)
     func pullFiles(_ context: StageContext) throws {
         guard let mirror else { return }
         let job = context.job
         if job.videoId != nil { try mirror.fetch(try context.videoRecord().path) }
         let dir = "outputs/" + job.id
-        if let l = context.language {
-            try mirror.pull(dir + "/" + job.sourceLang)
-            if l != job.sourceLang { try mirror.pull(dir + "/" + l) }
-        } else {
-            try mirror.pull(dir)
+        let dirs = context.language.map { l in [dir + "/" + job.sourceLang] + (l == job.sourceLang ? [] : [dir + "/" + l]) } ?? [dir]
+        for d in dirs where pulled.insert(d) {
+            do { try mirror.pull(d) } catch { pulled.remove(d); throw error }
         }
     }
 
@@ -217,7 +221,18 @@ public final class JobPipeline: @unchecked Sendable {
     /// the master can be built now, while the last languages' own MP4s are still being muxed.
     public func masterPending(_ job: Job) throws -> Bool {
         guard let plan = try masterPlan(job), plan.complete else { return false }
-        return !cache.has("master", plan.key, "mp4")
+        if cache.has("master", plan.key, "mp4") { return false }
+        return try !masterInPlace(job, plan)
+    }
+
+    /// Whether the master in place is this plan's: the job's last master run (on any machine:
+    /// each one's stage cache is its own) made it and finished, and the file is there (here, or
+    /// in the object store). The finish after an early master then builds nothing again.
+    func masterInPlace(_ job: Job, _ plan: MasterPlan) throws -> Bool {
+        guard try StageRunStore(db).lastDone(job: job.id, language: "", stage: .master, inputHash: plan.key) else { return false }
+        let path = OutputLayout.master(outputsDir: workspace.outputsDir, job: job)
+        if let mirror { return try mirror.exists(path) }
+        return FileManager.default.fileExists(atPath: path)
     }
 
     /// The master MP4: the original audio first, then every language's dub and subtitles.
@@ -227,10 +242,13 @@ public final class JobPipeline: @unchecked Sendable {
             // by an earlier render (before an edit made a cue overflow) is out of date
             let langs = try jobs.languages(job.id)
             if langs.contains(where: { $0.status != .failed && $0.status != .cancelled && MasterPlan.slowedVideo($0) }) {
-                unlink(OutputLayout.master(outputsDir: workspace.outputsDir, job: job))
+                let path = OutputLayout.master(outputsDir: workspace.outputsDir, job: job)
+                unlink(path)
+                try mirror?.delete(path)
             }
             return
         }
+        if try masterInPlace(job, plan) { return }
         try runner.run(MasterStage(plan: plan), StageContext(self, job: job, language: nil))
     }
 
@@ -280,4 +298,13 @@ private final class ParseCounter: @unchecked Sendable {
     private var n = 0
     var value: Int { lock.lock(); defer { lock.unlock() }; return n }
     func increment() { lock.lock(); n += 1; lock.unlock() }
+}
+
+/// The folders a pipeline has pulled from the object store; `insert` is true the first time.
+private final class PulledFolders: @unchecked Sendable {
+    private let lock = NSLock()
+    private var dirs: Set<String> = []
+    func insert(_ dir: String) -> Bool { lock.lock(); defer { lock.unlock() }; return dirs.insert(dir).inserted }
+    /// Forgets a folder whose pull failed, so that the next stage lists it again.
+    func remove(_ dir: String) { lock.lock(); dirs.remove(dir); lock.unlock() }
 }

@@ -213,6 +213,7 @@ public final class JobRunner: @unchecked Sendable {
         let db = try workspace.open(busyTimeoutMs: busyTimeoutMs)
         // the system: a worker claims every organisation's jobs (no organisation scope)
         let store = JobStore(db)
+        try? store.prepareClaims(worker: worker)  // a warm-up only: a busy store is met again at the first claim
         var idle = 0
         var busyMs = 0
         while true {
@@ -331,8 +332,14 @@ public final class JobRunner: @unchecked Sendable {
 
     func findNext(_ store: JobStore, db: Database, worker: String) throws -> (Unit?, Int)? {
         let ids = try only ?? store.openIds()
+        // units other live workers hold are passed over unread (their claims would be lost)
+        let held = try store.leasesHeld(notBy: worker)
         var pending = 0
         for id in ids {
+            // a job-level lease (preparation, master, finish) held elsewhere: nothing of this
+            // job is to be had now (its languages are either unprepared, or held while the
+            // master is built); still in progress
+            if held.job(id) { pending += 1; continue }
             guard let job = try store.get(id) else { continue }
             if job.cancelRequested && job.status != .cancelled { continue }
             if job.status.isSettled { continue }
@@ -351,7 +358,7 @@ public final class JobRunner: @unchecked Sendable {
                 continue
             }
             let langs = try store.languages(job.id)
-            for l in langs where l.status == .queued || l.status == .processing {
+            for l in langs where (l.status == .queued || l.status == .processing) && !held.language(job.id, l.language) {
                 pauseBeforeClaim()
                 if try claim("\(job.id) \(l.language)", { try store.claimLanguage(job.id, l.language, worker: worker, leaseMs: leaseMs) }) {
                     // re-read under the lease: another worker may have finished it meanwhile

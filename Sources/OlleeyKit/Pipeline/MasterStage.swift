@@ -75,6 +75,7 @@ struct MasterPlan {
 struct MasterStage: PipelineStage {
     var stage: Stage { .master }
     let plan: MasterPlan
+    var inputHash: String? { plan.key }
 
     func run(_ context: StageContext) throws -> StageResult<Bool> {
         let (job, workspace, media, cache) = (context.job, context.workspace, context.media, context.cache)

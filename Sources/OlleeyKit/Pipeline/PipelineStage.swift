@@ -12,6 +12,13 @@ protocol PipelineStage {
     var stage: Stage { get }
     /// The output, and whether it was already there (a cache hit: no engine or media work).
     func run(_ context: StageContext) throws -> StageResult<Output>
+    /// What the run makes, as a key, recorded in its stage_runs row (`input_hash`) when the
+    /// stage says: another machine then knows it was made (`StageRunStore.lastDone`).
+    var inputHash: String? { get }
+}
+
+extension PipelineStage {
+    var inputHash: String? { nil }
 }
 
 /// A stage's output and whether it came from the cache.

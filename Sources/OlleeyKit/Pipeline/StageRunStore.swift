@@ -7,9 +7,19 @@ struct StageRunStore {
     init(_ db: Database) { self.db = db }
 
     /// A running stage's row; returns its id.
-    func start(job: String, language: String, stage: Stage, worker: String) throws -> Int64 {
-        try db.scalarInt("INSERT INTO stage_runs(job_id, language, stage, state, worker, started_at) VALUES (?, ?, ?, 'running', ?, ?) RETURNING id",
-                         [.text(job), .text(language), .text(stage.rawValue), .text(worker), .text(Clock.nowISO())]) ?? 0
+    /// `inputHash`: what the stage makes, as a key, when it says (`PipelineStage.inputHash`).
+    func start(job: String, language: String, stage: Stage, worker: String, inputHash: String? = nil) throws -> Int64 {
+        try db.scalarInt("INSERT INTO stage_runs(job_id, language, stage, state, worker, started_at, input_hash) VALUES (?, ?, ?, 'running', ?, ?, ?) RETURNING id",
+                         [.text(job), .text(language), .text(stage.rawValue), .text(worker), .text(Clock.nowISO()), inputHash.sqlValue]) ?? 0
+    }
+
+    /// Whether the last run of a stage of a job started (on any machine) made `inputHash` and
+    /// finished: a later run that started, crashed or failed after it makes this false, as its
+    /// output in place may be half of something else.
+    func lastDone(job: String, language: String, stage: Stage, inputHash: String) throws -> Bool {
+        try db.queryOne("SELECT state, input_hash FROM stage_runs WHERE job_id = ? AND language = ? AND stage = ? ORDER BY id DESC LIMIT 1",
+                        [.text(job), .text(language), .text(stage.rawValue)]) { ($0.string(0), $0.optionalString(1)) }
+            .map { $0.0 == "done" && $0.1 == inputHash } ?? false
     }
 
     func done(_ id: Int64, cached: Bool, durationMs: Int64) throws {

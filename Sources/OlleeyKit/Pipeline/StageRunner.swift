@@ -29,7 +29,7 @@ struct StageRunner {
         }
         try refreshJobStatus(job.id, running: stage)
         let runs = StageRunStore(db)
-        let runId = try runs.start(job: job.id, language: language ?? "", stage: stage, worker: worker)
+        let runId = try runs.start(job: job.id, language: language ?? "", stage: stage, worker: worker, inputHash: s.inputHash)
         let printed = progress == nil ? "" : jobs.printedId(job.id)
         report(job.id, printed, language, stage, .started)
         _ = context.cache.takeUsed()

@@ -111,6 +111,19 @@ public final class ObjectMirror: @unchecked Sendable {
         try remember(key, etag: got.etag.isEmpty ? info.etag : got.etag)
     }
 
+    /// Whether `path` is here or in the object store (a HEAD when it is not here).
+    public func exists(_ path: String) throws -> Bool {
+        if ObjectMirror.stamp(path) != nil { return true }
+        return try client.head(key: try key(path)) != nil
+    }
+
+    /// Deletes the object of `path` and its sync record (the local file is the caller's).
+    public func delete(_ path: String) throws {
+        let k = try key(path)
+        try client.delete(key: k)
+        unlink(recordPath(k))
+    }
+
     /// Uploads the local file at `path` unless its object is already this copy.
     public func publish(_ path: String) throws {
         let k = try key(path)
