@@ -20,6 +20,11 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     public func contains(_ name: String) -> Bool { fields.contains(where: { Self.same($0.name, name) }) }
 
+    /// Whether a comma-separated field (`Connection`, ...) lists `token`, in any case.
+    public func hasToken(_ name: String, _ token: String) -> Bool {
+        all(name).contains { $0.split(separator: ",").contains { $0.trimmingHTTPWhitespace().lowercased() == token } }
+    }
+
     public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
 
     /// Replaces every field at once (the server's parser builds the list itself).

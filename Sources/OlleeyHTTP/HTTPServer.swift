@@ -394,13 +394,7 @@ public final class HTTPServer: @unchecked Sendable {
         c.head = head
         c.isHead = head.method == "HEAD"
         let http10 = head.version == "HTTP/1.0"
-        var keep = !http10
-        for v in head.headers.all("Connection") {
-            for t in v.split(separator: ",") {
-                let tok = t.trimmingHTTPWhitespace().lowercased()
-                if tok == "close" { keep = false } else if tok == "keep-alive" && http10 { keep = true }
-            }
-        }
+        let keep = !head.headers.hasToken("Connection", "close") && (!http10 || head.headers.hasToken("Connection", "keep-alive"))
         c.http10 = http10
         c.keepAlive = keep && !stopping
         let target: HTTPTarget

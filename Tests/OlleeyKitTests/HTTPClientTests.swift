@@ -26,6 +26,9 @@ final class StandInHTTPServer: @unchecked Sendable {
         var closeDelimited = false
         /// Wait before answering.
         var delay: Double = 0
+        /// With `keepAlive`: keep the connection, then close it, unanswered, when the next request
+        /// comes on it (a server that closed an idle connection as the request arrived).
+        var thenDropNext = false
 
         static func json(_ j: JSON, status: Int = 200) -> Reply {
             Reply(status: status, headers: [("Content-Type", "application/json")], body: Array(j.encoded().utf8))
@@ -34,6 +37,11 @@ final class StandInHTTPServer: @unchecked Sendable {
     }
 
     let port: Int
+    /// Serve several requests per connection (HTTP/1.1 keep-alive) instead of closing after one.
+    let keepAlive: Bool
+    private var _connections = 0
+    /// Connections accepted so far.
+    var connections: Int { lock.lock(); defer { lock.unlock() }; return _connections }
     private let listenFD: Int32
     private let handler: @Sendable (Request) -> Reply
     private let lock = NSLock()
@@ -41,8 +49,9 @@ final class StandInHTTPServer: @unchecked Sendable {
     var requests: [Request] { lock.lock(); defer { lock.unlock() }; return _requests }
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    init(_ handler: @escaping @Sendable (Request) -> Reply) throws {
+    init(keepAlive: Bool = false, _ handler: @escaping @Sendable (Request) -> Reply) throws {
         self.handler = handler
+        self.keepAlive = keepAlive
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw OlleeyError(.failure, "socket failed") }
         var one: Int32 = 1
@@ -93,6 +102,7 @@ final class StandInHTTPServer: @unchecked Sendable {
 
     private func serve(_ c: Int32) {
         defer { close(c) }
+        lock.lock(); _connections += 1; lock.unlock()
         var buf: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         func more() -> Bool {
@@ -104,49 +114,57 @@ final class StandInHTTPServer: @unchecked Sendable {
                 return true
             }
         }
-        var headEnd: Int?
-        while headEnd == nil {
-            if let r = findCRLFCRLF(buf) { headEnd = r; break }
-            if !more() { return }
-        }
-        guard let he = headEnd else { return }
-        let head = String(decoding: buf[0..<he], as: UTF8.self)
-        var lines = head.components(separatedBy: "\r\n")
-        let requestLine = lines.removeFirst().split(separator: " ")
-        guard requestLine.count >= 2 else { return }
-        let headers = lines.compactMap { l -> (String, String)? in
-            guard let i = l.firstIndex(of: ":") else { return nil }
-            return (String(l[..<i]), l[l.index(after: i)...].trimmingCharacters(in: .whitespaces))
-        }
-        let cl = Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
-        while buf.count < he + 4 + cl { if !more() { break } }
-        let body = Array(buf[(he + 4)..<min(buf.count, he + 4 + cl)])
-        let req = Request(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers, body: body)
-        lock.lock(); _requests.append(req); lock.unlock()
-        let reply = handler(req)
-        if reply.delay > 0 { Thread.sleep(forTimeInterval: reply.delay) }
-        var out = "HTTP/1.1 \(reply.status) \(reply.status == 200 ? "OK" : "Status")\r\n"
-        for (k, v) in reply.headers { out += "\(k): \(v)\r\n" }
-        if reply.chunked { out += "Transfer-Encoding: chunked\r\n" } else if !reply.closeDelimited { out += "Content-Length: \(reply.body.count)\r\n" }
-        out += "Connection: close\r\n\r\n"
-        var bytes = Array(out.utf8)
-        if reply.chunked {
-            var k = 0
-            while k < reply.body.count {
-                let n = min(1000, reply.body.count - k)
-                bytes += Array("\(String(n, radix: 16));ext=1\r\n".utf8) + reply.body[k..<(k + n)] + Array("\r\n".utf8)
-                k += n
+        var dropNext = false
+        while true {
+            var headEnd: Int?
+            while headEnd == nil {
+                if let r = findCRLFCRLF(buf) { headEnd = r; break }
+                if !more() { return }
             }
-            bytes += Array("0\r\nX-Trailer: t\r\n\r\n".utf8)
-        } else {
-            bytes += reply.body
-        }
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { send(c, $0.baseAddress.map { $0 + off }, bytes.count - off, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-            if n <= 0 { return }
-            off += n
+            guard let he = headEnd else { return }
+            if dropNext { return }
+            let head = String(decoding: buf[0..<he], as: UTF8.self)
+            var lines = head.components(separatedBy: "\r\n")
+            let requestLine = lines.removeFirst().split(separator: " ")
+            guard requestLine.count >= 2 else { return }
+            let headers = lines.compactMap { l -> (String, String)? in
+                guard let i = l.firstIndex(of: ":") else { return nil }
+                return (String(l[..<i]), l[l.index(after: i)...].trimmingCharacters(in: .whitespaces))
+            }
+            let cl = Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
+            while buf.count < he + 4 + cl { if !more() { break } }
+            let body = Array(buf[(he + 4)..<min(buf.count, he + 4 + cl)])
+            buf.removeFirst(min(buf.count, he + 4 + cl))
+            let req = Request(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers, body: body)
+            lock.lock(); _requests.append(req); lock.unlock()
+            let reply = handler(req)
+            if reply.delay > 0 { Thread.sleep(forTimeInterval: reply.delay) }
+            let closing = !keepAlive || reply.closeDelimited
+            var out = "HTTP/1.1 \(reply.status) \(reply.status == 200 ? "OK" : "Status")\r\n"
+            for (k, v) in reply.headers { out += "\(k): \(v)\r\n" }
+            if reply.chunked { out += "Transfer-Encoding: chunked\r\n" } else if !reply.closeDelimited { out += "Content-Length: \(reply.body.count)\r\n" }
+            out += closing ? "Connection: close\r\n\r\n" : "\r\n"
+            var bytes = Array(out.utf8)
+            if reply.chunked {
+                var k = 0
+                while k < reply.body.count {
+                    let n = min(1000, reply.body.count - k)
+                    bytes += Array("\(String(n, radix: 16));ext=1\r\n".utf8) + reply.body[k..<(k + n)] + Array("\r\n".utf8)
+                    k += n
+                }
+                bytes += Array("0\r\nX-Trailer: t\r\n\r\n".utf8)
+            } else if !(keepAlive && req.method == "HEAD") {
+                bytes += reply.body
+            }
+            var off = 0
+            while off < bytes.count {
+                let n = bytes.withUnsafeBytes { send(c, $0.baseAddress.map { $0 + off }, bytes.count - off, Int32(MSG_NOSIGNAL)) }
+                if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+                if n <= 0 { return }
+                off += n
+            }
+            if closing { return }
+            dropNext = reply.thenDropNext
         }
     }
 
@@ -292,6 +310,42 @@ struct HTTPClientTests {
         do { _ = try HTTPClient().get("file://" + dir.path + "/none"); Issue.record("expected not found") } catch let e as OlleeyError {
             #expect(e.code == .notFound)
         }
+    }
+
+    @Test("a client that asks reuses kept-alive connections; one the server closes as a request comes is replaced without an error; Connection: close is honoured")
+    func reusesConnections() throws {
+        let server = try StandInHTTPServer(keepAlive: true) { req in
+            switch req.path {
+            case "/drop": var r = StandInHTTPServer.Reply.text("ok"); r.thenDropNext = true; return r
+            case "/close": return StandInHTTPServer.Reply(status: 200, headers: [("Connection", "close")], body: Array("bye".utf8))
+            case "/chunked": var r = StandInHTTPServer.Reply.text(String(repeating: "c", count: 3000)); r.chunked = true; return r
+            default: return .text("ok \(req.path)")
+            }
+        }
+        defer { server.stop() }
+        var client = HTTPClient(timeout: 5)
+        client.reuseConnections = true
+        for i in 0..<4 { #expect(try client.get(server.baseURL + "/\(i)").text == "ok /\(i)") }
+        #expect(try client.get(server.baseURL + "/chunked").body.count == 3000)
+        #expect(try client.send(method: "PUT", url: server.baseURL + "/put", body: Array("data".utf8)).text == "ok /put")
+        #expect(server.connections == 1)
+        #expect(!server.requests.contains { $0.header("Connection")?.lowercased() == "close" })
+        // a client that does not ask: one connection per request, and it says so
+        let plain = HTTPClient(timeout: 5)
+        _ = try plain.get(server.baseURL + "/a")
+        _ = try plain.get(server.baseURL + "/b")
+        #expect(server.connections == 3)
+        #expect(server.requests.last?.header("Connection") == "close")
+        // the server closes the kept connection as the next request arrives: that request is
+        // sent again on a new connection, once, and answered
+        _ = try client.get(server.baseURL + "/drop")
+        #expect(try client.get(server.baseURL + "/after").text == "ok /after")
+        #expect(server.connections == 4)
+        #expect(server.requests.filter { $0.path == "/after" }.count == 1)
+        // Connection: close from the server: not kept
+        #expect(try client.get(server.baseURL + "/close").text == "bye")
+        _ = try client.get(server.baseURL + "/y")
+        #expect(server.connections == 5)
     }
 
     @Test("cancellation stops a request in flight")

@@ -63,21 +63,24 @@ public final class JobPipeline: @unchecked Sendable {
 
     /// With ffmpeg for the media work; with stand-ins and their own cache instead when
     /// `environment` has `OLLEEY_STANDIN_MS` (benchmarks only, `StandIn`).
+    /// `progressEvents`: the writer of `stage.progress` events to share (a runner's worker keeps
+    /// one, and its connection, for every unit it runs); nil: one of this pipeline's own.
     public convenience init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken,
-                            environment: [String: String] = ProcessInfo.processInfo.environment, log: @escaping @Sendable (String) -> Void) throws {
+                            environment: [String: String] = ProcessInfo.processInfo.environment, log: @escaping @Sendable (String) -> Void,
+                            progressEvents: ProgressEventWriter? = nil) throws {
         if let standIn = try StandIn.from(environment) {
             try self.init(workspace: workspace, db: db, worker: worker, cancel: cancel, media: StandInMedia(standIn: standIn, cancel: cancel), log: log,
-                      cacheRoot: standIn.cacheRoot(workspace))
+                      cacheRoot: standIn.cacheRoot(workspace), progressEvents: progressEvents)
             return
         }
         var ffmpeg = try FFmpeg(cancel: cancel)
         ffmpeg.metadataCacheDirectory = workspace.cacheDir + "/probe"  // probes and the version survive the process
-        try self.init(workspace: workspace, db: db, worker: worker, cancel: cancel, media: ffmpeg, log: log)
+        try self.init(workspace: workspace, db: db, worker: worker, cancel: cancel, media: ffmpeg, log: log, progressEvents: progressEvents)
     }
 
     /// `cacheRoot`: the stage cache's directory (nil: the workspace's).
     public init(workspace: Workspace, db: Database, worker: String, cancel: CancelToken, media: any MediaToolkit, log: @escaping @Sendable (String) -> Void,
-                cacheRoot: String? = nil) throws {
+                cacheRoot: String? = nil, progressEvents: ProgressEventWriter? = nil) throws {
         self.mirror = try ObjectMirror.of(workspace)
         self.workspace = workspace
         self.db = db
@@ -87,7 +90,7 @@ public final class JobPipeline: @unchecked Sendable {
         self.media = media
         self.log = log
         self.runner = StageRunner(db: db, worker: worker, cancel: cancel, log: log)
-        self.progressEvents = ProgressEventWriter(like: db)
+        self.progressEvents = progressEvents ?? ProgressEventWriter(like: db)
     }
 
     var jobs: JobStore { JobStore(db) }

@@ -214,6 +214,7 @@ public final class JobRunner: @unchecked Sendable {
         // the system: a worker claims every organisation's jobs (no organisation scope)
         let store = JobStore(db)
         try? store.prepareClaims(worker: worker)  // a warm-up only: a busy store is met again at the first claim
+        let progressEvents = ProgressEventWriter(like: db)
         var idle = 0
         var busyMs = 0
         while true {
@@ -252,7 +253,8 @@ public final class JobRunner: @unchecked Sendable {
             // a stop that came between the claim and here
             if let reason { token.cancel(reason: reason) }
             defer { lock.lock(); tokens[worker] = nil; lock.unlock() }
-            let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, environment: environment, log: log)
+            let pipeline = try JobPipeline(workspace: workspace, db: db, worker: worker, cancel: token, environment: environment, log: log,
+                                           progressEvents: progressEvents)
             pipeline.progress = progress
             defer { finished.lock(); generation += 1; finished.broadcast(); finished.unlock() }
             do { try execute(unit, pipeline: pipeline, store: store, db: db, worker: worker) } catch where waitForWork && JobRunner.isBusy(error) {

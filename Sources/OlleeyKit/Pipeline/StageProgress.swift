@@ -83,8 +83,9 @@ final class StageProgress: @unchecked Sendable {
 
 /// Appends `stage.progress` events on a connection of its own (opened at the first one), so
 /// any thread may: the pipeline's connection belongs to its worker thread. A busy database
-/// skips the event (progress is shown, never waited for).
-final class ProgressEventWriter: @unchecked Sendable {
+/// skips the event (progress is shown, never waited for). A runner's worker keeps one for all
+/// its units (on PostgreSQL a connection is a server process: not one per unit).
+public final class ProgressEventWriter: @unchecked Sendable {
     private let opener: () throws -> Database
     private let usable: Bool
     private let lock = NSLock()
@@ -92,7 +93,7 @@ final class ProgressEventWriter: @unchecked Sendable {
     private var failed = false
 
     /// Events go to another connection to the database `like` is connected to.
-    init(like source: Database) {
+    public init(like source: Database) {
         usable = source.isPostgres || (!source.path.isEmpty && source.path != ":memory:")
         opener = { [source] in try source.another(busyTimeoutMs: 250) }
     }

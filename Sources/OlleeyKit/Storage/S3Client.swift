@@ -48,8 +48,11 @@ public final class S3Client: @unchecked Sendable {
     private let lock = NSLock()
     private var _counters = S3Counters()
 
+    /// Connections to the store are kept open and reused (`HTTPClient.reuseConnections`).
     public init(_ config: S3Config, http: HTTPClient = HTTPClient()) {
         self.config = config
+        var http = http
+        http.reuseConnections = true
         self.http = http
         signer = SigV4(accessKey: config.accessKey, secretKey: config.secretKey, region: config.region)
     }

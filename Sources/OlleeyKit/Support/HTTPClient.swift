@@ -20,6 +20,11 @@ public struct HTTPClient: Sendable {
     public var cancel: CancelToken = .never
     /// PEM file of trusted CAs for https (default: the system store).
     public var caFile: String?
+    /// Keep connections open between requests and reuse them (`HTTPConnectionPool`), as an
+    /// object store's client should: a TCP (and TLS) handshake per request otherwise. A
+    /// request that finds its reused connection closed by the server before any answer is sent
+    /// again once on a new one. Off: one connection per request, `Connection: close`.
+    public var reuseConnections = false
 
     public init(timeout: Double = 30) { self.timeout = timeout }
 
@@ -138,13 +143,43 @@ public struct HTTPClient: Sendable {
     func exchange<S: HTTPBodySink>(url: HTTPURL, method: String, headers: [(String, String)], body: [UInt8]?,
                                    deadline: UInt64?, sink: inout S) throws -> HTTPClientResponse {
         try cancel.check()
+        let poolKey = HTTPConnectionPool.key(url, caFile: caFile)
+        if reuseConnections, let conn = HTTPConnectionPool.shared.take(poolKey) {
+            conn.timeout = timeout; conn.deadline = deadline; conn.cancel = cancel
+            do {
+                return try exchange(on: conn, reused: true, poolKey: poolKey, url: url, method: method, headers: headers, body: body, sink: &sink)
+            } catch is StaleConnection {
+                // the server closed it while it was idle, before reading this request: a new one
+            }
+        }
         let conn = try HTTPClientConnection.open(url: url, timeout: timeout, deadline: deadline, cancel: cancel, caFile: caFile)
-        defer { conn.close() }
+        return try exchange(on: conn, reused: false, poolKey: poolKey, url: url, method: method, headers: headers, body: body, sink: &sink)
+    }
+
+    /// A reused connection that was closed before any byte of the answer came.
+    struct StaleConnection: Error {}
+
+    /// One exchange on `conn`, which goes back to the pool after it when it can be reused, and
+    /// is closed otherwise.
+    private func exchange<S: HTTPBodySink>(on conn: HTTPClientConnection, reused: Bool, poolKey: String, url: HTTPURL, method: String,
+                                           headers: [(String, String)], body: [UInt8]?, sink: inout S) throws -> HTTPClientResponse {
+        let answer: (response: HTTPClientResponse, keep: Bool)
+        do { answer = try talk(on: conn, reused: reused, url: url, method: method, headers: headers, body: body, sink: &sink) } catch {
+            conn.close()
+            throw error
+        }
+        if answer.keep { HTTPConnectionPool.shared.put(conn, poolKey) } else { conn.close() }
+        return answer.response
+    }
+
+    /// Sends the request and reads the answer; says whether the connection can be used again.
+    private func talk<S: HTTPBodySink>(on conn: HTTPClientConnection, reused: Bool, url: HTTPURL, method: String,
+                                       headers: [(String, String)], body: [UInt8]?, sink: inout S) throws -> (response: HTTPClientResponse, keep: Bool) {
         var head = HTTPRequestHead(method: method, target: url.target)
         head.headers.add("Host", url.hostHeader)
         if !headers.contains(where: { HTTPHeaders.same($0.0, "User-Agent") }) { head.headers.add("User-Agent", userAgent) }
         if !headers.contains(where: { HTTPHeaders.same($0.0, "Accept") }) { head.headers.add("Accept", "*/*") }
-        head.headers.add("Connection", "close")
+        if !reuseConnections { head.headers.add("Connection", "close") }
         for (k, v) in headers {
             guard !k.contains("\r") && !k.contains("\n") && !v.contains("\r") && !v.contains("\n") else {
                 throw OlleeyError(.invalid, "header \(k) contains a line break")
@@ -152,18 +187,36 @@ public struct HTTPClient: Sendable {
             head.headers.add(k, v)
         }
         if let body { head.headers.add("Content-Length", String(body.count)) } else if method == "POST" || method == "PUT" { head.headers.add("Content-Length", "0") }
-        do { try conn.writeAll(try head.serialized()) } catch let e as HTTPParseError {
-            throw OlleeyError(.invalid, "cannot send the request to \(url.hostHeader): \(e)")
+        let serialized: [UInt8]
+        do { serialized = try head.serialized() } catch {
+            throw OlleeyError(.invalid, "cannot send the request to \(url.hostHeader): \(error)")
         }
-        if let body, !body.isEmpty { try conn.writeAll(body) }
-
-        var reader = HTTPMessageReader(HTTPConnectionSource(conn: conn), options: .client)
         do {
-            let h = try reader.readResponseHead()
-            let response = HTTPClientResponse(status: h.status, reason: h.reason, headers: h.headers.fields.map { ($0.name, $0.value) }, body: [], url: url.description)
+            try conn.writeAll(serialized)
+            if let body, !body.isEmpty { try conn.writeAll(body) }
+        } catch let e as OlleeyError {
+            // the server closed a reused connection while it was idle
+            if reused && e.code == .failure { throw StaleConnection() }
+            throw e
+        }
+        var reader = HTTPMessageReader(HTTPConnectionSource(conn: conn), options: .client)
+        var h = HTTPResponseHead(status: 0)
+        var broken: HTTPParseError?
+        do { h = try reader.readResponseHead() } catch let e as HTTPParseError { broken = e }
+        if let broken {
+            if reused && reader.source.received == 0 && broken == .closedInHead { throw StaleConnection() }
+            throw Self.failure(broken, from: url)
+        }
+        let response = HTTPClientResponse(status: h.status, reason: h.reason, headers: h.headers.fields.map { ($0.name, $0.value) }, body: [], url: url.description)
+        do {
             let framing = try HTTPBodyFraming.of(h, requestMethod: method)
-            if case .length(let cl) = framing, cl > maxResponseBytes { sink.markOverflow() } else { try reader.readBody(framing, into: &sink) }
-            return response
+            var keep = false
+            if case .length(let cl) = framing, cl > maxResponseBytes { sink.markOverflow() } else {
+                try reader.readBody(framing, into: &sink)
+                keep = reuseConnections && framing != .untilClose && !sink.overflowed && reader.buffered == 0 && h.version == "HTTP/1.1"
+                    && !h.headers.hasToken("Connection", "close")
+            }
+            return (response, keep)
         } catch let e as HTTPParseError {
             throw Self.failure(e, from: url)
         }
@@ -188,7 +241,13 @@ public struct HTTPClient: Sendable {
 /// The connection as the codec's byte source.
 struct HTTPConnectionSource: HTTPByteSource {
     let conn: HTTPClientConnection
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try conn.read(into: buffer) }
+    /// Bytes read so far (none: a reused connection closed before answering).
+    var received = 0
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = try conn.read(into: buffer)
+        received += n
+        return n
+    }
 }
 
 

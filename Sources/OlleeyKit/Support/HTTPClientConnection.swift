@@ -44,9 +44,10 @@ final class HTTPTLSContext: @unchecked Sendable {
 final class HTTPClientConnection {
     let fd: Int32
     var ssl: OpaquePointer?
-    let timeout: Double
-    let deadline: UInt64?
-    let cancel: CancelToken
+    /// The current exchange's limits (a pooled connection serves several exchanges).
+    var timeout: Double
+    var deadline: UInt64?
+    var cancel: CancelToken
     let host: String
     var tlsContext: HTTPTLSContext?
 
@@ -186,5 +187,53 @@ final class HTTPClientConnection {
     func close() {
         if let ssl { SSL_shutdown(ssl); SSL_free(ssl); self.ssl = nil }
         Foundation.close(fd)
+    }
+}
+
+/// Idle keep-alive connections of clients that reuse them (`HTTPClient.reuseConnections`: the
+/// object store's client), by scheme, host, port and CA file, process-wide. A connection goes
+/// back only after a whole response framed by its length or chunks, with no `Connection:
+/// close`; it is dropped after `idleSeconds`, or when it has become readable while idle (the
+/// server closed it, or sent something unasked). At most `maxIdlePerKey` wait per key.
+final class HTTPConnectionPool: @unchecked Sendable {
+    static let shared = HTTPConnectionPool()
+    /// Below the 20 s or so after which object stores close an idle connection themselves.
+    static let idleSeconds: Double = 15
+    static let maxIdlePerKey = 16
+    private let lock = NSLock()
+    private var idle: [String: [(conn: HTTPClientConnection, since: UInt64)]] = [:]
+
+    static func key(_ url: HTTPURL, caFile: String?) -> String { "\(url.scheme)://\(url.host):\(url.port)#\(caFile ?? "")" }
+
+    /// The most recently used idle connection of `key` still open, or nil.
+    func take(_ key: String) -> HTTPClientConnection? {
+        let now = Clock.monotonicNanos()
+        while true {
+            lock.lock()
+            guard let (conn, since) = idle[key]?.popLast() else { lock.unlock(); return nil }
+            lock.unlock()
+            if Double(now - since) / 1e9 < HTTPConnectionPool.idleSeconds, HTTPConnectionPool.quiet(conn.fd) { return conn }
+            conn.close()
+        }
+    }
+
+    /// Keeps `conn` for the next exchange with `key` (the oldest idle one closes when full).
+    func put(_ conn: HTTPClientConnection, _ key: String) {
+        lock.lock()
+        var list = idle[key] ?? []
+        list.append((conn, Clock.monotonicNanos()))
+        let dropped = list.count > HTTPConnectionPool.maxIdlePerKey ? list.removeFirst().conn : nil
+        idle[key] = list
+        lock.unlock()
+        dropped?.close()
+    }
+
+    /// Idle connections kept now, for `key` (tests).
+    func count(_ key: String) -> Int { lock.lock(); defer { lock.unlock() }; return idle[key]?.count ?? 0 }
+
+    /// Nothing to read and no hang-up: a connection still usable.
+    static func quiet(_ fd: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, 0) == 0
     }
 }
