@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse, Response
 
 DB = os.environ["OLLEEY_DB"]
 VERSION = os.environ["OLLEEY_VERSION"]
-# olleey's Stage.allCases, in order: progress = index of the current stage * 100 / 11
-STAGES = ["ingest", "transcribe", "translate", "voice", "dub", "lip_sync", "mix", "assemble", "master", "approval", "publish"]
+# olleey's Stage.allCases, in order (Sources/OlleeyKit/Jobs/JobModels.swift): progress = index of the current stage * 100 / 12
+STAGES = ["ingest", "transcribe", "translate", "voice", "dub", "lip_sync", "mix", "assemble", "describe", "master", "approval", "publish"]
 STATUSES = {"pending", "queued", "downloading", "transcribing", "translating", "voice_cloning", "dubbing", "lip_sync", "syncing",
             "assembling", "waiting_approval", "uploading", "completed", "failed", "cancelled", "paused"}
 

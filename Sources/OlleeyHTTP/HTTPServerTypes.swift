@@ -260,7 +260,21 @@ public struct JSONWriter {
     public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
 
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
-        comma(); bytes.append(123); needsComma = false; body(&self); bytes.append(125); needsComma = true
+        beginObject(); body(&self); endObject()
+    }
+
+    /// `{` ... `}` without a closure (a closure capturing a large value copies it).
+    public mutating func beginObject() { comma(); bytes.append(123); needsComma = false }
+    public mutating func endObject() { bytes.append(125); needsComma = true }
+
+    /// A key already written as JSON with its colon (`"name":`, `JSONWriter.encodedKey`).
+    public mutating func key(encoded k: [UInt8]) { comma(); bytes.append(contentsOf: k); needsComma = false }
+
+    /// `"k":` as JSON bytes, to write a key that recurs (a field of every row) without escaping it each time.
+    public static func encodedKey(_ k: String) -> [UInt8] {
+        var w = JSONWriter(capacity: k.utf8.count + 3)
+        w.key(k)
+        return w.bytes
     }
 
     public mutating func array(_ body: (inout JSONWriter) -> Void) {

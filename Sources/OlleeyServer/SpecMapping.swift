@@ -6,6 +6,12 @@ import OlleeyKit
 struct SpecField<Model>: Sendable {
     let name: String
     let write: @Sendable (inout JSONWriter, Model) -> Void
+    /// `"name":`, written once.
+    let key: [UInt8]
+
+    init(name: String, write: @escaping @Sendable (inout JSONWriter, Model) -> Void) {
+        self.name = name; self.write = write; key = JSONWriter.encodedKey(name)
+    }
 
     static func string(_ name: String, _ get: @escaping @Sendable (Model) -> String) -> SpecField {
         SpecField(name: name) { w, m in w.value(get(m)) }
@@ -17,7 +23,10 @@ struct SpecField<Model>: Sendable {
         SpecField(name: name) { w, m in w.value(get(m)) }
     }
     static func strings(_ name: String, _ get: @escaping @Sendable (Model) -> [String]) -> SpecField {
-        SpecField(name: name) { w, m in w.array { a in for s in get(m) { a.value(s) } } }
+        SpecField(name: name) { w, m in
+            let list = get(m)  // read here: a closure capturing the model would copy it
+            w.array { a in for s in list { a.value(s) } }
+        }
     }
     static func bool(_ name: String, _ get: @escaping @Sendable (Model) -> Bool) -> SpecField {
         SpecField(name: name) { w, m in w.raw(Array((get(m) ? "true" : "false").utf8)) }
@@ -201,10 +210,11 @@ enum SpecMapping {
         (try? JSON.parse(bytes: SpecMapping.job(job, fields: fields), maxDepth: 16)) ?? .null
     }
 
-    static func write<M>(_ fields: [SpecField<M>], _ model: M, to w: inout JSONWriter) {
-        w.object { o in
-            for f in fields { o.key(f.name); f.write(&o, model) }
-        }
+    static func write<M>(_ fields: [SpecField<M>], _ model: borrowing M, to w: inout JSONWriter) {
+        // no closure: one capturing `model` copied it (every field retained) per row
+        w.beginObject()
+        for f in fields { w.key(encoded: f.key); f.write(&w, model) }
+        w.endObject()
     }
 
     /// `{"jobs": [...], "total": N}` (both specs' list envelope).

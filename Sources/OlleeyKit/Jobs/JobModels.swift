@@ -149,11 +149,13 @@ public struct Job: Sendable {
 
     public init(id: String, source: String, sourceName: String, sourceLang: String, videoId: String?, status: JobStatus, stage: String?,
                 options: JobOptions, projectId: String?, channelId: String?, error: String?, errorStage: String?,
-                paused: Bool, cancelRequested: Bool, createdAt: String, updatedAt: String, startedAt: String?, completedAt: String?) {
+                paused: Bool, cancelRequested: Bool, createdAt: String, updatedAt: String, startedAt: String?, completedAt: String?,
+                orgId: String = Actor.defaultOrg) {
         self.id = id; self.source = source; self.sourceName = sourceName; self.sourceLang = sourceLang; self.videoId = videoId
         self.status = status; self.stage = stage; self.options = options; self.projectId = projectId; self.channelId = channelId
         self.error = error; self.errorStage = errorStage; self.paused = paused; self.cancelRequested = cancelRequested
         self.createdAt = createdAt; self.updatedAt = updatedAt; self.startedAt = startedAt; self.completedAt = completedAt
+        self.orgId = orgId
     }
 }
 

@@ -289,8 +289,13 @@ public struct JobQueries {
         f.page = q.page
         f.pageSize = q.pageSize
         f.targetLanguagesOnly = q.lean
+        if q.lean {
+            // the server's lists: each job moved into its summary as it is read
+            let (items, total) = try store.list(f) { JobSummary(job: $0, languages: []) }
+            return JobPage(items: items, total: total, page: q.page, pageSize: q.pageSize)
+        }
         let (jobs, total) = try store.list(f)
-        let langs = q.lean ? [:] : try store.languages(jobIds: jobs.map(\.id))
+        let langs = try store.languages(jobIds: jobs.map(\.id))
         return JobPage(items: jobs.map { JobSummary(job: $0, languages: langs[$0.id] ?? []) }, total: total, page: q.page, pageSize: q.pageSize)
     }
 

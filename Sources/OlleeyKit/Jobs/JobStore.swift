@@ -24,14 +24,12 @@ public struct JobStore {
     }
 
     static func job(_ r: Row) throws -> Job {
-        var j = Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
+        Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
             status: JobStatus(rawValue: try r["status"]) ?? .failed, stage: try r["stage"],
             options: JobOptions(json: try r.json("options") ?? .object([])),
             projectId: try r["project_id"], channelId: try r["channel_id"], error: try r["error"], errorStage: try r["error_stage"],
             paused: try r["paused"], cancelRequested: try r["cancel_requested"], createdAt: try r["created_at"], updatedAt: try r["updated_at"],
-            startedAt: try r["started_at"], completedAt: try r["completed_at"])
-        j.orgId = try r["org_id"]
-        return j
+            startedAt: try r["started_at"], completedAt: try r["completed_at"], orgId: try r["org_id"])
     }
 
     static let languageColumns = "job_id, language, status, stage, error, error_stage, failed_cues, outputs, fit_report, render_key, source_sha, approval, approval_reason, updated_at, audio_key"
@@ -158,14 +156,12 @@ public struct JobStore {
 
     /// A job row of `leanJobColumns`: options hold the target languages only.
     static func leanJob(_ r: Row) throws -> Job {
-        var j = Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
+        Job(id: try r["id"], source: try r["source"], sourceName: try r["source_name"], sourceLang: try r["source_lang"], videoId: try r["video_id"],
             status: JobStatus(rawValue: try r["status"]) ?? .failed, stage: try r["stage"],
             options: JobOptions(targetLanguages: JobStore.stringArray(try r["target_languages"])),
             projectId: try r["project_id"], channelId: try r["channel_id"], error: try r["error"], errorStage: try r["error_stage"],
             paused: try r["paused"], cancelRequested: try r["cancel_requested"], createdAt: try r["created_at"], updatedAt: try r["updated_at"],
-            startedAt: try r["started_at"], completedAt: try r["completed_at"])
-        j.orgId = try r["org_id"]
-        return j
+            startedAt: try r["started_at"], completedAt: try r["completed_at"], orgId: try r["org_id"])
     }
 
     /// A JSON array of strings as SQLite's json_extract gives it (`["es","fr"]`): split directly
@@ -199,6 +195,12 @@ public struct JobStore {
     public static let sortable = ["created_at", "updated_at", "status", "source_name"]
 
     public func list(_ f: Filter) throws -> (jobs: [Job], total: Int) {
+        try list(f) { $0 }
+    }
+
+    /// `list`, each job handed to `make` as it is read (moved, not copied: a copy of a `Job`
+    /// retains each of its fields).
+    public func list<T>(_ f: Filter, _ make: (consuming Job) -> T) throws -> (jobs: [T], total: Int) {
         var clauses: [String] = []
         var args: [SQLValue] = []
         if let org { clauses.append("org_id = ?"); args.append(.text(org)) }
@@ -217,7 +219,9 @@ public struct JobStore {
         let countable = f.project == nil && f.channel == nil && f.language == nil && f.createdAfter == nil && f.createdBefore == nil
         let total = countable ? try maintainedCount(statuses: f.statuses) : Int(try db.scalarInt("SELECT count(*) FROM jobs" + whereSQL, args) ?? 0)
         let jobs = try db.query("SELECT \(f.targetLanguagesOnly ? JobStore.leanJobColumns : JobStore.jobColumns) FROM jobs\(whereSQL) ORDER BY \(sort) \(order), id \(order) LIMIT ? OFFSET ?",
-                                args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))], f.targetLanguagesOnly ? JobStore.leanJob : JobStore.job)
+                                args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))]) { r in
+            try make(f.targetLanguagesOnly ? JobStore.leanJob(r) : JobStore.job(r))
+        }
         return (jobs, total)
     }
 
