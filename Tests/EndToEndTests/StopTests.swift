@@ -96,7 +96,9 @@ struct StopTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let id = try create(dir, langs: "es,ca,eo")
         let run = try start(dir, id, ignoreSIGINT: false)
-        #expect(try waitForStage(dir, id, ["translate", "dub", "mix", "assemble"], run: run), "the run ended before reaching translate")
+        // a long stage: a translate (tens of ms) could end, on a loaded machine, between this
+        // poll and the signal, and the stop then finds no stage running to mark stopped
+        #expect(try waitForStage(dir, id, ["dub", "mix", "assemble"], run: run), "the run ended before reaching dub")
         kill(run.processIdentifier, SIGINT)
         try checkStopped(dir, id, run, exit: 130, signal: "SIGINT")
     }
