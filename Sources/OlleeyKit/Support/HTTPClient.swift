@@ -143,8 +143,9 @@ public struct HTTPClient: Sendable {
     func exchange<S: HTTPBodySink>(url: HTTPURL, method: String, headers: [(String, String)], body: [UInt8]?,
                                    deadline: UInt64?, sink: inout S) throws -> HTTPClientResponse {
         try cancel.check()
-        let poolKey = HTTPConnectionPool.key(url, caFile: caFile)
-        if reuseConnections, let conn = HTTPConnectionPool.shared.take(poolKey) {
+        // only a client that reuses connections has a pool key (the others close every one)
+        let poolKey = reuseConnections ? HTTPConnectionPool.key(url, caFile: caFile) : nil
+        if let poolKey, let conn = HTTPConnectionPool.shared.take(poolKey) {
             conn.timeout = timeout; conn.deadline = deadline; conn.cancel = cancel
             do {
                 return try exchange(on: conn, reused: true, poolKey: poolKey, url: url, method: method, headers: headers, body: body, sink: &sink)
@@ -161,14 +162,14 @@ public struct HTTPClient: Sendable {
 
     /// One exchange on `conn`, which goes back to the pool after it when it can be reused, and
     /// is closed otherwise.
-    private func exchange<S: HTTPBodySink>(on conn: HTTPClientConnection, reused: Bool, poolKey: String, url: HTTPURL, method: String,
+    private func exchange<S: HTTPBodySink>(on conn: HTTPClientConnection, reused: Bool, poolKey: String?, url: HTTPURL, method: String,
                                            headers: [(String, String)], body: [UInt8]?, sink: inout S) throws -> HTTPClientResponse {
         let answer: (response: HTTPClientResponse, keep: Bool)
         do { answer = try talk(on: conn, reused: reused, url: url, method: method, headers: headers, body: body, sink: &sink) } catch {
             conn.close()
             throw error
         }
-        if answer.keep { HTTPConnectionPool.shared.put(conn, poolKey) } else { conn.close() }
+        if answer.keep, let poolKey { HTTPConnectionPool.shared.put(conn, poolKey) } else { conn.close() }
         return answer.response
     }
 
@@ -200,6 +201,8 @@ public struct HTTPClient: Sendable {
             throw e
         }
         var reader = HTTPMessageReader(HTTPConnectionSource(conn: conn), options: .client)
+        // the head's error is taken out of the catch and judged after it: a throw from inside
+        // that catch crashed the Swift 6.3 compiler (SIL ownership verifier) in release builds
         var h = HTTPResponseHead(status: 0)
         var broken: HTTPParseError?
         do { h = try reader.readResponseHead() } catch let e as HTTPParseError { broken = e }

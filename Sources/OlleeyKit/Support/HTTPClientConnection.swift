@@ -228,9 +228,6 @@ final class HTTPConnectionPool: @unchecked Sendable {
         dropped?.close()
     }
 
-    /// Idle connections kept now, for `key` (tests).
-    func count(_ key: String) -> Int { lock.lock(); defer { lock.unlock() }; return idle[key]?.count ?? 0 }
-
     /// Nothing to read and no hang-up: a connection still usable.
     static func quiet(_ fd: Int32) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
