@@ -21,6 +21,8 @@ public final class Database: @unchecked Sendable {
     // bits) costs a fraction of hashing it for the dictionary.
     private var recent: (Statement?, Statement?, Statement?, Statement?) = (nil, nil, nil, nil)
     private var recentNext = 0
+    /// BEGIN DEFERRED, BEGIN IMMEDIATE, BEGIN EXCLUSIVE and COMMIT, each prepared at first use.
+    private var transactionStatements: [Statement?] = [nil, nil, nil, nil]
     private var transactionDepth = 0
 
     public struct Options: Sendable {
@@ -35,8 +37,12 @@ public final class Database: @unchecked Sendable {
         public init() {}
     }
 
+    /// SQLite's process-wide settings (`olleey_sqlite_configure`), once, before any connection.
+    private static let configured: Int32 = olleey_sqlite_configure()
+
     public init(path: String, options: Options = Options()) throws {
         self.path = path
+        _ = Database.configured
         var flags = SQLITE_OPEN_NOMUTEX
         var name = path
         if options.readOnly || options.immutable { flags |= SQLITE_OPEN_READONLY } else {
@@ -73,6 +79,7 @@ public final class Database: @unchecked Sendable {
         } catch {
             recent = (nil, nil, nil, nil)
             cache.removeAll()
+            transactionStatements.removeAll()
             sqlite3_close_v2(db)
             throw error
         }
@@ -90,6 +97,7 @@ public final class Database: @unchecked Sendable {
     deinit {
         recent = (nil, nil, nil, nil)
         cache.removeAll()
+        transactionStatements.removeAll()
         if let handle { sqlite3_close_v2(handle) }
     }
 
@@ -208,6 +216,28 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Hands every row of a query to `body` as it is read, keeping none (`query` without its
+    /// array: for rows written straight out).
+    @inlinable
+    public func forEach(_ sql: String, _ args: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
+        if pg != nil { _ = try pgQuery(sql, args, body); return }
+        let s = try statement(sql)
+        defer { s.finish() }
+        try s.bind(args)
+        let row = Row(statement: s)
+        let h = s.handle
+        while true {
+            let rc = sqlite3_step(h)
+            if rc == SQLITE_ROW {
+                s.startRow()
+                try body(row)
+                continue
+            }
+            if rc == SQLITE_DONE { return }
+            throw error(rc, sql: sql, arguments: args.count)
+        }
+    }
+
     /// The first row of a query, mapped, or nil.
     @inlinable
     public func queryOne<T>(_ sql: String, _ args: [SQLValue] = [], _ map: (Row) throws -> T) throws -> T? {
@@ -237,7 +267,25 @@ public final class Database: @unchecked Sendable {
 
     // MARK: transactions
 
-    public enum TransactionKind: String, Sendable { case deferred = "DEFERRED", immediate = "IMMEDIATE", exclusive = "EXCLUSIVE" }
+    public enum TransactionKind: String, Sendable {
+        case deferred = "DEFERRED", immediate = "IMMEDIATE", exclusive = "EXCLUSIVE"
+        var begin: String { "BEGIN " + rawValue }
+        /// Its BEGIN's place in `transactionStatements`.
+        var slot: Int { self == .deferred ? 0 : self == .immediate ? 1 : 2 }
+    }
+
+    /// Runs a transaction-control statement (`BEGIN ...`, `COMMIT`) from its prepared
+    /// statement, prepared at first use: `execute` (sqlite3_exec) would parse it every time,
+    /// twice per transaction (a read of the server's jobs page is one).
+    private func control(_ sql: String, _ prepared: inout Statement?) throws {
+        if prepared == nil { prepared = try Statement(connection: self, sql: sql) }
+        guard let h = prepared?.handle else { return try execute(sql) }
+        let rc = sqlite3_step(h)
+        if rc == SQLITE_DONE || rc == SQLITE_ROW { sqlite3_reset(h); return }
+        let e = error(rc, sql: sql)
+        sqlite3_reset(h)
+        throw e
+    }
 
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE` by default, so writers queue at the start
     /// rather than failing at commit). Nested calls use savepoints. Rolls back on any error.
@@ -258,12 +306,12 @@ public final class Database: @unchecked Sendable {
                 throw error
             }
         }
-        try execute("BEGIN \(kind.rawValue)")
+        try control(kind.begin, &transactionStatements[kind.slot])
         transactionDepth = 1
         defer { transactionDepth = 0 }
         do {
             let r = try body()
-            try execute("COMMIT")
+            try control("COMMIT", &transactionStatements[3])
             return r
         } catch {
             if sqlite3_get_autocommit(handle) == 0 { try? execute("ROLLBACK") }
