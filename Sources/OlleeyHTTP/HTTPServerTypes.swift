@@ -277,6 +277,10 @@ public struct JSONWriter {
         return w.bytes
     }
 
+    /// `[` ... `]` without a closure.
+    public mutating func beginArray() { comma(); bytes.append(91); needsComma = false }
+    public mutating func endArray() { bytes.append(93); needsComma = true }
+
     public mutating func array(_ body: (inout JSONWriter) -> Void) {
         comma(); bytes.append(91); needsComma = false; body(&self); bytes.append(93); needsComma = true
     }

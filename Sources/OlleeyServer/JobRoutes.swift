@@ -24,14 +24,16 @@ enum JobRoutes {
     static func list(_ req: HTTPRequest, _ ctx: HTTPContext, env: ServerEnvironment, fields: [SpecField<Job>]) throws -> [UInt8] {
         let principal = try ctx.principal()
         let q = try query(req)
-        let page = try env.read { db in try JobQueries(db: db, workspace: env.workspace, actor: principal.actor).page(q) }
-        return SpecMapping.jobList(page, fields: fields)
+        // each job written as its row is read: no page of summaries in between
+        return try env.read { db in
+            let jobs = JobQueries(db: db, workspace: env.workspace, actor: principal.actor)
+            return try SpecMapping.jobList(fields: fields, capacity: 256 * q.pageSize) { visit in try jobs.eachOfPage(q, visit) }
+        }
     }
 
     /// The list's query string as a `JobListQuery` (validated there: a bad status is 400).
     static func query(_ req: HTTPRequest) throws -> JobListQuery {
         var q = JobListQuery()
-        q.lean = true
         func value(_ name: String) -> String? { req.queryValue(name).flatMap { $0.isEmpty ? nil : $0 } }
         if let l = value("page_size") ?? value("limit") {
             guard let n = Int(l) else { throw OlleeyError.usage("page_size (limit) must be a whole number", next: [.input("page_size", example: "50")]) }

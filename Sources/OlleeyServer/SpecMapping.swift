@@ -213,18 +213,21 @@ enum SpecMapping {
     static func write<M>(_ fields: [SpecField<M>], _ model: borrowing M, to w: inout JSONWriter) {
         // no closure: one capturing `model` copied it (every field retained) per row
         w.beginObject()
-        for f in fields { w.key(encoded: f.key); f.write(&w, model) }
+        for i in fields.indices { w.key(encoded: fields[i].key); fields[i].write(&w, model) }
         w.endObject()
     }
 
-    /// `{"jobs": [...], "total": N}` (both specs' list envelope).
-    static func jobList(_ page: JobPage, fields: [SpecField<Job>]) -> [UInt8] {
-        var w = JSONWriter(capacity: 256 * max(1, page.items.count))
-        w.object { o in
-            o.key("jobs")
-            o.array { a in for i in page.items.indices { write(fields, page.items[i].job, to: &a) } }
-            o.field("total", page.total)
-        }
+    /// `{"jobs": [...], "total": N}` (both specs' list envelope): `each` lends the page's jobs
+    /// one at a time (`JobQueries.eachOfPage`), each written as it comes, and returns the total.
+    static func jobList(fields: [SpecField<Job>], capacity: Int, _ each: (_ visit: (borrowing Job) throws -> Void) throws -> Int) rethrows -> [UInt8] {
+        var w = JSONWriter(capacity: capacity)
+        w.beginObject()
+        w.key("jobs")
+        w.beginArray()
+        let total = try each { job in write(fields, job, to: &w) }
+        w.endArray()
+        w.field("total", total)
+        w.endObject()
         return w.bytes
     }
 }

@@ -111,6 +111,16 @@ struct JobCountsTests {
         #expect(thin.items.map(\.job.options.targetLanguages) == [[], ["de"], ["es", "fr", "ca"]])
         #expect(thin.items.map(\.job.options.targetLanguages) == whole.items.map(\.job.options.targetLanguages))
         #expect(thin.items.allSatisfy { $0.languages.isEmpty } && whole.items[0].job.options.requireApproval)
+        // the same page lent job by job (what the server's list routes write from), filters and
+        // paging applied as `page` applies them, and validated as it validates them
+        var seen: [(String, [String])] = []
+        let total = try q.eachOfPage(JobListQuery()) { job in seen.append((job.id, job.options.targetLanguages)) }
+        #expect(total == whole.total && seen.map(\.0) == whole.items.map(\.job.id) && seen.map(\.1) == thin.items.map(\.job.options.targetLanguages))
+        var second = JobListQuery(); second.pageSize = 2; second.page = 2
+        var ids: [String] = []
+        #expect(try q.eachOfPage(second) { ids.append($0.id) } == 3 && ids == [whole.items[2].job.id])
+        var bad = JobListQuery(); bad.statuses = ["nope"]
+        #expect(throws: OlleeyError.self) { try q.eachOfPage(bad) { _ in Issue.record("no job for a bad filter") } }
     }
 }
 

@@ -33,7 +33,9 @@ public enum Stage: String, Sendable, CaseIterable, Comparable {
     case master, approval, publish
 
     public static func < (a: Stage, b: Stage) -> Bool { a.order < b.order }
-    public var order: Int { Stage.allCases.firstIndex(of: self) ?? 0 }
+    /// The stages in order, made once (`allCases` builds a new array at each use).
+    public static let inOrder = Stage.allCases
+    public var order: Int { Stage.inOrder.firstIndex(of: self) ?? 0 }
 
     /// Per-language stages run once per target language.
     public var isPerLanguage: Bool { [.translate, .voice, .dub, .lipSync, .mix, .assemble, .describe].contains(self) }

@@ -34,7 +34,7 @@ extension Job {
     public var progress: Int {
         if status == .completed { return 100 }
         guard let s = stage.flatMap(Stage.init(rawValue:)) else { return 0 }
-        return s.order * 100 / Stage.allCases.count
+        return s.order * 100 / Stage.inOrder.count
     }
 }
 
@@ -265,6 +265,28 @@ public struct JobQueries {
     /// or a bad time or page is a usage error (64), an unknown language 65, an unknown project
     /// or channel 66 (by id or name), never an empty list. Languages are read in one query.
     public func page(_ q: JobListQuery) throws -> JobPage {
+        let f = try filter(q)
+        if q.lean {
+            // the server's lists: each job moved into its summary as it is read
+            let (items, total) = try store.list(f) { JobSummary(job: $0, languages: []) }
+            return JobPage(items: items, total: total, page: q.page, pageSize: q.pageSize)
+        }
+        let (jobs, total) = try store.list(f)
+        let langs = try store.languages(jobIds: jobs.map(\.id))
+        return JobPage(items: jobs.map { JobSummary(job: $0, languages: langs[$0.id] ?? []) }, total: total, page: q.page, pageSize: q.pageSize)
+    }
+
+    /// `page` (validated as it is) for a front end that writes each job as it is read: the
+    /// page's jobs are lent to `visit` one at a time, in order, lean (target languages only,
+    /// whatever `q.lean` says); returns how many jobs match in all. No summary array is built.
+    public func eachOfPage(_ q: JobListQuery, _ visit: (borrowing Job) throws -> Void) throws -> Int {
+        var f = try filter(q)
+        f.targetLanguagesOnly = true
+        return try store.forEach(f, visit)
+    }
+
+    /// A list query as the store's filter, validated.
+    private func filter(_ q: JobListQuery) throws -> JobStore.Filter {
         var f = JobStore.Filter()
         f.statuses = q.statuses
         for s in f.statuses where JobStatus(rawValue: s) == nil {
@@ -289,14 +311,7 @@ public struct JobQueries {
         f.page = q.page
         f.pageSize = q.pageSize
         f.targetLanguagesOnly = q.lean
-        if q.lean {
-            // the server's lists: each job moved into its summary as it is read
-            let (items, total) = try store.list(f) { JobSummary(job: $0, languages: []) }
-            return JobPage(items: items, total: total, page: q.page, pageSize: q.pageSize)
-        }
-        let (jobs, total) = try store.list(f)
-        let langs = try store.languages(jobIds: jobs.map(\.id))
-        return JobPage(items: jobs.map { JobSummary(job: $0, languages: langs[$0.id] ?? []) }, total: total, page: q.page, pageSize: q.pageSize)
+        return f
     }
 
     public func outputs(_ job: Job) throws -> JobOutputs {

@@ -172,6 +172,7 @@ public struct JobStore {
         return t.withUTF8 { b -> [String]? in
             guard b.count >= 2, b.first == UInt8(ascii: "["), b.last == UInt8(ascii: "]"), !b.contains(UInt8(ascii: "\\")) else { return nil }
             var out: [String] = []
+            out.reserveCapacity(4)
             var i = 1
             let end = b.count - 1
             while i < end {
@@ -201,6 +202,26 @@ public struct JobStore {
     /// `list`, each job handed to `make` as it is read (moved, not copied: a copy of a `Job`
     /// retains each of its fields).
     public func list<T>(_ f: Filter, _ make: (consuming Job) -> T) throws -> (jobs: [T], total: Int) {
+        let q = try listQuery(f)
+        let lean = f.targetLanguagesOnly
+        let jobs = try db.query(q.sql, q.args) { r in try make(lean ? JobStore.leanJob(r) : JobStore.job(r)) }
+        return (jobs, q.total)
+    }
+
+    /// `list`'s jobs lent one at a time to `visit` as each row is read: no array and no copy of
+    /// a job, for a page written straight out (the server's list routes). Returns the total.
+    public func forEach(_ f: Filter, _ visit: (borrowing Job) throws -> Void) throws -> Int {
+        let q = try listQuery(f)
+        let lean = f.targetLanguagesOnly
+        try db.forEach(q.sql, q.args) { r in
+            let job = try lean ? JobStore.leanJob(r) : JobStore.job(r)
+            try visit(job)
+        }
+        return q.total
+    }
+
+    /// A page's query and its total (the maintained count when only statuses filter).
+    private func listQuery(_ f: Filter) throws -> (sql: String, args: [SQLValue], total: Int) {
         var clauses: [String] = []
         var args: [SQLValue] = []
         if let org { clauses.append("org_id = ?"); args.append(.text(org)) }
@@ -218,11 +239,8 @@ public struct JobStore {
         let order = f.sortOrder.lowercased() == "asc" ? "ASC" : "DESC"
         let countable = f.project == nil && f.channel == nil && f.language == nil && f.createdAfter == nil && f.createdBefore == nil
         let total = countable ? try maintainedCount(statuses: f.statuses) : Int(try db.scalarInt("SELECT count(*) FROM jobs" + whereSQL, args) ?? 0)
-        let jobs = try db.query("SELECT \(f.targetLanguagesOnly ? JobStore.leanJobColumns : JobStore.jobColumns) FROM jobs\(whereSQL) ORDER BY \(sort) \(order), id \(order) LIMIT ? OFFSET ?",
-                                args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))]) { r in
-            try make(f.targetLanguagesOnly ? JobStore.leanJob(r) : JobStore.job(r))
-        }
-        return (jobs, total)
+        return ("SELECT \(f.targetLanguagesOnly ? JobStore.leanJobColumns : JobStore.jobColumns) FROM jobs\(whereSQL) ORDER BY \(sort) \(order), id \(order) LIMIT ? OFFSET ?",
+                args + [.int(Int64(f.pageSize)), .int(Int64((f.page - 1) * f.pageSize))], total)
     }
 
     /// How many jobs (of the organisation, or of all) have one of `statuses` (any status when
