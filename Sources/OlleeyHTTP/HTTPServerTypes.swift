@@ -254,45 +254,48 @@ public struct HTTPError: Error, Sendable, Equatable {
 
 /// Small, fast JSON output (no Foundation): objects, arrays, strings, numbers.
 public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = []
-    var needsComma = false
+    /// The JSON written so far.
+    public var bytes: [UInt8] { out }
+    // inlinable, with what it touches: the server's routes write pages of rows through it
+    @usableFromInline var out: [UInt8] = []
+    @usableFromInline var needsComma = false
 
-    public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 64) { out.reserveCapacity(capacity) }
 
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
         beginObject(); body(&self); endObject()
     }
 
     /// `{` ... `}` without a closure (a closure capturing a large value copies it).
-    public mutating func beginObject() { comma(); bytes.append(123); needsComma = false }
-    public mutating func endObject() { bytes.append(125); needsComma = true }
+    @inlinable public mutating func beginObject() { comma(); out.append(123); needsComma = false }
+    @inlinable public mutating func endObject() { out.append(125); needsComma = true }
 
     /// A key already written as JSON with its colon (`"name":`, `JSONWriter.encodedKey`).
-    public mutating func key(encoded k: [UInt8]) { comma(); bytes.append(contentsOf: k); needsComma = false }
+    @inlinable public mutating func key(encoded k: [UInt8]) { comma(); out.append(contentsOf: k); needsComma = false }
 
     /// `"k":` as JSON bytes, to write a key that recurs (a field of every row) without escaping it each time.
     public static func encodedKey(_ k: String) -> [UInt8] {
         var w = JSONWriter(capacity: k.utf8.count + 3)
         w.key(k)
-        return w.bytes
+        return w.out
     }
 
     /// `[` ... `]` without a closure.
-    public mutating func beginArray() { comma(); bytes.append(91); needsComma = false }
-    public mutating func endArray() { bytes.append(93); needsComma = true }
+    @inlinable public mutating func beginArray() { comma(); out.append(91); needsComma = false }
+    @inlinable public mutating func endArray() { out.append(93); needsComma = true }
 
     public mutating func array(_ body: (inout JSONWriter) -> Void) {
-        comma(); bytes.append(91); needsComma = false; body(&self); bytes.append(93); needsComma = true
+        comma(); out.append(91); needsComma = false; body(&self); out.append(93); needsComma = true
     }
 
-    public mutating func key(_ k: String) { comma(); string(k); bytes.append(58); needsComma = false }
+    public mutating func key(_ k: String) { comma(); string(k); out.append(58); needsComma = false }
 
     public mutating func field(_ k: String, _ v: String) { key(k); value(v) }
     public mutating func field(_ k: String, _ v: Int) { key(k); value(v) }
-    public mutating func field(_ k: String, _ v: Bool) { key(k); comma(); bytes += v ? Array("true".utf8) : Array("false".utf8); needsComma = true }
+    public mutating func field(_ k: String, _ v: Bool) { key(k); comma(); out += v ? Array("true".utf8) : Array("false".utf8); needsComma = true }
 
-    public mutating func value(_ s: String) { comma(); string(s); needsComma = true }
-    public mutating func value(_ n: Int) { comma(); bytes.append(contentsOf: String(n).utf8); needsComma = true }
+    @inlinable public mutating func value(_ s: String) { comma(); string(s); needsComma = true }
+    @inlinable public mutating func value(_ n: Int) { comma(); out.append(contentsOf: String(n).utf8); needsComma = true }
     /// A fixed-point number with `decimals` digits after the point, from an integer count of
     /// 10^-decimals units (`milli(1234, 3)` -> 1.234), without floating-point formatting.
     public mutating func value(fixed units: Int, decimals: Int) {
@@ -300,49 +303,54 @@ public struct JSONWriter {
         var p = 1
         for _ in 0..<decimals { p *= 10 }
         let whole = units / p, frac = abs(units % p)
-        if units < 0 && whole == 0 { bytes.append(45) }
-        bytes.append(contentsOf: String(whole).utf8)
-        bytes.append(46)
+        if units < 0 && whole == 0 { out.append(45) }
+        out.append(contentsOf: String(whole).utf8)
+        out.append(46)
         let f = String(frac)
-        for _ in 0..<(decimals - f.utf8.count) { bytes.append(48) }
-        bytes.append(contentsOf: f.utf8)
+        for _ in 0..<(decimals - f.utf8.count) { out.append(48) }
+        out.append(contentsOf: f.utf8)
         needsComma = true
     }
     public mutating func value(_ d: Double) {
         comma()
-        bytes += Array((d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)) : "null").utf8)
+        out += Array((d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)) : "null").utf8)
         needsComma = true
     }
-    public mutating func null() { comma(); bytes += Array("null".utf8); needsComma = true }
+    @inlinable public mutating func null() { comma(); out += Array("null".utf8); needsComma = true }
     /// Bytes that are already JSON.
-    public mutating func raw(_ json: [UInt8]) { comma(); bytes += json; needsComma = true }
+    @inlinable public mutating func raw(_ json: [UInt8]) { comma(); out += json; needsComma = true }
 
-    mutating func comma() { if needsComma { bytes.append(44) } }
+    @inlinable mutating func comma() { if needsComma { out.append(44) } }
 
-    mutating func string(_ s: String) {
-        bytes.append(34)
+    @inlinable mutating func string(_ s: String) {
+        out.append(34)
         // one pass over the contiguous UTF-8 (a closure per byte cost 4% of a jobs page)
         var str = s
         let clean = str.withUTF8 { u -> Bool in
             for c in u where c < 32 || c == 34 || c == 92 || c == 127 { return false }
-            bytes.append(contentsOf: u)
+            out.append(contentsOf: u)
             return true
         }
-        if clean { bytes.append(34); return }
+        if clean { out.append(34); return }
+        escaped(s)
+    }
+
+    /// The rest of `string` for text with a character to escape (not inlined: rare).
+    @usableFromInline mutating func escaped(_ s: String) {
         for c in s.utf8 {
             switch c {
-            case 34: bytes += [92, 34]
-            case 92: bytes += [92, 92]
-            case 10: bytes += [92, 110]
-            case 13: bytes += [92, 114]
-            case 9: bytes += [92, 116]
+            case 34: out += [92, 34]
+            case 92: out += [92, 92]
+            case 10: out += [92, 110]
+            case 13: out += [92, 114]
+            case 9: out += [92, 116]
             case 0..<32, 127:
                 let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes += [92, 117, 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]]
-            default: bytes.append(c)
+                out += [92, 117, 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]]
+            default: out.append(c)
             }
         }
-        bytes.append(34)
+        out.append(34)
     }
 }
 
